@@ -1,0 +1,114 @@
+"""Inviting colleagues and accepting invitations."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Invitation, User
+from apps.core.exceptions import ApplicationError
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_invite(
+    *,
+    email: str,
+    invited_by: User | None,
+    base_url: str,
+    first_name: str = "",
+    last_name: str = "",
+    roles: Iterable[str] = (),
+    language: str = "",
+) -> tuple[User, Invitation]:
+    """Creates the user (no password yet) and e-mails them a one-time link after commit."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError(_("A user with this e-mail address already exists."), field="email")
+    user = User(
+        email=email, first_name=first_name, last_name=last_name, language=language, is_staff=True
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save()
+        if roles:
+            user.groups.set(Group.objects.filter(name__in=list(roles)))
+        invitation, token = _new_invitation(user=user, invited_by=invited_by)
+    transaction.on_commit(lambda: _send_invitation(invitation, token, base_url))
+    return user, invitation
+
+
+def invitation_resend(*, user: User, invited_by: User | None, base_url: str) -> Invitation:
+    """Revokes the user's open links and e-mails a fresh one."""
+    if user.has_usable_password():
+        raise ApplicationError(_("%(user)s has already set a password.") % {"user": user})
+    with transaction.atomic():
+        user.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        invitation, token = _new_invitation(user=user, invited_by=invited_by)
+    transaction.on_commit(lambda: _send_invitation(invitation, token, base_url))
+    return invitation
+
+
+def _new_invitation(*, user: User, invited_by: User | None) -> tuple[Invitation, str]:
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        user=user,
+        invited_by=invited_by,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + timedelta(hours=settings.INVITATION_MAX_AGE_HOURS),
+    )
+    return invitation, token
+
+
+def _send_invitation(invitation: Invitation, token: str, base_url: str) -> None:
+    user = invitation.user
+    link = base_url.rstrip("/") + reverse("accounts:invitation", kwargs={"token": token})
+    with translation.override(user.language or translation.get_language()):
+        context = {
+            "user": user,
+            "link": link,
+            "invited_by": invitation.invited_by,
+            "expires_at": invitation.expires_at,
+        }
+        subject = _("You are invited to Tidsbro")
+        body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+def invitation_get(*, token: str) -> Invitation | None:
+    """The invitation behind a link, whatever its state (None if the link is unknown)."""
+    return Invitation.objects.select_related("user").filter(token_hash=_hash(token)).first()
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """Sets the invitee's password and uses up the link; refuses an expired or used link."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=_hash(token))
+            .first()
+        )
+        if invitation is None or not invitation.is_usable:
+            raise ApplicationError(_("This invitation link is no longer valid."))
+        user = invitation.user
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+    return user

@@ -1,0 +1,36 @@
+"""Reads of projects and memberships."""
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.projects.models import Project, ProjectMember
+
+
+def project_list(*, user: User, status: str | None = None) -> QuerySet[Project]:
+    """Projects a user may see (everyone with the view permission sees every project)."""
+    qs = Project.objects.select_related("customer", "default_work_type")
+    if not user.has_perm("projects.view_project"):
+        return qs.none()
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def project_ids_approved_by(*, user: User) -> QuerySet:
+    """Ids of the projects on which `user` has a role that approves hours."""
+    return ProjectMember.objects.filter(user=user, role__can_approve=True).values("project_id")
+
+
+def user_can_approve_project(*, user: User, project: Project) -> bool:
+    """Admins approve on every project; others where their project role approves hours."""
+    if user.is_superuser or (
+        user.has_perm("timesheets.view_all_timeentry")
+        and user.has_perm("timesheets.approve_project_timeentry")
+    ):
+        return True
+    return (
+        user.has_perm("timesheets.approve_project_timeentry")
+        and ProjectMember.objects.filter(
+            user=user, project=project, role__can_approve=True
+        ).exists()
+    )

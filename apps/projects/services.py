@@ -1,0 +1,90 @@
+"""Writes to projects and their members. The project number is only ever set by the ERP."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError
+from apps.core.services import model_update
+from apps.projects.models import Project, ProjectMember, ProjectRole
+
+EDITABLE_FIELDS = [
+    "name",
+    "customer",
+    "status",
+    "start_date",
+    "end_date",
+    "description",
+    "default_work_type",
+    "needs_approval",
+]
+
+
+def project_create(*, data: dict[str, Any]) -> Project:
+    """Creates a project; it shows "number pending" until the ERP assigns a number."""
+    project = Project()
+    model_update(instance=project, data=data, fields=EDITABLE_FIELDS)
+    project.full_clean()
+    with transaction.atomic():
+        project.save()
+    return project
+
+
+def project_update(*, project: Project, data: dict[str, Any]) -> Project:
+    """Changes a project's fields (not its number)."""
+    changed = model_update(instance=project, data=data, fields=EDITABLE_FIELDS)
+    if changed:
+        project.full_clean()
+        with transaction.atomic():
+            project.save(update_fields=[*changed, "updated_at"])
+    return project
+
+
+def project_archive(*, project: Project) -> Project:
+    """Archives a project: no more hours can be registered on it."""
+    return project_update(project=project, data={"status": Project.Status.ARCHIVED})
+
+
+def project_activate(*, project: Project) -> Project:
+    """Makes an archived project active again."""
+    return project_update(project=project, data={"status": Project.Status.ACTIVE})
+
+
+def project_assign_number(*, project: Project, number: int) -> Project:
+    """Stores the number the ERP gave the project."""
+    if Project.objects.filter(number=number).exclude(pk=project.pk).exists():
+        raise ApplicationError(
+            _("Project number %(number)s is already used by another project.") % {"number": number},
+            field="number",
+        )
+    project.number = number
+    with transaction.atomic():
+        project.save(update_fields=["number", "updated_at"])
+    return project
+
+
+def project_member_set(
+    *, project: Project, user: User, role: ProjectRole | None = None
+) -> ProjectMember:
+    """Adds a person to a project, or changes their project role if they are already on it."""
+    try:
+        with transaction.atomic():
+            member, created = ProjectMember.objects.get_or_create(
+                project=project, user=user, defaults={"role": role}
+            )
+            if not created and member.role_id != (role.pk if role else None):
+                member.role = role
+                member.save(update_fields=["role"])
+    except IntegrityError as exc:  # a concurrent add of the same person
+        raise ApplicationError(_("This person is already a member of the project.")) from exc
+    return member
+
+
+def project_member_remove(*, project: Project, user: User) -> None:
+    """Takes a person off a project and off its tasks (their registered hours stay)."""
+    with transaction.atomic():
+        ProjectMember.objects.filter(project=project, user=user).delete()
+        for task in project.tasks.filter(assignees=user):
+            task.assignees.remove(user)

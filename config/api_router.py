@@ -1,0 +1,17 @@
+"""Every /api/v1/ endpoint, registered in one router."""
+
+from rest_framework.routers import DefaultRouter
+
+from apps.projects.api.views import ProjectViewSet
+from apps.tasks.api.views import TaskViewSet
+from apps.timesheets.api.views import TimeEntryViewSet
+from apps.worktypes.api.views import WorkTypeViewSet
+
+router = DefaultRouter()
+router.register("projects", ProjectViewSet, basename="project")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("work-types", WorkTypeViewSet, basename="worktype")
+router.register("time-entries", TimeEntryViewSet, basename="timeentry")
+
+app_name = "api"
+urlpatterns = router.urls
