@@ -6,13 +6,17 @@ from apps.accounts.models import User
 from apps.projects.models import Project, ProjectMember
 
 
-def project_list(*, user: User, status: str | None = None) -> QuerySet[Project]:
+def project_list(
+    *, user: User, status: str | None = None, customer_id: int | None = None
+) -> QuerySet[Project]:
     """Projects a user may see (everyone with the view permission sees every project)."""
     qs = Project.objects.select_related("customer", "default_work_type")
     if not user.has_perm("projects.view_project"):
         return qs.none()
     if status:
         qs = qs.filter(status=status)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
     return qs
 
 
