@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,13 @@ def model_update(*, instance: models.Model, data: dict[str, Any], fields: list[s
         )
     changed = []
     for field in fields:
-        if field in data and getattr(instance, field) != data[field]:
+        if field not in data:
+            continue
+        try:
+            current = getattr(instance, field)
+        except ObjectDoesNotExist:  # a required foreign key not set yet on a new instance
+            current = None
+        if current != data[field]:
             setattr(instance, field, data[field])
             changed.append(field)
     return changed

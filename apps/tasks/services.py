@@ -57,13 +57,17 @@ def task_update(
     *, task: Task, data: dict[str, Any], assignees: Iterable[User] | None = None
 ) -> Task:
     """Changes a task; when `assignees` is given it becomes the complete list."""
-    if "project" in data and data["project"].pk != task.project_id and task.time_entries.exists():
+    moves = "project" in data and data["project"].pk != task.project_id
+    if moves and task.time_entries.exists():
         raise ApplicationError(
             _("Hours are registered on this task, so it cannot move to another project."),
             field="project",
         )
     changed = model_update(instance=task, data=data, fields=EDITABLE_FIELDS)
     users = _check_assignees(task, assignees) if assignees is not None else None
+    if moves and users is None:
+        # The current assignees must be members of the project the task moves to.
+        _check_assignees(task, task.assignees.all())
     if changed:
         task.full_clean()
     with transaction.atomic():
