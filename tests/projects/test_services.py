@@ -1,0 +1,191 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from apps.core.exceptions import ApplicationError
+from apps.projects.models import Project, ProjectMember
+from apps.projects.services import (
+    project_activate,
+    project_archive,
+    project_assign_number,
+    project_create,
+    project_member_remove,
+    project_member_set,
+    project_update,
+)
+from tests.accounts.factories import employee
+from tests.customers.factories import CustomerFactory
+from tests.projects.factories import ProjectFactory, ProjectRoleFactory, manager_role
+from tests.tasks.factories import TaskFactory
+from tests.worktypes.factories import WorkTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_project_created_locally_has_no_number_and_shows_number_pending():
+    project = project_create(
+        data={"name": "Ny nettbutikk", "customer": CustomerFactory(), "needs_approval": True}
+    )
+
+    project.refresh_from_db()
+    assert project.number is None
+    assert project.number_display == "number pending"
+    assert str(project) == "Ny nettbutikk"
+    assert project.status == Project.Status.ACTIVE
+
+
+def test_project_number_cannot_be_given_at_creation():
+    with pytest.raises(ApplicationError, match="cannot be changed here: number"):
+        project_create(data={"name": "Own number", "number": 4711})
+    assert not Project.objects.exists()
+
+
+def test_project_number_cannot_be_changed_by_project_update():
+    project = ProjectFactory(name="Intern")
+
+    with pytest.raises(ApplicationError, match="cannot be changed here: number"):
+        project_update(project=project, data={"name": "Renamed", "number": 4711})
+
+    project.refresh_from_db()
+    assert project.number is None
+    assert project.name == "Intern"
+
+
+def test_project_assign_number_stores_the_erp_number():
+    project = ProjectFactory(name="Migrering")
+
+    project_assign_number(project=project, number=1042)
+
+    project.refresh_from_db()
+    assert project.number == 1042
+    assert project.number_display == "1042"
+    assert str(project) == "1042 Migrering"
+
+
+def test_project_assign_number_refuses_a_number_another_project_has():
+    ProjectFactory(number=1042)
+    project = ProjectFactory()
+
+    with pytest.raises(ApplicationError, match="1042 is already used"):
+        project_assign_number(project=project, number=1042)
+
+    project.refresh_from_db()
+    assert project.number is None
+
+
+def test_project_assign_number_again_to_the_same_project_is_fine():
+    project = ProjectFactory(number=1042)
+
+    project_assign_number(project=project, number=1042)
+
+    project.refresh_from_db()
+    assert project.number == 1042
+
+
+def test_project_with_end_before_start_is_refused():
+    with pytest.raises(ValidationError, match="end date cannot be before the start date"):
+        project_create(
+            data={
+                "name": "Baklengs",
+                "start_date": datetime.date(2026, 5, 1),
+                "end_date": datetime.date(2026, 4, 1),
+            }
+        )
+    assert not Project.objects.exists()
+
+
+def test_project_update_changes_default_work_type_and_approval():
+    project = ProjectFactory(needs_approval=True)
+    work_type = WorkTypeFactory()
+
+    project_update(project=project, data={"default_work_type": work_type, "needs_approval": False})
+
+    project.refresh_from_db()
+    assert project.default_work_type == work_type
+    assert project.needs_approval is False
+
+
+def test_project_archive_and_activate_switch_the_status():
+    project = ProjectFactory()
+
+    project_archive(project=project)
+    project.refresh_from_db()
+    assert project.is_archived
+
+    project_activate(project=project)
+    project.refresh_from_db()
+    assert project.status == Project.Status.ACTIVE
+
+
+def test_project_member_set_adds_a_member_with_a_role():
+    project = ProjectFactory()
+    user = employee()
+    consultant = ProjectRoleFactory(name="Consultant")
+
+    member = project_member_set(project=project, user=user, role=consultant)
+
+    assert member.role == consultant
+    assert list(project.members.all()) == [user]
+
+
+def test_project_member_set_twice_is_idempotent():
+    project = ProjectFactory()
+    user = employee()
+    consultant = ProjectRoleFactory(name="Consultant")
+
+    first = project_member_set(project=project, user=user, role=consultant)
+    second = project_member_set(project=project, user=user, role=consultant)
+
+    assert first.pk == second.pk
+    assert ProjectMember.objects.filter(project=project, user=user).count() == 1
+
+
+def test_project_member_set_changes_the_role_of_an_existing_member():
+    project = ProjectFactory()
+    user = employee()
+    project_member_set(project=project, user=user, role=ProjectRoleFactory(name="Consultant"))
+
+    member = project_member_set(project=project, user=user, role=manager_role())
+
+    member.refresh_from_db()
+    assert member.role.name == "Project manager"
+    assert member.role.can_approve is True
+    assert ProjectMember.objects.filter(project=project, user=user).count() == 1
+
+
+def test_project_member_set_without_role_clears_the_role():
+    project = ProjectFactory()
+    user = employee()
+    project_member_set(project=project, user=user, role=ProjectRoleFactory(name="Consultant"))
+
+    member = project_member_set(project=project, user=user, role=None)
+
+    member.refresh_from_db()
+    assert member.role is None
+
+
+def test_project_member_remove_takes_the_person_off_the_projects_tasks():
+    project = ProjectFactory()
+    leaving, staying = employee(), employee()
+    for user in (leaving, staying):
+        project_member_set(project=project, user=user)
+    task_a = TaskFactory(project=project, assignees=[leaving, staying])
+    task_b = TaskFactory(project=project, assignees=[leaving])
+    other_project_task = TaskFactory(assignees=[leaving])
+
+    project_member_remove(project=project, user=leaving)
+
+    assert list(project.members.all()) == [staying]
+    assert list(task_a.assignees.all()) == [staying]
+    assert list(task_b.assignees.all()) == []
+    # Membership of another project is not touched.
+    assert list(other_project_task.assignees.all()) == [leaving]
+
+
+def test_project_member_remove_of_a_non_member_does_nothing():
+    project = ProjectFactory()
+
+    project_member_remove(project=project, user=employee())
+
+    assert not project.memberships.exists()
