@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -15,7 +16,20 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Invitation, User
+from apps.accounts.roles import ROLE_LABELS
 from apps.core.exceptions import ApplicationError
+from apps.core.services import model_update
+
+USER_EDITABLE_FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "language",
+    "time_zone",
+    "is_active",
+    "is_staff",
+]
 
 
 def _hash(token: str) -> str:
@@ -48,6 +62,22 @@ def user_invite(
         invitation, token = _new_invitation(user=user, invited_by=invited_by)
     transaction.on_commit(lambda: _send_invitation(invitation, token, base_url))
     return user, invitation
+
+
+def user_update(*, user: User, data: dict[str, Any], roles: Iterable[str] | None = None) -> User:
+    """Changes a user's profile; when `roles` is given the user has exactly those roles."""
+    changed = model_update(instance=user, data=data, fields=USER_EDITABLE_FIELDS)
+    if changed:
+        user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        if changed:
+            user.save(update_fields=changed)
+        if roles is not None:
+            wanted = set(roles)
+            # Only role groups are touched: any other group the user is in stays.
+            user.groups.remove(*Group.objects.filter(name__in=set(ROLE_LABELS) - wanted))
+            user.groups.add(*Group.objects.filter(name__in=wanted & set(ROLE_LABELS)))
+    return user
 
 
 def invitation_resend(*, user: User, invited_by: User | None, base_url: str) -> Invitation:

@@ -88,3 +88,29 @@ def project_member_remove(*, project: Project, user: User) -> None:
         ProjectMember.objects.filter(project=project, user=user).delete()
         for task in project.tasks.filter(assignees=user):
             task.assignees.remove(user)
+
+
+def project_role_create(*, name: str, can_approve: bool = False) -> ProjectRole:
+    """Creates a project role."""
+    role = ProjectRole(name=name, can_approve=can_approve)
+    role.full_clean()
+    with transaction.atomic():
+        role.save()
+    return role
+
+
+def project_role_update(*, role: ProjectRole, data: dict[str, Any]) -> ProjectRole:
+    """Renames a project role or changes whether it approves hours."""
+    changed = model_update(instance=role, data=data, fields=["name", "can_approve"])
+    if changed:
+        role.full_clean()
+        with transaction.atomic():
+            role.save(update_fields=changed)
+    return role
+
+
+def project_role_delete(*, role: ProjectRole) -> None:
+    """Deletes a project role nobody has on any project."""
+    if role.members.exists():
+        raise ApplicationError(_("People have this role on projects, so it cannot be deleted."))
+    role.delete()

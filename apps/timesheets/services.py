@@ -258,6 +258,11 @@ def time_entry_delete(*, actor: User, entry: TimeEntry) -> None:
             raise ApplicationError(_("This entry has changed meanwhile; reload and try again."))
 
 
+def time_entry_read_only_reason(*, entry: TimeEntry) -> str | None:
+    """Why an entry cannot be changed any more (None while it is an editable draft)."""
+    return None if entry.is_editable else _read_only_message(entry)
+
+
 def _read_only_message(entry: TimeEntry) -> str:
     if entry.status == Status.SUBMITTED:
         return _("Submitted hours cannot be changed until they are approved or sent back.")
