@@ -1,7 +1,9 @@
 """Every /api/v1/ endpoint, registered in one router."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from apps.accounts.api.views import EmailObtainAuthToken, MeView
 from apps.projects.api.views import ProjectViewSet
 from apps.tasks.api.views import TaskViewSet
 from apps.timesheets.api.views import TimeEntryViewSet
@@ -14,4 +16,8 @@ router.register("work-types", WorkTypeViewSet, basename="worktype")
 router.register("time-entries", TimeEntryViewSet, basename="timeentry")
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("auth/token/", EmailObtainAuthToken.as_view(), name="auth-token"),
+    *router.urls,
+]

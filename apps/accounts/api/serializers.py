@@ -1,0 +1,56 @@
+"""What the API says about the person calling it, and how they get a token."""
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from apps.accounts.models import User
+from apps.accounts.roles import ROLE_LABELS
+
+
+@extend_schema_serializer(component_name="Me")
+class MeOutputSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+    roles = serializers.SerializerMethodField()
+    role_labels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "roles", "role_labels", "language", "time_zone"]
+        read_only_fields = fields
+
+    def _roles(self, user: User) -> list[str]:
+        return sorted(g.name for g in user.groups.all() if g.name in ROLE_LABELS)
+
+    def get_roles(self, user: User) -> list[str]:
+        return self._roles(user)
+
+    def get_role_labels(self, user: User) -> list[str]:
+        return [str(ROLE_LABELS[role]) for role in self._roles(user)]
+
+
+@extend_schema_serializer(component_name="AuthTokenLogin")
+class EmailAuthTokenSerializer(serializers.Serializer):
+    """E-mail and password in, the user out (the user model logs in with e-mail)."""
+
+    email = serializers.EmailField(label=_("E-mail address"), write_only=True)
+    password = serializers.CharField(
+        label=_("Password"),
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+    )
+    token = serializers.CharField(label=_("Token"), read_only=True)
+
+    def validate(self, attrs: dict) -> dict:
+        user = authenticate(
+            request=self.context.get("request"), email=attrs["email"], password=attrs["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                _("Unable to log in with this e-mail address and password."),
+                code="authorization",
+            )
+        attrs["user"] = user
+        return attrs

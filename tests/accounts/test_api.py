@@ -1,0 +1,129 @@
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import PASSWORD, UserFactory, employee, project_manager
+
+pytestmark = pytest.mark.django_db
+
+ME_URL = reverse("api:me")
+TOKEN_URL = reverse("api:auth-token")
+
+
+def test_me_returns_the_current_user():
+    user = project_manager(
+        email="kari@example.no", first_name="Kari", last_name="Nordmann", language="nb"
+    )
+    client = APIClient()
+    client.force_login(user)
+
+    response = client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": user.pk,
+        "email": "kari@example.no",
+        "name": "Kari Nordmann",
+        "roles": ["project manager"],
+        "role_labels": ["Project manager"],
+        "language": "nb",
+        "time_zone": "Europe/Oslo",
+    }
+
+
+def test_me_works_for_a_user_without_any_role():
+    user = UserFactory()
+    client = APIClient()
+    client.force_login(user)
+
+    assert client.get(ME_URL).json()["roles"] == []
+
+
+def test_me_for_anonymous_is_401():
+    assert APIClient().get(ME_URL).status_code == 401
+
+
+def test_token_is_obtained_with_email_and_password_and_then_authenticates():
+    user = employee(email="ola@example.no")
+
+    response = APIClient().post(
+        TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=user).key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(ME_URL).json()["id"] == user.pk
+    assert client.get(reverse("api:timeentry-list")).status_code == 200
+
+
+def test_token_endpoint_gives_the_same_token_twice_and_ignores_email_case():
+    employee(email="ola@example.no")
+    client = APIClient()
+
+    first = client.post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
+    second = client.post(TOKEN_URL, {"email": "OLA@example.no", "password": PASSWORD})
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["token"] == second.json()["token"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "ola@example.no", "password": "wrong"}, "non_field_errors"),
+        ({"email": "nobody@example.no", "password": PASSWORD}, "non_field_errors"),
+        ({"email": "not-an-address", "password": PASSWORD}, "email"),
+        ({"email": "ola@example.no"}, "password"),
+    ],
+)
+def test_token_is_refused_for_bad_credentials(payload, field):
+    employee(email="ola@example.no")
+
+    response = APIClient().post(TOKEN_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Token.objects.exists()
+
+
+def test_token_is_refused_for_an_inactive_user():
+    employee(email="ola@example.no", is_active=False)
+
+    response = APIClient().post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
+
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"] == [
+        "Unable to log in with this e-mail address and password."
+    ]
+
+
+def test_a_wrong_token_is_401():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef")
+
+    assert client.get(ME_URL).status_code == 401
+
+
+def test_token_endpoint_works_from_a_logged_in_browser_without_csrf():
+    user = employee(email="ola@example.no")
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
+
+    assert response.status_code == 200
+
+
+def test_session_writes_still_need_csrf():
+    user = employee()
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post(reverse("api:timeentry-list"), {}, format="json")
+
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
