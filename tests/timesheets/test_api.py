@@ -1,0 +1,866 @@
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from apps.projects.models import Project
+from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from tests.accounts.factories import (
+    UserFactory,
+    admin_user,
+    employee,
+    project_manager,
+    support_user,
+)
+from tests.projects.factories import (
+    ProjectFactory,
+    ProjectMemberFactory,
+    ProjectRoleFactory,
+    manager_role,
+)
+from tests.tasks.factories import TaskFactory
+from tests.timesheets.factories import TimeEntryFactory
+from tests.worktypes.factories import WorkTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 11, 16)
+Status = TimeEntry.Status
+
+LIST_URL = reverse("api:timeentry-list")
+BULK_URL = reverse("api:timeentry-bulk-transition")
+
+
+def detail_url(entry: TimeEntry) -> str:
+    return reverse("api:timeentry-detail", args=[entry.pk])
+
+
+def step_url(entry: TimeEntry, step: str) -> str:
+    return reverse(f"api:timeentry-{step}", args=[entry.pk])
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def approver_of(project: Project):
+    """A project manager whose project role on `project` approves hours."""
+    manager = project_manager()
+    ProjectMemberFactory(project=project, user=manager, role=manager_role())
+    return manager
+
+
+def new_entry(**overrides) -> dict:
+    """A valid payload on a fresh project; `project` may be a Project or any raw value."""
+    project = overrides.pop("project", None) or ProjectFactory()
+    project = project.pk if isinstance(project, Project) else project
+    return {"project": project, "date": DAY.isoformat(), "hours": "7.5", **overrides}
+
+
+# --- who gets in ---------------------------------------------------------------------------
+
+
+def test_anonymous_request_is_refused_with_401():
+    response = APIClient().get(LIST_URL)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_staff_user_without_permission_gets_403_everywhere():
+    entry = TimeEntryFactory()
+    client = client_for(UserFactory())
+
+    assert client.get(LIST_URL).status_code == 403
+    assert client.get(detail_url(entry)).status_code == 403
+    assert client.post(LIST_URL, new_entry(), format="json").status_code == 403
+    assert client.patch(detail_url(entry), {"hours": "1"}, format="json").status_code == 403
+    assert client.delete(detail_url(entry)).status_code == 403
+    assert client.post(step_url(entry, "submit")).status_code == 403
+    assert client.post(BULK_URL, {"ids": [entry.pk], "action": "submit"}).status_code == 403
+    assert TimeEntry.objects.get().status == Status.DRAFT
+
+
+def test_support_user_reads_every_entry_but_cannot_register():
+    TimeEntryFactory.create_batch(2)
+    client = client_for(support_user())
+
+    assert client.get(LIST_URL).json()["count"] == 2
+    assert client.post(LIST_URL, new_entry(), format="json").status_code == 403
+
+
+# --- registering ---------------------------------------------------------------------------
+
+
+def test_employee_registers_hours_as_a_draft():
+    worker = employee()
+    project = ProjectFactory(name="Kaiutvidelse")
+
+    response = client_for(worker).post(
+        LIST_URL, new_entry(project=project, description="Forskaling"), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    entry = TimeEntry.objects.get()
+    assert body["id"] == entry.pk
+    assert entry.user == worker
+    assert body["user"] == worker.pk
+    assert body["hours"] == "7.50"
+    assert body["billable_hours"] == "7.50"
+    assert body["status"] == "draft"
+    assert body["status_label"] == "Draft"
+    assert body["rejection_reason"] == ""
+    assert body["project_name"] == "Kaiutvidelse"
+    assert body["project_number_display"] == "number pending"
+    assert body["work_type"] == project.default_work_type_id
+    assert body["work_type_name"] == project.default_work_type.name
+    assert body["task"] is None
+    assert body["transitions"] == []
+
+
+def test_employee_registers_hours_with_start_and_stop_in_their_own_time_zone():
+    worker = employee()
+    project = ProjectFactory()
+
+    response = client_for(worker).post(
+        LIST_URL,
+        {
+            "project": project.pk,
+            "started_at": "2026-11-16T08:00:00",
+            "ended_at": "2026-11-16T10:30:00",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["hours"] == "2.50"
+    assert body["date"] == "2026-11-16"
+    # No zone given: Oslo wall-clock time, stored in UTC, shown back in Oslo time.
+    assert body["started_at"] == "2026-11-16T08:00:00+01:00"
+    assert body["ended_at"] == "2026-11-16T10:30:00+01:00"
+    entry = TimeEntry.objects.get()
+    assert entry.started_at == datetime.datetime(2026, 11, 16, 7, 0, tzinfo=datetime.UTC)
+
+
+def test_start_after_midnight_utc_belongs_to_the_users_local_day():
+    worker = employee(time_zone="Europe/Oslo")
+
+    response = client_for(worker).post(
+        LIST_URL,
+        {
+            "project": ProjectFactory().pk,
+            "started_at": "2026-11-16T23:30:00Z",
+            "ended_at": "2026-11-17T01:00:00Z",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["date"] == "2026-11-17"
+
+
+def test_employee_registers_on_a_task_they_are_assigned_to():
+    worker = employee()
+    task = TaskFactory(assignees=[worker], name="Støping")
+
+    response = client_for(worker).post(
+        LIST_URL, new_entry(project=task.project, task=task.pk), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["task"] == task.pk
+    assert response.json()["task_name"] == "Støping"
+
+
+def test_admin_registers_hours_for_another_user():
+    worker = employee()
+
+    response = client_for(admin_user()).post(LIST_URL, new_entry(user=worker.pk), format="json")
+
+    assert response.status_code == 201, response.json()
+    assert TimeEntry.objects.get().user == worker
+
+
+def test_employee_cannot_register_hours_for_another_user():
+    other = employee()
+
+    response = client_for(employee()).post(LIST_URL, new_entry(user=other.pk), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["You can only register and change your own hours."]
+    }
+    assert TimeEntry.objects.count() == 0
+
+
+def _task_on_another_project(worker):
+    return TaskFactory(assignees=[worker]).pk
+
+
+@pytest.mark.parametrize(
+    ("make_payload", "field", "message"),
+    [
+        pytest.param(
+            lambda worker: new_entry(project=999999),
+            "project",
+            "Invalid pk",
+            id="unknown-project",
+        ),
+        pytest.param(
+            lambda worker: new_entry(project=ProjectFactory(status=Project.Status.ARCHIVED)),
+            "project",
+            "is archived",
+            id="archived-project",
+        ),
+        pytest.param(
+            lambda worker: {k: v for k, v in new_entry().items() if k != "project"},
+            "project",
+            "Choose a project",
+            id="no-project",
+        ),
+        pytest.param(
+            lambda worker: new_entry(project="eleven"),
+            "project",
+            "Incorrect type",
+            id="project-of-wrong-type",
+        ),
+        pytest.param(
+            lambda worker: new_entry(task=_task_on_another_project(worker)),
+            "task",
+            "belongs to another project",
+            id="task-of-another-project",
+        ),
+        pytest.param(
+            lambda worker: (lambda task: new_entry(project=task.project, task=task.pk))(
+                TaskFactory(assignees=[employee()])
+            ),
+            "task",
+            "Only the task's assignees",
+            id="not-assignee",
+        ),
+        pytest.param(
+            lambda worker: new_entry(task=424242),
+            "task",
+            "Invalid pk",
+            id="unknown-task",
+        ),
+        pytest.param(
+            lambda worker: new_entry(hours="25"),
+            "hours",
+            "at most 24 hours",
+            id="25-hours",
+        ),
+        pytest.param(
+            lambda worker: new_entry(hours="0"),
+            "hours",
+            "more than 0",
+            id="zero-hours",
+        ),
+        pytest.param(
+            lambda worker: new_entry(hours="seven"),
+            "hours",
+            "A valid number is required",
+            id="hours-not-a-number",
+        ),
+        pytest.param(
+            lambda worker: new_entry(hours=["7"]),
+            "hours",
+            "A valid number is required",
+            id="hours-a-list",
+        ),
+        pytest.param(
+            lambda worker: new_entry(date="16.11.2026"),
+            "date",
+            "Date has wrong format",
+            id="date-of-wrong-format",
+        ),
+        pytest.param(
+            lambda worker: {
+                "project": ProjectFactory().pk,
+                "started_at": "2026-11-16T10:00:00",
+                "ended_at": "2026-11-16T09:00:00",
+            },
+            "ended_at",
+            "Stop must be after start",
+            id="stop-before-start",
+        ),
+        pytest.param(
+            lambda worker: {"project": ProjectFactory().pk, "started_at": "2026-11-16T10:00:00"},
+            "ended_at",
+            "both start and stop",
+            id="start-without-stop",
+        ),
+        pytest.param(
+            lambda worker: {
+                "project": ProjectFactory().pk,
+                "started_at": "yesterday",
+                "ended_at": "2026-11-16T09:00:00",
+            },
+            "started_at",
+            "Datetime has wrong format",
+            id="start-not-a-time",
+        ),
+        pytest.param(
+            lambda worker: {
+                "project": ProjectFactory().pk,
+                "started_at": "2026-11-16T08:00:00",
+                "ended_at": "2026-11-17T09:00:00",
+            },
+            "hours",
+            "at most 24 hours",
+            id="start-stop-over-24-hours",
+        ),
+        pytest.param(
+            lambda worker: new_entry(work_type=WorkTypeFactory(is_active=False).pk),
+            "work_type",
+            "no longer in use",
+            id="retired-work-type",
+        ),
+        pytest.param(
+            lambda worker: (
+                TimeEntryFactory(user=worker, date=DAY, hours=Decimal("20")),
+                new_entry(hours="5"),
+            )[1],
+            "hours",
+            "a day has at most 24",
+            id="day-over-24-hours",
+        ),
+    ],
+)
+def test_invalid_entry_is_refused_with_a_field_error_and_nothing_saved(
+    make_payload, field, message
+):
+    worker = employee()
+    payload = make_payload(worker)
+    before = TimeEntry.objects.count()
+
+    response = client_for(worker).post(LIST_URL, payload, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()
+    assert list(errors) == [field], errors
+    assert message in errors[field][0]
+    assert TimeEntry.objects.count() == before
+
+
+def test_malformed_json_is_a_400_not_a_500():
+    worker = employee()
+
+    response = client_for(worker).post(
+        LIST_URL, data='{"project": 1, "hours": ', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+    assert TimeEntry.objects.count() == 0
+
+
+def test_a_json_list_instead_of_an_object_is_a_400():
+    response = client_for(employee()).post(
+        LIST_URL, data=json.dumps([1, 2]), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+    assert TimeEntry.objects.count() == 0
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def test_employee_lists_only_their_own_entries():
+    worker = employee()
+    mine = TimeEntryFactory(user=worker)
+    TimeEntryFactory(user=employee())
+
+    body = client_for(worker).get(LIST_URL).json()
+
+    assert body["count"] == 1
+    assert [row["id"] for row in body["results"]] == [mine.pk]
+
+
+def test_employee_filtering_on_another_user_gets_nothing():
+    worker, other = employee(), employee()
+    TimeEntryFactory(user=worker)
+    TimeEntryFactory(user=other)
+
+    body = client_for(worker).get(LIST_URL, {"user": other.pk}).json()
+
+    assert body["count"] == 0
+
+
+def test_employee_cannot_reach_another_users_entry():
+    other_entry = TimeEntryFactory(user=employee())
+    client = client_for(employee())
+
+    assert client.get(detail_url(other_entry)).status_code == 404
+    assert client.patch(detail_url(other_entry), {"hours": "1"}, format="json").status_code == 404
+    assert client.delete(detail_url(other_entry)).status_code == 404
+    assert client.post(step_url(other_entry, "submit")).status_code == 404
+    other_entry.refresh_from_db()
+    assert other_entry.hours == Decimal("7.50")
+    assert other_entry.status == Status.DRAFT
+
+
+def test_project_manager_sees_own_entries_and_those_on_projects_they_approve():
+    managed = ProjectFactory()
+    manager = approver_of(managed)
+    own = TimeEntryFactory(user=manager)
+    on_managed = TimeEntryFactory(project=managed)
+    TimeEntryFactory()  # somebody else's project
+    member_only = ProjectFactory()
+    ProjectMemberFactory(project=member_only, user=manager, role=ProjectRoleFactory())
+    TimeEntryFactory(project=member_only)  # a member, but the role does not approve
+
+    body = client_for(manager).get(LIST_URL).json()
+
+    assert {row["id"] for row in body["results"]} == {own.pk, on_managed.pk}
+
+
+def test_admin_lists_every_entry_and_filters_by_user():
+    worker = employee()
+    TimeEntryFactory(user=worker)
+    TimeEntryFactory.create_batch(2)
+    client = client_for(admin_user())
+
+    assert client.get(LIST_URL).json()["count"] == 3
+    body = client.get(LIST_URL, {"user": worker.pk}).json()
+    assert [row["user"] for row in body["results"]] == [worker.pk]
+
+
+def test_list_filters_by_dates_project_and_status():
+    worker = employee()
+    project = ProjectFactory()
+    early = TimeEntryFactory(user=worker, date=datetime.date(2026, 11, 2), project=project)
+    middle = TimeEntryFactory(
+        user=worker, date=datetime.date(2026, 11, 10), status=Status.SUBMITTED
+    )
+    late = TimeEntryFactory(user=worker, date=datetime.date(2026, 11, 20), project=project)
+    client = client_for(worker)
+
+    def ids(**params):
+        return {row["id"] for row in client.get(LIST_URL, params).json()["results"]}
+
+    assert ids(date_from="2026-11-05") == {middle.pk, late.pk}
+    assert ids(date_to="2026-11-10") == {early.pk, middle.pk}
+    assert ids(date_from="2026-11-05", date_to="2026-11-15") == {middle.pk}
+    assert ids(project=project.pk) == {early.pk, late.pk}
+    assert ids(status="submitted") == {middle.pk}
+    assert ids(project=project.pk, status="draft", date_from="2026-11-15") == {late.pk}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_to": "2026-13-40"}, "date_to"),
+        ({"project": "abc"}, "project"),
+        ({"status": "approved-ish"}, "status"),
+        ({"user": "-3"}, "user"),
+    ],
+)
+def test_bad_filter_is_a_400_with_a_field_error(params, field):
+    response = client_for(employee()).get(LIST_URL, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_retrieve_shows_the_approval_trail():
+    worker = employee()
+    boss = admin_user(first_name="Kari", last_name="Nordmann")
+    entry = TimeEntryFactory(user=worker)
+    client_for(worker).post(step_url(entry, "submit"))
+    client_for(boss).post(step_url(entry, "reject"), {"reason": "Wrong project"}, format="json")
+
+    body = client_for(worker).get(detail_url(entry)).json()
+
+    assert body["status"] == "draft"
+    assert body["rejection_reason"] == "Wrong project"
+    steps = body["transitions"]
+    assert [s["action"] for s in steps] == ["reject", "submit"]  # newest first
+    assert steps[0]["action_label"] == "Rejected"
+    assert steps[0]["actor"] == boss.pk
+    assert steps[0]["actor_name"] == "Kari Nordmann"
+    assert steps[0]["reason"] == "Wrong project"
+    assert steps[0]["from_status"] == "submitted"
+    assert steps[0]["to_status"] == "draft"
+    assert steps[0]["at"]
+    assert steps[1]["actor"] == worker.pk
+
+
+def _list_entries(count: int, owner) -> None:
+    projects = ProjectFactory.create_batch(3)
+    for i in range(count):
+        entry = TimeEntryFactory(
+            user=owner,
+            project=projects[i % 3],
+            task=TaskFactory(project=projects[i % 3], assignees=[owner]),
+            status=Status.SUBMITTED,
+        )
+        TimeEntryTransition.objects.create(
+            entry=entry,
+            action=TimeEntryTransition.Action.SUBMIT,
+            from_status=Status.DRAFT,
+            to_status=Status.SUBMITTED,
+            actor=owner,
+        )
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_list_uses_a_constant_number_of_queries(rows, django_assert_max_num_queries):
+    worker = employee()
+    _list_entries(rows, worker)
+    client = client_for(worker)
+
+    # session, user, its permissions (2), count, page, approval trail
+    with django_assert_max_num_queries(7):
+        response = client.get(LIST_URL)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_approvers_list_uses_a_constant_number_of_queries(rows, django_assert_max_num_queries):
+    project = ProjectFactory()
+    manager = approver_of(project)
+    for _ in range(rows):
+        TimeEntryFactory(project=project)
+    client = client_for(manager)
+
+    with django_assert_max_num_queries(7):
+        response = client.get(LIST_URL)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows
+
+
+# --- changing and deleting -----------------------------------------------------------------
+
+
+def test_employee_changes_a_draft():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, date=DAY)
+
+    response = client_for(worker).patch(
+        detail_url(entry), {"hours": "3.25", "description": "Befaring"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("3.25")
+    assert entry.billable_hours == Decimal("3.25")
+    assert entry.description == "Befaring"
+    assert response.json()["hours"] == "3.25"
+
+
+def test_put_switches_a_draft_from_hours_to_start_and_stop():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, date=DAY)
+
+    response = client_for(worker).put(
+        detail_url(entry),
+        {
+            "project": entry.project_id,
+            "started_at": "2026-11-16T12:00:00",
+            "ended_at": "2026-11-16T13:00:00",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("1.00")
+    assert entry.started_at is not None
+
+
+def test_changing_a_draft_to_25_hours_is_refused_and_nothing_changes():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker)
+
+    response = client_for(worker).patch(detail_url(entry), {"hours": "25"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["hours"]
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("7.50")
+
+
+def test_moving_a_draft_to_an_archived_project_is_refused():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker)
+    archived = ProjectFactory(status=Project.Status.ARCHIVED)
+
+    response = client_for(worker).patch(detail_url(entry), {"project": archived.pk}, format="json")
+
+    assert response.status_code == 400
+    assert "is archived" in response.json()["project"][0]
+    entry.refresh_from_db()
+    assert entry.project_id != archived.pk
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (Status.SUBMITTED, "Submitted hours cannot be changed"),
+        (Status.PROJECT_APPROVED, "read-only"),
+        (Status.LOCKED, "read-only"),
+    ],
+)
+def test_only_drafts_can_be_changed_or_deleted(status, message):
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, status=status)
+    client = client_for(worker)
+
+    changed = client.patch(detail_url(entry), {"hours": "1"}, format="json")
+    deleted = client.delete(detail_url(entry))
+
+    assert changed.status_code == 400
+    assert message in changed.json()["non_field_errors"][0]
+    assert deleted.status_code == 400
+    assert message in deleted.json()["non_field_errors"][0]
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("7.50")
+
+
+def test_employee_deletes_a_draft():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker)
+
+    response = client_for(worker).delete(detail_url(entry))
+
+    assert response.status_code == 204
+    assert not TimeEntry.objects.exists()
+
+
+# --- approval ------------------------------------------------------------------------------
+
+
+def test_entry_goes_all_the_way_from_draft_to_locked():
+    project = ProjectFactory()
+    worker = employee()
+    manager = approver_of(project)
+    boss = admin_user()
+    entry = TimeEntryFactory(user=worker, project=project)
+
+    steps = [
+        (worker, "submit", "submitted"),
+        (boss, "approve-user", "user_approved"),
+        (manager, "approve-project", "project_approved"),
+        (boss, "lock", "locked"),
+    ]
+    for actor, step, status in steps:
+        response = client_for(actor).post(step_url(entry, step))
+        assert response.status_code == 200, (step, response.json())
+        assert response.json()["status"] == status
+
+    entry.refresh_from_db()
+    assert entry.status == Status.LOCKED
+    assert entry.transitions.count() == 4
+    assert response.json()["status_label"] == "Locked"
+
+
+def test_project_manager_approves_only_on_their_own_project():
+    managed, other = ProjectFactory(), ProjectFactory()
+    manager = approver_of(managed)
+    on_managed = TimeEntryFactory(project=managed, status=Status.USER_APPROVED)
+    on_other = TimeEntryFactory(project=other, status=Status.USER_APPROVED)
+    client = client_for(manager)
+
+    assert client.post(step_url(on_managed, "approve-project")).status_code == 200
+    assert client.post(step_url(on_other, "approve-project")).status_code == 404
+    on_managed.refresh_from_db()
+    on_other.refresh_from_db()
+    assert on_managed.status == Status.PROJECT_APPROVED
+    assert on_other.status == Status.USER_APPROVED
+
+
+def test_project_manager_cannot_approve_their_own_hours():
+    project = ProjectFactory()
+    manager = approver_of(project)
+    own = TimeEntryFactory(user=manager, project=project, status=Status.USER_APPROVED)
+
+    response = client_for(manager).post(step_url(own, "approve-project"))
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["You cannot approve your own hours."]}
+    own.refresh_from_db()
+    assert own.status == Status.USER_APPROVED
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "message"),
+    [
+        ("approve-user", Status.SUBMITTED, "not allowed to approve hours per user"),
+        ("lock", Status.PROJECT_APPROVED, "not allowed to lock"),
+        ("reopen", Status.LOCKED, "Only an administrator can reopen"),
+    ],
+)
+def test_project_manager_is_refused_the_administrators_steps(step, status, message):
+    project = ProjectFactory()
+    manager = approver_of(project)
+    entry = TimeEntryFactory(project=project, status=status)
+
+    response = client_for(manager).post(step_url(entry, step), {"reason": "Because"}, format="json")
+
+    assert response.status_code == 400
+    assert message in response.json()["non_field_errors"][0]
+    entry.refresh_from_db()
+    assert entry.status == status
+    assert not entry.transitions.exists()
+
+
+def test_support_user_sees_but_cannot_approve():
+    entry = TimeEntryFactory(status=Status.SUBMITTED)
+
+    response = client_for(support_user()).post(step_url(entry, "approve-user"))
+
+    assert response.status_code == 400
+    entry.refresh_from_db()
+    assert entry.status == Status.SUBMITTED
+
+
+def test_submitting_twice_is_refused_with_the_reason():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, status=Status.SUBMITTED)
+
+    response = client_for(worker).post(step_url(entry, "submit"))
+
+    assert response.status_code == 400
+    assert "is submitted, so it cannot be submitted" in response.json()["non_field_errors"][0]
+
+
+@pytest.mark.parametrize("step", ["reject", "reopen"])
+def test_reject_and_reopen_need_a_reason(step):
+    status = Status.SUBMITTED if step == "reject" else Status.LOCKED
+    entry = TimeEntryFactory(status=status)
+
+    response = client_for(admin_user()).post(step_url(entry, step), {"reason": "  "}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"reason": ["Give a reason."]}
+    entry.refresh_from_db()
+    assert entry.status == status
+
+
+def test_project_manager_rejects_on_their_project_with_a_reason():
+    project = ProjectFactory()
+    manager = approver_of(project)
+    entry = TimeEntryFactory(project=project, status=Status.USER_APPROVED)
+
+    response = client_for(manager).post(
+        step_url(entry, "reject"), {"reason": "Feil arbeidstype"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "draft"
+    assert response.json()["rejection_reason"] == "Feil arbeidstype"
+
+
+def test_admin_reopens_locked_hours_and_it_is_logged():
+    boss = admin_user()
+    entry = TimeEntryFactory(status=Status.LOCKED)
+
+    response = client_for(boss).post(
+        step_url(entry, "reopen"), {"reason": "Customer disputes"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "draft"
+    step = entry.transitions.get()
+    assert (step.action, step.actor, step.reason) == ("reopen", boss, "Customer disputes")
+
+
+def test_reopened_entry_can_be_changed_again():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, status=Status.LOCKED)
+    client_for(admin_user()).post(step_url(entry, "reopen"), {"reason": "Typo"}, format="json")
+
+    response = client_for(worker).patch(detail_url(entry), {"hours": "6"}, format="json")
+
+    assert response.status_code == 200, response.json()
+
+
+# --- bulk ----------------------------------------------------------------------------------
+
+
+def test_project_manager_bulk_approves_and_gets_told_what_was_refused():
+    project = ProjectFactory()
+    manager = approver_of(project)
+    ready = TimeEntryFactory.create_batch(2, project=project, status=Status.USER_APPROVED)
+    not_ready = TimeEntryFactory(project=project, status=Status.SUBMITTED)
+    own = TimeEntryFactory(user=manager, project=project, status=Status.USER_APPROVED)
+    elsewhere = TimeEntryFactory(status=Status.USER_APPROVED)
+
+    response = client_for(manager).post(
+        BULK_URL,
+        {
+            "ids": [e.pk for e in [*ready, not_ready, own, elsewhere]] + [999999],
+            "action": "approve_project",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert sorted(body["moved"]) == sorted(e.pk for e in ready)
+    refused = {row["id"]: row["reason"] for row in body["refused"]}
+    assert set(refused) == {not_ready.pk, own.pk, elsewhere.pk, 999999}
+    assert "cannot be approved (project)" in refused[not_ready.pk]
+    assert refused[own.pk] == "You cannot approve your own hours."
+    assert refused[elsewhere.pk] == "No time entry with this id, or you may not see it."
+    assert set(
+        TimeEntry.objects.filter(status=Status.PROJECT_APPROVED).values_list("pk", flat=True)
+    ) == {e.pk for e in ready}
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == Status.USER_APPROVED
+
+
+def test_bulk_reject_without_a_reason_refuses_every_entry():
+    entries = TimeEntryFactory.create_batch(2, status=Status.SUBMITTED)
+
+    response = client_for(admin_user()).post(
+        BULK_URL, {"ids": [e.pk for e in entries], "action": "reject"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["moved"] == []
+    assert {row["reason"] for row in response.json()["refused"]} == {"Give a reason."}
+    assert TimeEntry.objects.filter(status=Status.SUBMITTED).count() == 2
+
+
+def test_bulk_is_for_managers_only():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker)
+
+    response = client_for(worker).post(
+        BULK_URL, {"ids": [entry.pk], "action": "submit"}, format="json"
+    )
+
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.status == Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"ids": [1], "action": "approve"}, "action"),
+        ({"ids": [], "action": "lock"}, "ids"),
+        ({"ids": ["x"], "action": "lock"}, "ids"),
+        ({"action": "lock"}, "ids"),
+    ],
+)
+def test_bulk_with_bad_input_is_a_400(payload, field):
+    response = client_for(admin_user()).post(BULK_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
