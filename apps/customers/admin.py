@@ -1,0 +1,81 @@
+"""The customer register. Customers owned by the ERP are shown read-only, with the reason."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm
+from apps.customers.models import Customer
+from apps.customers.services import (
+    EDITABLE_FIELDS,
+    customer_create,
+    customer_delete,
+    customer_erp_owned_message,
+    customer_update,
+)
+
+
+class CustomerForm(ServiceModelForm):
+    class Meta:
+        model = Customer
+        fields = EDITABLE_FIELDS
+
+    def save_via_service(self) -> Customer:
+        data = {f: self.cleaned_data[f] for f in EDITABLE_FIELDS if f in self.cleaned_data}
+        if self.instance.pk is None:
+            return customer_create(data=data)
+        return customer_update(customer=self.instance, data=data)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceModelAdmin):
+    form = CustomerForm
+    list_display = ["name", "number", "organisation_number", "email", "phone", "city", "is_active"]
+    list_display_links = ["name", "number"]
+    list_filter = ["is_active", "erp_owned", "erp_system", "country"]
+    search_fields = ["name", "number", "organisation_number", "email", "phone", "city"]
+    readonly_fields = ["erp_owned", "erp_system", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "number", "organisation_number", "is_active"]}),
+        (_("Contact"), {"fields": ["email", "phone"]}),
+        (
+            _("Address"),
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    ("postal_code", "city"),
+                    "country",
+                    "visiting_address",
+                ]
+            },
+        ),
+        (_("ERP"), {"fields": ["erp_owned", "erp_system", "created_at", "updated_at"]}),
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        if obj is not None and obj.erp_owned:
+            return False  # shown read-only; the reason is on the page
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        if obj is not None and obj.erp_owned:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.erp_owned and request.method == "GET":
+            self.message_user(request, customer_erp_owned_message(obj), messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_service(self, request: HttpRequest, obj: Customer) -> None:
+        customer_delete(customer=obj)

@@ -1,0 +1,186 @@
+"""Projects, who is on them in which role, and the project roles."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError
+from apps.projects.models import Project, ProjectMember, ProjectRole
+from apps.projects.services import (
+    EDITABLE_FIELDS,
+    project_activate,
+    project_archive,
+    project_create,
+    project_member_remove,
+    project_member_set,
+    project_role_create,
+    project_role_delete,
+    project_role_update,
+    project_update,
+)
+
+# --- projects ---------------------------------------------------------------------------------
+
+
+class ProjectForm(ServiceModelForm):
+    class Meta:
+        model = Project
+        fields = EDITABLE_FIELDS
+
+    def save_via_service(self) -> Project:
+        data = {f: self.cleaned_data[f] for f in EDITABLE_FIELDS if f in self.cleaned_data}
+        if self.instance.pk is None:
+            return project_create(data=data)
+        return project_update(project=self.instance, data=data)
+
+
+class ProjectMemberInline(admin.TabularInline):
+    model = ProjectMember
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+    extra = 1
+    verbose_name_plural = _("members and their project roles")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("user", "role")
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceModelAdmin):
+    """Projects. The number comes from the ERP; until then it shows "number pending"."""
+
+    form = ProjectForm
+    list_display = [
+        "number_column",
+        "name",
+        "customer",
+        "status",
+        "start_date",
+        "end_date",
+        "needs_approval",
+    ]
+    list_display_links = ["number_column", "name"]
+    list_filter = ["status", "customer", "needs_approval"]
+    list_select_related = ["customer"]
+    search_fields = ["name", "number", "customer__name", "customer__number"]
+    autocomplete_fields = ["customer", "default_work_type"]
+    readonly_fields = ["number_column", "created_at", "updated_at"]
+    inlines = [ProjectMemberInline]
+    actions = ["archive", "activate"]
+    fieldsets = [
+        (None, {"fields": ["number_column", "name", "customer", "status"]}),
+        (_("Period"), {"fields": [("start_date", "end_date")]}),
+        (_("Hours"), {"fields": ["default_work_type", "needs_approval"]}),
+        (_("Description"), {"fields": ["description"]}),
+        (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("project number"), ordering="number")
+    def number_column(self, obj: Project) -> str:
+        return obj.number_display
+
+    def has_delete_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        # Projects live on in the ERP and keep their hours: archive them instead.
+        return False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        project = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for member_form in formset.deleted_forms:
+            if member_form.instance.pk:
+                previous = member_form.initial.get("user")
+                project_member_remove(project=project, user=User.objects.get(pk=previous))
+                formset.deleted_objects.append(member_form.instance)
+        for member_form in formset.forms:
+            if member_form in formset.deleted_forms or not member_form.has_changed():
+                continue
+            data = member_form.cleaned_data
+            if not data or not data.get("user"):
+                continue
+            previous = member_form.initial.get("user")
+            if previous and previous != data["user"].pk:
+                project_member_remove(project=project, user=User.objects.get(pk=previous))
+            member = project_member_set(project=project, user=data["user"], role=data.get("role"))
+            if member_form.instance.pk:
+                formset.changed_objects.append((member, member_form.changed_data))
+            else:
+                formset.new_objects.append(member)
+
+    def _bulk(self, request: HttpRequest, queryset: QuerySet, service: Any, done_text: Any) -> None:
+        done, refused = 0, []
+        for project in queryset:
+            try:
+                service(project=project)
+            except ApplicationError as exc:
+                refused.append((project, exc.message))
+            else:
+                done += 1
+        report_bulk(self, request, done=done, refused=refused, done_text=done_text)
+
+    @admin.action(description=_("Archive selected projects"), permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._bulk(request, queryset, project_archive, _("%(done)d projects archived"))
+
+    @admin.action(description=_("Activate selected projects"), permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._bulk(request, queryset, project_activate, _("%(done)d projects activated"))
+
+
+# --- members and roles ------------------------------------------------------------------------
+
+
+class ProjectMemberForm(ServiceModelForm):
+    class Meta:
+        model = ProjectMember
+        fields = ["project", "user", "role"]
+
+    def save_via_service(self) -> ProjectMember:
+        data = self.cleaned_data
+        project = data.get("project") or self.instance.project
+        user = data.get("user") or self.instance.user
+        return project_member_set(project=project, user=user, role=data.get("role"))
+
+
+@admin.register(ProjectMember)
+class ProjectMemberAdmin(ServiceModelAdmin):
+    form = ProjectMemberForm
+    list_display = ["user", "project", "role"]
+    list_filter = ["role", "project__status"]
+    list_select_related = ["user", "project", "role"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "project__name"]
+    autocomplete_fields = ["project", "user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ProjectMember | None = None) -> list:
+        # Moving a membership to another person or project is a remove and an add.
+        return ["project", "user"] if obj is not None else []
+
+    def delete_service(self, request: HttpRequest, obj: ProjectMember) -> None:
+        project_member_remove(project=obj.project, user=obj.user)
+
+
+class ProjectRoleForm(ServiceModelForm):
+    class Meta:
+        model = ProjectRole
+        fields = ["name", "can_approve"]
+
+    def save_via_service(self) -> ProjectRole:
+        data = {f: self.cleaned_data[f] for f in ["name", "can_approve"] if f in self.cleaned_data}
+        if self.instance.pk is None:
+            return project_role_create(**data)
+        return project_role_update(role=self.instance, data=data)
+
+
+@admin.register(ProjectRole)
+class ProjectRoleAdmin(ServiceModelAdmin):
+    form = ProjectRoleForm
+    list_display = ["name", "can_approve"]
+    list_filter = ["can_approve"]
+    search_fields = ["name"]
+
+    def delete_service(self, request: HttpRequest, obj: ProjectRole) -> None:
+        project_role_delete(role=obj)

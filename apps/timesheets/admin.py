@@ -1,0 +1,369 @@
+"""Hours: employees keep their own, approvers move them through approval in bulk."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
+from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from apps.timesheets.selectors import time_entries_visible_to
+from apps.timesheets.services import (
+    ENTRY_FIELDS,
+    time_entries_transition,
+    time_entry_create,
+    time_entry_delete,
+    time_entry_read_only_reason,
+    time_entry_update,
+    user_manages_all_hours,
+)
+
+Action = TimeEntryTransition.Action
+
+
+class TimeEntryForm(ServiceModelForm):
+    class Meta:
+        model = TimeEntry
+        fields = ["user", *ENTRY_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The service derives these when they are left empty.
+        optional = {
+            "date": _("Empty: the day the work started, or today."),
+            "hours": _("Or give a start and stop time below."),
+            "billable_hours": _("Empty: all hours if the work type is invoiceable, else none."),
+        }
+        for name, help_text in optional.items():
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].help_text = help_text
+
+    def save_via_service(self) -> TimeEntry:
+        data = {f: self.cleaned_data[f] for f in ENTRY_FIELDS if f in self.cleaned_data}
+        actor = self.request.user
+        if self.instance.pk is None:
+            owner = self.cleaned_data.get("user") or actor
+            return time_entry_create(actor=actor, user=owner, **data)
+        changed = {f: data[f] for f in self.changed_data if f in data}
+        return time_entry_update(actor=actor, entry=self.instance, data=changed)
+
+
+class TransitionInline(admin.TabularInline):
+    """The approval trail of one entry: read-only."""
+
+    model = TimeEntryTransition
+    fields = ["at", "action", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("The person whose hours these are sees the reason."),
+    )
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ServiceModelAdmin):
+    """Time entries. Everyone sees what `time_entries_visible_to` allows, nothing more."""
+
+    form = TimeEntryForm
+    date_hierarchy = "date"
+    list_display = [
+        "date",
+        "user",
+        "project",
+        "customer",
+        "task",
+        "work_type",
+        "hours",
+        "billable_hours",
+        "status",
+    ]
+    list_display_links = ["date", "user"]
+    list_select_related = ["user", "project", "project__customer", "task", "work_type"]
+    search_fields = [
+        "description",
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "project__name",
+        "task__name",
+    ]
+    autocomplete_fields = ["user", "project", "task", "work_type"]
+    inlines = [TransitionInline]
+    actions = ["submit", "approve_user", "approve_project", "lock", "reject", "reopen"]
+
+    # --- what each person sees ------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = time_entries_visible_to(user=request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        filters = ["status", "project", "work_type", "project__customer"]
+        if user_manages_all_hours(request.user) or request.user.has_perm(
+            "timesheets.approve_project_timeentry"
+        ):
+            filters.insert(1, "user")
+        return filters
+
+    def get_fieldsets(self, request: HttpRequest, obj: TimeEntry | None = None) -> list:
+        who = ["user"] if obj is not None or user_manages_all_hours(request.user) else []
+        fieldsets = [
+            (None, {"fields": [*who, "date", "project", "task", "work_type"]}),
+            (
+                _("Time"),
+                {
+                    "fields": ["hours", ("started_at", "ended_at"), "billable_hours"],
+                    "description": _("Give the hours, or a start and stop time."),
+                },
+            ),
+            (_("Description"), {"fields": ["description", "internal_note"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (_("Approval"), {"fields": ["status", "rejection_reason", "updated_at"]})
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: TimeEntry | None = None) -> list:
+        if obj is None:
+            return []
+        # The owner of registered hours never changes; the status moves only by the actions.
+        return ["user", "status", "rejection_reason", "updated_at"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("user", request.user.pk)
+        return initial
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list:
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def _may_edit(self, request: HttpRequest, obj: TimeEntry) -> bool:
+        # The service decides; this only keeps the save button off where it would refuse.
+        own = obj.user_id == request.user.pk
+        return obj.is_editable and (own or user_manages_all_hours(request.user))
+
+    def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self._may_edit(request, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._may_edit(request, obj))
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            reason = time_entry_read_only_reason(entry=obj)
+            if reason:
+                self.message_user(request, reason, messages.WARNING)
+            elif not self._may_edit(request, obj):
+                self.message_user(
+                    request,
+                    _("These are %(user)s's hours: only they or an administrator can change them.")
+                    % {"user": obj.user},
+                    messages.INFO,
+                )
+            elif obj.rejection_reason:
+                self.message_user(
+                    request,
+                    _("Sent back: %(reason)s") % {"reason": obj.rejection_reason},
+                    messages.WARNING,
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_service(self, request: HttpRequest, obj: TimeEntry) -> None:
+        time_entry_delete(actor=request.user, entry=obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        # A draft's approval trail (after a rejection) goes with it; nobody deletes the trail
+        # on its own, so not having that permission must not block deleting the draft.
+        to_delete, model_count, _perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return to_delete, model_count, set(), protected
+
+    @admin.display(description=_("customer"), ordering="project__customer__name")
+    def customer(self, obj: TimeEntry) -> Any:
+        return obj.project.customer or "–"
+
+    # --- approval: two-pass bulk actions ----------------------------------------------------
+
+    def has_approve_user_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("timesheets.approve_user_timeentry")
+
+    def has_approve_project_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("timesheets.approve_project_timeentry")
+
+    def has_lock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("timesheets.lock_timeentry")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return self.has_approve_user_permission(request) or self.has_approve_project_permission(
+            request
+        )
+
+    def has_reopen_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("timesheets.reopen_timeentry")
+
+    def _transition(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        *,
+        action: str,
+        title: Any,
+        question: Any,
+        needs_reason: bool = False,
+    ) -> HttpResponse | None:
+        """First pass: a confirmation page. Second pass (`post`): moves what the service allows."""
+        confirmed = bool(request.POST.get("post"))
+        form = ReasonForm(request.POST if confirmed else None) if needs_reason else None
+        if confirmed and (form is None or form.is_valid()):
+            reason = form.cleaned_data["reason"] if form is not None else ""
+            result = time_entries_transition(
+                actor=request.user, entries=queryset, action=action, reason=reason
+            )
+            report_bulk(
+                self,
+                request,
+                done=len(result.done),
+                refused=result.refused,
+                done_text=_("%(done)d moved"),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "subtitle": None,
+            "queryset": queryset,
+            "opts": self.opts,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "form": form,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/timesheets/timeentry/transition_confirmation.html", context
+        )
+
+    @admin.action(description=_("Submit selected hours for approval"), permissions=["change"])
+    def submit(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.SUBMIT,
+            title=_("Submit hours"),
+            question=_("Submit these hours for approval?"),
+        )
+
+    @admin.action(description=_("Approve selected hours (user)"), permissions=["approve_user"])
+    def approve_user(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.APPROVE_USER,
+            title=_("Approve hours (user)"),
+            question=_("Approve these hours per user?"),
+        )
+
+    @admin.action(
+        description=_("Approve selected hours (project)"), permissions=["approve_project"]
+    )
+    def approve_project(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.APPROVE_PROJECT,
+            title=_("Approve hours (project)"),
+            question=_("Approve these hours for their projects?"),
+        )
+
+    @admin.action(description=_("Lock selected hours"), permissions=["lock"])
+    def lock(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.LOCK,
+            title=_("Lock hours"),
+            question=_("Lock these hours? Locked hours can only be reopened by an administrator."),
+        )
+
+    @admin.action(description=_("Send selected hours back (reject)"), permissions=["reject"])
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.REJECT,
+            title=_("Reject hours"),
+            question=_("Send these hours back to their owners as drafts?"),
+            needs_reason=True,
+        )
+
+    @admin.action(description=_("Reopen selected hours"), permissions=["reopen"])
+    def reopen(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._transition(
+            request,
+            queryset,
+            action=Action.REOPEN,
+            title=_("Reopen hours"),
+            question=_("Reopen these approved or locked hours as drafts? This is logged."),
+            needs_reason=True,
+        )
+
+
+@admin.register(TimeEntryTransition)
+class TimeEntryTransitionAdmin(admin.ModelAdmin):
+    """The approval trail of all visible hours: a log, read-only."""
+
+    list_display = ["at", "entry", "action", "from_status", "to_status", "actor", "reason"]
+    list_filter = ["action", "to_status"]
+    list_select_related = ["entry", "entry__user", "actor"]
+    search_fields = ["reason", "entry__user__email", "actor__email", "entry__project__name"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        visible = time_entries_visible_to(user=request.user).values("pk")
+        return super().get_queryset(request).filter(entry__in=visible)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,39 @@
+"""The kinds of work hours are registered as."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm
+from apps.worktypes.models import WorkType
+from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update
+
+
+class WorkTypeForm(ServiceModelForm):
+    class Meta:
+        model = WorkType
+        fields = EDITABLE_FIELDS
+
+    def save_via_service(self) -> WorkType:
+        data = {f: self.cleaned_data[f] for f in EDITABLE_FIELDS if f in self.cleaned_data}
+        if self.instance.pk is None:
+            return work_type_create(data=data)
+        return work_type_update(work_type=self.instance, data=data)
+
+
+@admin.register(WorkType)
+class WorkTypeAdmin(ServiceModelAdmin):
+    form = WorkTypeForm
+    list_display = ["name", "invoiceable", "price", "product_number", "is_active"]
+    list_filter = ["is_active", "invoiceable"]
+    search_fields = ["name", "description", "product_number"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_active"]}),
+        (_("Invoicing"), {"fields": ["invoiceable", "price", "product_number"]}),
+        (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: WorkType | None = None) -> bool:
+        # Hours and the ERP refer to work types: mark one inactive instead of deleting it.
+        return False

@@ -1,0 +1,492 @@
+"""The time entry admin: who sees which hours, registering through the rules, bulk approval."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.projects.models import Project
+from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from tests.accounts.factories import UserFactory, admin_user, employee, project_manager
+from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
+from tests.tasks.factories import TaskFactory
+from tests.timesheets.factories import TimeEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = TimeEntry.Status
+CHANGELIST = "admin:timesheets_timeentry_changelist"
+ADD = "admin:timesheets_timeentry_add"
+CONFIRMATION = "admin/timesheets/timeentry/transition_confirmation.html"
+
+
+def _change_url(entry: TimeEntry) -> str:
+    return reverse("admin:timesheets_timeentry_change", args=[entry.pk])
+
+
+def _listed(response) -> set[int]:
+    return {entry.pk for entry in response.context["cl"].result_list}
+
+
+def _errors(response, field: str) -> str:
+    return " ".join(response.context["adminform"].form.errors[field])
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _action(client, action: str, entries, **extra):
+    data = {"action": action, "_selected_action": [e.pk for e in entries], **extra}
+    return client.post(reverse(CHANGELIST), data, follow=bool(extra.get("post")))
+
+
+def _member_project(user, *, approves: bool = False) -> Project:
+    role = manager_role() if approves else None
+    member = ProjectMemberFactory(user=user, role=role) if role else ProjectMemberFactory(user=user)
+    return member.project
+
+
+def _entry_form(project: Project, **overrides) -> dict:
+    data = {
+        "date": "2026-11-16",
+        "project": project.pk,
+        "task": "",
+        "work_type": project.default_work_type_id,
+        "hours": "7.5",
+        "billable_hours": "",
+        "started_at_0": "",
+        "started_at_1": "",
+        "ended_at_0": "",
+        "ended_at_1": "",
+        "description": "Workshop",
+        "internal_note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+
+def test_staff_without_permission_is_forbidden_and_sees_no_hours_on_the_index(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse(CHANGELIST)).status_code == 403
+    assert client.get(reverse(ADD)).status_code == 403
+    index = client.get(reverse("admin:index"))
+    assert reverse(CHANGELIST) not in index.content.decode()
+
+
+def test_employee_sees_only_their_own_entries(client):
+    me = employee()
+    mine = TimeEntryFactory(user=me)
+    TimeEntryFactory(user=employee())
+    client.force_login(me)
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert _listed(response) == {mine.pk}
+
+
+def test_employee_cannot_open_someone_elses_entry(client):
+    me = employee()
+    theirs = TimeEntryFactory(user=employee())
+    client.force_login(me)
+    response = client.get(_change_url(theirs))
+    assert response.status_code in (302, 404)
+    assert response.status_code != 200
+    response = client.post(_change_url(theirs), _entry_form(theirs.project, hours="1"))
+    assert response.status_code in (302, 403, 404)
+    theirs.refresh_from_db()
+    assert theirs.hours == Decimal("7.50")
+
+
+def test_project_manager_sees_own_entries_and_those_on_projects_they_approve(client):
+    manager = project_manager()
+    approved_project = _member_project(manager, approves=True)
+    other_project = _member_project(manager, approves=False)
+    own = TimeEntryFactory(user=manager, project=other_project)
+    on_approved = TimeEntryFactory(project=approved_project)
+    TimeEntryFactory(project=other_project)
+    TimeEntryFactory()
+    client.force_login(manager)
+    response = client.get(reverse(CHANGELIST))
+    assert _listed(response) == {own.pk, on_approved.pk}
+
+
+def test_project_manager_sees_a_team_members_entry_read_only(client):
+    manager = project_manager()
+    entry = TimeEntryFactory(project=_member_project(manager, approves=True))
+    client.force_login(manager)
+    response = client.get(_change_url(entry))
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    assert "only they or an administrator can change them" in response.content.decode()
+    assert client.post(_change_url(entry), _entry_form(entry.project)).status_code == 403
+
+
+# --- registering ---------------------------------------------------------------------------
+
+
+def test_employee_registers_hours_for_themselves_without_a_user_field(client):
+    me = employee()
+    project = _member_project(me)
+    client.force_login(me)
+    form = client.get(reverse(ADD)).context["adminform"].form
+    assert "user" not in form.fields
+    response = client.post(reverse(ADD), _entry_form(project))
+    assert response.status_code == 302
+    entry = TimeEntry.objects.get()
+    assert entry.user == me
+    assert entry.hours == Decimal("7.50")
+    assert entry.billable_hours == Decimal("7.50")  # derived by the service
+    assert entry.status == Status.DRAFT
+
+
+def test_admin_registers_hours_for_a_colleague_and_the_user_defaults_to_themselves(client):
+    office = admin_user()
+    colleague = employee()
+    project = _member_project(colleague)
+    client.force_login(office)
+    form = client.get(reverse(ADD)).context["adminform"].form
+    assert form.initial["user"] == office.pk
+    response = client.post(reverse(ADD), _entry_form(project, user=colleague.pk))
+    assert response.status_code == 302
+    assert TimeEntry.objects.get().user == colleague
+
+
+def test_employee_cannot_register_for_someone_else_by_posting_a_user(client):
+    me = employee()
+    other = employee()
+    project = _member_project(me)
+    client.force_login(me)
+    client.post(reverse(ADD), _entry_form(project, user=other.pk))
+    assert not TimeEntry.objects.filter(user=other).exists()
+
+
+@pytest.mark.parametrize("hours", ["25", "0", "-1"])
+def test_entry_outside_0_to_24_hours_is_a_form_error_and_saves_nothing(client, hours):
+    me = employee()
+    project = _member_project(me)
+    client.force_login(me)
+    response = client.post(reverse(ADD), _entry_form(project, hours=hours))
+    assert response.status_code == 200
+    assert "at most 24 hours" in _errors(response, "hours")
+    assert not TimeEntry.objects.exists()
+
+
+def test_time_on_an_archived_project_is_a_form_error(client):
+    me = employee()
+    project = _member_project(me)
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.ARCHIVED)
+    client.force_login(me)
+    response = client.post(reverse(ADD), _entry_form(project))
+    assert response.status_code == 200
+    assert "is archived" in _errors(response, "project")
+    assert not TimeEntry.objects.exists()
+
+
+def test_time_on_a_task_one_is_not_assigned_to_is_a_form_error(client):
+    me = employee()
+    project = _member_project(me)
+    task = TaskFactory(project=project)
+    client.force_login(me)
+    response = client.post(reverse(ADD), _entry_form(project, task=task.pk))
+    assert response.status_code == 200
+    assert "Only the task's assignees" in _errors(response, "task")
+    assert not TimeEntry.objects.exists()
+
+
+def test_time_on_an_assigned_task_is_saved(client):
+    me = employee()
+    project = _member_project(me)
+    task = TaskFactory(project=project, assignees=[me])
+    client.force_login(me)
+    assert client.post(reverse(ADD), _entry_form(project, task=task.pk)).status_code == 302
+    assert TimeEntry.objects.get().task == task
+
+
+def test_start_and_stop_give_the_hours(client):
+    me = employee()
+    project = _member_project(me)
+    client.force_login(me)
+    data = _entry_form(
+        project,
+        hours="",
+        started_at_0="2026-11-16",
+        started_at_1="08:00",
+        ended_at_0="2026-11-16",
+        ended_at_1="11:30",
+    )
+    assert client.post(reverse(ADD), data).status_code == 302
+    assert TimeEntry.objects.get().hours == Decimal("3.50")
+
+
+def test_owner_changes_a_draft_through_the_service(client):
+    me = employee()
+    entry = TimeEntryFactory(user=me, project=_member_project(me))
+    client.force_login(me)
+    data = _entry_form(entry.project, hours="4", **_no_transitions())
+    response = client.post(_change_url(entry), data)
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("4.00")
+    assert entry.billable_hours == Decimal("4.00")
+
+
+def test_invalid_change_of_a_draft_changes_nothing(client):
+    me = employee()
+    entry = TimeEntryFactory(user=me, project=_member_project(me))
+    client.force_login(me)
+    response = client.post(
+        _change_url(entry), _entry_form(entry.project, hours="25", **_no_transitions())
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("7.50")
+
+
+def _no_transitions() -> dict:
+    return {"transitions-TOTAL_FORMS": "0", "transitions-INITIAL_FORMS": "0"}
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (Status.SUBMITTED, "Submitted hours cannot be changed"),
+        (Status.LOCKED, "These hours are locked and read-only"),
+    ],
+)
+def test_non_draft_entry_is_read_only_with_the_reason(client, status, reason):
+    me = employee()
+    entry = TimeEntryFactory(user=me, project=_member_project(me), status=status)
+    client.force_login(me)
+    response = client.get(_change_url(entry))
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    assert reason in response.content.decode()
+    response = client.post(_change_url(entry), _entry_form(entry.project, hours="1"))
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("7.50")
+
+
+def test_a_rejected_draft_shows_why_it_was_sent_back(client):
+    me = employee()
+    entry = TimeEntryFactory(user=me, rejection_reason="Wrong project")
+    client.force_login(me)
+    assert "Sent back: Wrong project" in client.get(_change_url(entry)).content.decode()
+
+
+def test_approval_trail_is_shown_read_only_on_the_entry(client):
+    me = employee()
+    entry = TimeEntryFactory(user=me, project=_member_project(me))
+    client.force_login(me)
+    _action(client, "submit", [entry], post="yes")
+    response = client.get(_change_url(entry))
+    inline = response.context["inline_admin_formsets"][0]
+    assert inline.formset.model is TimeEntryTransition
+    assert not inline.has_add_permission and not inline.has_change_permission
+    assert "Submitted" in response.content.decode()
+
+
+def test_owner_deletes_a_draft_but_not_a_submitted_entry(client):
+    me = employee()
+    draft = TimeEntryFactory(user=me)
+    submitted = TimeEntryFactory(user=me, status=Status.SUBMITTED)
+    client.force_login(me)
+    delete = reverse("admin:timesheets_timeentry_delete", args=[draft.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not TimeEntry.objects.filter(pk=draft.pk).exists()
+    delete = reverse("admin:timesheets_timeentry_delete", args=[submitted.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert TimeEntry.objects.filter(pk=submitted.pk).exists()
+
+
+def test_bulk_delete_refuses_all_when_one_entry_is_not_a_draft(client):
+    office = admin_user()
+    draft = TimeEntryFactory()
+    locked = TimeEntryFactory(status=Status.LOCKED)
+    client.force_login(office)
+    response = _action(client, "delete_selected", [draft, locked], post="yes")
+    assert "Nothing was deleted" in " ".join(_messages(response))
+    assert TimeEntry.objects.count() == 2
+
+
+# --- approval actions ---------------------------------------------------------------------
+
+
+def _actions_offered(client) -> set[str]:
+    response = client.get(reverse(CHANGELIST))
+    return {name for name, _label in response.context["action_form"].fields["action"].choices}
+
+
+def test_actions_offered_follow_the_role(client):
+    client.force_login(employee())
+    assert _actions_offered(client) == {"", "delete_selected", "submit"}
+    client.force_login(project_manager())
+    assert _actions_offered(client) == {
+        "",
+        "delete_selected",
+        "submit",
+        "approve_project",
+        "reject",
+    }
+    client.force_login(admin_user())
+    assert {"approve_user", "approve_project", "lock", "reject", "reopen"} <= _actions_offered(
+        client
+    )
+
+
+def _assert_first_pass_changes_nothing(client, action, entries, status):
+    response = _action(client, action, entries)
+    assert response.status_code == 200
+    assert CONFIRMATION in [t.name for t in response.templates]
+    for entry in entries:
+        entry.refresh_from_db()
+        assert entry.status == status
+    assert not TimeEntryTransition.objects.filter(entry__in=entries, action=action).exists()
+    return response
+
+
+@pytest.mark.parametrize(
+    ("action", "start", "end", "actor_factory"),
+    [
+        ("submit", Status.DRAFT, Status.SUBMITTED, None),
+        ("approve_user", Status.SUBMITTED, Status.USER_APPROVED, admin_user),
+        ("lock", Status.PROJECT_APPROVED, Status.LOCKED, admin_user),
+    ],
+)
+def test_two_pass_action_moves_entries_and_records_the_step(
+    client, action, start, end, actor_factory
+):
+    owner = employee()
+    entries = [TimeEntryFactory(user=owner, status=start) for _ in range(2)]
+    actor = actor_factory() if actor_factory else owner
+    client.force_login(actor)
+    _assert_first_pass_changes_nothing(client, action, entries, start)
+    response = _action(client, action, entries, post="yes")
+    assert response.status_code == 200
+    assert "2 moved" in _messages(response)[0]
+    for entry in entries:
+        entry.refresh_from_db()
+        assert entry.status == end
+        step = entry.transitions.get()
+        assert (step.action, step.from_status, step.to_status, step.actor) == (
+            action,
+            start,
+            end,
+            actor,
+        )
+
+
+def test_project_manager_approves_on_their_project_and_is_refused_on_their_own_hours(client):
+    manager = project_manager()
+    project = _member_project(manager, approves=True)
+    theirs = TimeEntryFactory(project=project, status=Status.USER_APPROVED)
+    own = TimeEntryFactory(user=manager, project=project, status=Status.USER_APPROVED)
+    client.force_login(manager)
+    _assert_first_pass_changes_nothing(
+        client, "approve_project", [theirs, own], Status.USER_APPROVED
+    )
+    response = _action(client, "approve_project", [theirs, own], post="yes")
+    message = _messages(response)[0]
+    assert "1 moved; 1 refused: You cannot approve your own hours." in message
+    theirs.refresh_from_db()
+    own.refresh_from_db()
+    assert theirs.status == Status.PROJECT_APPROVED
+    assert own.status == Status.USER_APPROVED
+    assert theirs.transitions.get().actor == manager
+
+
+def test_reject_asks_for_a_reason_and_sends_hours_back(client):
+    office = admin_user()
+    entry = TimeEntryFactory(status=Status.SUBMITTED)
+    client.force_login(office)
+    first = _assert_first_pass_changes_nothing(client, "reject", [entry], Status.SUBMITTED)
+    assert "reason" in first.context["form"].fields
+    response = _action(client, "reject", [entry], post="yes", reason="Wrong project")
+    assert "1 moved" in _messages(response)[0]
+    entry.refresh_from_db()
+    assert entry.status == Status.DRAFT
+    assert entry.rejection_reason == "Wrong project"
+    assert entry.transitions.get().reason == "Wrong project"
+
+
+def test_reject_without_a_reason_is_refused_and_changes_nothing(client):
+    office = admin_user()
+    entry = TimeEntryFactory(status=Status.SUBMITTED)
+    client.force_login(office)
+    response = _action(client, "reject", [entry], post="yes", reason="  ")
+    assert response.status_code == 200
+    assert CONFIRMATION in [t.name for t in response.templates]
+    assert response.context["form"].errors["reason"]
+    entry.refresh_from_db()
+    assert entry.status == Status.SUBMITTED
+    assert not entry.transitions.exists()
+
+
+def test_admin_reopens_locked_hours_with_a_reason(client):
+    office = admin_user()
+    entry = TimeEntryFactory(status=Status.LOCKED)
+    client.force_login(office)
+    _assert_first_pass_changes_nothing(client, "reopen", [entry], Status.LOCKED)
+    response = _action(client, "reopen", [entry], post="yes", reason="Wrong date")
+    assert "1 moved" in _messages(response)[0]
+    entry.refresh_from_db()
+    assert entry.status == Status.DRAFT
+    step = entry.transitions.get()
+    assert (step.action, step.reason) == ("reopen", "Wrong date")
+
+
+def test_reopen_is_not_offered_to_a_project_manager_and_cannot_be_forced(client):
+    manager = project_manager()
+    entry = TimeEntryFactory(project=_member_project(manager, approves=True), status=Status.LOCKED)
+    client.force_login(manager)
+    assert "reopen" not in _actions_offered(client)
+    _action(client, "reopen", [entry], post="yes", reason="Please")
+    entry.refresh_from_db()
+    assert entry.status == Status.LOCKED
+    assert not entry.transitions.exists()
+
+
+def test_action_on_entries_in_the_wrong_state_reports_the_refusal(client):
+    office = admin_user()
+    entry = TimeEntryFactory(status=Status.DRAFT)
+    client.force_login(office)
+    response = _action(client, "lock", [entry], post="yes")
+    assert "0 moved; 1 refused:" in _messages(response)[0]
+    entry.refresh_from_db()
+    assert entry.status == Status.DRAFT
+
+
+# --- performance ----------------------------------------------------------------------------
+
+
+def _rows(count: int) -> None:
+    for day in range(count):
+        project = ProjectFactory()
+        user = employee()
+        ProjectMemberFactory(project=project, user=user)
+        task = TaskFactory(project=project, assignees=[user])
+        TimeEntryFactory(
+            user=user, project=project, task=task, date=datetime.date(2026, 1, 1 + day % 28)
+        )
+
+
+def test_changelist_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
+    office = admin_user()
+    client.force_login(office)
+    _rows(5)
+    with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as five:
+        response = client.get(reverse(CHANGELIST))
+    assert response.context["cl"].result_count == 5
+    _rows(45)
+    with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as fifty:
+        response = client.get(reverse(CHANGELIST))
+    assert len(response.context["cl"].result_list) == 50
+    assert len(fifty) == len(five), [q["sql"] for q in fifty.captured_queries]
