@@ -67,7 +67,11 @@ def test_tasks_filter_by_project_and_assigned_to_me():
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"project": "one"}, "project"), ({"assigned_to_me": "perhaps"}, "assigned_to_me")],
+    [
+        ({"project": 10**20}, "project"),
+        ({"project": "one"}, "project"),
+        ({"assigned_to_me": "perhaps"}, "assigned_to_me"),
+    ],
 )
 def test_bad_task_filter_is_a_400(params, field):
     response = client_for(employee()).get(LIST_URL, params)

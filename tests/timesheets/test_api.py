@@ -864,3 +864,38 @@ def test_bulk_with_bad_input_is_a_400(payload, field):
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+# --- odd ids -------------------------------------------------------------------------------
+
+HUGE_ID = 10**20  # beyond a 64-bit integer
+
+
+def test_ids_out_of_range_are_not_found_or_field_errors_never_500():
+    worker = employee()
+    TimeEntryFactory(user=worker)
+    client = client_for(worker)
+
+    assert client.get(f"{LIST_URL}{HUGE_ID}/").status_code == 404
+    assert client.get(f"{LIST_URL}abc/").status_code == 404
+    for name in ["project", "user"]:
+        response = client.get(LIST_URL, {name: HUGE_ID})
+        assert response.status_code == 400
+        assert list(response.json()) == [name]
+    created = client.post(LIST_URL, new_entry(project=HUGE_ID), format="json")
+    assert created.status_code == 400
+    assert "Invalid pk" in created.json()["project"][0]
+    assert TimeEntry.objects.count() == 1
+
+
+def test_bulk_with_an_id_out_of_range_is_a_400_and_moves_nothing():
+    entry = TimeEntryFactory(status=Status.SUBMITTED)
+
+    response = client_for(admin_user()).post(
+        BULK_URL, {"ids": [entry.pk, HUGE_ID], "action": "approve_user"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["ids"]
+    entry.refresh_from_db()
+    assert entry.status == Status.SUBMITTED

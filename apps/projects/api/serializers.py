@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from apps.accounts.api.fields import IdField
 from apps.projects.models import Project
 
 
@@ -11,9 +12,7 @@ class ProjectFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Project.Status.choices, required=False, help_text=_("Only projects in this status.")
     )
-    customer = serializers.IntegerField(
-        min_value=1, required=False, help_text=_("Only projects of this customer (id).")
-    )
+    customer = IdField(required=False, help_text=_("Only projects of this customer (id)."))
 
 
 @extend_schema_serializer(component_name="Project")

@@ -4,13 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from apps.accounts.api.fields import IdField
 from apps.tasks.models import Task
 
 
 class TaskFilterSerializer(serializers.Serializer):
-    project = serializers.IntegerField(
-        min_value=1, required=False, help_text=_("Only tasks of this project (id).")
-    )
+    project = IdField(required=False, help_text=_("Only tasks of this project (id)."))
     assigned_to_me = serializers.BooleanField(
         required=False,
         default=False,

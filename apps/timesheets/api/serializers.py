@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from apps.accounts.api.fields import IdField
 from apps.accounts.models import User
 from apps.projects.models import Project
 from apps.projects.selectors import project_list
@@ -104,11 +105,9 @@ class TimeEntryCreateInputSerializer(TimeEntryInputSerializer):
 class TimeEntryFilterSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text=_("From this day (inclusive)."))
     date_to = serializers.DateField(required=False, help_text=_("Up to this day (inclusive)."))
-    project = serializers.IntegerField(min_value=1, required=False, help_text=_("Project id."))
+    project = IdField(required=False, help_text=_("Project id."))
     status = serializers.ChoiceField(choices=TimeEntry.Status.choices, required=False)
-    user = serializers.IntegerField(
-        min_value=1, required=False, help_text=_("Only this person's hours (user id).")
-    )
+    user = IdField(required=False, help_text=_("Only this person's hours (user id)."))
 
 
 @extend_schema_serializer(component_name="TimeEntryStep")
@@ -123,9 +122,7 @@ class TimeEntryTransitionInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="TimeEntryBulkStep")
 class TimeEntryBulkTransitionInputSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=1000
-    )
+    ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=1000)
     action = serializers.ChoiceField(choices=TimeEntryTransition.Action.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
