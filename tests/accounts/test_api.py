@@ -1,5 +1,4 @@
 import pytest
-from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -7,8 +6,10 @@ from tests.accounts.factories import PASSWORD, UserFactory, employee, project_ma
 
 pytestmark = pytest.mark.django_db
 
-ME_URL = reverse("api:me")
-TOKEN_URL = reverse("api:auth-token")
+# Literal paths on purpose: they are the API's published contract.
+
+ME_URL = "/api/v1/me/"
+TOKEN_URL = "/api/v1/auth/token/"
 
 
 def test_me_returns_the_current_user():
@@ -57,7 +58,7 @@ def test_token_is_obtained_with_email_and_password_and_then_authenticates():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get(ME_URL).json()["id"] == user.pk
-    assert client.get(reverse("api:timeentry-list")).status_code == 200
+    assert client.get("/api/v1/time-entries/").status_code == 200
 
 
 def test_token_endpoint_gives_the_same_token_twice_and_ignores_email_case():
@@ -123,7 +124,28 @@ def test_session_writes_still_need_csrf():
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
 
-    response = client.post(reverse("api:timeentry-list"), {}, format="json")
+    response = client.post("/api/v1/time-entries/", {}, format="json")
 
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_token_caller_gets_the_language_of_their_profile():
+    user = employee(language="nb")
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = client.get(ME_URL, HTTP_ACCEPT_LANGUAGE="sv")
+
+    assert response.headers["Content-Language"] == "nb"
+
+
+def test_caller_without_a_profile_language_gets_the_browsers():
+    token = Token.objects.create(user=employee(language=""))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = client.get(ME_URL, HTTP_ACCEPT_LANGUAGE="sv")
+
+    assert response.headers["Content-Language"] == "sv"

@@ -3,7 +3,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.projects.models import Project
@@ -27,19 +26,21 @@ from tests.worktypes.factories import WorkTypeFactory
 
 pytestmark = pytest.mark.django_db
 
+# Literal paths on purpose: they are the API's published contract.
+
 DAY = datetime.date(2026, 11, 16)
 Status = TimeEntry.Status
 
-LIST_URL = reverse("api:timeentry-list")
-BULK_URL = reverse("api:timeentry-bulk-transition")
+LIST_URL = "/api/v1/time-entries/"
+BULK_URL = "/api/v1/time-entries/bulk-transition/"
 
 
 def detail_url(entry: TimeEntry) -> str:
-    return reverse("api:timeentry-detail", args=[entry.pk])
+    return f"{LIST_URL}{entry.pk}/"
 
 
 def step_url(entry: TimeEntry, step: str) -> str:
-    return reverse(f"api:timeentry-{step}", args=[entry.pk])
+    return f"{LIST_URL}{entry.pk}/{step}/"
 
 
 def client_for(user) -> APIClient:

@@ -3,11 +3,6 @@
 from typing import Any
 
 from rest_framework import permissions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-
-# Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token` instead of
-# the 403 DRF answers when the first authenticator (session) has no challenge to offer.
-API_AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):

@@ -8,14 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.api.permissions import API_AUTHENTICATION_CLASSES
+from apps.accounts.api.base import ApiViewMixin
 from apps.accounts.api.serializers import EmailAuthTokenSerializer, MeOutputSerializer
 
 
-class MeView(APIView):
+class MeView(ApiViewMixin, APIView):
     """Who is calling: id, e-mail, name, roles and language."""
 
-    authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeOutputSerializer, operation_id="me_retrieve")

@@ -4,15 +4,17 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from apps.accounts.api.permissions import API_AUTHENTICATION_CLASSES, ModelPermissions
+from apps.accounts.api.base import ApiViewMixin
+from apps.accounts.api.permissions import ModelPermissions
 from apps.projects.api.serializers import ProjectFilterSerializer, ProjectOutputSerializer
 from apps.projects.models import Project
 from apps.projects.selectors import project_list
 
 
 @extend_schema_view(list=extend_schema(parameters=[ProjectFilterSerializer]))
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    authentication_classes = API_AUTHENTICATION_CLASSES
+class ProjectViewSet(
+    ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [ModelPermissions]
     permission_model = Project
     serializer_class = ProjectOutputSerializer

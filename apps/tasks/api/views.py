@@ -4,15 +4,17 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from apps.accounts.api.permissions import API_AUTHENTICATION_CLASSES, ModelPermissions
+from apps.accounts.api.base import ApiViewMixin
+from apps.accounts.api.permissions import ModelPermissions
 from apps.tasks.api.serializers import TaskFilterSerializer, TaskOutputSerializer
 from apps.tasks.models import Task
 from apps.tasks.selectors import task_list
 
 
 @extend_schema_view(list=extend_schema(parameters=[TaskFilterSerializer]))
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    authentication_classes = API_AUTHENTICATION_CLASSES
+class TaskViewSet(
+    ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [ModelPermissions]
     permission_model = Task
     serializer_class = TaskOutputSerializer

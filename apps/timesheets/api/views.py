@@ -13,8 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.api.base import ApiViewMixin
 from apps.accounts.api.permissions import (
-    API_AUTHENTICATION_CLASSES,
     HasAnyPermission,
     ModelPermissions,
 )
@@ -80,12 +80,12 @@ def _transition_schema(summary: str):
     destroy=extend_schema(summary=gettext_lazy("Delete a draft")),
 )
 class TimeEntryViewSet(
+    ApiViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [ModelPermissions]
     permission_model = TimeEntry
     serializer_class = TimeEntryOutputSerializer

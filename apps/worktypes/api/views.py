@@ -4,15 +4,17 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from apps.accounts.api.permissions import API_AUTHENTICATION_CLASSES, ModelPermissions
+from apps.accounts.api.base import ApiViewMixin
+from apps.accounts.api.permissions import ModelPermissions
 from apps.worktypes.api.serializers import WorkTypeFilterSerializer, WorkTypeOutputSerializer
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 
 
 @extend_schema_view(list=extend_schema(parameters=[WorkTypeFilterSerializer]))
-class WorkTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    authentication_classes = API_AUTHENTICATION_CLASSES
+class WorkTypeViewSet(
+    ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [ModelPermissions]
     permission_model = WorkType
     serializer_class = WorkTypeOutputSerializer
