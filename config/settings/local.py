@@ -15,3 +15,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
+EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls"]
+SANDBOX_24SO = {
+    "LATENCY_MS": env.int("SANDBOX_24SO_LATENCY_MS", default=0),
+    "FAULT_RATE": env.float("SANDBOX_24SO_FAULT_RATE", default=0.0),
+    "FAULT_KINDS": env.list("SANDBOX_24SO_FAULT_KINDS", default=["error"]),
+    "SLOW_SECONDS": env.float("SANDBOX_24SO_SLOW_SECONDS", default=35.0),
+    "FAULT_SEED": env.int("SANDBOX_24SO_FAULT_SEED", default=24),
+    "SESSION_IDLE_SECONDS": env.int("SANDBOX_24SO_SESSION_IDLE_SECONDS", default=1200),
+    "RATE_LIMIT_PER_HOUR": env.int("SANDBOX_24SO_RATE_LIMIT_PER_HOUR", default=7200),
+    "MAX_REQUEST_BYTES": env.int("SANDBOX_24SO_MAX_REQUEST_BYTES", default=1_000_000),
+}

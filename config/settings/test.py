@@ -15,3 +15,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
+EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls"]
+SANDBOX_24SO = {
+    "LATENCY_MS": 0,
+    "FAULT_RATE": 0.0,
+    "FAULT_KINDS": ["error"],
+    "SLOW_SECONDS": 35.0,
+    "FAULT_SEED": 24,
+    "SESSION_IDLE_SECONDS": 1200,
+    "RATE_LIMIT_PER_HOUR": 7200,
+    "MAX_REQUEST_BYTES": 1_000_000,
+}
