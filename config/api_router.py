@@ -1,15 +1,22 @@
 """Every /api/v1/ endpoint, registered in one router."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework import routers
 
+from apps.accounts.api.base import ApiViewMixin
 from apps.accounts.api.views import EmailObtainAuthToken, MeView
 from apps.projects.api.views import ProjectViewSet
 from apps.tasks.api.views import TaskViewSet
 from apps.timesheets.api.views import TimeEntryViewSet
 from apps.worktypes.api.views import WorkTypeViewSet
 
-router = DefaultRouter()
+
+class ApiRootView(ApiViewMixin, routers.APIRootView):
+    """The browsable index of /api/v1/, authenticated like every other endpoint."""
+
+
+router = routers.DefaultRouter()
+router.APIRootView = ApiRootView
 router.register("projects", ProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("work-types", WorkTypeViewSet, basename="worktype")

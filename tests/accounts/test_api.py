@@ -149,3 +149,10 @@ def test_caller_without_a_profile_language_gets_the_browsers():
     response = client.get(ME_URL, HTTP_ACCEPT_LANGUAGE="sv")
 
     assert response.headers["Content-Language"] == "sv"
+
+
+def test_api_index_needs_authentication_too():
+    response = APIClient().get("/api/v1/")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Token"
