@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.accounts.models import Invitation, User
 from apps.accounts.roles import ROLE_LABELS
@@ -318,7 +319,13 @@ class UserAdmin(ServiceModelAdmin):
             else:
                 sent += 1
         report_bulk(
-            self, request, done=sent, refused=refused, done_text=_("%(done)d invitations sent")
+            self,
+            request,
+            done=sent,
+            refused=refused,
+            done_text=ngettext_lazy(
+                "%(done)d invitation sent", "%(done)d invitations sent", "done"
+            ),
         )
 
 

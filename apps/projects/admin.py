@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.accounts.models import User
@@ -124,11 +125,21 @@ class ProjectAdmin(ServiceModelAdmin):
 
     @admin.action(description=_("Archive selected projects"), permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, project_archive, _("%(done)d projects archived"))
+        self._bulk(
+            request,
+            queryset,
+            project_archive,
+            ngettext_lazy("%(done)d project archived", "%(done)d projects archived", "done"),
+        )
 
     @admin.action(description=_("Activate selected projects"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, project_activate, _("%(done)d projects activated"))
+        self._bulk(
+            request,
+            queryset,
+            project_activate,
+            ngettext_lazy("%(done)d project activated", "%(done)d projects activated", "done"),
+        )
 
 
 # --- members and roles ------------------------------------------------------------------------

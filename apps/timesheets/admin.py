@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
@@ -260,7 +261,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
                 request,
                 done=len(result.done),
                 refused=result.refused,
-                done_text=_("%(done)d moved"),
+                done_text=ngettext_lazy("%(done)d moved", "%(done)d moved", "done"),
             )
             return None
         context = {
