@@ -583,6 +583,39 @@ def test_put_switches_a_draft_from_hours_to_start_and_stop():
     assert entry.started_at is not None
 
 
+def test_put_replaces_the_draft_and_clears_what_it_leaves_out():
+    worker = employee()
+    task = TaskFactory(assignees=[worker])
+    entry = TimeEntryFactory(
+        user=worker, project=task.project, task=task, date=DAY, internal_note="Ring kunden"
+    )
+
+    response = client_for(worker).put(
+        detail_url(entry), {"project": task.project_id, "hours": "2"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    entry.refresh_from_db()
+    assert entry.task is None
+    assert entry.description == ""
+    assert entry.internal_note == ""
+    assert entry.hours == Decimal("2.00")
+    assert entry.work_type == task.project.default_work_type
+
+
+def test_patch_keeps_what_it_leaves_out():
+    worker = employee()
+    task = TaskFactory(assignees=[worker])
+    entry = TimeEntryFactory(user=worker, project=task.project, task=task, date=DAY)
+
+    response = client_for(worker).patch(detail_url(entry), {"hours": "2"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    entry.refresh_from_db()
+    assert entry.task == task
+    assert entry.description != ""
+
+
 def test_changing_a_draft_to_25_hours_is_refused_and_nothing_changes():
     worker = employee()
     entry = TimeEntryFactory(user=worker)

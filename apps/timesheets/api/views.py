@@ -39,14 +39,25 @@ from apps.timesheets.services import (
 
 Action = TimeEntryTransition.Action
 
-# The approval steps as /{id}/<url>/ actions: view action name -> (url, service action).
+# The approval steps, as /{id}/<step>/ actions: view action name -> service action.
 TRANSITION_ACTIONS = {
-    "submit": ("submit", Action.SUBMIT),
-    "approve_user": ("approve-user", Action.APPROVE_USER),
-    "approve_project": ("approve-project", Action.APPROVE_PROJECT),
-    "lock": ("lock", Action.LOCK),
-    "reject": ("reject", Action.REJECT),
-    "reopen": ("reopen", Action.REOPEN),
+    "submit": Action.SUBMIT,
+    "approve_user": Action.APPROVE_USER,
+    "approve_project": Action.APPROVE_PROJECT,
+    "lock": Action.LOCK,
+    "reject": Action.REJECT,
+    "reopen": Action.REOPEN,
+}
+
+# What a PUT that leaves a field out sets it to: the value a new entry would get.
+PUT_CLEARS = {
+    "started_at": None,
+    "ended_at": None,
+    "billable_hours": None,
+    "task": None,
+    "work_type": None,
+    "description": "",
+    "internal_note": "",
 }
 
 
@@ -133,7 +144,15 @@ class TimeEntryViewSet(
         entry = time_entry_create(actor=request.user, user=owner, **data)
         return self._detail(entry, status.HTTP_201_CREATED)
 
-    @extend_schema(request=TimeEntryInputSerializer, responses=TimeEntryOutputSerializer)
+    @extend_schema(
+        request=TimeEntryInputSerializer,
+        responses=TimeEntryOutputSerializer,
+        description=gettext_lazy(
+            "Replaces a draft's values: a task, work type, start/stop, billable hours, "
+            "description or internal note left out is cleared (the work type falls back to "
+            "the project's default). PATCH changes only the fields it is given."
+        ),
+    )
     def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, partial=False)
 
@@ -147,9 +166,10 @@ class TimeEntryViewSet(
             data=request.data, partial=partial, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        entry = time_entry_update(
-            actor=request.user, entry=entry, data=dict(serializer.validated_data)
-        )
+        data = dict(serializer.validated_data)
+        if not partial:
+            data = {**PUT_CLEARS, **data}
+        entry = time_entry_update(actor=request.user, entry=entry, data=data)
         return self._detail(entry)
 
     def perform_destroy(self, instance: TimeEntry) -> None:
@@ -164,7 +184,7 @@ class TimeEntryViewSet(
         entry = time_entry_transition(
             actor=request.user,
             entry=entry,
-            action=TRANSITION_ACTIONS[name][1],
+            action=TRANSITION_ACTIONS[name],
             reason=serializer.validated_data["reason"],
         )
         return self._detail(entry)
