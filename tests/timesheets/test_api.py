@@ -933,3 +933,29 @@ def test_bulk_with_an_id_out_of_range_is_a_400_and_moves_nothing():
     assert list(response.json()) == ["ids"]
     entry.refresh_from_db()
     assert entry.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("steps", [1, 6])
+def test_retrieve_and_approval_answers_use_a_constant_number_of_queries(
+    steps, django_assert_max_num_queries
+):
+    worker = employee()
+    boss = admin_user()
+    entry = TimeEntryFactory(user=worker, status=Status.SUBMITTED)
+    for _ in range(steps):
+        TimeEntryTransition.objects.create(
+            entry=entry,
+            action=TimeEntryTransition.Action.SUBMIT,
+            from_status=Status.DRAFT,
+            to_status=Status.SUBMITTED,
+            actor=worker,
+        )
+    worker_client, boss_client = client_for(worker), client_for(boss)
+
+    # session, user, its permissions (2), entry, approval trail
+    with django_assert_max_num_queries(6):
+        assert worker_client.get(detail_url(entry)).status_code == 200
+    with django_assert_max_num_queries(12):
+        response = boss_client.post(step_url(entry, "approve-user"))
+    assert response.status_code == 200
+    assert len(response.json()["transitions"]) == steps + 1

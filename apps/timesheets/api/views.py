@@ -107,8 +107,11 @@ class TimeEntryViewSet(
     def get_queryset(self) -> QuerySet[TimeEntry]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return TimeEntry.objects.none()
-        if self.action != "list":
+        if self.action == "retrieve":
             return _with_transitions(time_entry_list(user=self.request.user))
+        if self.action != "list":
+            # The entry to act on; what is shown afterwards is read again by `_detail`.
+            return time_entry_list(user=self.request.user)
         filters = TimeEntryFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         return _with_transitions(
@@ -123,8 +126,13 @@ class TimeEntryViewSet(
         )
 
     def _detail(self, entry: TimeEntry, status_code: int = status.HTTP_200_OK) -> Response:
+        # Read back with everything the answer shows joined (the services return the entry
+        # with only what they needed loaded).
+        shown = _with_transitions(time_entry_list(user=self.request.user)).filter(pk=entry.pk)
         return Response(
-            TimeEntryOutputSerializer(entry, context=self.get_serializer_context()).data,
+            TimeEntryOutputSerializer(
+                shown.first() or entry, context=self.get_serializer_context()
+            ).data,
             status=status_code,
         )
 
