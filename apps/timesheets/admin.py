@@ -8,6 +8,7 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -47,6 +48,10 @@ class TimeEntryForm(ServiceModelForm):
 
     def save_via_service(self) -> TimeEntry:
         data = {f: self.cleaned_data[f] for f in ENTRY_FIELDS if f in self.cleaned_data}
+        for name in ("started_at", "ended_at"):
+            if data.get(name) is not None:
+                # What was typed is wall-clock time; the service places it in the owner's zone.
+                data[name] = timezone.make_naive(data[name])
         actor = self.request.user
         if self.instance.pk is None:
             owner = self.cleaned_data.get("user") or actor
@@ -185,7 +190,9 @@ class TimeEntryAdmin(ServiceModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
+        if obj is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET":
             reason = time_entry_read_only_reason(entry=obj)
             if reason:
                 self.message_user(request, reason, messages.WARNING)
@@ -202,7 +209,12 @@ class TimeEntryAdmin(ServiceModelAdmin):
                     _("Sent back: %(reason)s") % {"reason": obj.rejection_reason},
                     messages.WARNING,
                 )
-        return super().change_view(request, object_id, form_url, extra_context)
+        # Start and stop are shown and typed in the owner's time zone, like their day.
+        with timezone.override(obj.user.tzinfo):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()  # the widgets format the times while the zone is active
+        return response
 
     def delete_service(self, request: HttpRequest, obj: TimeEntry) -> None:
         time_entry_delete(actor=request.user, entry=obj)

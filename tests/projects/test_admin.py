@@ -253,3 +253,28 @@ def test_unused_project_role_is_deleted(client):
     delete = reverse("admin:projects_projectrole_delete", args=[role.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert not ProjectRole.objects.filter(pk=role.pk).exists()
+
+
+def test_project_manager_finds_colleagues_for_the_members_inline(client):
+    wanted = employee(first_name="Solveig", email="solveig@example.no")
+    client.force_login(project_manager())
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "solv",
+            "app_label": "projects",
+            "model_name": "projectmember",
+            "field_name": "user",
+        },
+    )
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [str(wanted.pk)]
+
+
+def test_changelist_searches_by_project_number(client):
+    wanted = ProjectFactory(name="Numbered")
+    Project.objects.filter(pk=wanted.pk).update(number=4711)
+    ProjectFactory(name="Pending")
+    client.force_login(admin_user())
+    response = client.get(reverse(CHANGELIST), {"q": "4711"})
+    assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from apps.projects.models import Project
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from apps.timesheets.services import time_entry_transition
 from tests.accounts.factories import UserFactory, admin_user, employee, project_manager
 from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
 from tests.tasks.factories import TaskFactory
@@ -490,3 +491,71 @@ def test_changelist_query_count_does_not_grow_with_rows(client, django_assert_ma
         response = client.get(reverse(CHANGELIST))
     assert len(response.context["cl"].result_list) == 50
     assert len(fifty) == len(five), [q["sql"] for q in fifty.captured_queries]
+
+
+# --- time zones -----------------------------------------------------------------------------
+
+
+def test_start_and_stop_are_the_owners_wall_clock_time(client):
+    me = employee(time_zone="America/New_York")
+    project = _member_project(me)
+    client.force_login(me)
+    data = _entry_form(
+        project,
+        date="",
+        hours="",
+        started_at_0="2026-11-16",
+        started_at_1="20:00",
+        ended_at_0="2026-11-16",
+        ended_at_1="22:00",
+    )
+    assert client.post(reverse(ADD), data).status_code == 302
+    entry = TimeEntry.objects.get()
+    # 20:00 in New York is 01:00 UTC the next day; the day is still the owner's 16th.
+    assert entry.started_at == datetime.datetime(2026, 11, 17, 1, 0, tzinfo=datetime.UTC)
+    assert entry.date == datetime.date(2026, 11, 16)
+    page = client.get(_change_url(entry))
+    assert 'value="20:00:00"' in page.content.decode()
+
+
+def test_admin_changes_a_colleagues_draft_but_not_its_owner(client):
+    office = admin_user()
+    colleague = employee()
+    entry = TimeEntryFactory(user=colleague, project=_member_project(colleague))
+    client.force_login(office)
+    page = client.get(_change_url(entry))
+    assert "user" not in page.context["adminform"].form.fields
+    data = _entry_form(entry.project, hours="3", user=office.pk, **_no_transitions())
+    assert client.post(_change_url(entry), data).status_code == 302
+    entry.refresh_from_db()
+    assert (entry.user, entry.hours) == (colleague, Decimal("3.00"))
+
+
+# --- the approval trail -------------------------------------------------------------------
+
+
+def test_approval_trail_admin_is_read_only_and_shows_only_visible_entries(client):
+    me = employee()
+    mine = TimeEntryFactory(user=me, project=_member_project(me))
+    theirs = TimeEntryFactory()
+    _submit = TimeEntryTransition.Action.SUBMIT
+    time_entry_transition(actor=me, entry=mine, action=_submit)
+    time_entry_transition(actor=theirs.user, entry=theirs, action=_submit)
+    client.force_login(me)
+    changelist = reverse("admin:timesheets_timeentrytransition_changelist")
+    response = client.get(changelist)
+    assert [t.entry_id for t in response.context["cl"].result_list] == [mine.pk]
+    assert client.get(reverse("admin:timesheets_timeentrytransition_add")).status_code == 403
+    step = mine.transitions.get()
+    change = reverse("admin:timesheets_timeentrytransition_change", args=[step.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert client.post(change, {"reason": "edited"}).status_code == 403
+    delete = reverse("admin:timesheets_timeentrytransition_delete", args=[step.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    step.refresh_from_db()
+    assert step.reason == ""
+    other = theirs.transitions.get()
+    other_url = reverse("admin:timesheets_timeentrytransition_change", args=[other.pk])
+    assert client.get(other_url).status_code == 302
