@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -8,8 +9,17 @@ pytestmark = pytest.mark.django_db
 
 # Literal paths on purpose: they are the API's published contract.
 
+
 ME_URL = "/api/v1/me/"
 TOKEN_URL = "/api/v1/auth/token/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """The token endpoint counts attempts per address in the cache; start every test at 0."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def test_me_returns_the_current_user():
@@ -156,3 +166,16 @@ def test_api_index_needs_authentication_too():
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_token_endpoint_slows_down_password_guessing():
+    employee(email="ola@example.no")
+    client = APIClient()
+    for _ in range(10):
+        response = client.post(TOKEN_URL, {"email": "ola@example.no", "password": "guess"})
+        assert response.status_code == 400
+
+    response = client.post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert not Token.objects.exists()

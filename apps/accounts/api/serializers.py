@@ -41,7 +41,6 @@ class EmailAuthTokenSerializer(serializers.Serializer):
         trim_whitespace=False,
         write_only=True,
     )
-    token = serializers.CharField(label=_("Token"), read_only=True)
 
     def validate(self, attrs: dict) -> dict:
         user = authenticate(

@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts.api.base import ApiViewMixin
@@ -22,12 +23,20 @@ class MeView(ApiViewMixin, APIView):
         return Response(MeOutputSerializer(request.user).data)
 
 
+class TokenLoginThrottle(AnonRateThrottle):
+    """Slows password guessing: a few attempts per minute from one address."""
+
+    scope = "token_login"
+    rate = "10/minute"
+
+
 class EmailObtainAuthToken(ObtainAuthToken):
     """Exchanges e-mail and password for the user's API token (created on first use)."""
 
     # No session here: a logged-in browser must not need a CSRF token to call it, and the
     # answer depends only on the credentials in the body.
     authentication_classes = ()
+    throttle_classes = (TokenLoginThrottle,)
     serializer_class = EmailAuthTokenSerializer
 
     @extend_schema(
