@@ -1,0 +1,621 @@
+"""Demo data: a Nordic consultancy with customers, projects, people and weeks of approved hours.
+
+Everything that has a rule is written through the services (projects, members, tasks, hours
+and every approval step), so the demo shows real trails. Running it again creates nothing new:
+each record is looked up by its natural key first, and hours are only generated for people who
+have none yet. The random choices are seeded, so the same day gives the same data.
+"""
+
+import datetime
+import itertools
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts import roles
+from apps.accounts.models import User
+from apps.core.management.commands.demo_run import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+from apps.customers.models import Customer
+from apps.customers.services import customer_create
+from apps.projects.models import Project, ProjectMember, ProjectRole
+from apps.projects.services import (
+    project_archive,
+    project_assign_number,
+    project_create,
+    project_member_set,
+    project_role_create,
+)
+from apps.tasks.models import Task
+from apps.tasks.services import task_create
+from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from apps.timesheets.services import time_entry_create, time_entry_transition
+from apps.worktypes.models import WorkType
+from apps.worktypes.services import work_type_create
+
+SEED = "tidsbro-demo-2026"
+DOMAIN = "tidsbro.no"
+ERP_SYSTEM = "24SevenOffice"
+WEEKS_OF_HOURS = 4
+
+Status = TimeEntry.Status
+Action = TimeEntryTransition.Action
+
+# --- people --------------------------------------------------------------------------------
+
+NO, SE, DK, US = "NO", "SE", "DK", "US"
+ZONES = {NO: "Europe/Oslo", SE: "Europe/Stockholm", DK: "Europe/Copenhagen", US: "America/New_York"}
+LANGUAGES = {NO: "nb", SE: "sv", DK: "da", US: "nb"}
+
+
+@dataclass(frozen=True)
+class Person:
+    first_name: str
+    last_name: str
+    role: str
+    country: str = NO
+    email: str = ""  # default: <first name>@tidsbro.no
+    superuser: bool = False
+
+    @property
+    def address(self) -> str:
+        return self.email or f"{ascii_slug(self.first_name)}@{DOMAIN}"
+
+
+PEOPLE = [
+    Person("Astrid", "Haugen", roles.ADMIN, email=DEMO_ADMIN_EMAIL, superuser=True),
+    Person("Ingrid", "Solberg", roles.ADMIN),
+    Person("Magnus", "Lindqvist", roles.ADMIN, SE),
+    Person("Erik", "Johansen", roles.PROJECT_MANAGER),
+    Person("Karin", "Andersson", roles.PROJECT_MANAGER, SE),
+    Person("Mette", "Nielsen", roles.PROJECT_MANAGER, DK),
+    Person("Henrik", "Berg", roles.PROJECT_MANAGER),
+    Person("Sigrid", "Moen", roles.SUPPORT, email=f"support@{DOMAIN}"),
+    Person("Kari", "Hansen", roles.EMPLOYEE),
+    Person("Lars", "Olsen", roles.EMPLOYEE),
+    Person("Nora", "Bakken", roles.EMPLOYEE),
+    Person("Jonas", "Pedersen", roles.EMPLOYEE),
+    Person("Ida", "Kristiansen", roles.EMPLOYEE),
+    Person("Sindre", "Larsen", roles.EMPLOYEE),
+    Person("Marte", "Andersen", roles.EMPLOYEE),
+    Person("Håkon", "Eriksen", roles.EMPLOYEE),
+    Person("Silje", "Halvorsen", roles.EMPLOYEE),
+    Person("Eirik", "Dahl", roles.EMPLOYEE),
+    Person("Tuva", "Lie", roles.EMPLOYEE),
+    Person("Øystein", "Strand", roles.EMPLOYEE),
+    Person("Linnea", "Svensson", roles.EMPLOYEE, SE),
+    Person("Oskar", "Karlsson", roles.EMPLOYEE, SE),
+    Person("Elin", "Nilsson", roles.EMPLOYEE, SE),
+    Person("Gustav", "Lindberg", roles.EMPLOYEE, SE),
+    Person("Freja", "Jensen", roles.EMPLOYEE, DK),
+    Person("Mads", "Rasmussen", roles.EMPLOYEE, DK),
+    Person("Sofie", "Christensen", roles.EMPLOYEE, DK),
+    Person("Anders", "Møller", roles.EMPLOYEE, DK),
+    # Works for the Oslo office from New York: her days are New York days.
+    Person("Emma", "Haugland", roles.EMPLOYEE, US),
+]
+
+
+def ascii_slug(name: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o", "é": "e"})
+    return name.lower().translate(table)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+# (name, postal code, city)
+CUSTOMERS = [
+    ("Fjordlys Rådgivning AS", "5003", "Bergen"),
+    ("Nordlys Energi AS", "9008", "Tromsø"),
+    ("Havbris Sjømat AS", "6002", "Ålesund"),
+    ("Bergtun Eiendom AS", "0150", "Oslo"),
+    ("Vestvind Shipping AS", "5527", "Haugesund"),
+    ("Trollheim Bygg AS", "7010", "Trondheim"),
+    ("Lofotkyst Fiskeindustri AS", "8300", "Svolvær"),
+    ("Solberg & Dahl Advokatfirma AS", "0250", "Oslo"),
+    ("Granli Gartneri AS", "2317", "Hamar"),
+    ("Polarlys Logistikk AS", "8006", "Bodø"),
+    ("Skagerrak Marine AS", "4611", "Kristiansand"),
+    ("Fjellstua Hotelldrift AS", "2609", "Lillehammer"),
+    ("Nordhavn Data AS", "4006", "Stavanger"),
+    ("Elvebakken Helse AS", "3015", "Drammen"),
+    ("Midnattsol Reiser AS", "9008", "Tromsø"),
+    ("Bryggekanten Arkitekter AS", "5003", "Bergen"),
+    ("Aurora Kraftlag AS", "9510", "Alta"),
+    ("Tindefjell Sport AS", "6413", "Molde"),
+    ("Kystlys Eiendom AS", "3210", "Sandefjord"),
+    ("Birkely Barnehager AS", "1606", "Fredrikstad"),
+    ("Sørlandet Regnskap AS", "4836", "Arendal"),
+    ("Vinterhagen Interiør AS", "3110", "Tønsberg"),
+    ("Nordkapp Opplevelser AS", "9750", "Honningsvåg"),
+    ("Heimdal Maskin AS", "7080", "Trondheim"),
+    ("Blåbær Digital AS", "0182", "Oslo"),
+    ("Sjøstjerna Havbruk AS", "6900", "Florø"),
+    ("Fosenkyst Vindservice AS", "7130", "Brekstad"),
+    ("Østlandet Transport AS", "2000", "Lillestrøm"),
+    ("Fyrlykta Konsult AS", "6509", "Kristiansund"),
+    ("Hardanger Frukt og Saft AS", "5750", "Odda"),
+    ("Svea Byggkonsult Norge NUF", "0191", "Oslo"),
+    ("Göta Verkstad Norge AS", "1606", "Fredrikstad"),
+    ("Mälardalens Mjukvara Norge NUF", "0159", "Oslo"),
+    ("Norrsken Design Norge AS", "0161", "Oslo"),
+    ("Vättern Logistik Norge NUF", "1530", "Moss"),
+    ("Kattegat Vindkraft Norge NUF", "0250", "Oslo"),
+    ("Øresund Medico Norge AS", "0277", "Oslo"),
+    ("Jyllands Møbler Norge NUF", "5015", "Bergen"),
+    ("Limfjord Fødevarer Norge AS", "4014", "Stavanger"),
+    ("Vesterhav Software Norge NUF", "0152", "Oslo"),
+]
+STREETS = ["Storgata", "Kongens gate", "Strandkaien", "Sjøgata", "Parkveien", "Industriveien"]
+
+MOD11_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def org_number_check_digit(first_eight: str) -> int | None:
+    """The Norwegian organisation number's mod-11 check digit (None: no valid number)."""
+    remainder = sum(int(d) * w for d, w in zip(first_eight, MOD11_WEIGHTS, strict=True)) % 11
+    check = (11 - remainder) % 11
+    return None if check == 10 else check
+
+
+def is_valid_org_number(number: str) -> bool:
+    if len(number) != 9 or not number.isdigit():
+        return False
+    return org_number_check_digit(number[:8]) == int(number[8])
+
+
+def _org_number(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        first_eight = str(rng.randint(91_000_000, 99_999_999))
+        check = org_number_check_digit(first_eight)
+        number = f"{first_eight}{check}"
+        if check is not None and number not in taken:
+            taken.add(number)
+            return number
+
+
+# --- work types, project roles, projects ----------------------------------------------------
+
+CONSULTING = "Consulting"
+PROJECT_MANAGEMENT = "Project management"
+TRAVEL = "Travel"
+INTERNAL_MEETING = "Internal meeting"
+TRAINING = "Training"
+SUPPORT_WORK = "Support"
+
+# (name, invoiceable, price, product number, description)
+WORK_TYPES = [
+    (CONSULTING, True, "1450.00", "T-100", "Advice and hands-on work for the customer."),
+    (PROJECT_MANAGEMENT, True, "1350.00", "T-110", "Planning, follow-up and reporting."),
+    (TRAVEL, False, "650.00", "T-900", "Travel to and from the customer."),
+    (INTERNAL_MEETING, False, "0.00", "", "Meetings inside the office."),
+    (TRAINING, True, "1100.00", "T-200", "Courses and workshops for the customer's staff."),
+    (SUPPORT_WORK, True, "1250.00", "T-300", "Support and operations after delivery."),
+]
+
+PROJECT_MANAGER_ROLE, CONSULTANT_ROLE, ADVISOR_ROLE = "Project manager", "Consultant", "Advisor"
+PROJECT_ROLES = [(PROJECT_MANAGER_ROLE, True), (CONSULTANT_ROLE, False), (ADVISOR_ROLE, False)]
+
+# (name, default work type, needs approval, archived, has a number)
+PROJECTS = [
+    ("Ny nettbutikk", CONSULTING, True, False, True),
+    ("ERP-migrering", CONSULTING, True, False, True),
+    ("Skyplattform og drift", SUPPORT_WORK, True, False, True),
+    ("Sikkerhetsrevisjon", CONSULTING, True, True, True),
+    ("Datavarehus", CONSULTING, True, False, True),
+    ("Mobilapp for kundeservice", CONSULTING, True, False, False),
+    ("Intranett-fornyelse", CONSULTING, False, False, True),
+    ("Lønnsintegrasjon", CONSULTING, True, False, True),
+    ("Rammeavtale drift 2026", SUPPORT_WORK, False, False, True),
+    ("GDPR-gjennomgang", CONSULTING, True, True, True),
+    ("Power BI-rapportering", CONSULTING, True, False, True),
+    ("Microsoft 365-innføring", TRAINING, True, False, True),
+    ("Ny hjemmeside", CONSULTING, True, False, False),
+    ("Bookingløsning", CONSULTING, True, False, True),
+    ("Lagerstyring", CONSULTING, True, False, True),
+    ("Prosessanalyse innkjøp", PROJECT_MANAGEMENT, True, True, True),
+    ("Kundeportal", CONSULTING, True, False, False),
+    ("Digital signering", CONSULTING, False, False, True),
+    ("Fakturaautomatisering", CONSULTING, True, False, True),
+    ("Kompetanseløft økonomi", TRAINING, True, False, False),
+    ("Vedlikeholdsavtale nettsted", SUPPORT_WORK, False, False, True),
+    ("Flåtestyring", CONSULTING, True, False, True),
+    ("Dokumentarkiv", CONSULTING, True, True, True),
+    ("Prisberegning og tilbud", CONSULTING, True, False, False),
+    ("Energioppfølging", CONSULTING, True, False, True),
+    ("Ombygging nettverk", PROJECT_MANAGEMENT, True, False, True),
+    ("Kartløsning for anlegg", CONSULTING, True, False, False),
+    ("Vaktplanlegging", CONSULTING, True, False, True),
+    ("Intern: administrasjon", INTERNAL_MEETING, False, False, True),
+    ("Intern: kompetanseutvikling", INTERNAL_MEETING, False, False, False),
+]
+INTERNAL_PREFIX = "Intern:"
+FIRST_PROJECT_NUMBER = 1001
+
+TASK_NAMES = ["Analyse", "Design", "Utvikling", "Test", "Opplæring", "Prosjektledelse", "Drift"]
+
+DESCRIPTIONS = {
+    CONSULTING: [
+        "Workshop med kunden",
+        "Utvikling av integrasjon",
+        "Gjennomgang av krav",
+        "Feilretting etter test",
+        "Oppsett av testmiljø",
+        "Dokumentasjon",
+    ],
+    PROJECT_MANAGEMENT: ["Statusmøte", "Oppdatert fremdriftsplan", "Styringsgruppemøte"],
+    TRAVEL: ["Reise til kunden", "Reise hjem fra kunden"],
+    INTERNAL_MEETING: ["Avdelingsmøte", "Fagmøte", "Planlegging av uken"],
+    TRAINING: ["Kurs for brukerne", "Opplæring av superbrukere", "Kursmateriell"],
+    SUPPORT_WORK: ["Brukerstøtte", "Oppgradering av server", "Overvåking og varsler"],
+}
+REJECT_REASONS = [
+    "Feil prosjekt: før timene på Intern: administrasjon.",
+    "Beskrivelsen mangler. Hva ble gjort?",
+    "For mange timer denne dagen, sjekk reisetiden.",
+]
+REOPEN_REASON = "Kunden ba om korrigert beskrivelse før fakturering."
+
+
+@dataclass
+class Summary:
+    """What the demo data holds after a run, and what the run created."""
+
+    created: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        created = ", ".join(f"{n} {what}" for what, n in self.created.items() if n) or "nothing"
+        by_status = ", ".join(f"{self.statuses[s]} {s.label.lower()}" for s in Status)
+        return [
+            f"Created: {created}.",
+            f"Now: {User.objects.count()} users, {Customer.objects.count()} customers, "
+            f"{Project.objects.count()} projects, {Task.objects.count()} tasks, "
+            f"{WorkType.objects.count()} work types.",
+            f"Hours: {sum(self.statuses.values())} entries ({by_status}).",
+        ]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def demo_data_load(*, today: datetime.date | None = None) -> Summary:
+    """Creates whatever part of the demo data is missing, all in one transaction."""
+    today = today or timezone.localdate()
+    summary = Summary()
+    with transaction.atomic():
+        users = _people(summary)
+        customers = _customers(summary)
+        work_types = _work_types(summary)
+        project_roles = _project_roles(summary)
+        new_projects = _projects(summary, customers, work_types, project_roles, users)
+        _hours(summary, users, work_types, today)
+        for project, archived in new_projects:
+            if archived:
+                project_archive(project=project)
+    summary.statuses.update(
+        {
+            Status(s): n
+            for s, n in Counter(TimeEntry.objects.values_list("status", flat=True)).items()
+        }
+    )
+    return summary
+
+
+def _people(summary: Summary) -> dict[str, User]:
+    existing = {u.email: u for u in User.objects.filter(email__in=[p.address for p in PEOPLE])}
+    groups = {g.name: g for g in Group.objects.filter(name__in=list(roles.ROLE_LABELS))}
+    password = ""
+    users = {}
+    for person in PEOPLE:
+        user = existing.get(person.address)
+        if user is None:
+            # One hash for all: hashing the same demo password thirty times takes seconds.
+            password = password or make_password(DEMO_PASSWORD)
+            user = User(
+                email=person.address,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                time_zone=ZONES[person.country],
+                language=LANGUAGES[person.country],
+                is_staff=True,
+                is_superuser=person.superuser,
+                password=password,
+            )
+            if person.superuser:
+                user.language = ""  # the browser's language
+            user.full_clean()
+            user.save()
+            user.groups.add(groups[person.role])
+            summary.created["users"] += 1
+        users[person.address] = user
+    return users
+
+
+def _customers(summary: Summary) -> list[Customer]:
+    rng = random.Random(f"{SEED}:customers")
+    existing = {c.number: c for c in Customer.objects.all()}
+    taken = set(Customer.objects.values_list("organisation_number", flat=True))
+    customers = []
+    for index, (name, postal_code, city) in enumerate(CUSTOMERS):
+        number = str(10001 + index)
+        # Draw every random value even for existing customers so the others stay the same.
+        org_number = _org_number(rng, taken)
+        erp_owned = rng.random() < 0.4
+        phone = f"+47 {rng.randint(22, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+        street = f"{rng.choice(STREETS)} {rng.randint(1, 80)}"
+        if number in existing:
+            customers.append(existing[number])
+            continue
+        domain = ascii_slug(name.split(" ")[0]) + ".no"
+        customer = customer_create(
+            data={
+                "name": name,
+                "number": number,
+                "organisation_number": org_number,
+                "email": f"post@{domain}",
+                "phone": phone,
+                "address_line1": street,
+                "postal_code": postal_code,
+                "city": city,
+                "country": "NO",
+            },
+            from_erp=erp_owned,
+            erp_system=ERP_SYSTEM,
+        )
+        customers.append(customer)
+        summary.created["customers"] += 1
+    return customers
+
+
+def _work_types(summary: Summary) -> dict[str, WorkType]:
+    existing = {w.name: w for w in WorkType.objects.filter(name__in=[w[0] for w in WORK_TYPES])}
+    work_types = {}
+    for name, invoiceable, price, product_number, description in WORK_TYPES:
+        if name not in existing:
+            existing[name] = work_type_create(
+                data={
+                    "name": name,
+                    "invoiceable": invoiceable,
+                    "price": Decimal(price),
+                    "product_number": product_number,
+                    "description": description,
+                }
+            )
+            summary.created["work types"] += 1
+        work_types[name] = existing[name]
+    return work_types
+
+
+def _project_roles(summary: Summary) -> dict[str, ProjectRole]:
+    existing = {r.name: r for r in ProjectRole.objects.all()}
+    for name, can_approve in PROJECT_ROLES:
+        if name not in existing:
+            existing[name] = project_role_create(name=name, can_approve=can_approve)
+            summary.created["project roles"] += 1
+    return existing
+
+
+def _projects(
+    summary: Summary,
+    customers: list[Customer],
+    work_types: dict[str, WorkType],
+    project_roles: dict[str, ProjectRole],
+    users: dict[str, User],
+) -> list[tuple[Project, bool]]:
+    rng = random.Random(f"{SEED}:projects")
+    existing = set(Project.objects.values_list("name", flat=True))
+    managers = [users[p.address] for p in PEOPLE if p.role == roles.PROJECT_MANAGER]
+    admins = [users[p.address] for p in PEOPLE if p.role == roles.ADMIN and not p.superuser]
+    staff = [users[p.address] for p in PEOPLE if p.role == roles.EMPLOYEE]
+    workers = staff + managers + admins
+    used_numbers = set(Project.objects.exclude(number=None).values_list("number", flat=True))
+    next_number = max([FIRST_PROJECT_NUMBER - 1, *used_numbers]) + 1
+    created = []
+    for index, (name, work_type, needs_approval, archived, numbered) in enumerate(PROJECTS):
+        internal = name.startswith(INTERNAL_PREFIX)
+        customer = None if internal else customers[(index * 7) % len(customers)]
+        start = datetime.date(2026, 1, 5) + datetime.timedelta(weeks=rng.randint(0, 30))
+        lead = rng.choice(managers + admins[:1])
+        if internal:
+            team = workers  # everybody registers internal time
+        else:
+            team = rng.sample(staff, rng.randint(3, 6))
+        advisor = rng.choice(admins) if rng.random() < 0.3 else None
+        task_plan = [
+            (task, rng.sample(team, rng.randint(1, min(3, len(team)))))
+            for task in rng.sample(TASK_NAMES, rng.randint(2, 4))
+        ]
+        if name in existing:
+            continue
+        project = project_create(
+            data={
+                "name": name,
+                "customer": customer,
+                "start_date": start,
+                "default_work_type": work_types[work_type],
+                "needs_approval": needs_approval,
+                "description": f"{name} for {customer.name}." if customer else name,
+            }
+        )
+        if numbered:
+            project_assign_number(project=project, number=next_number)
+            next_number += 1
+        project_member_set(project=project, user=lead, role=project_roles[PROJECT_MANAGER_ROLE])
+        for person in team:
+            if person.pk != lead.pk:
+                project_member_set(
+                    project=project, user=person, role=project_roles[CONSULTANT_ROLE]
+                )
+        if advisor and advisor.pk != lead.pk:
+            project_member_set(project=project, user=advisor, role=project_roles[ADVISOR_ROLE])
+        for task_name, assignees in task_plan:
+            task_create(
+                data={
+                    "project": project,
+                    "name": task_name,
+                    "status": Task.Status.IN_PROGRESS,
+                    "estimate_hours": Decimal(rng.choice([20, 40, 80, 120])),
+                },
+                assignees=assignees,
+            )
+            summary.created["tasks"] += 1
+        created.append((project, archived))
+        summary.created["projects"] += 1
+    return created
+
+
+# --- hours -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Place:
+    """Where a person can register time: a project, the tasks they are on, who approves it."""
+
+    project: Project
+    tasks: list[Task]
+    approver: User | None
+    archived_soon: bool  # gets hours only in the oldest weeks, then is archived
+
+
+def _hours(
+    summary: Summary, users: dict[str, User], work_types: dict[str, WorkType], today: datetime.date
+) -> None:
+    by_pk = {u.pk: u for u in users.values()}
+    office = [users[p.address] for p in PEOPLE if p.role == roles.ADMIN and not p.superuser]
+    to_archive = {name for name, _wt, _na, archived, _n in PROJECTS if archived}
+    memberships = list(
+        ProjectMember.objects.filter(user__in=list(by_pk))
+        .exclude(project__status=Project.Status.ARCHIVED)
+        .select_related("project", "project__default_work_type", "role")
+        .order_by("project__name", "user__email")
+    )
+    approver_of: dict[int, int] = {}
+    for m in memberships:
+        if m.role and m.role.can_approve:
+            approver_of.setdefault(m.project_id, m.user_id)
+    tasks_of: dict[tuple[int, int], list[Task]] = {}
+    tasks = Task.objects.filter(project__in={m.project_id for m in memberships})
+    for task in tasks.prefetch_related("assignees").order_by("project_id", "name"):
+        for assignee in task.assignees.all():
+            tasks_of.setdefault((task.project_id, assignee.pk), []).append(task)
+    places: dict[int, list[_Place]] = {}
+    for m in memberships:
+        places.setdefault(m.user_id, []).append(
+            _Place(
+                project=m.project,
+                tasks=tasks_of.get((m.project_id, m.user_id), []),
+                approver=by_pk.get(approver_of.get(m.project_id, 0)),
+                archived_soon=m.project.name in to_archive,
+            )
+        )
+    with_hours = set(
+        TimeEntry.objects.filter(user__in=list(by_pk)).values_list("user_id", flat=True)
+    )
+    monday = today - datetime.timedelta(days=today.weekday())
+    for person in PEOPLE:
+        user = users[person.address]
+        if person.superuser or user.pk in with_hours or user.pk not in places:
+            continue
+        rng = random.Random(f"{SEED}:hours:{person.address}")
+        others = [a for a in office if a.pk != user.pk]
+        for weeks_ago in range(WEEKS_OF_HOURS, 0, -1):  # the oldest week first
+            week_start = monday - datetime.timedelta(weeks=weeks_ago)
+            open_places = [p for p in places[user.pk] if not p.archived_soon or weeks_ago >= 3]
+            for weekday in range(5):
+                if rng.random() < 0.05:  # a day off
+                    continue
+                day = week_start + datetime.timedelta(days=weekday)
+                for entry, place in _register_day(user, day, open_places, work_types, rng):
+                    _approve(entry, place, weeks_ago, rng, owner=user, office=others)
+                    summary.created["time entries"] += 1
+
+
+def _register_day(
+    user: User,
+    day: datetime.date,
+    places: list[_Place],
+    work_types: dict[str, WorkType],
+    rng: random.Random,
+) -> list[tuple[TimeEntry, _Place]]:
+    customer_places = [p for p in places if p.project.customer_id] or places
+    internal_places = [p for p in places if not p.project.customer_id] or places
+    total = Decimal(rng.choice(["7.5", "7.5", "7.5", "7", "8", "8.5", "6"]))
+    start = datetime.datetime.combine(day, datetime.time(8, 0))
+    entries = []
+    for index, hours in enumerate(_split(total, rng.choice([1, 2, 2, 3]), rng)):
+        place = rng.choice(internal_places if rng.random() < 0.15 else customer_places)
+        work_type = None  # the project's default
+        if place.project.customer_id and rng.random() < 0.12:
+            work_type = work_types[TRAVEL if index == 0 else PROJECT_MANAGEMENT]
+        task = rng.choice(place.tasks) if place.tasks and rng.random() < 0.6 else None
+        kind = (work_type or place.project.default_work_type).name
+        data: dict[str, Any] = {
+            "project": place.project,
+            "task": task,
+            "work_type": work_type,
+            "description": rng.choice(DESCRIPTIONS[kind]),
+        }
+        end = start + datetime.timedelta(hours=float(hours))
+        if rng.random() < 0.4:
+            # Clocked in and out: naive times are the person's own wall-clock time.
+            data.update(started_at=start, ended_at=end)
+        else:
+            data.update(date=day, hours=hours)
+        start = end
+        entries.append((time_entry_create(actor=user, **data), place))
+    return entries
+
+
+def _split(total: Decimal, parts: int, rng: random.Random) -> list[Decimal]:
+    """`total` hours in `parts` pieces of whole or half hours."""
+    halves = int(total * 2)
+    cuts = sorted(rng.sample(range(1, halves), parts - 1))
+    bounds = [0, *cuts, halves]
+    return [Decimal(b - a) / 2 for a, b in itertools.pairwise(bounds)]
+
+
+def _approve(
+    entry: TimeEntry,
+    place: _Place,
+    weeks_ago: int,
+    rng: random.Random,
+    *,
+    owner: User,
+    office: list[User],
+) -> None:
+    """Moves an entry as far as its week has come: old weeks locked, last week's still drafts."""
+    roll = rng.random()
+    target = {
+        1: Status.SUBMITTED if roll < 0.5 else Status.DRAFT,
+        2: Status.USER_APPROVED if roll < 0.55 else Status.SUBMITTED,
+        3: Status.PROJECT_APPROVED if roll < 0.7 else Status.USER_APPROVED,
+    }.get(weeks_ago, Status.LOCKED if roll < 0.85 else Status.PROJECT_APPROVED)
+    if target == Status.DRAFT:
+        return
+    admin = office[0]
+    # Nobody approves their own hours: a manager's hours on their own project go to the office.
+    approver = place.approver if place.approver and place.approver.pk != owner.pk else admin
+
+    def step(actor: User, action: str, reason: str = "") -> TimeEntry:
+        return time_entry_transition(actor=actor, entry=entry, action=action, reason=reason)
+
+    entry = step(owner, Action.SUBMIT)
+    if weeks_ago == 2 and rng.random() < 0.08:
+        step(approver, Action.REJECT, rng.choice(REJECT_REASONS))
+        return
+    if target == Status.SUBMITTED:
+        return
+    entry = step(admin, Action.APPROVE_USER)
+    if entry.status == Status.USER_APPROVED and target != Status.USER_APPROVED:
+        entry = step(approver, Action.APPROVE_PROJECT)
+    if target == Status.LOCKED:
+        entry = step(admin, Action.LOCK)
+        if rng.random() < 0.03:
+            step(admin, Action.REOPEN, REOPEN_REASON)
