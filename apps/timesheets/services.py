@@ -290,11 +290,15 @@ def time_entry_transition(
     if action in (Action.REJECT, Action.REOPEN) and not reason:
         raise ApplicationError(_("Give a reason."), field="reason")
     with transaction.atomic():
-        entry = (
+        current = (
             TimeEntry.objects.select_for_update(of=("self",))
             .select_related("project", "user")
-            .get(pk=entry.pk)
+            .filter(pk=entry.pk)
+            .first()
         )
+        if current is None:  # deleted meanwhile: a bulk approval reports it instead of failing
+            raise ApplicationError(_("This entry has been deleted meanwhile."))
+        entry = current
         if entry.status not in sources:
             raise ApplicationError(
                 _("%(entry)s is %(status)s, so it cannot be %(action)s.")

@@ -1005,6 +1005,24 @@ def test_bulk_transition_reports_the_entries_moved_and_those_refused(worker, pro
     }
 
 
+def test_bulk_transition_reports_an_entry_deleted_meanwhile_and_moves_the_rest(
+    worker, project, office, root
+):
+    kept = _entry_in(Status.SUBMITTED, user=worker, project=project, root=root)
+    gone = _entry_in(Status.DRAFT, user=worker, project=project, root=root)
+    time_entry_delete(actor=worker, entry=TimeEntry.objects.get(pk=gone.pk))
+    later = _entry_in(Status.SUBMITTED, user=worker, project=project, root=root)
+
+    result = time_entries_transition(
+        actor=office, entries=[kept, gone, later], action=Action.APPROVE_USER
+    )
+
+    assert [e.pk for e in result.done] == [kept.pk, later.pk]
+    assert [(e, message) for e, message in result.refused] == [
+        (gone, "This entry has been deleted meanwhile.")
+    ]
+
+
 def test_bulk_reject_needs_a_reason_and_refuses_every_entry_without_one(
     worker, project, office, root
 ):
