@@ -140,6 +140,19 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
+def is_autocomplete_for(request: HttpRequest, field: str) -> bool:
+    """Whether this request is the admin's autocomplete for `field` ("app.model.field")."""
+    app_label, model_name, field_name = field.split(".")
+    query = request.GET
+    return (
+        request.resolver_match is not None
+        and request.resolver_match.url_name == "autocomplete"
+        and query.get("app_label") == app_label
+        and query.get("model_name") == model_name
+        and query.get("field_name") == field_name
+    )
+
+
 def _shows_errors(response: HttpResponse) -> bool:
     context = getattr(response, "context_data", None) or {}
     return isinstance(response, TemplateResponse) and bool(context.get("errors"))

@@ -8,10 +8,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
+from apps.accounts.admin import (
+    ServiceModelAdmin,
+    ServiceModelForm,
+    is_autocomplete_for,
+    report_bulk,
+)
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project, ProjectMember, ProjectRole
+from apps.projects.selectors import project_list
 from apps.projects.services import (
     EDITABLE_FIELDS,
     project_activate,
@@ -80,6 +86,16 @@ class ProjectAdmin(ServiceModelAdmin):
         (_("Description"), {"fields": ["description"]}),
         (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if is_autocomplete_for(request, "timesheets.timeentry.project"):
+            # Archived projects take no hours; don't offer them (the service still refuses).
+            active = project_list(user=request.user, status=Project.Status.ACTIVE).values("pk")
+            queryset = queryset.filter(pk__in=active)
+        return queryset, may_have_duplicates
 
     @admin.display(description=_("project number"), ordering="number")
     def number_column(self, obj: Project) -> str:

@@ -5,9 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.tasks.models import Task
+from apps.tasks.selectors import task_list
 from apps.tasks.services import EDITABLE_FIELDS, task_create, task_delete, task_update
+from apps.timesheets.services import user_manages_all_hours
 
 
 class TaskForm(ServiceModelForm):
@@ -59,6 +61,17 @@ class TaskAdmin(ServiceModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("assignees")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        own_hours_only = not user_manages_all_hours(request.user)
+        if own_hours_only and is_autocomplete_for(request, "timesheets.timeentry.task"):
+            # Offer only the tasks one may register time on (the service still checks).
+            mine = task_list(user=request.user, assigned_to_me=True).values("pk")
+            queryset = queryset.filter(pk__in=mine)
+        return queryset, may_have_duplicates
 
     @admin.display(description=_("assignees"))
     def assignee_list(self, obj: Task) -> str:

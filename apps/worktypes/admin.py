@@ -1,11 +1,13 @@
 """The kinds of work hours are registered as."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm
+from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.worktypes.models import WorkType
+from apps.worktypes.selectors import work_type_list
 from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update
 
 
@@ -33,6 +35,14 @@ class WorkTypeAdmin(ServiceModelAdmin):
         (_("Invoicing"), {"fields": ["invoiceable", "price", "product_number"]}),
         (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if is_autocomplete_for(request, "timesheets.timeentry.work_type"):
+            queryset = queryset.filter(pk__in=work_type_list(active=True).values("pk"))
+        return queryset, may_have_duplicates
 
     def has_delete_permission(self, request: HttpRequest, obj: WorkType | None = None) -> bool:
         # Hours and the ERP refer to work types: mark one inactive instead of deleting it.

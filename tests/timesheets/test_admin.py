@@ -16,6 +16,7 @@ from tests.accounts.factories import UserFactory, admin_user, employee, project_
 from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
 from tests.tasks.factories import TaskFactory
 from tests.timesheets.factories import TimeEntryFactory
+from tests.worktypes.factories import WorkTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -559,3 +560,36 @@ def test_approval_trail_admin_is_read_only_and_shows_only_visible_entries(client
     other = theirs.transitions.get()
     other_url = reverse("admin:timesheets_timeentrytransition_change", args=[other.pk])
     assert client.get(other_url).status_code == 302
+
+
+# --- what the pickers offer ---------------------------------------------------------------
+
+
+def _autocomplete(client, field: str, term: str = "") -> list[str]:
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": term, "app_label": "timesheets", "model_name": "timeentry", "field_name": field},
+    )
+    assert response.status_code == 200
+    return [r["text"] for r in response.json()["results"]]
+
+
+def test_pickers_offer_assigned_tasks_active_projects_and_active_work_types(client):
+    me = employee()
+    project = _member_project(me)
+    TaskFactory(project=project, name="Mine", assignees=[me])
+    TaskFactory(project=project, name="Not mine")
+    ProjectFactory(name="Old", status=Project.Status.ARCHIVED)
+    WorkTypeFactory(name="Retired", is_active=False)
+    client.force_login(me)
+    assert _autocomplete(client, "task") == ["Mine"]
+    assert project.name in _autocomplete(client, "project")
+    assert "Old" not in _autocomplete(client, "project")
+    assert "Retired" not in _autocomplete(client, "work_type")
+    assert project.default_work_type.name in _autocomplete(client, "work_type")
+
+
+def test_admin_picks_any_task_for_a_colleague(client):
+    TaskFactory(name="Someone's")
+    client.force_login(admin_user())
+    assert _autocomplete(client, "task") == ["Someone's"]
