@@ -136,9 +136,10 @@ def invitation_accept(*, token: str, password: str) -> User:
         if invitation is None or not invitation.is_usable:
             raise ApplicationError(_("This invitation link is no longer valid."))
         user = invitation.user
+        if not user.is_active:  # deactivated after the invitation was sent: that decision wins
+            raise ApplicationError(_("This user has been deactivated."))
         user.set_password(password)
-        user.is_active = True
-        user.save(update_fields=["password", "is_active"])
+        user.save(update_fields=["password"])
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
     return user

@@ -16,13 +16,15 @@ from apps.core.exceptions import ApplicationError
 @sensitive_post_parameters("new_password1", "new_password2")
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_get(token=token)
-    if invitation is None or not invitation.is_usable:
+    if invitation is None or not invitation.is_usable or not invitation.user.is_active:
         if invitation is None:
             reason = "unknown"
         elif invitation.accepted_at:
             reason = "used"
         elif invitation.revoked_at:
             reason = "revoked"
+        elif not invitation.user.is_active:
+            reason = "deactivated"
         else:
             reason = "expired"
         return TemplateResponse(

@@ -173,6 +173,22 @@ def test_resend_revokes_the_old_link(
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
 
 
+def test_link_of_a_user_deactivated_after_the_invitation_does_not_log_them_in(client, invited):
+    user, path = invited
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = client.get(path)
+    assert response.status_code == 410
+    assert "Your user has been deactivated." in response.text
+
+    response = _choose(client, path)
+    assert response.status_code == 410
+    assert "_auth_user_id" not in client.session
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not user.has_usable_password()
+
+
 def test_invitation_page_is_shown_in_the_invitees_language(
     client, django_capture_on_commit_callbacks, mailoutbox
 ):

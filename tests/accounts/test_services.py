@@ -144,6 +144,20 @@ def test_invitation_accept_of_an_expired_link_is_refused(invite, mailoutbox):
     assert not user.has_usable_password()
 
 
+def test_invitation_accept_for_a_deactivated_user_is_refused(invite, mailoutbox):
+    user, invitation = invite()
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    with pytest.raises(ApplicationError, match="has been deactivated"):
+        invitation_accept(token=_token(mailoutbox[0]), password="a-long-enough-password")
+
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not user.has_usable_password()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
 def test_invitation_accept_of_an_unknown_token_is_refused():
     with pytest.raises(ApplicationError, match="no longer valid"):
         invitation_accept(token="made-up", password="a-long-enough-password")
