@@ -54,14 +54,19 @@ def project_activate(*, project: Project) -> Project:
 
 def project_assign_number(*, project: Project, number: int) -> Project:
     """Stores the number the ERP gave the project."""
+    taken = ApplicationError(
+        _("Project number %(number)s is already used by another project.") % {"number": number},
+        field="number",
+    )
     if Project.objects.filter(number=number).exclude(pk=project.pk).exists():
-        raise ApplicationError(
-            _("Project number %(number)s is already used by another project.") % {"number": number},
-            field="number",
-        )
-    project.number = number
-    with transaction.atomic():
-        project.save(update_fields=["number", "updated_at"])
+        raise taken
+    previous, project.number = project.number, number
+    try:
+        with transaction.atomic():
+            project.save(update_fields=["number", "updated_at"])
+    except IntegrityError as exc:  # another worker stored the same number after our check
+        project.number = previous
+        raise taken from exc
     return project
 
 

@@ -2,9 +2,10 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from apps.core.exceptions import ApplicationError
-from apps.projects.models import Project, ProjectMember
+from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.services import (
     project_activate,
     project_archive,
@@ -12,6 +13,9 @@ from apps.projects.services import (
     project_create,
     project_member_remove,
     project_member_set,
+    project_role_create,
+    project_role_delete,
+    project_role_update,
     project_update,
 )
 from tests.accounts.factories import employee
@@ -189,3 +193,52 @@ def test_project_member_remove_of_a_non_member_does_nothing():
     project_member_remove(project=project, user=employee())
 
     assert not project.memberships.exists()
+
+
+def test_project_role_create_and_update():
+    role = project_role_create(name="Architect")
+
+    project_role_update(role=role, data={"name": "Lead architect", "can_approve": True})
+
+    role.refresh_from_db()
+    assert (role.name, role.can_approve) == ("Lead architect", True)
+
+
+def test_project_role_with_a_taken_name_is_refused():
+    project_role_create(name="Consultant")
+
+    with pytest.raises(ValidationError, match="already exists"):
+        project_role_create(name="Consultant")
+    assert ProjectRole.objects.filter(name="Consultant").count() == 1
+
+
+def test_project_role_that_people_have_cannot_be_deleted():
+    role = ProjectRoleFactory(name="Consultant")
+    project_member_set(project=ProjectFactory(), user=employee(), role=role)
+
+    with pytest.raises(ApplicationError, match="cannot be deleted"):
+        project_role_delete(role=role)
+    assert ProjectRole.objects.filter(pk=role.pk).exists()
+
+
+def test_project_role_nobody_has_is_deleted():
+    role = ProjectRoleFactory(name="Observer")
+
+    project_role_delete(role=role)
+
+    assert not ProjectRole.objects.filter(pk=role.pk).exists()
+
+
+def test_project_assign_number_racing_another_project_for_the_number_is_refused(monkeypatch):
+    ProjectFactory(number=1042)
+    project = ProjectFactory(number=7)
+    # The other project takes the number between the check and the write.
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+
+    with pytest.raises(ApplicationError, match="1042 is already used"):
+        project_assign_number(project=project, number=1042)
+
+    monkeypatch.undo()
+    assert project.number == 7
+    project.refresh_from_db()
+    assert project.number == 7
