@@ -331,6 +331,7 @@ class UserAdmin(ServiceModelAdmin):
                 refused.append((user, exc.message))
             else:
                 sent += 1
+                self.log_change(request, user, str(_("Invitation resent.")))
         report_bulk(
             self,
             request,

@@ -137,6 +137,7 @@ class ProjectAdmin(ServiceModelAdmin):
                 refused.append((project, exc.message))
             else:
                 done += 1
+                self.log_change(request, project, [{"changed": {"fields": ["status"]}}])
         report_bulk(self, request, done=done, refused=refused, done_text=done_text)
 
     @admin.action(description=_("Archive selected projects"), permissions=["change"])

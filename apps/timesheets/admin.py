@@ -84,7 +84,7 @@ class TransitionInline(admin.TabularInline):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("reason"),
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("The person whose hours these are sees the reason."),
     )
@@ -268,6 +268,8 @@ class TimeEntryAdmin(ServiceModelAdmin):
             result = time_entries_transition(
                 actor=request.user, entries=queryset, action=action, reason=reason
             )
+            for entry in result.done:  # the admin's history of the entry shows the step too
+                self.log_change(request, entry, f"{Action(action).label} {reason}".strip())
             report_bulk(
                 self,
                 request,

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -443,6 +444,8 @@ def test_admin_reopens_locked_hours_with_a_reason(client):
     assert entry.status == Status.DRAFT
     step = entry.transitions.get()
     assert (step.action, step.reason) == ("reopen", "Wrong date")
+    history = LogEntry.objects.get(object_id=str(entry.pk))
+    assert (history.user, history.get_change_message()) == (office, "Reopened Wrong date")
 
 
 def test_reopen_is_not_offered_to_a_project_manager_and_cannot_be_forced(client):
