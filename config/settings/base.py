@@ -213,3 +213,23 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# 24SEVENOFFICE CONNECTOR
+# ------------------------------------------------------------------------------
+# Each SOAP service lives on one of two hosts; the client appends the real path to these.
+TWENTYFOURSEVEN_API_BASE = env("TWENTYFOURSEVEN_API_BASE", default="https://api.24sevenoffice.com")
+TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
+    "TWENTYFOURSEVEN_WEBSERVICES_BASE", default="https://webservices.24sevenoffice.com"
+)
+# Identifies the integration (not a customer) to 24SO; not a secret.
+TWENTYFOURSEVEN_APPLICATION_ID = env("TWENTYFOURSEVEN_APPLICATION_ID", default="")
+# (connect, read) seconds per request, and the most a whole reply may take to arrive.
+TWENTYFOURSEVEN_CONNECT_TIMEOUT = env.float("TWENTYFOURSEVEN_CONNECT_TIMEOUT", default=5.0)
+TWENTYFOURSEVEN_READ_TIMEOUT = env.float("TWENTYFOURSEVEN_READ_TIMEOUT", default=60.0)
+TWENTYFOURSEVEN_CALL_DEADLINE = env.float("TWENTYFOURSEVEN_CALL_DEADLINE", default=120.0)
+TWENTYFOURSEVEN_MAX_RESPONSE_BYTES = env.int(
+    "TWENTYFOURSEVEN_MAX_RESPONSE_BYTES", default=50 * 1024 * 1024
+)
+# 24SO quarantines an integration that exceeds its hourly limit; keep a reserve below it.
+TWENTYFOURSEVEN_REQUESTS_PER_HOUR = env.int("TWENTYFOURSEVEN_REQUESTS_PER_HOUR", default=7200)
+TWENTYFOURSEVEN_BUDGET_RESERVE = env.int("TWENTYFOURSEVEN_BUDGET_RESERVE", default=360)

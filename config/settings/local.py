@@ -16,6 +16,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# 24SEVENOFFICE CONNECTOR: the sandbox emulator unless the environment says otherwise
+# ------------------------------------------------------------------------------
+TWENTYFOURSEVEN_API_BASE = env(
+    "TWENTYFOURSEVEN_API_BASE", default="http://127.0.0.1:8000/sandbox/24so"
+)
+TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
+    "TWENTYFOURSEVEN_WEBSERVICES_BASE", default="http://127.0.0.1:8000/sandbox/24so"
+)
+TWENTYFOURSEVEN_APPLICATION_ID = env(
+    "TWENTYFOURSEVEN_APPLICATION_ID", default="5f1c2a8e-0000-4000-8000-000000000024"
+)
+
 # 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]

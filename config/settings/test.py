@@ -16,6 +16,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# 24SEVENOFFICE CONNECTOR: tests pass the sandbox's live_server URL to the client
+# ------------------------------------------------------------------------------
+TWENTYFOURSEVEN_APPLICATION_ID = "5f1c2a8e-0000-4000-8000-000000000024"
+
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]

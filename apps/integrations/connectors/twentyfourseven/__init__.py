@@ -1,0 +1,60 @@
+"""24SevenOffice (24SO) connector: SOAP client (`client`), records (`types`), errors.
+
+Importing this package is cheap; zeep is only loaded with `client`.
+"""
+
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.integrations.connectors.base import Capabilities, Entity
+
+SYSTEM = "24so"
+
+CAPABILITIES = Capabilities(
+    system=SYSTEM,
+    pull=frozenset(
+        {
+            Entity.CLIENT,
+            Entity.USER,
+            Entity.CUSTOMER,
+            Entity.PERSON,
+            Entity.PROJECT,
+            Entity.PROJECT_STATUS,
+            Entity.PROJECT_ROLE,
+            Entity.PARTICIPANT,
+            Entity.TASK,
+            Entity.WORK_TYPE,
+            Entity.HOUR,
+            Entity.ORDER,
+        }
+    ),
+    push=frozenset({Entity.CUSTOMER, Entity.PROJECT, Entity.TASK, Entity.HOUR, Entity.ORDER}),
+    delete=frozenset({Entity.HOUR}),
+    incremental=frozenset(
+        {
+            Entity.CUSTOMER,
+            Entity.PERSON,
+            Entity.PROJECT,
+            Entity.PARTICIPANT,
+            Entity.HOUR,
+            Entity.ORDER,
+        }
+    ),
+    reports_deletions=frozenset({Entity.CUSTOMER}),
+    # ChangedAfter ignores seconds: overlap every watermark by at least a minute.
+    watermark_resolution=timedelta(minutes=1),
+    requests_per_hour=7200,
+    notes={
+        Entity.WORK_TYPE: _(
+            "24SevenOffice's API cannot create or change work types; create them in "
+            "24SevenOffice and fetch them."
+        ),
+        Entity.USER: _("24SevenOffice's API cannot create users; they are fetched only."),
+        Entity.PROJECT: _(
+            "24SevenOffice's API cannot delete projects; deactivate them with a status instead."
+        ),
+        Entity.TASK: _("24SevenOffice's API cannot delete project tasks."),
+        Entity.PROJECT_ROLE: _("24SevenOffice's API cannot set a participant's project role."),
+    },
+)
