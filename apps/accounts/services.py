@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -48,18 +48,22 @@ def user_invite(
 ) -> tuple[User, Invitation]:
     """Creates the user (no password yet) and e-mails them a one-time link after commit."""
     email = User.objects.normalize_email(email).strip().lower()
+    exists = ApplicationError(_("A user with this e-mail address already exists."), field="email")
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError(_("A user with this e-mail address already exists."), field="email")
+        raise exists
     user = User(
         email=email, first_name=first_name, last_name=last_name, language=language, is_staff=True
     )
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
-    with transaction.atomic():
-        user.save()
-        if roles:
-            user.groups.set(Group.objects.filter(name__in=list(roles)))
-        invitation, token = _new_invitation(user=user, invited_by=invited_by)
+    try:
+        with transaction.atomic():
+            user.save()
+            if roles:
+                user.groups.set(Group.objects.filter(name__in=list(roles)))
+            invitation, token = _new_invitation(user=user, invited_by=invited_by)
+    except IntegrityError as exc:  # the same address invited twice at once
+        raise exists from exc
     transaction.on_commit(lambda: _send_invitation(invitation, token, base_url))
     return user, invitation
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts import roles
@@ -91,6 +92,23 @@ def test_invite_of_an_existing_email_is_refused_whatever_the_case(invite, mailou
 
     assert excinfo.value.field == "email"
     assert (User.objects.count(), Invitation.objects.count()) == (users, invitations)
+    assert mailoutbox == []
+
+
+def test_invite_racing_another_invite_of_the_same_email_is_refused_clearly(
+    invite, mailoutbox, monkeypatch
+):
+    employee(email="ola@example.no")
+    users = User.objects.count()
+    # The other invitation is saved between our checks and our write.
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+
+    with pytest.raises(ApplicationError, match="already exists"):
+        invite(email="ola@example.no")
+
+    monkeypatch.undo()
+    assert User.objects.count() == users
+    assert not Invitation.objects.exists()
     assert mailoutbox == []
 
 
