@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_q.models import Schedule
 from rest_framework.authtoken.models import Token
@@ -24,9 +26,8 @@ def superuser():
     return UserFactory(is_superuser=True)
 
 
-@pytest.fixture
-def demo_rows(superuser):
-    """At least one row of every model with an admin, so changelists render rows."""
+def _add_demo_rows(superuser) -> None:
+    """One more row of each of our models, each with its own related rows."""
     worker = employee()
     member = ProjectMemberFactory(user=worker, role=manager_role())
     CustomerFactory(erp_owned=True, erp_system="24SevenOffice")
@@ -34,8 +35,14 @@ def demo_rows(superuser):
     entry = TimeEntryFactory(user=worker, project=member.project)
     time_entry_transition(actor=worker, entry=entry, action=TimeEntryTransition.Action.SUBMIT)
     TimeEntryFactory(user=worker, project=member.project)
-    user_invite(email="invitee@example.no", invited_by=superuser, base_url="http://testserver/")
+    user_invite(email=f"invitee-{worker.pk}@example.no", invited_by=superuser, base_url="x")
     Token.objects.create(user=worker)
+
+
+@pytest.fixture
+def demo_rows(superuser):
+    """At least one row of every model with an admin, so changelists render rows."""
+    _add_demo_rows(superuser)
     Schedule.objects.create(func="math.floor", args="1.5", name="demo schedule")
 
 
@@ -106,3 +113,25 @@ def test_index_lists_every_domain_model(client, superuser):
     assert response.status_code == 200
     for model, _model_admin in _registered():
         assert _url(model, "changelist") in response.content.decode(), model._meta.label
+
+
+OUR_APPS = {"accounts", "customers", "projects", "worktypes", "tasks", "timesheets"}
+
+
+def test_our_changelists_make_the_same_number_of_queries_for_more_rows(client, superuser):
+    client.force_login(superuser)
+    ours = [model for model, _admin in _registered() if model._meta.app_label in OUR_APPS]
+
+    def count_queries() -> dict[str, int]:
+        counts = {}
+        for model in ours:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(_url(model, "changelist")).status_code == 200
+            counts[model._meta.label] = len(queries)
+        return counts
+
+    _add_demo_rows(superuser)
+    few = count_queries()
+    for _ in range(4):
+        _add_demo_rows(superuser)
+    assert count_queries() == few

@@ -229,7 +229,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
     @admin.display(description=_("customer"), ordering="project__customer__name")
     def customer(self, obj: TimeEntry) -> Any:
-        return obj.project.customer or "–"
+        return obj.project.customer  # None shows as the admin's empty value
 
     # --- approval: two-pass bulk actions ----------------------------------------------------
 
