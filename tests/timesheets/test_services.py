@@ -1,16 +1,19 @@
 import datetime
 import logging
+import threading
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError, connection
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project
 from apps.projects.services import project_archive, project_member_set
+from apps.timesheets import services
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.services import (
     time_entries_transition,
@@ -1101,3 +1104,44 @@ def test_editing_a_stale_draft_copy_of_a_submitted_entry_is_refused(worker, proj
 
     entry.refresh_from_db()
     assert (entry.status, entry.hours) == (Status.SUBMITTED, Decimal("7.50"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_registrations_at_once_cannot_together_pass_the_24_hour_day(monkeypatch):
+    project = ProjectFactory()
+    user = employee()
+    validate = services._validate_rules
+
+    def slow_validate(entry, **kwargs):
+        validate(entry, **kwargs)
+        time.sleep(0.3)  # hold the checked total while the other registration runs
+
+    monkeypatch.setattr(services, "_validate_rules", slow_validate)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def register():
+        try:
+            start.wait()
+            time_entry_create(actor=user, project=project, date=MONDAY, hours=16)
+            outcomes.append("saved")
+        except ApplicationError as exc:
+            outcomes.append(exc.message)
+        except OperationalError as exc:  # SQLite's shared in-memory test database: locked
+            outcomes.append(f"locked: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert TimeEntry.objects.filter(user=user).count() == 1
+    assert sorted(outcomes)[-1] == "saved"
+    refused = sorted(outcomes)[0]
+    if connection.vendor == "postgresql":
+        assert "a day has at most 24" in refused
+    else:
+        assert refused.startswith(("locked", f"{user} already has"))
