@@ -32,7 +32,16 @@ class CustomerForm(ServiceModelForm):
 @admin.register(Customer)
 class CustomerAdmin(ServiceModelAdmin):
     form = CustomerForm
-    list_display = ["name", "number", "organisation_number", "email", "phone", "city", "is_active"]
+    list_display = [
+        "name",
+        "number",
+        "organisation_number",
+        "email",
+        "phone",
+        "city",
+        "is_active",
+        "erp_owned",
+    ]
     list_display_links = ["name", "number"]
     list_filter = ["is_active", "erp_owned", "erp_system", "country"]
     search_fields = ["name", "number", "organisation_number", "email", "phone", "city"]
