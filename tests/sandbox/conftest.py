@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -54,9 +55,9 @@ class Sandbox:
         return f"{self.base_url}/sandbox/24so/{SERVICES[key][2]}"
 
     def service(self, key: str, *, timeout: float = 10):
-        client = _client(key)
-        client.transport.session = self.http
-        client.transport.operation_timeout = timeout
+        # A shallow copy shares the parsed WSDL but gets this sandbox's own cookie jar.
+        client = copy.copy(_client(key))
+        client.transport = Transport(session=self.http, operation_timeout=timeout)
         return client.create_service(f"{{{NS}}}{SERVICES[key][1]}", self.url(key))
 
     def login(self, username=DEMO_USERNAME, password=DEMO_PASSWORD, app=APPLICATION_ID, **kw):
@@ -89,3 +90,46 @@ def sandbox(live_server, world) -> Sandbox:
 def logged_in(sandbox) -> Sandbox:
     assert sandbox.login()
     return sandbox
+
+
+def envelope(body: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def post(sandbox: Sandbox, key: str, data: bytes, action: str | None = None, **kw):
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    if action is not None:
+        headers["SOAPAction"] = f'"{NS}/{action}"'
+    return sandbox.http.post(sandbox.url(key), data=data, headers=headers, timeout=10, **kw)
+
+
+def fault_text(response) -> str:
+    from lxml import etree
+
+    root = etree.fromstring(response.content)
+    return root.findtext(".//faultstring")
+
+
+@pytest.fixture
+def knobs(world):
+    from apps.sandbox.twentyfourseven.runtime import knobs_get
+
+    return knobs_get()
+
+
+@pytest.fixture
+def demo_client(world):
+    from apps.sandbox.twentyfourseven.models import Client
+
+    return Client.objects.get(client_id=2400101)
+
+
+@pytest.fixture
+def other_client(world):
+    from apps.sandbox.twentyfourseven.models import Client
+
+    return Client.objects.get(client_id=2400102)

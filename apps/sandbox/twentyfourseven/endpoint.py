@@ -149,10 +149,13 @@ def drop_connection(request: HttpRequest) -> bool:
     for _ in range(5):
         if stream is None or isinstance(stream, socket.socket):
             break
-        if hasattr(stream, "raw") and hasattr(stream.raw, "_sock"):
-            stream = stream.raw._sock
+        raw = getattr(stream, "raw", None)
+        if raw is not None and isinstance(getattr(raw, "_sock", None), socket.socket):
+            stream = raw._sock
             break
-        stream = getattr(stream, "stream", None)
+        # Django's LimitedStream keeps only the bound read method of what it wraps.
+        read = getattr(stream, "_read", None)
+        stream = getattr(read, "__self__", None) or getattr(stream, "stream", None)
     if not isinstance(stream, socket.socket):
         return False
     try:

@@ -144,7 +144,7 @@ class Company(models.Model):
     """A CRM company (customer) of a client; inactive means deleted in 24SO."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="companies")
-    company_id = models.IntegerField(_("company id"))
+    company_id = models.IntegerField(_("company id"), blank=True)
     name = models.CharField(_("name"), max_length=200)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     organization_number = models.CharField(_("organization number"), max_length=20, blank=True)
@@ -248,7 +248,7 @@ class Project(models.Model):
     VERSION_CHOICES = [(OPEN, _("open")), (RIGHTS_MANAGED, _("rights-managed"))]
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="projects")
-    project_id = models.IntegerField(_("project number"))
+    project_id = models.IntegerField(_("project number"), blank=True)
     name = models.CharField(_("name"), max_length=200)
     customer_id = models.IntegerField(_("customer (company id)"), null=True, blank=True)
     status = models.ForeignKey(
@@ -345,7 +345,7 @@ class Task(models.Model):
     """A task in a project; hours can be registered on it."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tasks")
-    task_id = models.IntegerField(_("task id"))
+    task_id = models.IntegerField(_("task id"), blank=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -377,14 +377,14 @@ class Hour(models.Model):
     """A registered hour (timesheet line) of a person on a project."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="hours")
-    hour_id = models.BigIntegerField(_("hour id"))
+    hour_id = models.BigIntegerField(_("hour id"), blank=True)
     contact_id = models.IntegerField(_("contact id"))
     project_id = models.IntegerField(_("project number"), null=True, blank=True)
     task_id = models.IntegerField(_("task id"), null=True, blank=True)
     type_of_work_id = models.IntegerField(_("work type id"), null=True, blank=True)
     start_time = models.DateTimeField(_("start"))
     stop_time = models.DateTimeField(_("stop"))
-    total_hours = models.FloatField(_("hours"))
+    total_hours = models.FloatField(_("hours"), blank=True)
     total_hours_invoice = models.FloatField(_("invoiceable hours"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     internal_note = models.TextField(_("internal note"), blank=True)
@@ -428,7 +428,7 @@ class InvoiceOrder(models.Model):
     """A sales order (or invoice) saved through InvoiceService."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="orders")
-    order_id = models.IntegerField(_("order id"))
+    order_id = models.IntegerField(_("order id"), blank=True)
     customer_id = models.IntegerField(_("customer id"))
     project_id = models.IntegerField(_("project number"), null=True, blank=True)
     order_status = models.CharField(_("order status"), max_length=40, default="Draft")

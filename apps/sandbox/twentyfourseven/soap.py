@@ -7,7 +7,9 @@ so what the sandbox accepts and returns is exactly what the WSDL describes.
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,23 @@ SERVICES: dict[str, Service] = {
 }
 
 
+_parse_state = threading.local()
+
+
+class _TranslationErrors(logging.Filter):
+    """zeep logs and swallows a wrong value (``<int>abc</int>`` becomes None); .NET refuses
+    the request. Note the failure for this thread so the request can be refused too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Error during xml -> python translation"):
+            _parse_state.failed = True
+            return False
+        return True
+
+
+logging.getLogger("zeep.xsd.types.simple").addFilter(_TranslationErrors())
+
+
 class SoapFault(Exception):
     """Answered as a SOAP 1.1 Fault with HTTP 500; the message is 24SO's own text."""
 
@@ -116,6 +135,12 @@ def document(wsdl_file: str) -> Document:
 def binding(service: Service):
     doc = document(service.behaviour_wsdl)
     return doc.bindings[f"{{{NS}}}{service.binding}"]
+
+
+def element_names(service: Service, type_name: str) -> set[str]:
+    """The child element names of a complex type in the service's schema."""
+    xsd_type = document(service.behaviour_wsdl).types.get_type(f"{{{NS}}}{type_name}")
+    return {name for name, _ in xsd_type.elements}
 
 
 def max_request_bytes() -> int:
@@ -199,10 +224,13 @@ def deserialize_input(service: Service, name: str, element: etree._Element) -> d
             "soap:Client",
         )
     op = operations[name]
+    _parse_state.failed = False
     try:
         value = op.input.body.parse(element, document(service.behaviour_wsdl).types)
     except Exception as exc:  # zeep raises many types on wrong values; all mean "bad XML"
         raise SoapFault(UNREADABLE, "soap:Client") from exc
+    if _parse_state.failed:
+        raise SoapFault(UNREADABLE, "soap:Client")
     if value is None:
         return {}
     return {key: value[key] for key in value}

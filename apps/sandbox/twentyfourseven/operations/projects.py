@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Sum
 
 from ..models import Company, Hour, Person, Project, ProjectParticipant, ProjectStatus, Task
+from ..soap import SERVICES, element_names
 from . import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
 
 PROJECT_COLUMNS = {"Name", "NameDisplay", "TimeReg", "Version", "NeedApproval", "Description"}
@@ -134,7 +135,12 @@ def get_project_list(call: Call) -> dict | None:
 
 @operation("time", "GetProjectList")
 def time_get_project_list(call: Call) -> dict | None:
-    return _listing(call, call.params.get("Ps"), active=True, detailed=False)
+    result = _listing(call, call.params.get("Ps"), active=True, detailed=False)
+    if result is None:
+        return None
+    # TimeService's Project is an older, smaller type than ProjectService's.
+    fields = element_names(SERVICES["time"], "Project")
+    return {"Project": [{k: v for k, v in p.items() if k in fields} for p in result["Project"]]}
 
 
 @operation("project", "GetProjectsDetailed")
