@@ -208,3 +208,26 @@ def test_user_page_lists_the_invitations_sent(client):
     content = response.content.decode()
     assert "invitations sent" in content.lower()
     assert "not accepted the invitation" in content
+
+
+def test_invited_user_is_changed_with_the_invitations_on_the_page(client):
+    office = admin_user()
+    invitee, invitation = user_invite(
+        email="new@example.no", invited_by=office, base_url="x", roles=[roles.EMPLOYEE]
+    )
+    client.force_login(office)
+    data = _change_form(
+        invitee,
+        last_name="Changed",
+        **{
+            "invitations-TOTAL_FORMS": "1",
+            "invitations-INITIAL_FORMS": "1",
+            "invitations-0-id": str(invitation.pk),
+            "invitations-0-user": str(invitee.pk),
+        },
+    )
+    assert client.post(_change_url(invitee), data).status_code == 302
+    invitee.refresh_from_db()
+    assert invitee.last_name == "Changed"
+    assert not invitee.has_usable_password()
+    assert Invitation.objects.filter(pk=invitation.pk).exists()

@@ -596,3 +596,22 @@ def test_admin_picks_any_task_for_a_colleague(client):
     TaskFactory(name="Someone's")
     client.force_login(admin_user())
     assert _autocomplete(client, "task") == ["Someone's"]
+
+
+def test_a_rejected_draft_with_its_trail_on_the_page_can_be_corrected(client):
+    me = employee()
+    office = admin_user()
+    entry = TimeEntryFactory(user=me, project=_member_project(me))
+    time_entry_transition(actor=me, entry=entry, action="submit")
+    time_entry_transition(actor=office, entry=entry, action="reject", reason="Too many")
+    client.force_login(me)
+    steps = list(entry.transitions.order_by("-at", "-id"))
+    trail = {"transitions-TOTAL_FORMS": "2", "transitions-INITIAL_FORMS": "2"}
+    for i, step in enumerate(steps):
+        trail[f"transitions-{i}-id"] = str(step.pk)
+        trail[f"transitions-{i}-entry"] = str(entry.pk)
+    response = client.post(_change_url(entry), _entry_form(entry.project, hours="6", **trail))
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("6.00")
+    assert entry.transitions.count() == 2
