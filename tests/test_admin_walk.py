@@ -135,3 +135,21 @@ def test_our_changelists_make_the_same_number_of_queries_for_more_rows(client, s
     for _ in range(4):
         _add_demo_rows(superuser)
     assert count_queries() == few
+
+
+@pytest.mark.parametrize("role", ["admin", "project manager", "employee", "support", None])
+def test_each_role_reaches_exactly_the_screens_its_permissions_allow(client, superuser, role):
+    _add_demo_rows(superuser)
+    user = UserFactory(role=role)
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.user = user
+    for model, model_admin in _registered():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        may_view = model_admin.has_view_or_change_permission(request)
+        response = client.get(_url(model, "changelist"))
+        assert response.status_code == (200 if may_view else 403), (role, model._meta.label)
+        response = client.get(_url(model, "add"))
+        may_add = model_admin.has_add_permission(request)
+        assert response.status_code == (200 if may_add else 403), (role, model._meta.label)
