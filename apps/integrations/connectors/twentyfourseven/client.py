@@ -1170,10 +1170,11 @@ class TwentyFourSevenClient:
             if auth_call:
                 return AuthFailed(text or "not authenticated", operation=operation)
             return _SessionRefused()
-        if auth_call:
-            return AuthFailed(text or "24SevenOffice refused the login", operation=operation)
         if kind is FaultKind.TRANSIENT:
             return Unavailable(text, operation=operation, ambiguous=True)
+        if auth_call:
+            # Any other refusal of a login ("The username or password is incorrect.").
+            return AuthFailed(text or "24SevenOffice refused the login", operation=operation)
         return Rejected(text or "24SevenOffice refused the request", operation=operation)
 
     def _http_status(self, status: int | None, operation: str) -> Exception:
