@@ -200,3 +200,23 @@ def test_invitation_page_is_shown_in_the_invitees_language(
 
     assert response.status_code == 200
     assert response["Content-Language"] == "sv"
+
+
+def test_after_accepting_the_screens_are_in_the_language_of_the_profile(
+    client, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        user_invite(
+            email="freja@example.dk",
+            invited_by=None,
+            base_url="http://testserver",
+            roles=[roles.EMPLOYEE],
+            language="da",
+        )
+    path = re.search(r"http://testserver(/\S+/)", mailoutbox[0].body).group(1)
+    _choose(client, path)
+
+    response = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response["Content-Language"] == "da"

@@ -19,6 +19,7 @@ from apps.timesheets.services import (
     time_entries_transition,
     time_entry_create,
     time_entry_delete,
+    time_entry_read_only_reason,
     time_entry_transition,
     time_entry_update,
 )
@@ -647,6 +648,14 @@ def test_entry_past_draft_cannot_be_changed_or_deleted(worker, project, root, st
     entry.refresh_from_db()
     assert entry.status == status
     assert entry.hours == Decimal("7.50")
+
+
+def test_read_only_reason_is_none_for_a_draft_and_explains_the_others(worker, project, root):
+    draft = _entry_in(Status.DRAFT, user=worker, project=project, root=root)
+    locked = _entry_in(Status.LOCKED, user=worker, project=project, root=root)
+
+    assert time_entry_read_only_reason(entry=draft) is None
+    assert "locked and read-only" in time_entry_read_only_reason(entry=locked)
 
 
 # --- the approval state machine ------------------------------------------------------------
