@@ -617,6 +617,41 @@ def test_new_start_stop_on_an_entry_moves_it_to_the_new_local_day(worker, projec
     assert entry.hours == Decimal("1.00")
 
 
+def test_changing_a_draft_to_a_task_the_user_is_not_on_is_refused(worker, project):
+    entry = _register(worker, project)
+    colleague = employee()
+    project_member_set(project=project, user=colleague)
+    task = TaskFactory(project=project, assignees=[colleague])
+
+    with pytest.raises(ApplicationError, match="Only the task's assignees"):
+        time_entry_update(actor=worker, entry=entry, data={"task": task})
+
+    entry.refresh_from_db()
+    assert entry.task is None
+
+
+def test_moving_a_draft_to_another_project_without_its_task_is_refused(worker, project):
+    task = TaskFactory(project=project, assignees=[worker])
+    entry = _register(worker, project, task=task)
+
+    with pytest.raises(ApplicationError, match="belongs to another project"):
+        time_entry_update(actor=worker, entry=entry, data={"project": ProjectFactory()})
+
+    entry.refresh_from_db()
+    assert entry.project == project
+
+
+def test_moving_a_draft_to_an_archived_project_is_refused(worker, project):
+    entry = _register(worker, project)
+    archived = ProjectFactory(status=Project.Status.ARCHIVED)
+
+    with pytest.raises(ApplicationError, match="archived"):
+        time_entry_update(actor=worker, entry=entry, data={"project": archived})
+
+    entry.refresh_from_db()
+    assert entry.project == project
+
+
 def test_draft_entry_is_deleted(worker, project):
     entry = _register(worker, project)
 
