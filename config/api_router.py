@@ -3,8 +3,8 @@
 from django.urls import path
 from rest_framework import routers
 
-from apps.accounts.api.base import ApiViewMixin
 from apps.accounts.api.views import EmailObtainAuthToken, MeView
+from apps.core.api.base import ApiViewMixin
 from apps.projects.api.views import ProjectViewSet
 from apps.tasks.api.views import TaskViewSet
 from apps.timesheets.api.views import TimeEntryViewSet

@@ -1,188 +1,19 @@
-"""Users (invited by e-mail, never given a password here) and their invitations.
-
-Also holds the admin base every domain admin uses to write through its services
-(`ServiceModelForm`, `ServiceModelAdmin`); it belongs in apps/core once that file is free.
-"""
+"""Users (invited by e-mail, never given a password here) and their invitations."""
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from apps.accounts.models import Invitation, User
 from apps.accounts.roles import ROLE_LABELS
 from apps.accounts.services import USER_EDITABLE_FIELDS, invitation_resend, user_invite, user_update
+from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.core.exceptions import ApplicationError
-
-# --- writing through services -----------------------------------------------------------------
-
-
-def add_service_error(form: forms.BaseForm, exc: ApplicationError | ValidationError) -> None:
-    """Shows a service's refusal on the form: on its field when the form has it, else on top."""
-    if isinstance(exc, ApplicationError):
-        exc = exc.as_validation_error()
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-class ServiceModelForm(forms.ModelForm):
-    """A form whose valid data is written by a service while it validates.
-
-    The service is the only place the rules live, so asking it is the validation: a refusal
-    becomes a form error. `ServiceModelAdmin` rolls the write back when anything else on the
-    page (an inline) is invalid, so an invalid page saves nothing.
-    """
-
-    request: HttpRequest | None = None  # set per request by ServiceModelAdmin.get_form
-
-    def save_via_service(self) -> models.Model:
-        raise NotImplementedError
-
-    def _post_clean(self) -> None:
-        # Deliberately not ModelForm._post_clean: it would copy the data onto the instance,
-        # and the update services only write the fields that differ from the instance.
-        if self._errors:
-            return
-        try:
-            self.instance = self.save_via_service()
-        except (ApplicationError, ValidationError) as exc:
-            add_service_error(self, exc)
-
-    def save(self, commit: bool = True) -> models.Model:
-        # The service has saved already; the admin only needs the instance and a save_m2m.
-        self.save_m2m = lambda: None
-        return self.instance
-
-
-class ServiceModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose writes are service calls; refusals show as form errors or messages."""
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request  # modelform_factory made a new class: safe to set per request
-        return form
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if request.method == "POST" and _shows_errors(response):
-                # The form's service call wrote, but an inline was invalid: keep nothing.
-                transaction.set_rollback(True)
-        return response
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """The form's service call has saved the object already."""
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        # Inlines are read-only unless an admin overrides this with service calls.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def delete_service(self, request: HttpRequest, obj: Any) -> None:
-        raise ApplicationError(str(_("This cannot be deleted here.")))
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        self.delete_service(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # All or nothing: the "deleted N" message Django shows afterwards must be true.
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            for obj in queryset:
-                try:
-                    self.delete_service(request, obj)
-                except ApplicationError as exc:
-                    raise ApplicationError(
-                        str(_("Nothing was deleted. %(object)s: %(reason)s"))
-                        % {"object": obj, "reason": exc.message}
-                    ) from exc
-
-    def delete_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
-    ) -> HttpResponse:
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            opts = self.opts
-            return HttpResponseRedirect(
-                reverse(
-                    f"admin:{opts.app_label}_{opts.model_name}_change",
-                    args=[object_id],
-                    current_app=self.admin_site.name,
-                )
-            )
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        try:
-            return super().changelist_view(request, extra_context)
-        except ApplicationError as exc:  # raised by a bulk action (delete_queryset)
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
-def is_autocomplete_for(request: HttpRequest, field: str) -> bool:
-    """Whether this request is the admin's autocomplete for `field` ("app.model.field")."""
-    app_label, model_name, field_name = field.split(".")
-    query = request.GET
-    return (
-        request.resolver_match is not None
-        and request.resolver_match.url_name == "autocomplete"
-        and query.get("app_label") == app_label
-        and query.get("model_name") == model_name
-        and query.get("field_name") == field_name
-    )
-
-
-def _shows_errors(response: HttpResponse) -> bool:
-    context = getattr(response, "context_data", None) or {}
-    return isinstance(response, TemplateResponse) and bool(context.get("errors"))
-
-
-def report_bulk(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    *,
-    done: int,
-    refused: list[tuple[Any, str]],
-    done_text: str,
-) -> None:
-    """Reports a bulk action as "N moved; M refused: reason" in one message.
-
-    `done_text` is the translated first half with a `%(done)d`, e.g. "%(done)d moved".
-    """
-    summary = done_text % {"done": done}
-    if not refused:
-        modeladmin.message_user(request, summary, messages.SUCCESS)
-        return
-    reasons = list(dict.fromkeys(reason for _obj, reason in refused))
-    shown = "; ".join(reasons[:5]) + ("; …" if len(reasons) > 5 else "")
-    modeladmin.message_user(
-        request,
-        _("%(summary)s; %(refused)d refused: %(reasons)s")
-        % {"summary": summary, "refused": len(refused), "reasons": shown},
-        messages.WARNING if done else messages.ERROR,
-    )
-
 
 # --- users ------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm
+from apps.core.admin import ServiceModelAdmin, ServiceModelForm
 from apps.customers.models import Customer
 from apps.customers.services import (
     EDITABLE_FIELDS,

@@ -8,13 +8,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from apps.accounts.admin import (
+from apps.accounts.models import User
+from apps.core.admin import (
     ServiceModelAdmin,
     ServiceModelForm,
     is_autocomplete_for,
     report_bulk,
 )
-from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.selectors import project_list

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
+from apps.core.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.tasks.models import Task
 from apps.tasks.selectors import task_list
 from apps.tasks.services import EDITABLE_FIELDS, task_create, task_delete, task_update

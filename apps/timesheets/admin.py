@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
+from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.selectors import time_entries_visible_to
 from apps.timesheets.services import (

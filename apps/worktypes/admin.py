@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
+from apps.core.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts.api.base import ApiViewMixin
 from apps.accounts.api.serializers import EmailAuthTokenSerializer, MeOutputSerializer
+from apps.core.api.base import ApiViewMixin
 
 
 class MeView(ApiViewMixin, APIView):

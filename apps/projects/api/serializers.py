@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from apps.accounts.api.fields import IdField
+from apps.core.api.fields import IdField
 from apps.projects.models import Project
 
 

@@ -4,8 +4,8 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from apps.accounts.api.base import ApiViewMixin
-from apps.accounts.api.permissions import ModelPermissions
+from apps.core.api.base import ApiViewMixin
+from apps.core.api.permissions import ModelPermissions
 from apps.projects.api.serializers import ProjectFilterSerializer, ProjectOutputSerializer
 from apps.projects.models import Project
 from apps.projects.selectors import project_list

@@ -9,8 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from apps.accounts.api.fields import IdField
 from apps.accounts.models import User
+from apps.core.api.fields import IdField
 from apps.projects.models import Project
 from apps.projects.selectors import project_list
 from apps.tasks.models import Task

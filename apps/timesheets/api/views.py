@@ -13,8 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.api.base import ApiViewMixin
-from apps.accounts.api.permissions import (
+from apps.core.api.base import ApiViewMixin
+from apps.core.api.permissions import (
     HasAnyPermission,
     ModelPermissions,
 )
