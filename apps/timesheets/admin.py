@@ -20,6 +20,7 @@ from apps.timesheets.services import (
     time_entries_transition,
     time_entry_create,
     time_entry_delete,
+    time_entry_editable_by,
     time_entry_read_only_reason,
     time_entry_update,
     user_manages_all_hours,
@@ -171,8 +172,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
     def _may_edit(self, request: HttpRequest, obj: TimeEntry) -> bool:
         # The service decides; this only keeps the save button off where it would refuse.
-        own = obj.user_id == request.user.pk
-        return obj.is_editable and (own or user_manages_all_hours(request.user))
+        return time_entry_editable_by(entry=obj, user=request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)

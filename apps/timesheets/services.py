@@ -65,6 +65,11 @@ def user_manages_all_hours(user: User) -> bool:
     )
 
 
+def time_entry_editable_by(*, entry: TimeEntry, user: User) -> bool:
+    """Whether `user` may change or delete `entry` now: a draft, theirs or managed by them."""
+    return entry.is_editable and (entry.user_id == user.pk or user_manages_all_hours(user))
+
+
 def _check_may_edit_for(*, actor: User, owner: User) -> None:
     if actor.pk != owner.pk and not user_manages_all_hours(actor):
         raise ApplicationError(_("You can only register and change your own hours."))
