@@ -21,6 +21,7 @@ from apps.integrations.connectors.twentyfourseven.client import (
     TwentyFourSevenClient,
 )
 from apps.integrations.connectors.twentyfourseven.types import (
+    CallRecord,
     Company,
     Credentials,
     Hour,
@@ -221,6 +222,39 @@ def test_expired_session_is_renewed_transparently(so):
     assert store.get() not in (None, old_session)
     assert requests_to("Login") == 2
     assert RequestLog.objects.filter(operation="GetUsers").exclude(fault="").count() == 1
+
+
+def test_idle_session_expires_and_is_renewed(connect):
+    knobs(session_idle_seconds=1)
+    client = connect()
+    client.get_users()
+    time.sleep(1.2)
+
+    assert len(client.get_users()) == 21
+    assert requests_to("Login") == 2
+
+
+def test_every_request_is_reported_to_the_observer(connect):
+    calls: list[CallRecord] = []
+    client = connect(on_request=calls.append)
+    client.get_users()
+    sandbox_sessions_expire(knobs=knobs_get())
+    time.sleep(0.01)
+    client.get_users()
+    with pytest.raises(Rejected):
+        client.get_single_project(99999)
+
+    assert [(c.service, c.operation, c.error) for c in calls] == [
+        ("auth", "Login", ""),
+        ("client", "GetUsers", ""),
+        ("client", "GetUsers", "SessionExpired"),
+        ("auth", "Login", ""),
+        ("client", "GetUsers", ""),
+        ("project", "GetSingleProject", "Rejected"),
+    ]
+    assert "Project 99999 does not exist" in calls[-1].message
+    assert all(c.duration_ms >= 0 and c.started_at.tzinfo is dt.UTC for c in calls)
+    assert not any(DEMO_PASSWORD in c.message for c in calls)
 
 
 def test_has_session_tells_a_live_session_from_an_expired_one(so):
@@ -575,6 +609,14 @@ def test_get_hours_by_ids_contact_and_period(so):
     assert every[0].id in {h.id for h in window}
 
 
+def test_get_hours_by_status(so):
+    approved = so.get_hours(HourSearch(status="Approved"))
+    registered = so.get_hours(HourSearch(status="Registered", project_id=1001))
+
+    assert approved and all(h.approved is True for h in approved)
+    assert len(registered) == 2 and all(h.approved is None for h in registered)
+
+
 def test_hours_changed_after_ignore_seconds(so):
     """24SO compares ChangedAfter by the minute: a change in the same minute is found."""
     hour = SandboxHour.objects.order_by("hour_id").first()
@@ -709,24 +751,41 @@ def test_local_budget_stops_before_the_quarantine(connect):
     assert 3500 < caught.value.retry_after <= 3600
 
 
-def test_quarantine_fault_becomes_rate_limited_until_the_next_hour(connect):
-    knobs(rate_limit_per_hour=3)
-    client = connect()
-    client.get_users()
-    client.get_project_statuses()
+def test_remaining_requests_reported_by_24so_stop_the_client_at_the_reserve(connect):
+    knobs(rate_limit_per_hour=5)
+    client = connect(budget_reserve=2)
+    client.get_users()  # Login + GetUsers: 3 left
+    client.get_project_statuses()  # 2 left = the reserve
 
     with pytest.raises(RateLimited) as caught:
         client.get_project_roles()
-    with pytest.raises(RateLimited):
-        client.get_work_types()
 
-    now = timezone.now()
-    next_hour = (now + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    next_hour = (timezone.now() + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    assert caught.value.until == next_hour
+    assert requests_to("GetProjectRoles") == 0
+
+
+def test_quarantine_fault_becomes_rate_limited_until_the_next_hour(connect):
+    """Another worker without the shared budget runs into 24SO's real quarantine."""
+    knobs(rate_limit_per_hour=3)
+    store = MemorySessionStore()
+    first = connect(session_store=store, budget_reserve=0)
+    first.get_users()
+    first.get_project_statuses()  # the third and last request of the hour
+    other = connect(session_store=store, budget=InMemoryRequestBudget(), budget_reserve=0)
+
+    with pytest.raises(RateLimited) as caught:
+        other.get_project_roles()
+    with pytest.raises(RateLimited):
+        other.get_work_types()
+
+    next_hour = (timezone.now() + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     assert caught.value.until == next_hour
     assert 0 < caught.value.retry_after <= 3600
+    fault = RequestLog.objects.get(operation="GetProjectRoles").fault
+    assert fault.startswith("Limit exceeded by 1. Request is blocked. Quarantine ends at")
     # The quarantine is remembered: the last call never reached 24SO.
     assert requests_to("GetWorkTypeList") == 0
-    assert requests_to("GetProjectRoles") == 1
 
 
 def test_injected_server_fault_is_unavailable(connect):

@@ -58,6 +58,7 @@ from .errors import (
 )
 from .types import (
     Address,
+    CallRecord,
     ClientInfo,
     Company,
     CompanySyncPage,
@@ -516,6 +517,7 @@ class TwentyFourSevenClient:
         budget_key: str | None = None,
         requests_per_hour: int | None = None,
         budget_reserve: int | None = None,
+        on_request: Callable[[CallRecord], None] | None = None,
     ) -> None:
         app_id = application_id or _setting("TWENTYFOURSEVEN_APPLICATION_ID", "")
         if not app_id:
@@ -561,6 +563,8 @@ class TwentyFourSevenClient:
             max_bytes=self._config.max_bytes,
         )
         self._additions = _AppendElements()
+        # Told about every HTTP request (for run histories); never sees payloads or secrets.
+        self._on_request = on_request
         self._proxies: dict[str, Any] = {}
         self._cookie_session: str | None = None
 
@@ -1093,9 +1097,25 @@ class TwentyFourSevenClient:
         *,
         auth_call: bool = False,
     ) -> Any:
-        """One HTTP request: budget, call, and every failure mapped to the connector errors."""
+        """One HTTP request: budget, call, errors mapped, one log line, the observer told."""
         proxy = self._proxy(service)
         self._spend(operation)
+        started_at = datetime.now(UTC)
+        started = time.monotonic()
+        error: BaseException | None = None
+        try:
+            return self._exchange(proxy, operation, arguments, auth_call=auth_call)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            self._honour_limit_headers()
+            self._record(service, operation, started_at, elapsed_ms, error)
+
+    def _exchange(
+        self, proxy: Any, operation: str, arguments: dict[str, Any], *, auth_call: bool
+    ) -> Any:
         _wrong_types.reset()
         self._transport.sent = False
         self._transport.last_headers = {}
@@ -1150,6 +1170,49 @@ class TwentyFourSevenClient:
                 "24SevenOffice sent values of the wrong type", operation=operation, ambiguous=True
             )
         return result
+
+    def _honour_limit_headers(self) -> None:
+        """24SO may report the requests left this hour; stop at the reserve like our own count."""
+        headers = self._transport.last_headers
+        remaining = headers.get("APILimitRemaining")
+        if remaining is None:
+            return
+        try:
+            left = int(remaining)
+        except ValueError:
+            return
+        if left > self._config.reserve:
+            return
+        now = datetime.now(UTC)
+        until = quarantine_end(f"Quarantine ends at {headers.get('APILimitReset', '')}", now=now)
+        self._budget.block(self._budget_key, until=until)
+
+    def _record(
+        self,
+        service: str,
+        operation: str,
+        started_at: datetime,
+        elapsed_ms: int,
+        error: BaseException | None,
+    ) -> None:
+        if error is None:
+            log.debug("24SO %s ok in %d ms", operation, elapsed_ms)
+            kind = message = ""
+        else:
+            kind = "SessionExpired" if isinstance(error, _SessionRefused) else type(error).__name__
+            message = str(error) if not isinstance(error, _SessionRefused) else ""
+            log.warning("24SO %s failed in %d ms: %s %s", operation, elapsed_ms, kind, message)
+        if self._on_request is not None:
+            self._on_request(
+                CallRecord(
+                    service=service,
+                    operation=operation,
+                    started_at=started_at,
+                    duration_ms=elapsed_ms,
+                    error=kind,
+                    message=message,
+                )
+            )
 
     def _fault(self, exc: zeep.exceptions.Fault, operation: str, *, auth_call: bool) -> Exception:
         text = _safe_text(exc.message)

@@ -334,8 +334,25 @@ class InvoiceOrder:
     lines: tuple[InvoiceOrderLine, ...] = ()
 
 
-# WRITES
+# WRITES AND CALLS
 # ------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class CallRecord:
+    """One HTTP request the client made, for run histories: no payloads, no secrets."""
+
+    service: str
+    operation: str
+    started_at: datetime
+    duration_ms: int
+    # The connector error's class name ("SessionExpired" when a re-login followed); "" = ok.
+    error: str = ""
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
 @dataclass(frozen=True, kw_only=True)
 class SaveResult:
     """Outcome of saving one item of a batch: its id, or the reasons 24SO gave."""
