@@ -41,6 +41,7 @@ class TimeEntryForm(ServiceModelForm):
             "date": _("Empty: the day the work started, or today."),
             "hours": _("Or give a start and stop time below."),
             "billable_hours": _("Empty: all hours if the work type is invoiceable, else none."),
+            "work_type": _("Empty: the project's default work type."),
         }
         for name, help_text in optional.items():
             if name in self.fields:
