@@ -195,7 +195,9 @@ def test_runserver_with_threading_answers_concurrent_sessions(world, tmp_path):
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        database = {}
+        db = connection.settings_dict
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        database = {"DATABASE_URL": f"postgres://{db['USER']}@{host}/{db['NAME']}"}
     else:
         connection.ensure_connection()
         target = sqlite3.connect(tmp_path / "sandbox.sqlite3")

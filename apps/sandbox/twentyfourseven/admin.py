@@ -269,6 +269,8 @@ class KnobsAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         knobs = knobs_get()
         return redirect(reverse("admin:sandbox_24so_knobs_change", args=[knobs.pk]))
 
