@@ -224,6 +224,37 @@ def test_expired_session_is_renewed_transparently(so):
     assert RequestLog.objects.filter(operation="GetUsers").exclude(fault="").count() == 1
 
 
+class RacingStore:
+    """A shared store another worker writes to right after this worker has read it."""
+
+    def __init__(self, stale: str, renewed: str) -> None:
+        self.values = [stale, renewed]
+        self.writes: list[str | None] = []
+
+    def get(self) -> str | None:
+        return self.values.pop(0) if len(self.values) > 1 else self.values[0]
+
+    def set(self, session_id: str | None) -> None:
+        self.writes.append(session_id)
+        self.values = [session_id]  # type: ignore[list-item]
+
+
+def test_a_session_renewed_by_another_worker_is_adopted_without_a_login(connect):
+    old, new = MemorySessionStore(), MemorySessionStore()
+    connect(session_store=old).login()
+    sandbox_sessions_expire(knobs=knobs_get())
+    time.sleep(0.01)
+    connect(session_store=new).login()  # the other worker
+    store = RacingStore(stale=old.get() or "", renewed=new.get() or "")
+
+    users = connect(session_store=store).get_users()
+
+    assert len(users) == 21
+    assert requests_to("Login") == 2
+    assert store.writes == []
+    assert RequestLog.objects.filter(operation="GetUsers").exclude(fault="").count() == 1
+
+
 def test_idle_session_expires_and_is_renewed(connect):
     knobs(session_idle_seconds=1)
     client = connect()

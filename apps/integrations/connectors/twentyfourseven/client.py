@@ -984,41 +984,46 @@ class TwentyFourSevenClient:
         *,
         extra: tuple[str, list[tuple[str, Any]]] | None = None,
     ) -> Any:
-        """Send with a session: log in when there is none, re-login once when it expired."""
-        relogged = False
+        """Send with a session: log in when there is none, and when 24SO refuses the session
+        retry once — with a session another worker stored meanwhile, else after one new Login.
+        At most one Login per call."""
+        logged_in = adopted = False
         while True:
-            fresh = self._ensure_session()
+            session_id, fresh = self._ensure_session()
+            logged_in = logged_in or fresh
             if extra and extra[1]:
                 self._additions.pending[operation] = extra
             try:
                 return self._send(service, operation, arguments)
             except _SessionRefused:
-                if fresh or relogged or self._credentials is None:
-                    self._forget_session()
+                stored = self._store.get()
+                if stored and stored != session_id and not adopted:
+                    adopted = True  # renewed by another worker: no need to log in again
+                    continue
+                self._drop_session(session_id)
+                if logged_in or self._credentials is None:
                     raise AuthFailed(
                         "24SevenOffice does not accept the session", operation=operation
                     ) from None
-                relogged = True
-                self._forget_session()
                 log.info("24SO session expired during %s; logging in again", operation)
             finally:
                 self._additions.pending.pop(operation, None)
 
-    def _ensure_session(self) -> bool:
-        """Use the stored session, or log in; True when a login happened just now."""
+    def _ensure_session(self) -> tuple[str, bool]:
+        """The session to use (stored, or from a new Login) and whether it is brand new."""
         session_id = self._store.get()
         if session_id:
             self._use_cookie(session_id)
-            return False
+            return session_id, False
         if self._credentials is None:
             raise AuthFailed("no 24SevenOffice session and no credentials to log in")
-        self._login()
-        return True
+        return self._login(), True
 
-    def _login(self) -> None:
+    def _login(self) -> str:
         if self._credentials is None:
             raise AuthFailed("no 24SevenOffice credentials to log in with", operation="Login")
-        self._forget_session()
+        self._http.cookies.clear()
+        self._cookie_session = None
         result = self._send(
             "auth", "Login", {"credential": self._credential_payload()}, auth_call=True
         )
@@ -1028,6 +1033,14 @@ class TwentyFourSevenClient:
         self._store.set(session_id)
         self._use_cookie(session_id)
         log.info("Logged in to 24SO as %s", self._credentials.username)
+        return session_id
+
+    def _drop_session(self, session_id: str) -> None:
+        """Forget a session 24SO refused (in the store only if nobody replaced it yet)."""
+        if self._store.get() == session_id:
+            self._store.set(None)
+        self._http.cookies.clear()
+        self._cookie_session = None
 
     def _credential_payload(self) -> dict[str, Any]:
         if self._credentials is None:
