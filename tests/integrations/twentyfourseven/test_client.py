@@ -182,6 +182,15 @@ def test_set_identity_switches_the_client(so):
     assert len(so.get_users()) == 9
 
 
+def test_a_renewed_session_stays_in_the_chosen_client(so):
+    so.set_identity(identity_of(NORDVIK))
+    sandbox_sessions_expire(knobs=knobs_get())
+    time.sleep(0.01)
+
+    assert so.get_client_information().name == NORDVIK
+    assert requests_to("Login") == 2
+
+
 def test_set_identity_to_an_unknown_identity_is_rejected(so):
     with pytest.raises(Rejected):
         so.set_identity(uuid.uuid4())

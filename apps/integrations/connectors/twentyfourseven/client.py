@@ -548,6 +548,7 @@ class TwentyFourSevenClient:
             ),
         )
         self._credentials = credentials
+        self._identity_id = credentials.identity_id if credentials else None
         self._store: SessionStore = session_store or MemorySessionStore()
         self._budget: RequestBudget = budget or DEFAULT_BUDGET
         self._budget_key = budget_key or f"24so:{self._config.application_id}"
@@ -621,12 +622,17 @@ class TwentyFourSevenClient:
         return self._map("GetIdentities", _identities, result)
 
     def set_identity(self, identity_id: UUID) -> None:
-        """Switch the session to another client; `Rejected` if 24SO refuses."""
+        """Switch the session to another client; `Rejected` if 24SO refuses.
+
+        Later logins of this client ask for the same identity, so an expired session never
+        lands silently in the default client. Persist the choice as `Credentials.identity_id`.
+        """
         ok = self._call("auth", "SetIdentityById", {"identityId": str(identity_id)})
         if not ok:
             raise Rejected(
                 "24SevenOffice refused to switch to that identity", operation="SetIdentityById"
             )
+        self._identity_id = identity_id
 
     def get_identities_with_credential(self) -> tuple[Identity, ...]:
         """The clients the credentials can reach, without a session (onboarding wizard).
@@ -1050,8 +1056,8 @@ class TwentyFourSevenClient:
             "Username": self._credentials.username,
             "Password": self._credentials.password,
         }
-        if self._credentials.identity_id is not None:
-            payload["IdentityId"] = str(self._credentials.identity_id)
+        if self._identity_id is not None:
+            payload["IdentityId"] = str(self._identity_id)
         return payload
 
     def _use_cookie(self, session_id: str) -> None:
