@@ -19,6 +19,7 @@ from apps.timesheets.services import (
     time_entries_transition,
     time_entry_create,
     time_entry_delete,
+    time_entry_editable_by,
     time_entry_read_only_reason,
     time_entry_transition,
     time_entry_update,
@@ -691,6 +692,20 @@ def test_read_only_reason_is_none_for_a_draft_and_explains_the_others(worker, pr
 
     assert time_entry_read_only_reason(entry=draft) is None
     assert "locked and read-only" in time_entry_read_only_reason(entry=locked)
+
+
+def test_editable_by_is_the_owner_or_an_admin_and_only_while_a_draft(
+    worker, project, office, manager, root
+):
+    draft = _entry_in(Status.DRAFT, user=worker, project=project, root=root)
+    submitted = _entry_in(Status.SUBMITTED, user=worker, project=project, root=root)
+
+    assert time_entry_editable_by(entry=draft, user=worker)
+    assert time_entry_editable_by(entry=draft, user=office)
+    assert not time_entry_editable_by(entry=draft, user=manager)
+    assert not time_entry_editable_by(entry=draft, user=support_user())
+    assert not time_entry_editable_by(entry=submitted, user=worker)
+    assert not time_entry_editable_by(entry=submitted, user=office)
 
 
 # --- the approval state machine ------------------------------------------------------------
