@@ -42,3 +42,7 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": env.int("SANDBOX_24SO_RATE_LIMIT_PER_HOUR", default=7200),
     "MAX_REQUEST_BYTES": env.int("SANDBOX_24SO_MAX_REQUEST_BYTES", default=1_000_000),
 }
+
+# The demo serves static files from the apps directly, without collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -34,3 +34,8 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": 7200,
     "MAX_REQUEST_BYTES": 1_000_000,
 }
+
+# Serve static files straight from the apps (no collectstatic in tests): live-server and
+# browser tests get the admin's CSS and JavaScript.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
