@@ -144,7 +144,7 @@ def peer() -> Iterator[ScriptedPeer]:
 
 
 @pytest.fixture
-def make_client(peer: ScriptedPeer) -> Callable[..., TwentyFourSevenClient]:
+def make_client(peer: ScriptedPeer) -> Iterator[Callable[..., TwentyFourSevenClient]]:
     """A client for the scripted peer with short timeouts and its own budget."""
     clients: list[TwentyFourSevenClient] = []
 

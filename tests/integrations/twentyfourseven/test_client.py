@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
 
 from apps.integrations.connectors.base import AuthFailed, RateLimited, Rejected, Unavailable
 from apps.integrations.connectors.twentyfourseven.client import (
@@ -57,17 +59,17 @@ NORDVIK = "Nordvik Bygg AS"
 
 
 @pytest.fixture
-def world(transactional_db) -> dict[str, int]:
+def world(transactional_db: None) -> dict[str, int]:
     return seed()
 
 
 @pytest.fixture
-def base_url(live_server, world) -> str:
+def base_url(live_server: LiveServer, world: dict[str, int]) -> str:
     return f"{live_server.url}/sandbox/24so"
 
 
 @pytest.fixture
-def connect(base_url):
+def connect(base_url: str) -> Iterator[Callable[..., TwentyFourSevenClient]]:
     """Builds clients for the demo login; each test gets its own budget."""
     budget = InMemoryRequestBudget()
     clients: list[TwentyFourSevenClient] = []
@@ -92,7 +94,7 @@ def connect(base_url):
 
 
 @pytest.fixture
-def so(connect) -> TwentyFourSevenClient:
+def so(connect: Callable[..., TwentyFourSevenClient]) -> TwentyFourSevenClient:
     return connect()
 
 
@@ -111,7 +113,9 @@ def identity_of(client_name: str) -> uuid.UUID:
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
-def test_login_stores_the_session_and_a_second_client_reuses_it(connect):
+def test_login_stores_the_session_and_a_second_client_reuses_it(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     store = MemorySessionStore()
     first = connect(session_store=store)
 
@@ -126,12 +130,14 @@ def test_login_stores_the_session_and_a_second_client_reuses_it(connect):
     assert store.get() == session_id
 
 
-def test_first_call_logs_in_by_itself(so):
+def test_first_call_logs_in_by_itself(so: TwentyFourSevenClient) -> None:
     assert so.get_client_information().name == FJORDLYS
     assert requests_to("Login") == 1
 
 
-def test_wrong_password_is_auth_failed_and_stores_nothing(connect):
+def test_wrong_password_is_auth_failed_and_stores_nothing(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     store = MemorySessionStore()
     client = connect(
         credentials=Credentials(username=DEMO_USERNAME, password="wrong"), session_store=store
@@ -144,12 +150,16 @@ def test_wrong_password_is_auth_failed_and_stores_nothing(connect):
     assert requests_to("GetUsers") == 0
 
 
-def test_unknown_application_id_is_auth_failed(connect):
+def test_unknown_application_id_is_auth_failed(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     with pytest.raises(AuthFailed):
         connect(application_id=uuid.UUID(int=7)).login()
 
 
-def test_identities_with_credential_list_the_clients_without_a_session(so):
+def test_identities_with_credential_list_the_clients_without_a_session(
+    so: TwentyFourSevenClient,
+) -> None:
     identities = so.get_identities_with_credential()
 
     assert [(i.client_name, i.is_default) for i in identities] == [
@@ -160,14 +170,16 @@ def test_identities_with_credential_list_the_clients_without_a_session(so):
     assert requests_to("Login") == 0
 
 
-def test_identities_with_a_wrong_password_are_auth_failed(connect):
+def test_identities_with_a_wrong_password_are_auth_failed(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     client = connect(credentials=Credentials(username=DEMO_USERNAME, password="nope"))
 
     with pytest.raises(AuthFailed):
         client.get_identities_with_credential()
 
 
-def test_identities_of_the_session_mark_the_current_one(so):
+def test_identities_of_the_session_mark_the_current_one(so: TwentyFourSevenClient) -> None:
     identities = so.get_identities()
     current = so.get_identity()
 
@@ -175,14 +187,14 @@ def test_identities_of_the_session_mark_the_current_one(so):
     assert current is not None and current.client_name == FJORDLYS and current.is_current
 
 
-def test_set_identity_switches_the_client(so):
+def test_set_identity_switches_the_client(so: TwentyFourSevenClient) -> None:
     so.set_identity(identity_of(NORDVIK))
 
     assert so.get_client_information().name == NORDVIK
     assert len(so.get_users()) == 9
 
 
-def test_a_renewed_session_stays_in_the_chosen_client(so):
+def test_a_renewed_session_stays_in_the_chosen_client(so: TwentyFourSevenClient) -> None:
     so.set_identity(identity_of(NORDVIK))
     sandbox_sessions_expire(knobs=knobs_get())
     time.sleep(0.01)
@@ -191,12 +203,14 @@ def test_a_renewed_session_stays_in_the_chosen_client(so):
     assert requests_to("Login") == 2
 
 
-def test_set_identity_to_an_unknown_identity_is_rejected(so):
+def test_set_identity_to_an_unknown_identity_is_rejected(so: TwentyFourSevenClient) -> None:
     with pytest.raises(Rejected):
         so.set_identity(uuid.uuid4())
 
 
-def test_login_with_an_identity_id_lands_in_that_client(connect):
+def test_login_with_an_identity_id_lands_in_that_client(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     client = connect(
         credentials=Credentials(
             username=DEMO_USERNAME, password=DEMO_PASSWORD, identity_id=identity_of(NORDVIK)
@@ -206,7 +220,7 @@ def test_login_with_an_identity_id_lands_in_that_client(connect):
     assert client.get_client_information().name == NORDVIK
 
 
-def test_blocked_identity_is_auth_failed(connect):
+def test_blocked_identity_is_auth_failed(connect: Callable[..., TwentyFourSevenClient]) -> None:
     SandboxIdentity.objects.filter(client__name=NORDVIK).update(is_blocked=True)
     client = connect(
         credentials=Credentials(
@@ -218,7 +232,7 @@ def test_blocked_identity_is_auth_failed(connect):
         client.login()
 
 
-def test_expired_session_is_renewed_transparently(so):
+def test_expired_session_is_renewed_transparently(so: TwentyFourSevenClient) -> None:
     store = so._store
     so.get_users()
     old_session = store.get()
@@ -248,7 +262,9 @@ class RacingStore:
         self.values = [session_id]  # type: ignore[list-item]
 
 
-def test_a_session_renewed_by_another_worker_is_adopted_without_a_login(connect):
+def test_a_session_renewed_by_another_worker_is_adopted_without_a_login(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     old, new = MemorySessionStore(), MemorySessionStore()
     connect(session_store=old).login()
     sandbox_sessions_expire(knobs=knobs_get())
@@ -264,7 +280,7 @@ def test_a_session_renewed_by_another_worker_is_adopted_without_a_login(connect)
     assert RequestLog.objects.filter(operation="GetUsers").exclude(fault="").count() == 1
 
 
-def test_idle_session_expires_and_is_renewed(connect):
+def test_idle_session_expires_and_is_renewed(connect: Callable[..., TwentyFourSevenClient]) -> None:
     knobs(session_idle_seconds=1)
     client = connect()
     client.get_users()
@@ -274,7 +290,9 @@ def test_idle_session_expires_and_is_renewed(connect):
     assert requests_to("Login") == 2
 
 
-def test_every_request_is_reported_to_the_observer(connect):
+def test_every_request_is_reported_to_the_observer(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     calls: list[CallRecord] = []
     client = connect(on_request=calls.append)
     client.get_users()
@@ -297,7 +315,7 @@ def test_every_request_is_reported_to_the_observer(connect):
     assert not any(DEMO_PASSWORD in c.message for c in calls)
 
 
-def test_has_session_tells_a_live_session_from_an_expired_one(so):
+def test_has_session_tells_a_live_session_from_an_expired_one(so: TwentyFourSevenClient) -> None:
     assert so.has_session() is False  # nothing stored yet
     so.login()
     assert so.has_session() is True
@@ -306,7 +324,7 @@ def test_has_session_tells_a_live_session_from_an_expired_one(so):
     assert so.has_session() is False
 
 
-def test_relogin_happens_at_most_once(so):
+def test_relogin_happens_at_most_once(so: TwentyFourSevenClient) -> None:
     so.login()
     sandbox_sessions_expire(knobs=knobs_get())
     Login.objects.filter(username=DEMO_USERNAME).update(password="!unusable")
@@ -318,7 +336,9 @@ def test_relogin_happens_at_most_once(so):
     assert so._store.get() is None
 
 
-def test_a_stored_session_without_credentials_cannot_be_renewed(connect):
+def test_a_stored_session_without_credentials_cannot_be_renewed(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     store = MemorySessionStore()
     connect(session_store=store).login()
     sandbox_sessions_expire(knobs=knobs_get())
@@ -331,7 +351,7 @@ def test_a_stored_session_without_credentials_cannot_be_renewed(connect):
 
 # CLIENT
 # ------------------------------------------------------------------------------
-def test_client_information(so):
+def test_client_information(so: TwentyFourSevenClient) -> None:
     info = so.get_client_information()
 
     assert (info.name, info.organization_number, info.country) == (FJORDLYS, "912345678", "NO")
@@ -341,7 +361,7 @@ def test_client_information(so):
     assert info.user_id == 1
 
 
-def test_users_carry_contact_ids_and_guids(so):
+def test_users_carry_contact_ids_and_guids(so: TwentyFourSevenClient) -> None:
     users = so.get_users()
 
     assert [u.contact_id for u in users] == list(range(1, 22))
@@ -352,7 +372,9 @@ def test_users_carry_contact_ids_and_guids(so):
 
 # COMPANIES
 # ------------------------------------------------------------------------------
-def test_get_companies_lists_every_active_company_with_the_asked_properties(so):
+def test_get_companies_lists_every_active_company_with_the_asked_properties(
+    so: TwentyFourSevenClient,
+) -> None:
     companies = so.get_companies()
 
     assert len(companies) == 37
@@ -365,7 +387,7 @@ def test_get_companies_lists_every_active_company_with_the_asked_properties(so):
     assert first.date_changed is not None and first.date_changed.tzinfo is dt.UTC
 
 
-def test_get_companies_by_ids_and_external_id(so):
+def test_get_companies_by_ids_and_external_id(so: TwentyFourSevenClient) -> None:
     so.save_companies([Company(name="Ekstern AS", external_id="tidsbro-42")])
 
     by_ids = so.get_companies(company_ids=[10002, 10003])
@@ -375,7 +397,7 @@ def test_get_companies_by_ids_and_external_id(so):
     assert [c.name for c in by_external] == ["Ekstern AS"]
 
 
-def test_get_companies_changed_after(so):
+def test_get_companies_changed_after(so: TwentyFourSevenClient) -> None:
     before = timezone.now() - dt.timedelta(minutes=1)
     [saved] = so.save_companies([Company(id=10005, name="Omdøpt AS")])
 
@@ -385,12 +407,12 @@ def test_get_companies_changed_after(so):
     assert [(c.id, c.name) for c in changed] == [(10005, "Omdøpt AS")]
 
 
-def test_an_unknown_return_property_is_rejected(so):
+def test_an_unknown_return_property_is_rejected(so: TwentyFourSevenClient) -> None:
     with pytest.raises(Rejected, match="Not a specifiable return property"):
         so.get_companies(company_ids=[10001], return_properties=("Id", "Nonsense"))
 
 
-def test_company_sync_list_reports_deleted_companies(so):
+def test_company_sync_list_reports_deleted_companies(so: TwentyFourSevenClient) -> None:
     page = so.get_company_sync_list()
     deleted = so.get_company_sync_list(active=False)
 
@@ -400,7 +422,7 @@ def test_company_sync_list_reports_deleted_companies(so):
     assert all(not c.active for c in deleted.items)
 
 
-def test_save_companies_reports_each_item(so):
+def test_save_companies_reports_each_item(so: TwentyFourSevenClient) -> None:
     results = so.save_companies(
         [
             Company(name="Ny Kunde AS", organization_number="999888777", email="post@ny.no"),
@@ -419,14 +441,14 @@ def test_save_companies_reports_each_item(so):
     assert so.get_companies(company_ids=[10001])[0].name == "Havbris Endret AS"
 
 
-def test_save_no_companies_sends_nothing(so):
+def test_save_no_companies_sends_nothing(so: TwentyFourSevenClient) -> None:
     assert so.save_companies([]) == ()
     assert RequestLog.objects.count() == 0
 
 
 # PERSONS
 # ------------------------------------------------------------------------------
-def test_get_persons(so):
+def test_get_persons(so: TwentyFourSevenClient) -> None:
     employees = so.get_persons(is_employee=True)
     contacts = so.get_persons(is_employee=False)
     [one] = so.get_persons(email=employees[1].email)
@@ -438,13 +460,13 @@ def test_get_persons(so):
     assert one.phone.startswith("+47 9")
 
 
-def test_get_persons_changed_after_finds_nothing_recent(so):
+def test_get_persons_changed_after_finds_nothing_recent(so: TwentyFourSevenClient) -> None:
     assert so.get_persons(changed_after=timezone.now() - dt.timedelta(days=1)) == ()
 
 
 # PROJECTS
 # ------------------------------------------------------------------------------
-def test_project_lists_split_active_and_deactivated(so):
+def test_project_lists_split_active_and_deactivated(so: TwentyFourSevenClient) -> None:
     active = so.get_project_list()
     detailed = so.get_projects_detailed()
     deactivated = so.get_deactivated_projects()
@@ -460,24 +482,24 @@ def test_project_lists_split_active_and_deactivated(so):
     assert active[1].need_approval is False and active[1].participants == ()
 
 
-def test_project_list_filters(so):
+def test_project_list_filters(so: TwentyFourSevenClient) -> None:
     assert [p.id for p in so.get_project_list(project_ids=[1002, 1003])] == [1002, 1003]
     assert [p.id for p in so.get_project_list(customer_id=10002)] == [1002]
 
 
-def test_single_project(so):
+def test_single_project(so: TwentyFourSevenClient) -> None:
     project = so.get_single_project(1004)
 
     assert project is not None and project.id == 1004
     assert project.owner_id == 1
 
 
-def test_unknown_single_project_is_rejected(so):
+def test_unknown_single_project_is_rejected(so: TwentyFourSevenClient) -> None:
     with pytest.raises(Rejected, match="does not exist"):
         so.get_single_project(99999)
 
 
-def test_save_project_creates_then_updates(so):
+def test_save_project_creates_then_updates(so: TwentyFourSevenClient) -> None:
     before = timezone.now() - dt.timedelta(minutes=1)
     start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     number = so.save_project(
@@ -510,12 +532,12 @@ def test_save_project_creates_then_updates(so):
     assert [p.id for p in changed] == [number]
 
 
-def test_save_project_with_an_unknown_customer_is_rejected(so):
+def test_save_project_with_an_unknown_customer_is_rejected(so: TwentyFourSevenClient) -> None:
     with pytest.raises(Rejected, match="Customer 99 does not exist"):
         so.save_project(Project(name="X", customer_id=99))
 
 
-def test_project_statuses_and_roles(so):
+def test_project_statuses_and_roles(so: TwentyFourSevenClient) -> None:
     statuses = so.get_project_statuses()
     roles = so.get_project_roles()
 
@@ -532,7 +554,7 @@ def test_project_statuses_and_roles(so):
     ]
 
 
-def test_project_tasks_read_and_write(so):
+def test_project_tasks_read_and_write(so: TwentyFourSevenClient) -> None:
     tasks = so.get_project_tasks(1001)
     start = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
     task_id = so.save_project_task(
@@ -572,16 +594,16 @@ def test_project_tasks_read_and_write(so):
     assert saved.participants == (tasks[0].participants[0],)
 
 
-def test_open_project_has_no_tasks(so):
+def test_open_project_has_no_tasks(so: TwentyFourSevenClient) -> None:
     assert so.get_project_tasks(1002) == ()
 
 
-def test_save_task_without_dates_is_rejected(so):
+def test_save_task_without_dates_is_rejected(so: TwentyFourSevenClient) -> None:
     with pytest.raises(Rejected, match="Missing required field"):
         so.save_project_task(Task(project_id=1001, name="Uten datoer"))
 
 
-def test_project_participants_with_roles_and_changes(so):
+def test_project_participants_with_roles_and_changes(so: TwentyFourSevenClient) -> None:
     everyone = so.get_project_participants(project_ids=[1001])
     before = timezone.now() - dt.timedelta(minutes=1)
     so.save_project(Project(id=1003, name="Ombygd", participants=(5,)))
@@ -597,13 +619,13 @@ def test_project_participants_with_roles_and_changes(so):
     ]
 
 
-def test_participants_of_a_project_without_members_are_empty(so):
+def test_participants_of_a_project_without_members_are_empty(so: TwentyFourSevenClient) -> None:
     assert so.get_project_participants(project_ids=[1003]) == ()
 
 
 # TIME
 # ------------------------------------------------------------------------------
-def test_work_types(so):
+def test_work_types(so: TwentyFourSevenClient) -> None:
     every = so.get_work_types()
     active = so.get_work_types(active=True)
     inactive = so.get_work_types(active=False)
@@ -620,7 +642,7 @@ def test_work_types(so):
     assert every[3].invoiceable is False and every[0].product_id == 501
 
 
-def test_get_hours_of_a_project(so):
+def test_get_hours_of_a_project(so: TwentyFourSevenClient) -> None:
     hours = so.get_hours(HourSearch(project_id=1001))
 
     assert len(hours) == 3
@@ -633,7 +655,7 @@ def test_get_hours_of_a_project(so):
     assert first.need_approval is True
 
 
-def test_get_hours_by_ids_contact_and_period(so):
+def test_get_hours_by_ids_contact_and_period(so: TwentyFourSevenClient) -> None:
     every = so.get_hours(HourSearch())
     some = so.get_hours(HourSearch(hour_ids=(every[0].id, every[1].id)))
     mine = so.get_hours(HourSearch(contact_id=every[0].contact_id))
@@ -649,7 +671,7 @@ def test_get_hours_by_ids_contact_and_period(so):
     assert every[0].id in {h.id for h in window}
 
 
-def test_get_hours_by_status(so):
+def test_get_hours_by_status(so: TwentyFourSevenClient) -> None:
     approved = so.get_hours(HourSearch(status="Approved"))
     registered = so.get_hours(HourSearch(status="Registered", project_id=1001))
 
@@ -657,7 +679,7 @@ def test_get_hours_by_status(so):
     assert len(registered) == 2 and all(h.approved is None for h in registered)
 
 
-def test_hours_changed_after_ignore_seconds(so):
+def test_hours_changed_after_ignore_seconds(so: TwentyFourSevenClient) -> None:
     """24SO compares ChangedAfter by the minute: a change in the same minute is found."""
     hour = SandboxHour.objects.order_by("hour_id").first()
     assert hour is not None
@@ -671,7 +693,7 @@ def test_hours_changed_after_ignore_seconds(so):
     assert later == ()
 
 
-def test_save_hour_with_internal_note_then_update_and_delete(so):
+def test_save_hour_with_internal_note_then_update_and_delete(so: TwentyFourSevenClient) -> None:
     start = dt.datetime(2026, 11, 20, 8, tzinfo=dt.UTC)
     hour_id = so.save_hour(
         Hour(
@@ -712,7 +734,7 @@ def test_save_hour_with_internal_note_then_update_and_delete(so):
     assert so.get_hours(HourSearch(hour_ids=(hour_id,))) == ()
 
 
-def test_approved_hours_cannot_be_changed_or_deleted(so):
+def test_approved_hours_cannot_be_changed_or_deleted(so: TwentyFourSevenClient) -> None:
     approved = next(h for h in so.get_hours(HourSearch(project_id=1001)) if h.approved)
 
     with pytest.raises(Rejected, match="approved or locked"):
@@ -720,7 +742,7 @@ def test_approved_hours_cannot_be_changed_or_deleted(so):
     assert so.delete_hour(approved.id) is False
 
 
-def test_hours_on_a_rights_managed_project_need_a_participant(so):
+def test_hours_on_a_rights_managed_project_need_a_participant(so: TwentyFourSevenClient) -> None:
     members = set(so.get_single_project(1001).participants)  # type: ignore[union-attr]
     outsider = next(c for c in range(2, 22) if c not in members)
     start = dt.datetime(2026, 11, 20, 8, tzinfo=dt.UTC)
@@ -731,13 +753,13 @@ def test_hours_on_a_rights_managed_project_need_a_participant(so):
         )
 
 
-def test_too_many_hour_ids_are_refused_before_sending(so):
+def test_too_many_hour_ids_are_refused_before_sending(so: TwentyFourSevenClient) -> None:
     with pytest.raises(ValueError, match="at most 1000"):
         so.get_hours(HourSearch(hour_ids=tuple(range(1001))))
     assert RequestLog.objects.count() == 0
 
 
-def test_naive_datetimes_are_refused_before_sending(so):
+def test_naive_datetimes_are_refused_before_sending(so: TwentyFourSevenClient) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         so.get_hours(HourSearch(changed_after=dt.datetime(2026, 1, 1)))
     assert RequestLog.objects.count() == 0
@@ -745,7 +767,7 @@ def test_naive_datetimes_are_refused_before_sending(so):
 
 # ORDERS
 # ------------------------------------------------------------------------------
-def test_save_invoices_then_read_them_back(so):
+def test_save_invoices_then_read_them_back(so: TwentyFourSevenClient) -> None:
     results = so.save_invoices(
         [
             InvoiceOrder(
@@ -779,7 +801,9 @@ def test_save_invoices_then_read_them_back(so):
 
 # LIMITS AND FAULTS
 # ------------------------------------------------------------------------------
-def test_local_budget_stops_before_the_quarantine(connect):
+def test_local_budget_stops_before_the_quarantine(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     client = connect(requests_per_hour=4, budget_reserve=1)
     client.get_users()  # Login + GetUsers
     client.get_project_statuses()
@@ -791,7 +815,9 @@ def test_local_budget_stops_before_the_quarantine(connect):
     assert 3500 < caught.value.retry_after <= 3600
 
 
-def test_remaining_requests_reported_by_24so_stop_the_client_at_the_reserve(connect):
+def test_remaining_requests_reported_by_24so_stop_the_client_at_the_reserve(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     knobs(rate_limit_per_hour=5)
     client = connect(budget_reserve=2)
     client.get_users()  # Login + GetUsers: 3 left
@@ -805,7 +831,9 @@ def test_remaining_requests_reported_by_24so_stop_the_client_at_the_reserve(conn
     assert requests_to("GetProjectRoles") == 0
 
 
-def test_quarantine_fault_becomes_rate_limited_until_the_next_hour(connect):
+def test_quarantine_fault_becomes_rate_limited_until_the_next_hour(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     """Another worker without the shared budget runs into 24SO's real quarantine."""
     knobs(rate_limit_per_hour=3)
     store = MemorySessionStore()
@@ -828,7 +856,9 @@ def test_quarantine_fault_becomes_rate_limited_until_the_next_hour(connect):
     assert requests_to("GetWorkTypeList") == 0
 
 
-def test_injected_server_fault_is_unavailable(connect):
+def test_injected_server_fault_is_unavailable(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     client = connect()
     client.login()
     knobs(fault_rate=1.0, fault_error=True, fault_drop=False, fault_slow=False)
@@ -837,14 +867,18 @@ def test_injected_server_fault_is_unavailable(connect):
         client.get_users()
 
 
-def test_injected_fault_on_login_is_unavailable_not_auth_failed(connect):
+def test_injected_fault_on_login_is_unavailable_not_auth_failed(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     knobs(fault_rate=1.0, fault_error=True, fault_drop=False, fault_slow=False)
 
     with pytest.raises(Unavailable):
         connect().login()
 
 
-def test_dropped_connection_is_unavailable_and_ambiguous(connect):
+def test_dropped_connection_is_unavailable_and_ambiguous(
+    connect: Callable[..., TwentyFourSevenClient],
+) -> None:
     client = connect()
     client.login()
     knobs(fault_rate=1.0, fault_error=False, fault_drop=True, fault_slow=False)
@@ -862,7 +896,7 @@ def test_dropped_connection_is_unavailable_and_ambiguous(connect):
     assert caught.value.ambiguous is True
 
 
-def test_slow_reply_is_a_read_timeout(connect):
+def test_slow_reply_is_a_read_timeout(connect: Callable[..., TwentyFourSevenClient]) -> None:
     client = connect(timeout=(2.0, 0.5))
     client.login()
     knobs(fault_rate=1.0, fault_error=False, fault_drop=False, fault_slow=True, slow_seconds=2)
@@ -880,7 +914,7 @@ def test_slow_reply_is_a_read_timeout(connect):
     assert requests_to("GetUsers") == 1
 
 
-def test_latency_within_the_timeout_is_fine(connect):
+def test_latency_within_the_timeout_is_fine(connect: Callable[..., TwentyFourSevenClient]) -> None:
     knobs(latency_ms=200)
 
     assert len(connect(timeout=(2.0, 2.0)).get_users()) == 21

@@ -9,16 +9,19 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
 from apps.integrations.connectors.base import AuthFailed, RateLimited, Rejected, Unavailable
+from apps.integrations.connectors.twentyfourseven.client import TwentyFourSevenClient
 
 from .conftest import (
     NS,
     PASSWORD,
     SESSION_ID,
     Reply,
+    ScriptedPeer,
     drip,
     envelope,
     fault,
@@ -33,7 +36,9 @@ USER = (
 )
 
 
-def test_well_formed_reply_is_mapped_and_session_cookie_is_sent(peer, make_client):
+def test_well_formed_reply_is_mapped_and_session_cookie_is_sent(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(result("GetUsers", USER))
     client = make_client()
 
@@ -46,7 +51,9 @@ def test_well_formed_reply_is_mapped_and_session_cookie_is_sent(peer, make_clien
     assert peer.seen[1].path == "/Client/V001/ClientService.asmx"
 
 
-def test_services_on_both_hosts_get_their_real_paths(peer, make_client):
+def test_services_on_both_hosts_get_their_real_paths(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     client = make_client(api_base=peer.url + "/api", webservices_base=peer.url + "/web")
 
     client.get_users()
@@ -92,7 +99,9 @@ def test_services_on_both_hosts_get_their_real_paths(peer, make_client):
         pytest.param(b"<a>" * 5000 + b"</a>" * 5000, id="deeply-nested"),
     ],
 )
-def test_malformed_or_hostile_xml_is_unavailable(peer, make_client, body):
+def test_malformed_or_hostile_xml_is_unavailable(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient], body: bytes
+) -> None:
     peer.replies["GetUsers"] = Reply(body)
     client = make_client()
     started = time.monotonic()
@@ -105,7 +114,9 @@ def test_malformed_or_hostile_xml_is_unavailable(peer, make_client, body):
     assert "passwd" not in str(caught.value) and "root:" not in str(caught.value)
 
 
-def test_values_of_the_wrong_type_are_unavailable_not_silently_dropped(peer, make_client):
+def test_values_of_the_wrong_type_are_unavailable_not_silently_dropped(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     bad = USER.replace("<ContactId>7</ContactId>", "<ContactId>seven</ContactId>")
     peer.replies["GetUsers"] = Reply(result("GetUsers", bad))
 
@@ -113,7 +124,9 @@ def test_values_of_the_wrong_type_are_unavailable_not_silently_dropped(peer, mak
         make_client().get_users()
 
 
-def test_identity_without_a_guid_is_unavailable(peer, make_client):
+def test_identity_without_a_guid_is_unavailable(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetIdentities"] = Reply(
         result(
             "GetIdentities", "<Identity><Id>not-a-guid</Id><IsCurrent>true</IsCurrent></Identity>"
@@ -124,14 +137,18 @@ def test_identity_without_a_guid_is_unavailable(peer, make_client):
         make_client().get_identities()
 
 
-def test_reply_larger_than_the_cap_is_cut_off(peer, make_client):
+def test_reply_larger_than_the_cap_is_cut_off(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(result("GetUsers", USER * 2000))
 
     with pytest.raises(Unavailable, match="larger than allowed"):
         make_client(max_response_bytes=20_000).get_users()
 
 
-def test_a_reply_dripping_within_the_read_timeout_stops_at_the_deadline(peer, make_client):
+def test_a_reply_dripping_within_the_read_timeout_stops_at_the_deadline(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(writer=drip(interval=0.05, total=10_000))
     client = make_client(timeout=(1.0, 0.5), deadline=1.0)
     started = time.monotonic()
@@ -143,7 +160,9 @@ def test_a_reply_dripping_within_the_read_timeout_stops_at_the_deadline(peer, ma
     assert caught.value.ambiguous is True
 
 
-def test_silent_server_is_a_read_timeout(peer, make_client):
+def test_silent_server_is_a_read_timeout(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(writer=hang(3))
     started = time.monotonic()
 
@@ -154,7 +173,9 @@ def test_silent_server_is_a_read_timeout(peer, make_client):
     assert caught.value.ambiguous is True
 
 
-def test_connection_reset_mid_reply_is_unavailable(peer, make_client):
+def test_connection_reset_mid_reply_is_unavailable(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["SaveHour"] = Reply(writer=reset_after_headers)
     from apps.integrations.connectors.twentyfourseven.types import Hour
 
@@ -164,7 +185,9 @@ def test_connection_reset_mid_reply_is_unavailable(peer, make_client):
     assert caught.value.ambiguous is True
 
 
-def test_closed_port_is_unavailable_and_not_ambiguous(make_client):
+def test_closed_port_is_unavailable_and_not_ambiguous(
+    make_client: Callable[..., TwentyFourSevenClient],
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -189,15 +212,22 @@ def test_closed_port_is_unavailable_and_not_ambiguous(make_client):
     ],
 )
 def test_http_statuses_map_to_connector_errors(
-    peer, make_client, status, content_type, body, error
-):
+    peer: ScriptedPeer,
+    make_client: Callable[..., TwentyFourSevenClient],
+    status: int,
+    content_type: str,
+    body: bytes,
+    error: type[Exception],
+) -> None:
     peer.replies["GetUsers"] = Reply(body, status=status, content_type=content_type)
 
     with pytest.raises(error):
         make_client().get_users()
 
 
-def test_http_429_is_rate_limited_with_retry_after(peer, make_client):
+def test_http_429_is_rate_limited_with_retry_after(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(
         b"slow down", status=429, content_type="text/plain", headers={"Retry-After": "120"}
     )
@@ -208,7 +238,9 @@ def test_http_429_is_rate_limited_with_retry_after(peer, make_client):
     assert caught.value.retry_after == 120
 
 
-def test_redirect_is_not_followed_so_the_session_cookie_stays_home(peer, make_client):
+def test_redirect_is_not_followed_so_the_session_cookie_stays_home(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(
         b"", status=302, content_type="text/html", headers={"Location": "http://127.0.0.1:9/x"}
     )
@@ -219,7 +251,9 @@ def test_redirect_is_not_followed_so_the_session_cookie_stays_home(peer, make_cl
     assert peer.actions() == ["Login", "GetUsers"]
 
 
-def test_server_cannot_replace_the_session_cookie(peer, make_client):
+def test_server_cannot_replace_the_session_cookie(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["Login"] = Reply(
         result("Login", SESSION_ID),
         headers={"Set-Cookie": "ASP.NET_SessionId=planted; path=/"},
@@ -231,7 +265,9 @@ def test_server_cannot_replace_the_session_cookie(peer, make_client):
     assert peer.seen[1].cookie == f"ASP.NET_SessionId={SESSION_ID}"
 
 
-def test_soap_fault_is_rejected_with_its_text(peer, make_client):
+def test_soap_fault_is_rejected_with_its_text(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["SaveProject"] = Reply(
         fault("Server was unable to process request. ---> Project name is required"), status=500
     )
@@ -245,7 +281,9 @@ def test_soap_fault_is_rejected_with_its_text(peer, make_client):
     )
 
 
-def test_quarantine_fault_in_dotnet_format_blocks_the_whole_budget(peer, make_client):
+def test_quarantine_fault_in_dotnet_format_blocks_the_whole_budget(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["GetUsers"] = Reply(
         fault("Limit exceeded by 3. Request is blocked. Quarantine ends at 1/1/2099 3:00:00 PM"),
         status=500,
@@ -264,7 +302,11 @@ def test_quarantine_fault_in_dotnet_format_blocks_the_whole_budget(peer, make_cl
     assert peer.actions() == ["Login", "GetUsers"]
 
 
-def test_nothing_secret_is_logged_even_with_zeep_at_debug(peer, make_client, caplog):
+def test_nothing_secret_is_logged_even_with_zeep_at_debug(
+    peer: ScriptedPeer,
+    make_client: Callable[..., TwentyFourSevenClient],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="zeep")
     caplog.set_level(logging.DEBUG, logger="zeep.transports")
@@ -277,7 +319,9 @@ def test_nothing_secret_is_logged_even_with_zeep_at_debug(peer, make_client, cap
     assert SESSION_ID not in logged
 
 
-def test_repr_and_errors_hide_the_password(peer, make_client):
+def test_repr_and_errors_hide_the_password(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
     peer.replies["Login"] = Reply(result("Login", ""))
     client = make_client()
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
 import zeep
 from lxml import etree
+from pytest_django.fixtures import Settings
 
 from apps.integrations.connectors.base import Entity, RateLimited, Rejected
-from apps.integrations.connectors.twentyfourseven import CAPABILITIES
+from apps.integrations.connectors.twentyfourseven import CAPABILITIES, changed_after
 from apps.integrations.connectors.twentyfourseven import client as c
 from apps.integrations.connectors.twentyfourseven.errors import (
     FaultKind,
@@ -63,7 +65,7 @@ NOW = datetime(2026, 11, 24, 1, 17, 30, tzinfo=UTC)
         (None, FaultKind.REJECTED),
     ],
 )
-def test_fault_texts_are_classified(text, kind):
+def test_fault_texts_are_classified(text: str | None, kind: FaultKind) -> None:
     assert classify_fault(text) is kind
 
 
@@ -81,13 +83,13 @@ def test_fault_texts_are_classified(text, kind):
         ("… Quarantine ends at 2020-01-01T00:00:00Z", NOW),
     ],
 )
-def test_quarantine_end_is_read_from_the_fault(text, expected):
+def test_quarantine_end_is_read_from_the_fault(text: str | None, expected: Any) -> None:
     assert quarantine_end(text, now=NOW) == expected
 
 
 # BUDGET
 # ------------------------------------------------------------------------------
-def test_budget_counts_a_sliding_hour_and_says_when_a_slot_frees():
+def test_budget_counts_a_sliding_hour_and_says_when_a_slot_frees() -> None:
     budget = c.InMemoryRequestBudget()
     window = timedelta(hours=1)
 
@@ -105,7 +107,7 @@ def test_budget_counts_a_sliding_hour_and_says_when_a_slot_frees():
     assert budget.try_acquire("other", limit=3, window=window, now=NOW) is None
 
 
-def test_budget_block_refuses_until_the_quarantine_ends():
+def test_budget_block_refuses_until_the_quarantine_ends() -> None:
     budget = c.InMemoryRequestBudget()
     window = timedelta(hours=1)
     budget.block("k", until=NOW + timedelta(minutes=5))
@@ -114,7 +116,7 @@ def test_budget_block_refuses_until_the_quarantine_ends():
     assert budget.try_acquire("k", limit=100, window=window, now=NOW + timedelta(minutes=5)) is None
 
 
-def test_client_spends_below_the_limit_minus_the_reserve():
+def test_client_spends_below_the_limit_minus_the_reserve() -> None:
     budget = c.InMemoryRequestBudget()
     client = c.TwentyFourSevenClient(
         credentials=Credentials(username="u@example.no", password="p"),
@@ -135,7 +137,7 @@ def test_client_spends_below_the_limit_minus_the_reserve():
     client.close()
 
 
-def test_clients_of_one_application_share_the_default_budget_key():
+def test_clients_of_one_application_share_the_default_budget_key() -> None:
     one = c.TwentyFourSevenClient(base_url="http://127.0.0.1:9")
     two = c.TwentyFourSevenClient(base_url="http://127.0.0.1:9", application_id=UUID(int=5))
 
@@ -143,7 +145,7 @@ def test_clients_of_one_application_share_the_default_budget_key():
     assert two.budget_key == f"24so:{UUID(int=5)}"
 
 
-def test_application_id_is_required(settings):
+def test_application_id_is_required(settings: Settings) -> None:
     settings.TWENTYFOURSEVEN_APPLICATION_ID = ""
 
     with pytest.raises(ValueError, match="ApplicationId"):
@@ -167,11 +169,11 @@ def test_application_id_is_required(settings):
         ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
     ],
 )
-def test_datetimes_come_back_utc_aware(value, expected):
+def test_datetimes_come_back_utc_aware(value: Any, expected: Any) -> None:
     assert c._dt(value) == expected
 
 
-def test_naive_datetimes_are_refused_on_the_way_out():
+def test_naive_datetimes_are_refused_on_the_way_out() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         c._out_dt(datetime(2026, 1, 1, 8))
 
@@ -191,15 +193,15 @@ def test_naive_datetimes_are_refused_on_the_way_out():
         (None, None),
     ],
 )
-def test_tristate_in_any_casing(value, expected):
+def test_tristate_in_any_casing(value: Any, expected: Any) -> None:
     assert c._tri(value) is expected
 
 
-def test_tristate_out_uses_24sos_casing():
+def test_tristate_out_uses_24sos_casing() -> None:
     assert (c._out_tri(True), c._out_tri(False), c._out_tri(None)) == ("True", "False", None)
 
 
-def test_unset_ids_are_none_and_numbers_are_decimal():
+def test_unset_ids_are_none_and_numbers_are_decimal() -> None:
     assert [c._id(v) for v in (None, 0, -2147483648, "0", 12, "13")] == [None] * 4 + [12, 13]
     assert c._dec(7.5) == Decimal("7.5")
     assert c._dec(0.1) == Decimal("0.1")
@@ -210,7 +212,7 @@ def test_unset_ids_are_none_and_numbers_are_decimal():
         c._int(7.5)
 
 
-def test_array_wrappers_and_empty_results_are_tuples():
+def test_array_wrappers_and_empty_results_are_tuples() -> None:
     assert c._items(None, "int") == []
     assert c._items({"int": [1, 2]}, "int") == [1, 2]
     assert c._items({"int": None}, "int") == []
@@ -220,7 +222,7 @@ def test_array_wrappers_and_empty_results_are_tuples():
     assert c._array_of_int((5,)) == {"int": [5]}
 
 
-def test_fields_zeep_could_not_place_are_read_from_the_raw_elements():
+def test_fields_zeep_could_not_place_are_read_from_the_raw_elements() -> None:
     """A newer 24SO adds elements mid-sequence; lenient zeep pushes the rest to raw elements."""
     document = c._document("timeService.wsdl")
     hour_type = document.types.get_type(f"{{{c.NAMESPACE}}}Hour")
@@ -243,7 +245,7 @@ def test_fields_zeep_could_not_place_are_read_from_the_raw_elements():
     )
 
 
-def test_save_results_carry_api_exception_messages():
+def test_save_results_carry_api_exception_messages() -> None:
     items = [
         {"Id": 10001, "APIException": None},
         {"Id": None, "APIException": {"Type": "Exception", "Message": "Name is required"}},
@@ -268,7 +270,7 @@ def _message(wsdl: str, binding: str, operation: str, **kwargs: object) -> str:
     return etree.tostring(client.create_message(service, operation, **kwargs)).decode()
 
 
-def test_project_payload_fills_the_required_but_meaningless_fields():
+def test_project_payload_fills_the_required_but_meaningless_fields() -> None:
     payload = c._project_payload(Project(name="Website", customer_id=10001, participants=(7, 8)))
 
     xml = _message("projectService.wsdl", "ProjectServiceSoap", "SaveProject", project=payload)
@@ -279,7 +281,7 @@ def test_project_payload_fills_the_required_but_meaningless_fields():
     assert "<ns0:Id>" not in xml
 
 
-def test_task_payload_sends_status_nil_when_unknown():
+def test_task_payload_sends_status_nil_when_unknown() -> None:
     task = Task(
         project_id=1001,
         name="Design",
@@ -295,7 +297,7 @@ def test_task_payload_sends_status_nil_when_unknown():
     assert "<ns0:DateStart>2026-01-01T00:00:00Z</ns0:DateStart>" in xml
 
 
-def test_hour_payload_uses_tristate_and_utc():
+def test_hour_payload_uses_tristate_and_utc() -> None:
     hour = Hour(
         contact_id=7,
         project_id=1001,
@@ -313,7 +315,7 @@ def test_hour_payload_uses_tristate_and_utc():
     assert "Locked" not in xml
 
 
-def test_company_payload_creates_businesses_and_updates_keep_the_type():
+def test_company_payload_creates_businesses_and_updates_keep_the_type() -> None:
     new = c._company_payload(Company(name="Fjord AS", email="post@fjord.no"))
     update = c._company_payload(Company(id=10001, name="Fjord AS"))
 
@@ -328,7 +330,7 @@ def test_company_payload_creates_businesses_and_updates_keep_the_type():
     assert "<ns0:EmailAddresses><ns0:Primary><ns0:Value>post@fjord.no</ns0:Value>" in xml
 
 
-def test_invoice_payload_leaves_include_vat_nil():
+def test_invoice_payload_leaves_include_vat_nil() -> None:
     order = InvoiceOrder(
         customer_id=10001,
         project_id=1001,
@@ -351,7 +353,7 @@ def test_invoice_payload_leaves_include_vat_nil():
     assert "<ns0:Quantity>2</ns0:Quantity>" in xml
 
 
-def test_a_request_zeep_cannot_build_is_rejected_before_sending():
+def test_a_request_zeep_cannot_build_is_rejected_before_sending() -> None:
     client = c.TwentyFourSevenClient(
         base_url="http://127.0.0.1:9",
         session_store=c.MemorySessionStore("sid"),
@@ -365,11 +367,11 @@ def test_a_request_zeep_cannot_build_is_rejected_before_sending():
 
 # WSDLS AND CAPABILITIES
 # ------------------------------------------------------------------------------
-def test_wsdls_are_parsed_once_per_process():
+def test_wsdls_are_parsed_once_per_process() -> None:
     assert c._document("projectService.wsdl") is c._document("projectService.wsdl")
 
 
-def test_service_addresses_keep_the_real_paths_on_the_configured_hosts():
+def test_service_addresses_keep_the_real_paths_on_the_configured_hosts() -> None:
     addresses = {
         name: c._service_address(c._document(wsdl), binding, api="A", web="W")
         for name, (wsdl, binding) in c._SERVICES.items()
@@ -386,7 +388,7 @@ def test_service_addresses_keep_the_real_paths_on_the_configured_hosts():
     }
 
 
-def test_production_hosts_are_the_defaults(settings):
+def test_production_hosts_are_the_defaults(settings: Settings) -> None:
     del settings.TWENTYFOURSEVEN_API_BASE
     del settings.TWENTYFOURSEVEN_WEBSERVICES_BASE
     client = c.TwentyFourSevenClient()
@@ -397,7 +399,7 @@ def test_production_hosts_are_the_defaults(settings):
     client.close()
 
 
-def test_capabilities_say_work_types_are_pull_only():
+def test_capabilities_say_work_types_are_pull_only() -> None:
     assert CAPABILITIES.system == "24so"
     assert CAPABILITIES.can_pull(Entity.WORK_TYPE)
     assert not CAPABILITIES.can_push(Entity.WORK_TYPE)
@@ -405,3 +407,14 @@ def test_capabilities_say_work_types_are_pull_only():
     assert CAPABILITIES.can_push(Entity.HOUR) and CAPABILITIES.can_delete(Entity.HOUR)
     assert not CAPABILITIES.can_delete(Entity.PROJECT)
     assert CAPABILITIES.watermark_resolution == timedelta(minutes=1)
+
+
+def test_changed_after_overlaps_the_watermark_on_a_whole_minute() -> None:
+    watermark = datetime(2026, 11, 24, 2, 17, 45, 123, tzinfo=timezone(timedelta(hours=1)))
+
+    assert changed_after(watermark) == datetime(2026, 11, 24, 1, 15, tzinfo=UTC)
+    assert changed_after(watermark, overlap=timedelta(0)) == datetime(
+        2026, 11, 24, 1, 17, tzinfo=UTC
+    )
+    with pytest.raises(ValueError):
+        changed_after(datetime(2026, 11, 24, 2, 17))

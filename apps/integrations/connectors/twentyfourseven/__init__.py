@@ -3,13 +3,16 @@
 Importing this package is cheap; zeep is only loaded with `client`.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from apps.integrations.connectors.base import Capabilities, Entity
 
 SYSTEM = "24so"
+# How far back every incremental fetch reaches behind its watermark: 24SO compares
+# ChangedAfter by the minute, and a record saved while the last run read is only visible later.
+DEFAULT_OVERLAP = timedelta(minutes=2)
 
 CAPABILITIES = Capabilities(
     system=SYSTEM,
@@ -58,3 +61,13 @@ CAPABILITIES = Capabilities(
         Entity.PROJECT_ROLE: _("24SevenOffice's API cannot set a participant's project role."),
     },
 )
+
+
+def changed_after(watermark: datetime, *, overlap: timedelta = DEFAULT_OVERLAP) -> datetime:
+    """The ChangedAfter to send for a watermark: `overlap` earlier, on a whole minute, UTC.
+
+    Records seen twice are expected (dedupe by id); records missed are not.
+    """
+    if watermark.tzinfo is None or watermark.utcoffset() is None:
+        raise ValueError("watermarks must be timezone-aware")
+    return (watermark.astimezone(UTC) - overlap).replace(second=0, microsecond=0)
