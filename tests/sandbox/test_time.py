@@ -185,3 +185,12 @@ def test_get_hours_by_status(logged_in):
 def test_salary_types_and_time_settings(logged_in):
     assert logged_in.time.GetSalaryTypes()[0].Id == 1
     assert logged_in.time.GetTimeSettings()[0].Key
+
+
+def test_get_project_data_gives_work_types_and_tasks(logged_in):
+    data = logged_in.time.GetProjectData(Pds={"ProjectId": 1001})
+    assert data.Project.Id == 1001
+    assert [w.Id for w in data.WorkTypes.WorkType] == [1, 2, 3, 4, 5]
+    assert data.Tasks.Task and all(t.Project == 1001 for t in data.Tasks.Task)
+    only = logged_in.time.GetProjectData(Pds={"ProjectId": 1002, "ProjectOnly": True})
+    assert only.Project.Id == 1002 and only.WorkTypes is None

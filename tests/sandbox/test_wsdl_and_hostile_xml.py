@@ -164,3 +164,32 @@ def test_a_plain_request_without_soapaction_is_dispatched_by_body(sandbox):
 
 def test_put_is_not_allowed(sandbox):
     assert requests.put(sandbox.url("auth"), timeout=10).status_code == 405
+
+
+def test_deeply_nested_xml_is_refused(sandbox):
+    depth = 5000
+    inner = "<a>" * depth + "</a>" * depth
+    body = envelope(f'<HasSession xmlns="{NS}">{inner}</HasSession>')
+    _assert_fault(post(sandbox, "auth", body, "HasSession"))
+
+
+def test_wrong_date_and_nested_number_get_a_fault(logged_in):
+    bad_date = envelope(
+        f'<SaveHour xmlns="{NS}"><Hour><StartTime>yesterday</StartTime></Hour></SaveHour>'
+    )
+    _assert_fault(post(logged_in, "time", bad_date, "SaveHour"))
+    bad_hours = envelope(
+        f'<SaveHour xmlns="{NS}"><Hour><TotalHours>lots</TotalHours></Hour></SaveHour>'
+    )
+    _assert_fault(post(logged_in, "time", bad_hours, "SaveHour"))
+
+
+def test_xinclude_is_not_processed(sandbox):
+    body = envelope(
+        f'<HasSession xmlns="{NS}"><x:include xmlns:x="http://www.w3.org/2001/XInclude" '
+        'href="file:///etc/passwd" parse="text"/></HasSession>'
+    )
+    response = post(sandbox, "auth", body, "HasSession")
+    assert b"root:" not in response.content
+    assert response.status_code == 200  # unknown elements are ignored, like .NET does
+    assert b"false" in response.content

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -27,7 +27,6 @@ class Call:
     session: Session | None = None
     # Set by Login so the view can send the ASP.NET_SessionId cookie.
     new_session_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def identity(self) -> Identity:

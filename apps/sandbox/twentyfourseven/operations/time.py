@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ..models import Hour, Project, ProjectParticipant, WorkType
+from ..soap import SERVICES, element_names
 from . import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
 
 MAX_TOTAL_HOURS = 255  # "max value is 255" (TimeService data types)
@@ -238,3 +239,36 @@ def get_salary_types(call: Call) -> dict:
 @operation("time", "GetTimeSettings")
 def get_time_settings(call: Call) -> dict:
     return {"KeyValuePair": [{"Key": "UseApproval", "Value": "True"}]}
+
+
+@operation("time", "GetProjectData")
+def get_project_data(call: Call) -> dict:
+    """One project with the work types and tasks hours can be registered on."""
+    from .projects import project_dicts, project_or_fault, task_dicts
+
+    search = call.params.get("Pds")
+    project = project_or_fault(call, get(search, "ProjectId"))
+    fields = element_names(SERVICES["time"], "Project")
+    data = {
+        k: v for k, v in project_dicts(call, [project], detailed=True)[0].items() if k in fields
+    }
+    if get(search, "ProjectOnly"):
+        return {"Project": data}
+    work_types = project.work_types.order_by("work_type_id")
+    if not work_types.exists():
+        work_types = WorkType.objects.filter(client=call.client, active=True).order_by(
+            "work_type_id"
+        )
+    tasks = project.tasks.select_related("project").prefetch_related("participants")
+    if is_set(get(search, "ContactId")):
+        tasks = tasks.filter(participants__contact_id=search["ContactId"])
+    task_fields = element_names(SERVICES["time"], "Task")
+    task_items = [
+        {k: v for k, v in t.items() if k in task_fields}
+        for t in task_dicts(list(tasks.order_by("task_id")))
+    ]
+    return {
+        "Project": data,
+        "WorkTypes": {"WorkType": [work_type_dict(w) for w in work_types]},
+        "Tasks": {"Task": task_items} if task_items else None,
+    }
