@@ -331,3 +331,31 @@ def test_repr_and_errors_hide_the_password(
     assert PASSWORD not in repr(client)
     assert PASSWORD not in str(caught.value)
     assert PASSWORD not in repr(client._credentials)
+
+
+def test_a_fault_echoing_the_password_or_session_is_redacted(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
+    peer.replies["GetUsers"] = Reply(
+        fault(f"Bad request: Password={PASSWORD}; cookie ASP.NET_SessionId={SESSION_ID}"),
+        status=500,
+    )
+
+    with pytest.raises(Rejected) as caught:
+        make_client().get_users()
+
+    assert PASSWORD not in str(caught.value) and SESSION_ID not in str(caught.value)
+    assert "Password=***" in caught.value.messages[0]
+
+
+def test_a_fault_sent_with_http_200_is_still_a_fault(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
+    peer.replies["GetUsers"] = Reply(fault("Client is not authenticated on this identity"))
+    client = make_client()
+
+    with pytest.raises(AuthFailed, match="does not accept the session"):
+        client.get_users()
+
+    # Logged in once, refused, and not logged in a second time within the same call.
+    assert peer.actions() == ["Login", "GetUsers"]

@@ -829,7 +829,11 @@ class TwentyFourSevenClient:
         )
 
     def save_project(self, project: Project) -> int:
-        """Create (id None) or update a project; returns the project number 24SO holds."""
+        """Create (id None) or update a project; returns the project number 24SO holds.
+
+        Send the whole project: .NET fills elements left out with defaults, so 24SO may reset
+        what an update omits.
+        """
         result = self._call("project", "SaveProject", {"project": _project_payload(project)})
         return self._map("SaveProject", _saved_id, result)
 
@@ -861,7 +865,10 @@ class TwentyFourSevenClient:
         )
 
     def save_project_task(self, task: Task) -> int:
-        """Create (id None) or update a task; 24SO needs name, project, start and stop."""
+        """Create (id None) or update a task; 24SO needs name, project, start and stop.
+
+        Send the whole task (see `save_project`); `participants` replaces the assignees.
+        """
         result = self._call("project", "SaveProjectTask", {"task": _task_payload(task)})
         return self._map("SaveProjectTask", _saved_id, result)
 
@@ -919,7 +926,11 @@ class TwentyFourSevenClient:
         return self._map("GetHours", lambda r: tuple(_hour(h) for h in _items(r, "Hour")), result)
 
     def save_hour(self, hour: Hour) -> int:
-        """Create (id None) or update an hour; returns its id."""
+        """Create (id None) or update an hour; returns its id.
+
+        Send the whole hour (see `save_project`). 24SO has no idempotency key for hours: after
+        an ambiguous `Unavailable` look the hour up before saving it again.
+        """
         extra: list[tuple[str, Any]] = []
         if hour.internal_note:
             extra.append(("InternalNote", hour.internal_note))
@@ -1190,6 +1201,16 @@ class TwentyFourSevenClient:
             )
         return result
 
+    def _redact(self, text: str) -> str:
+        """A server text with our password and session id blanked, should it echo them."""
+        secrets = [self._cookie_session or ""]
+        if self._credentials is not None:
+            secrets.append(self._credentials.password)
+        for secret in secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
     def _honour_limit_headers(self) -> None:
         """24SO may report the requests left this hour; stop at the reserve like our own count."""
         headers = self._transport.last_headers
@@ -1234,7 +1255,7 @@ class TwentyFourSevenClient:
             )
 
     def _fault(self, exc: zeep.exceptions.Fault, operation: str, *, auth_call: bool) -> Exception:
-        text = _safe_text(exc.message)
+        text = self._redact(_safe_text(exc.message))
         kind = classify_fault(text)
         if kind is FaultKind.QUARANTINE:
             now = datetime.now(UTC)
