@@ -38,8 +38,9 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## Collects new UI strings into locale/*/django.po and compiles them (needs GNU gettext).
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l nb -l sv -l da --ignore=.venv --no-obsolete
+	$(PY) manage.py makemessages -l nb -l sv -l da --ignore=.venv --ignore=tests --no-location --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
