@@ -16,7 +16,7 @@ from zeep.exceptions import Fault
 
 from apps.sandbox.twentyfourseven.models import Hour, Identity, RateWindow, RequestLog
 from apps.sandbox.twentyfourseven.runtime import INJECTED_FAULT, fault_decision
-from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD
+from apps.sandbox.twentyfourseven.seed import APPLICATION_ID, DEMO_PASSWORD
 from apps.sandbox.twentyfourseven.services import sandbox_sessions_expire
 
 from .conftest import NS, Sandbox, envelope, fault_text, post
@@ -39,6 +39,10 @@ def test_rate_limit_quarantines_the_login_until_the_hour_ends(logged_in, knobs):
     with pytest.raises(Fault) as exc:
         logged_in.login()  # logging in again does not escape the quarantine
     assert exc.value.message.startswith("Limit exceeded by 2. Request is blocked.")
+    response = post(logged_in, "client", envelope(f'<GetUsers xmlns="{NS}"/>'), "GetUsers")
+    assert response.status_code == 500
+    assert response.headers["APILimitRemaining"] == "0"
+    assert fault_text(response).startswith("Limit exceeded by 3.")
 
 
 def test_rate_limit_headers_count_down(sandbox, knobs):
@@ -243,3 +247,35 @@ def test_runserver_with_threading_answers_concurrent_sessions(world, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_request_log_is_pruned_to_the_newest_entries(sandbox, monkeypatch):
+    from apps.sandbox.twentyfourseven import endpoint
+
+    monkeypatch.setattr(endpoint, "LOG_KEEP", 3)
+    monkeypatch.setattr(endpoint, "LOG_PRUNE_EVERY", 1)
+    for _ in range(5):
+        sandbox.auth.HasSession()
+    assert RequestLog.objects.count() == 3
+
+
+def test_a_password_at_the_log_cut_is_still_redacted(sandbox):
+    from apps.sandbox.twentyfourseven.endpoint import LOG_LIMIT
+
+    head = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f'<Login xmlns="{NS}"><credential><ApplicationId>{APPLICATION_ID}</ApplicationId>'
+    )
+    # The cut falls five characters into the password's value.
+    padding = "<!--" + "x" * (LOG_LIMIT - 15 - len(head) - 7) + "-->"
+    body = (
+        head
+        + padding
+        + f"<Password>{DEMO_PASSWORD}</Password><Username>demo@tidsbro.no</Username>"
+        + "</credential></Login></soap:Body></soap:Envelope>"
+    ).encode()
+    assert post(sandbox, "auth", body, "Login").status_code == 200
+    entry = RequestLog.objects.get(operation="Login")
+    assert len(entry.request_body) == LOG_LIMIT
+    assert "tidsb" not in entry.request_body

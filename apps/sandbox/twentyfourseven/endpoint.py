@@ -39,7 +39,9 @@ from .soap import (
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "ASP.NET_SessionId"
-LOG_LIMIT = 20_000
+LOG_LIMIT = 20_000  # characters kept of each body
+LOG_KEEP = 10_000  # entries kept; older ones are pruned now and then
+LOG_PRUNE_EVERY = 500
 _SECRET_ELEMENTS = re.compile(
     r"<((?:[\w.-]+:)?(?:\w*Password|LoginResult))(\s[^>]*)?>.*?</\1>", re.DOTALL
 )
@@ -71,6 +73,7 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
         time.sleep(knobs.latency_ms / 1000)
     entry = RequestLog(service=service.key, http_status=500)
     raw = b""
+    rate: RateState | None = None
     outcome: Outcome
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -122,7 +125,7 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
                 rate=rate,
             )
     except SoapFault as exc:
-        outcome = Outcome(body=fault_envelope(exc.message, exc.code), status=500)
+        outcome = Outcome(body=fault_envelope(exc.message, exc.code), status=500, rate=rate)
         entry.fault = exc.message
     except Exception as exc:  # a bug in the sandbox still answers like ASMX does
         logger.exception("24SO sandbox failed on %s", service.key)
@@ -134,10 +137,13 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
         outcome.headers["APILimitReset"] = outcome.rate.window_end.strftime("%Y-%m-%dT%H:%M:%SZ")
     entry.http_status = outcome.status
     entry.duration_ms = int((time.monotonic() - started) * 1000)
-    entry.request_body = redact(raw[:LOG_LIMIT].decode("utf-8", errors="replace"))
-    entry.response_body = redact(outcome.body[:LOG_LIMIT].decode("utf-8", errors="replace"))
+    # Redact before truncating so a cut never leaves half a password behind.
+    entry.request_body = redact(raw.decode("utf-8", errors="replace"))[:LOG_LIMIT]
+    entry.response_body = redact(outcome.body.decode("utf-8", errors="replace"))[:LOG_LIMIT]
     try:
         entry.save()
+        if entry.pk % LOG_PRUNE_EVERY == 0:
+            RequestLog.objects.filter(pk__lte=entry.pk - LOG_KEEP).delete()
     except Exception:  # the log must never turn an answer into an error
         logger.exception("24SO sandbox could not log a request")
     return outcome
