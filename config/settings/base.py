@@ -97,6 +97,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Keys for secrets at rest (ERP passwords, session ids): Fernet keys, newest first, comma-separated.
+# Separate from SECRET_KEY so either can be rotated alone; see apps/core/crypto.py.
+TIDSBRO_ENCRYPTION_KEYS = env.list("TIDSBRO_ENCRYPTION_KEYS", default=[])
 # How long an invitation link stays valid.
 INVITATION_MAX_AGE_HOURS = env.int("INVITATION_MAX_AGE_HOURS", default=72)
 

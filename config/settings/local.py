@@ -7,6 +7,10 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY", default="dev-only-not-secret-8f2c1d0a9e7b6c5d4e3f2a1b0c9d8e7f"
 )
+# A published development key: never use it for real credentials.
+TIDSBRO_ENCRYPTION_KEYS = env.list(
+    "TIDSBRO_ENCRYPTION_KEYS", default=["VkG_cBUFnTcAfw_3FBZGQtd-q6krSN1n_oNeO6lvN8k="]
+)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -28,11 +32,6 @@ TWENTYFOURSEVEN_APPLICATION_ID = env(
     "TWENTYFOURSEVEN_APPLICATION_ID", default="5f1c2a8e-0000-4000-8000-000000000024"
 )
 
-
-# The demo serves static files from the apps directly, without collectstatic.
-WHITENOISE_AUTOREFRESH = True
-WHITENOISE_USE_FINDERS = True
-
 # 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
@@ -47,3 +46,7 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": env.int("SANDBOX_24SO_RATE_LIMIT_PER_HOUR", default=7200),
     "MAX_REQUEST_BYTES": env.int("SANDBOX_24SO_MAX_REQUEST_BYTES", default=1_000_000),
 }
+
+# The demo serves static files from the apps directly, without collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

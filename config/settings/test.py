@@ -7,6 +7,7 @@ DEBUG = False
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY", default="test-only-not-secret-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 )
+TIDSBRO_ENCRYPTION_KEYS = ["piYGpwlIQrCN0T_BVWcOHiYGaJk1yQwUa82YQgXRJHQ="]
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -19,12 +20,6 @@ STORAGES = {
 # 24SEVENOFFICE CONNECTOR: tests pass the sandbox's live_server URL to the client
 # ------------------------------------------------------------------------------
 TWENTYFOURSEVEN_APPLICATION_ID = "5f1c2a8e-0000-4000-8000-000000000024"
-
-
-# Serve static files straight from the apps (no collectstatic in tests): live-server and
-# browser tests get the admin's CSS and JavaScript.
-WHITENOISE_AUTOREFRESH = True
-WHITENOISE_USE_FINDERS = True
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
@@ -40,3 +35,8 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": 7200,
     "MAX_REQUEST_BYTES": 1_000_000,
 }
+
+# Serve static files straight from the apps (no collectstatic in tests): live-server and
+# browser tests get the admin's CSS and JavaScript.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
