@@ -35,6 +35,12 @@ from apps.integrations.connectors.twentyfourseven.types import (
     Task,
 )
 from apps.sandbox.twentyfourseven.models import (
+    Client as SandboxClient,
+)
+from apps.sandbox.twentyfourseven.models import (
+    Company as SandboxCompany,
+)
+from apps.sandbox.twentyfourseven.models import (
     Hour as SandboxHour,
 )
 from apps.sandbox.twentyfourseven.models import (
@@ -430,6 +436,26 @@ def test_company_sync_list_reports_deleted_companies(so: TwentyFourSevenClient) 
     assert all(not c.active for c in deleted.items)
 
 
+def test_company_sync_list_pages_through_everything(so: TwentyFourSevenClient) -> None:
+    client = SandboxClient.objects.get(name=FJORDLYS)
+    now = timezone.now()
+    SandboxCompany.objects.bulk_create(
+        SandboxCompany(
+            client=client,
+            company_id=20001 + n,
+            name=f"Massekunde {n} AS",
+            date_created=now,
+            date_changed=now,
+        )
+        for n in range(1000)
+    )
+
+    ids = [line.id for line in so.iter_company_sync_list()]
+
+    assert len(ids) == 1040 and len(set(ids)) == 1040
+    assert requests_to("GetCompanySyncList") == 2
+
+
 def test_save_companies_reports_each_item(so: TwentyFourSevenClient) -> None:
     results = so.save_companies(
         [
@@ -685,6 +711,16 @@ def test_get_hours_by_status(so: TwentyFourSevenClient) -> None:
 
     assert approved and all(h.approved is True for h in approved)
     assert len(registered) == 2 and all(h.approved is None for h in registered)
+
+
+def test_hours_by_ids_are_fetched_in_chunks(so: TwentyFourSevenClient) -> None:
+    every = so.get_hours(HourSearch())
+    wanted = [h.id for h in every[:5]] + [999999]
+
+    found = so.get_hours_by_ids(wanted, chunk=2)
+
+    assert sorted(h.id for h in found) == sorted(wanted[:5])
+    assert requests_to("GetHours") == 1 + 3
 
 
 def test_hours_changed_after_ignore_seconds(so: TwentyFourSevenClient) -> None:

@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -701,6 +701,27 @@ class TwentyFourSevenClient:
             raise Rejected(problems[0], operation="GetCompanies", messages=problems)
         return self._map("GetCompanies", lambda r: tuple(_company(c) for c in r), items)
 
+    def iter_company_sync_list(
+        self,
+        *,
+        changed_after: datetime | None = None,
+        registered_after: datetime | None = None,
+        active: bool | None = None,
+    ) -> Iterator[SyncCompany]:
+        """Every line of the company sync feed, page after page (one request per page)."""
+        page = 1
+        while True:
+            result = self.get_company_sync_list(
+                changed_after=changed_after,
+                registered_after=registered_after,
+                page=page,
+                active=active,
+            )
+            yield from result.items
+            if not result.has_next or not result.items:
+                return
+            page += 1
+
     def get_company_sync_list(
         self,
         *,
@@ -924,6 +945,16 @@ class TwentyFourSevenClient:
             extra.append(("HourIds", list(search.hour_ids)))
         result = self._call("time", "GetHours", {"hs": payload}, extra=("hs", extra))
         return self._map("GetHours", lambda r: tuple(_hour(h) for h in _items(r, "Hour")), result)
+
+    def get_hours_by_ids(self, hour_ids: Iterable[int], *, chunk: int = 1000) -> tuple[Hour, ...]:
+        """The hours with these ids that still exist (for reconciling deletions), in chunks
+        of at most 1000 ids per request."""
+        ids = list(dict.fromkeys(int(i) for i in hour_ids))
+        size = max(1, min(chunk, 1000))
+        found: list[Hour] = []
+        for start in range(0, len(ids), size):
+            found.extend(self.get_hours(HourSearch(hour_ids=tuple(ids[start : start + size]))))
+        return tuple(found)
 
     def save_hour(self, hour: Hour) -> int:
         """Create (id None) or update an hour; returns its id.
