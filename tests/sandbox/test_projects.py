@@ -169,3 +169,10 @@ def test_get_project_participants_with_roles_and_changed_after(logged_in):
 def test_time_service_get_project_list_uses_the_same_projects(logged_in):
     projects = logged_in.time.GetProjectList(Ps={})
     assert [p.Id for p in projects] == list(range(1001, 1025))
+
+
+def test_save_project_switches_between_open_and_rights_managed(logged_in):
+    logged_in.project.SaveProject(project={**NEW, "Id": 1002, "Version": 2})
+    assert logged_in.project.GetSingleProject(projectId=1002).Version == 2
+    logged_in.project.SaveProject(project={**NEW, "Id": 1002, "Version": 7})
+    assert logged_in.project.GetSingleProject(projectId=1002).Version == 2

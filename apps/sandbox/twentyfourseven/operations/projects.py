@@ -241,11 +241,12 @@ def save_project(call: Call) -> int:
         ("NameDisplay", "name_display"),
         ("TimeReg", "time_reg"),
         ("NeedApproval", "need_approval"),
-        ("Version", "version"),
         ("Description", "description"),
     ):
         if prop in data:
             setattr(project, column, data[prop])
+    if data.get("Version") in (Project.OPEN, Project.RIGHTS_MANAGED):
+        project.version = data["Version"]  # 1 = open, 2 = rights-managed; others ignored
     for prop, column in (("DateStart", "date_start"), ("DateStop", "date_stop")):
         if prop in data:
             setattr(project, column, utc(data[prop]))
