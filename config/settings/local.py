@@ -32,11 +32,6 @@ TWENTYFOURSEVEN_APPLICATION_ID = env(
     "TWENTYFOURSEVEN_APPLICATION_ID", default="5f1c2a8e-0000-4000-8000-000000000024"
 )
 
-
-# The demo serves static files from the apps directly, without collectstatic.
-WHITENOISE_AUTOREFRESH = True
-WHITENOISE_USE_FINDERS = True
-
 # 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
@@ -51,3 +46,7 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": env.int("SANDBOX_24SO_RATE_LIMIT_PER_HOUR", default=7200),
     "MAX_REQUEST_BYTES": env.int("SANDBOX_24SO_MAX_REQUEST_BYTES", default=1_000_000),
 }
+
+# The demo serves static files from the apps directly, without collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

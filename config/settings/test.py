@@ -21,12 +21,6 @@ STORAGES = {
 # ------------------------------------------------------------------------------
 TWENTYFOURSEVEN_APPLICATION_ID = "5f1c2a8e-0000-4000-8000-000000000024"
 
-
-# Serve static files straight from the apps (no collectstatic in tests): live-server and
-# browser tests get the admin's CSS and JavaScript.
-WHITENOISE_AUTOREFRESH = True
-WHITENOISE_USE_FINDERS = True
-
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
@@ -41,3 +35,8 @@ SANDBOX_24SO = {
     "RATE_LIMIT_PER_HOUR": 7200,
     "MAX_REQUEST_BYTES": 1_000_000,
 }
+
+# Serve static files straight from the apps (no collectstatic in tests): live-server and
+# browser tests get the admin's CSS and JavaScript.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
