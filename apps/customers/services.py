@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError
+from apps.core.hooks import local_change
 from apps.core.services import model_update
 from apps.customers.models import Customer
 
@@ -42,6 +43,7 @@ def customer_create(
     customer.full_clean()
     with transaction.atomic():
         customer.save()
+        local_change("customer", customer.pk, "created")
     return customer
 
 
@@ -56,6 +58,7 @@ def customer_update(
         customer.full_clean()
         with transaction.atomic():
             customer.save(update_fields=[*changed, "updated_at"])
+            local_change("customer", customer.pk, "changed")
     return customer
 
 

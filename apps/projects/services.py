@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
+from apps.core.hooks import local_change
 from apps.core.services import model_update
 from apps.projects.models import Project, ProjectMember, ProjectRole
 
@@ -29,6 +30,7 @@ def project_create(*, data: dict[str, Any]) -> Project:
     project.full_clean()
     with transaction.atomic():
         project.save()
+        local_change("project", project.pk, "created")
     return project
 
 
@@ -39,6 +41,7 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
         project.full_clean()
         with transaction.atomic():
             project.save(update_fields=[*changed, "updated_at"])
+            local_change("project", project.pk, "changed")
     return project
 
 

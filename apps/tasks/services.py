@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
+from apps.core.hooks import local_change
 from apps.core.services import model_update
 from apps.projects.models import ProjectMember
 from apps.tasks.models import Task
@@ -50,6 +51,7 @@ def task_create(*, data: dict[str, Any], assignees: Iterable[User] = ()) -> Task
     with transaction.atomic():
         task.save()
         task.assignees.set(users)
+        local_change("task", task.pk, "created")
     return task
 
 
@@ -75,6 +77,8 @@ def task_update(
             task.save(update_fields=[*changed, "updated_at"])
         if users is not None:
             task.assignees.set(users)
+        if changed or users is not None:
+            local_change("task", task.pk, "changed")
     return task
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
+from apps.core.hooks import local_change
 from apps.projects.models import Project
 from apps.projects.selectors import user_can_approve_project
 from apps.tasks.models import Task
@@ -217,6 +218,7 @@ def time_entry_create(*, actor: User, user: User | None = None, **data: Any) -> 
         _lock_user_day(owner)
         _validate_rules(entry, work_type_changed=True)
         entry.save()
+        local_change("hour", entry.pk, "created")
     return entry
 
 
@@ -249,6 +251,7 @@ def time_entry_update(*, actor: User, entry: TimeEntry, data: dict[str, Any]) ->
             raise ApplicationError(_read_only_message(current))
         _validate_rules(entry, work_type_changed=entry.work_type_id != previous_work_type_id)
         entry.save()
+        local_change("hour", entry.pk, "changed")
     return entry
 
 
@@ -261,6 +264,7 @@ def time_entry_delete(*, actor: User, entry: TimeEntry) -> None:
         deleted, _rows = TimeEntry.objects.filter(pk=entry.pk, status=Status.DRAFT).delete()
         if not deleted:
             raise ApplicationError(_("This entry has changed meanwhile; reload and try again."))
+        local_change("hour", entry.pk, "deleted")
 
 
 def time_entry_read_only_reason(*, entry: TimeEntry) -> str | None:
@@ -325,6 +329,9 @@ def time_entry_transition(
             )
         entry.rejection_reason = reason if action == Action.REJECT else ""
         entry.save(update_fields=["status", "rejection_reason", "updated_at"])
+        # The event is the entry's new state, so a listener sees "project_approved" even when
+        # a user approval moved it there in one go.
+        local_change("hour", entry.pk, entry.status)
     if action == Action.REOPEN:
         logger.info("time entry %s reopened by user %s", entry.pk, actor.pk)
     return entry

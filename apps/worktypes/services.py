@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.core.hooks import local_change
 from apps.core.services import model_update
 from apps.worktypes.models import WorkType
 
@@ -17,6 +18,7 @@ def work_type_create(*, data: dict[str, Any]) -> WorkType:
     work_type.full_clean()
     with transaction.atomic():
         work_type.save()
+        local_change("work_type", work_type.pk, "created")
     return work_type
 
 
@@ -27,4 +29,5 @@ def work_type_update(*, work_type: WorkType, data: dict[str, Any]) -> WorkType:
         work_type.full_clean()
         with transaction.atomic():
             work_type.save(update_fields=[*changed, "updated_at"])
+            local_change("work_type", work_type.pk, "changed")
     return work_type

@@ -75,6 +75,7 @@ LOCAL_APPS = [
     "apps.worktypes",
     "apps.tasks",
     "apps.timesheets",
+    "apps.integrations",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

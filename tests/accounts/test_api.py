@@ -37,7 +37,7 @@ def test_me_returns_the_current_user():
         "email": "kari@example.no",
         "name": "Kari Nordmann",
         "roles": ["project manager"],
-        "role_labels": ["Project manager"],
+        "role_labels": ["Prosjektleder"],  # in her profile language
         "language": "nb",
         "time_zone": "Europe/Oslo",
     }

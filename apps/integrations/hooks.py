@@ -1,0 +1,60 @@
+"""Turns local changes into outbox rows for every connection that pushes that object type."""
+
+from apps.core import hooks
+from apps.integrations.models import Binding, Connection, HourTransfer, Master, OutboxItem
+
+# Object types whose pushes follow the connection's "connected" list and master setting.
+_TWO_WAY = {"customer", "project", "task", "work_type"}
+# Hour events that transfer hours when the connection transfers "on approval".
+_APPROVED = {"user_approved", "project_approved"}
+
+
+def connect() -> None:
+    hooks.subscribe(on_local_change)
+
+
+def on_local_change(entity: str, pk: int, event: str) -> None:
+    from apps.integrations.sync.outbox import enqueue
+
+    for connection in Connection.objects.filter(is_active=True):
+        if entity in _TWO_WAY:
+            if not connection.is_connected(entity):
+                continue
+            if connection.master_of(entity) == Master.ERP:
+                continue
+            if not _can_push(connection, entity):
+                continue
+            enqueue(connection=connection, entity=entity, local_id=pk)
+        elif entity == "hour":
+            _hour_changed(connection, pk, event, enqueue)
+
+
+def _can_push(connection: Connection, entity: str) -> bool:
+    from apps.integrations.registry import connector_capabilities
+
+    capabilities = connector_capabilities(connection.system)
+    return capabilities is not None and capabilities.can_push(entity)
+
+
+def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:
+    binding = Binding.objects.filter(connection=connection, entity="hour", local_id=pk).first()
+    if event == "deleted":
+        if binding is not None and binding.external_id:
+            enqueue(
+                connection=connection,
+                entity="hour",
+                local_id=pk,
+                operation=OutboxItem.Operation.DELETE,
+                external_id=binding.external_id,
+            )
+        return
+    if connection.hour_transfer == HourTransfer.NEVER:
+        return
+    transferred = binding is not None and bool(binding.external_id)
+    if transferred and event in ("changed", *_APPROVED):
+        # Changes to hours the ERP already has follow them there.
+        enqueue(connection=connection, entity="hour", local_id=pk)
+    elif connection.hour_transfer == HourTransfer.ON_APPROVAL and event in _APPROVED:
+        enqueue(connection=connection, entity="hour", local_id=pk)
+    elif connection.hour_transfer == HourTransfer.ON_ORDER and event == "ordered":
+        enqueue(connection=connection, entity="hour", local_id=pk)

@@ -1,0 +1,68 @@
+"""The ERP request budget in the database, so every worker process counts against one limit."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Sum
+
+from apps.integrations.models import RequestBudgetKey, RequestCount
+
+
+class DatabaseRequestBudget:
+    """Sliding window of per-minute counts per key (implements the client's RequestBudget)."""
+
+    def _key_row(self, key: str) -> RequestBudgetKey:
+        row, _created = RequestBudgetKey.objects.get_or_create(key=key)
+        # Locks the key's row on PostgreSQL so two workers cannot both take the last request.
+        return RequestBudgetKey.objects.select_for_update().get(pk=row.pk)
+
+    def try_acquire(
+        self, key: str, *, limit: int, window: timedelta, now: datetime
+    ) -> float | None:
+        minute = now.replace(second=0, microsecond=0)
+        with transaction.atomic():
+            row = self._key_row(key)
+            if row.blocked_until and row.blocked_until > now:
+                return (row.blocked_until - now).total_seconds()
+            since = now - window
+            used = (
+                RequestCount.objects.filter(key=key, minute__gt=since).aggregate(n=Sum("count"))[
+                    "n"
+                ]
+                or 0
+            )
+            if used >= max(limit, 0):
+                oldest = (
+                    RequestCount.objects.filter(key=key, minute__gt=since)
+                    .order_by("minute")
+                    .values_list("minute", flat=True)
+                    .first()
+                )
+                if oldest is None:
+                    return window.total_seconds()
+                return max((oldest + window - now).total_seconds(), 1.0)
+            updated = RequestCount.objects.filter(key=key, minute=minute).update(
+                count=F("count") + 1
+            )
+            if not updated:
+                RequestCount.objects.create(key=key, minute=minute, count=1)
+        return None
+
+    def block(self, key: str, *, until: datetime) -> None:
+        with transaction.atomic():
+            row = self._key_row(key)
+            if row.blocked_until is None or until > row.blocked_until:
+                row.blocked_until = until
+                row.save(update_fields=["blocked_until"])
+
+    def used(self, key: str, *, window: timedelta, now: datetime) -> int:
+        return (
+            RequestCount.objects.filter(key=key, minute__gt=now - window).aggregate(n=Sum("count"))[
+                "n"
+            ]
+            or 0
+        )
+
+    def prune(self, *, before: datetime) -> int:
+        deleted, _rows = RequestCount.objects.filter(minute__lt=before).delete()
+        return deleted

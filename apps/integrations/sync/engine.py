@@ -1,0 +1,323 @@
+"""Pulling one object type from the ERP into Tidsbro: incremental, merged, batched, one at a time."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.hooks import sync_writes
+from apps.integrations.connectors.base import ConnectorError
+from apps.integrations.models import Binding, Conflict, Connection, SyncRun, Watermark
+from apps.integrations.registry import adapter_for, connector_for
+from apps.integrations.sync import locks
+from apps.integrations.sync.merge import merge
+from apps.integrations.sync.types import Connector, LocalAdapter, RemoteRecord, RunStats
+
+logger = logging.getLogger(__name__)
+
+State = Binding.State
+
+
+def lease_name(connection: Connection, entity: str) -> str:
+    return f"sync:{connection.pk}:{entity}"
+
+
+def overlap_for(connector: Connector) -> timedelta:
+    # The ERP's "changed after" is coarse (24SO: whole minutes): read that much again.
+    return max(connector.capabilities.watermark_resolution * 2, timedelta(minutes=2))
+
+
+def sync_entity(
+    *,
+    connection: Connection,
+    entity: str,
+    trigger: str,
+    full: bool = False,
+    connector: Connector | None = None,
+) -> SyncRun:
+    """Pulls one object type now; returns the run (status "already_running" if one is busy)."""
+    name = lease_name(connection, entity)
+    claimed = locks.claim(name)
+    if claimed is None:
+        return SyncRun.objects.create(
+            connection=connection,
+            entity=entity,
+            trigger=trigger,
+            full=full,
+            status=SyncRun.Status.ALREADY_RUNNING,
+            finished_at=timezone.now(),
+        )
+    owner, _version = claimed
+    run = SyncRun.objects.create(connection=connection, entity=entity, trigger=trigger, full=full)
+    own_connector = connector is None
+    connector = connector or connector_for(connection)
+    stats = RunStats()
+    start_requests = connector.requests
+    try:
+        _pull(connection, entity, connector, stats, full=full, run_started=run.started_at)
+        run.status = SyncRun.Status.SUCCEEDED
+    except ConnectorError as exc:
+        run.status = SyncRun.Status.FAILED
+        run.error_text = str(exc)[:2000]
+        stats.errors += 1
+    except Exception as exc:  # a bug must end the run visibly, not leave it "running"
+        logger.exception("sync of %s failed", entity)
+        run.status = SyncRun.Status.FAILED
+        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
+        stats.errors += 1
+    finally:
+        locks.release(name, owner)
+        if own_connector:
+            connector.close()
+    _finish(run, stats, requests=connector.requests - start_requests)
+    return run
+
+
+def _finish(run: SyncRun, stats: RunStats, *, requests: int) -> None:
+    run.finished_at = timezone.now()
+    for counter in ("fetched", "created", "updated", "pushed", "skipped", "conflicts", "errors"):
+        setattr(run, counter, getattr(stats, counter))
+    run.requests = requests
+    run.changes = stats.changes
+    run.save()
+
+
+def _pull(
+    connection: Connection,
+    entity: str,
+    connector: Connector,
+    stats: RunStats,
+    *,
+    full: bool,
+    run_started: datetime,
+) -> None:
+    adapter = adapter_for(entity)
+    watermark, _created = Watermark.objects.get_or_create(connection=connection, entity=entity)
+    since = None
+    if not full and watermark.value is not None:
+        since = watermark.value - overlap_for(connector)
+    for page in connector.fetch(entity, since=since):
+        stats.fetched += len(page)
+        apply_page(connection, adapter, page, stats)
+    # The next run starts from this run's start: changes made while it read are re-read.
+    Watermark.objects.filter(pk=watermark.pk).update(value=run_started)
+
+
+def apply_page(
+    connection: Connection, adapter: LocalAdapter, page: Sequence[RemoteRecord], stats: RunStats
+) -> None:
+    """Merges one page of ERP records into Tidsbro in a few queries and one transaction."""
+    entity = adapter.entity
+    by_external = {r.external_id: r for r in page}
+    bindings = {
+        b.external_id: b
+        for b in Binding.objects.filter(
+            connection=connection, entity=entity, external_id__in=list(by_external)
+        )
+    }
+    open_conflicts = set(
+        Conflict.objects.filter(
+            binding__in=[b for b in bindings.values() if b.state == State.CONFLICT],
+            resolved_at__isnull=True,
+        ).values_list("binding_id", flat=True)
+    )
+    local_ids = [b.local_id for b in bindings.values() if b.local_id is not None]
+    objs = adapter.load(connection, local_ids)
+    local_values = adapter.values(connection, list(objs.values()))
+    now = timezone.now()
+
+    to_create: list[RemoteRecord] = []
+    local_updates: list[tuple[Any, dict[str, Any]]] = []
+    deleted_objs: list[Any] = []
+    binding_updates: list[Binding] = []
+    conflicts: list[Conflict] = []
+    pushes: list[int] = []
+
+    for record in page:
+        binding = bindings.get(record.external_id)
+        if binding is None:
+            if not record.deleted:
+                to_create.append(record)
+            else:
+                stats.skipped += 1
+            continue
+        if binding.state == State.EXCLUDED:
+            stats.skipped += 1
+            continue
+        obj = objs.get(binding.local_id) if binding.local_id is not None else None
+        if obj is None:
+            # Only in the ERP (not imported, or the local record is gone): keep its values.
+            if binding.remote_values != record.values:
+                binding.remote_values = record.values
+                binding.remote_changed_at = record.changed_at
+                binding_updates.append(binding)
+            else:
+                stats.skipped += 1
+            continue
+        if record.deleted:
+            if binding.state != State.MISSING_REMOTELY:
+                deleted_objs.append(obj)
+                binding.state = State.MISSING_REMOTELY
+                binding_updates.append(binding)
+                stats.updated += 1
+                stats.note(
+                    entity=entity,
+                    local_id=obj.pk,
+                    external_id=record.external_id,
+                    action="deleted_remotely",
+                )
+            else:
+                stats.skipped += 1
+            continue
+        if record.values == binding.snapshot and binding.state == State.LINKED:
+            stats.skipped += 1  # unchanged remotely (incl. the echo of our own push)
+            continue
+        result = merge(
+            base=binding.snapshot,
+            local=local_values.get(obj.pk, {}),
+            remote=record.values,
+            fields=adapter.fields,
+        )
+        if not result.changed and binding.snapshot == result.base and binding.state == State.LINKED:
+            stats.skipped += 1
+            continue
+        if result.to_local:
+            local_updates.append((obj, result.to_local))
+            stats.updated += 1
+            stats.note(
+                entity=entity,
+                local_id=obj.pk,
+                external_id=record.external_id,
+                action="updated",
+                fields=sorted(result.to_local),
+            )
+        if result.to_remote:
+            pushes.append(obj.pk)
+        for c in result.conflicts:
+            conflicts.append(
+                Conflict(
+                    binding=binding,
+                    field=c.field,
+                    base_value=c.base,
+                    local_value=c.local,
+                    remote_value=c.remote,
+                )
+            )
+        if result.conflicts:
+            stats.conflicts += len(result.conflicts)
+            stats.note(
+                entity=entity,
+                local_id=obj.pk,
+                external_id=record.external_id,
+                action="conflict",
+                fields=[c.field for c in result.conflicts],
+            )
+        binding.snapshot = result.base
+        binding.remote_values = record.values
+        binding.remote_changed_at = record.changed_at
+        binding.synced_at = now
+        binding.state = (
+            State.CONFLICT if result.conflicts or binding.pk in open_conflicts else State.LINKED
+        )
+        binding_updates.append(binding)
+
+    with transaction.atomic(), sync_writes():
+        if to_create:
+            created = adapter.create_many(connection, [r.values for r in to_create])
+            Binding.objects.bulk_create(
+                [
+                    Binding(
+                        connection=connection,
+                        entity=entity,
+                        local_id=obj.pk,
+                        external_id=record.external_id,
+                        snapshot=record.values,
+                        remote_values=record.values,
+                        remote_changed_at=record.changed_at,
+                        synced_at=now,
+                        state=State.LINKED,
+                    )
+                    for obj, record in zip(created, to_create, strict=True)
+                ]
+            )
+            stats.created += len(created)
+            for obj, record in zip(created, to_create, strict=True):
+                stats.note(
+                    entity=entity, local_id=obj.pk, external_id=record.external_id, action="created"
+                )
+        if local_updates:
+            adapter.update_many(connection, local_updates)
+        if deleted_objs:
+            adapter.mark_deleted(connection, deleted_objs)
+        if binding_updates:
+            Binding.objects.bulk_update(
+                binding_updates,
+                ["snapshot", "remote_values", "remote_changed_at", "synced_at", "state"],
+            )
+        if conflicts:
+            _record_conflicts(conflicts)
+    if pushes:
+        from apps.integrations.sync.outbox import enqueue
+
+        for local_id in pushes:
+            enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def _record_conflicts(conflicts: list[Conflict]) -> None:
+    # One open conflict per (record, field): a newer remote value replaces the older one.
+    for conflict in conflicts:
+        Conflict.objects.update_or_create(
+            binding=conflict.binding,
+            field=conflict.field,
+            resolved_at=None,
+            defaults={
+                "base_value": conflict.base_value,
+                "local_value": conflict.local_value,
+                "remote_value": conflict.remote_value,
+            },
+        )
+
+
+def reconcile_entity(*, connection: Connection, entity: str, trigger: str) -> SyncRun:
+    """Marks records whose ERP id no longer exists as missing remotely (nothing is deleted)."""
+    name = lease_name(connection, entity)
+    claimed = locks.claim(name)
+    if claimed is None:
+        return SyncRun.objects.create(
+            connection=connection,
+            entity=entity,
+            kind="reconcile",
+            trigger=trigger,
+            status=SyncRun.Status.ALREADY_RUNNING,
+            finished_at=timezone.now(),
+        )
+    owner, _version = claimed
+    run = SyncRun.objects.create(
+        connection=connection, entity=entity, kind="reconcile", trigger=trigger
+    )
+    connector = connector_for(connection)
+    stats = RunStats()
+    try:
+        remote_ids = connector.fetch_ids(entity)
+        stats.fetched = len(remote_ids)
+        gone = (
+            Binding.objects.filter(connection=connection, entity=entity)
+            .exclude(external_id="")
+            .exclude(external_id__in=remote_ids)
+            .exclude(state__in=[State.MISSING_REMOTELY, State.EXCLUDED])
+        )
+        with transaction.atomic():
+            stats.updated = gone.update(state=State.MISSING_REMOTELY)
+        run.status = SyncRun.Status.SUCCEEDED
+    except ConnectorError as exc:
+        run.status = SyncRun.Status.FAILED
+        run.error_text = str(exc)[:2000]
+        stats.errors += 1
+    finally:
+        locks.release(name, owner)
+        connector.close()
+    _finish(run, stats, requests=connector.requests)
+    return run

@@ -1,0 +1,70 @@
+"""One sync at a time per (connection, object type): a lease row claimed by a conditional UPDATE.
+
+Works the same on SQLite and PostgreSQL, holds no transaction open across HTTP calls, and
+expires on its own if the worker holding it dies.
+"""
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.integrations.models import Lease
+
+DEFAULT_TTL = timedelta(minutes=15)
+
+
+class AlreadyRunning(Exception):
+    """Another worker holds the lease."""
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(name: str, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, int] | None:
+    """Takes the lease if it is free or expired; returns (owner, version) or None."""
+    try:
+        with transaction.atomic():
+            Lease.objects.get_or_create(name=name)
+    except IntegrityError:  # created concurrently: fine, it exists now
+        pass
+    now = timezone.now()
+    owner = _owner()
+    claimed = Lease.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now), name=name
+    ).update(owner=owner, locked_until=now + ttl, version=F("version") + 1)
+    if not claimed:
+        return None
+    version = Lease.objects.filter(name=name, owner=owner).values_list("version", flat=True).first()
+    return (owner, version) if version is not None else None
+
+
+def extend(name: str, owner: str, *, ttl: timedelta = DEFAULT_TTL) -> bool:
+    """Keeps a long run's lease alive; False means it was lost (expired and taken)."""
+    return bool(
+        Lease.objects.filter(name=name, owner=owner).update(locked_until=timezone.now() + ttl)
+    )
+
+
+def release(name: str, owner: str) -> None:
+    Lease.objects.filter(name=name, owner=owner).update(owner="", locked_until=None)
+
+
+@contextmanager
+def lease(name: str, *, ttl: timedelta = DEFAULT_TTL) -> Iterator[str]:
+    """Holds the lease for the block; raises AlreadyRunning if someone else has it."""
+    claimed = claim(name, ttl=ttl)
+    if claimed is None:
+        raise AlreadyRunning(name)
+    owner, _version = claimed
+    try:
+        yield owner
+    finally:
+        release(name, owner)

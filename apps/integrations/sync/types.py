@@ -1,0 +1,101 @@
+"""What the engine needs from a connector and from the local side of each object type."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from apps.integrations.connectors.base import Capabilities
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """One ERP record mapped to canonical local field values (see each adapter's `fields`)."""
+
+    external_id: str
+    values: dict[str, Any]
+    changed_at: datetime | None = None
+    # Deleted (or otherwise gone) in the ERP; never deletes anything locally.
+    deleted: bool = False
+
+
+@dataclass
+class RunStats:
+    """Counters a run fills in; the engine copies them to the SyncRun row."""
+
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    pushed: int = 0
+    skipped: int = 0
+    conflicts: int = 0
+    errors: int = 0
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    MAX_CHANGES = 500
+
+    def note(self, **change: Any) -> None:
+        if len(self.changes) < self.MAX_CHANGES:
+            self.changes.append(change)
+
+
+class Connector(Protocol):
+    """The engine's view of one ERP for one connection. Every method may raise the
+    connector errors of `apps.integrations.connectors.base`."""
+
+    capabilities: Capabilities
+
+    @property
+    def requests(self) -> int:
+        """Requests made so far by this connector instance."""
+
+    def fetch(self, entity: str, *, since: datetime | None) -> Iterator[Sequence[RemoteRecord]]:
+        """Pages of records changed after `since` (all when None)."""
+
+    def fetch_ids(self, entity: str) -> set[str]:
+        """Every id that exists remotely now (for the nightly reconciliation)."""
+
+    def fetch_one(self, entity: str, external_id: str) -> RemoteRecord | None: ...
+
+    def find(self, entity: str, values: dict[str, Any]) -> str | None:
+        """Looks up a record a create may already have made (ambiguous outcome)."""
+
+    def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Creates a record; returns its id and the values the ERP assigned (e.g. number)."""
+
+    def update(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Writes the full set of `values`; returns values the ERP assigned."""
+
+    def delete(self, entity: str, external_id: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LocalAdapter(Protocol):
+    """The local side of one object type: reads canonical values, writes in bulk."""
+
+    entity: str
+    fields: tuple[str, ...]
+    # Two-way types merge against the ERP's current record before a push; push-only ones
+    # (hours) send the local state as it is.
+    merge_on_push: bool
+
+    def load(self, connection: Any, ids: Iterable[int]) -> dict[int, Any]: ...
+
+    def values(self, connection: Any, objs: Sequence[Any]) -> dict[int, dict[str, Any]]:
+        """Canonical values of local objects, keyed by pk (batch: no query per object)."""
+
+    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Creates local objects from ERP values (bulk); returns them in the same order."""
+
+    def update_many(self, connection: Any, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        """Applies ERP values to local objects (bulk)."""
+
+    def mark_deleted(self, connection: Any, objs: Sequence[Any]) -> None:
+        """The ERP deleted these: deactivate/archive, never delete."""
+
+    def after_push(self, connection: Any, obj: Any, assigned: dict[str, Any]) -> None:
+        """Stores what the ERP assigned on a push (e.g. the project number)."""
+
+    def unbound_ids(self, connection: Any) -> Iterable[int]:
+        """Local records that should exist in the ERP but have no binding yet."""
