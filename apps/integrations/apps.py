@@ -8,6 +8,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("ERP integration")
 
     def ready(self) -> None:
-        from apps.integrations import hooks
+        from apps.integrations import adapters, hooks
+        from apps.integrations.connectors.twentyfourseven import connector as twentyfourseven
 
         hooks.connect()
+        twentyfourseven.register()
+        adapters.register_all()
