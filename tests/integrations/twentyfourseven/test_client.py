@@ -325,6 +325,7 @@ def test_every_request_is_reported_to_the_observer(
         ("project", "GetSingleProject", "Rejected"),
     ]
     assert "Project 99999 does not exist" in calls[-1].message
+    assert client.requests == len(calls) == 6
     assert all(c.duration_ms >= 0 and c.started_at.tzinfo is dt.UTC for c in calls)
     assert not any(DEMO_PASSWORD in c.message for c in calls)
 

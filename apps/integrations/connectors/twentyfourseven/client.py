@@ -566,6 +566,7 @@ class TwentyFourSevenClient:
         self._additions = _AppendElements()
         # Told about every HTTP request (for run histories); never sees payloads or secrets.
         self._on_request = on_request
+        self._requests = 0
         self._proxies: dict[str, Any] = {}
         self._cookie_session: str | None = None
 
@@ -588,6 +589,11 @@ class TwentyFourSevenClient:
     @property
     def budget_key(self) -> str:
         return self._budget_key
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests this client has sent so far (Logins included)."""
+        return self._requests
 
     # AUTHENTICATION
     # --------------------------------------------------------------------------
@@ -1161,6 +1167,7 @@ class TwentyFourSevenClient:
         """One HTTP request: budget, call, errors mapped, one log line, the observer told."""
         proxy = self._proxy(service)
         self._spend(operation)
+        self._requests += 1
         started_at = datetime.now(UTC)
         started = time.monotonic()
         error: BaseException | None = None
