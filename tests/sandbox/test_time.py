@@ -86,6 +86,20 @@ def test_save_hour_with_id_updates(logged_in):
     assert (stored.total_hours, stored.description) == (3.5, "Mer")
 
 
+@pytest.mark.parametrize("value", ["NaN", "INF", "-1", "300"])
+def test_save_hour_rejects_impossible_totals_as_a_fault(logged_in, value):
+    from .conftest import NS, envelope, fault_text, post
+
+    body = envelope(
+        f'<SaveHour xmlns="{NS}"><Hour><StartTime>2026-11-16T07:00:00Z</StartTime>'
+        f"<TotalHours>{value}</TotalHours><ContactId>2</ContactId><ProjectId>1002</ProjectId>"
+        "</Hour></SaveHour>"
+    )
+    response = post(logged_in, "time", body, "SaveHour")
+    assert response.status_code == 500
+    assert fault_text(response).endswith("TotalHours must be between 0 and 255")
+
+
 def test_save_hour_rejects_more_than_255_hours(logged_in):
     with pytest.raises(Fault) as exc:
         logged_in.time.SaveHour(Hour=_hour(TotalHours=255.5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 from ..models import Hour, Project, ProjectParticipant, WorkType
@@ -133,6 +134,12 @@ def _check_rights(call: Call, project: Project, contact_id: int) -> None:
         )
 
 
+def _check_hours(prop: str, value: float | None) -> None:
+    # .NET reads NaN and INF as doubles too; 24SO allows at most 255 hours.
+    if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_TOTAL_HOURS):
+        raise fault(f"System.Exception: {prop} must be between 0 and {MAX_TOTAL_HOURS}")
+
+
 @operation("time", "SaveHour")
 def save_hour(call: Call) -> int:
     data = plain(call.params.get("Hour")) or {}
@@ -161,6 +168,8 @@ def save_hour(call: Call) -> int:
         raise fault(f"System.Exception: Contact {hour.contact_id} does not exist")
     if start is not None:
         hour.start_time = start
+    for prop in ("TotalHours", "TotalHoursInvoice"):
+        _check_hours(prop, data.get(prop))
     if stop is not None and stop.year > 1:
         hour.stop_time = stop
     elif existing is None:
@@ -168,14 +177,9 @@ def save_hour(call: Call) -> int:
     total = data.get("TotalHours")
     if total is None or (existing is None and total == 0):
         total = (hour.stop_time - hour.start_time).total_seconds() / 3600
-    if total > MAX_TOTAL_HOURS or total < 0:
-        raise fault(f"System.Exception: TotalHours must be between 0 and {MAX_TOTAL_HOURS}")
+    _check_hours("TotalHours", total)
     hour.total_hours = total
     if data.get("TotalHoursInvoice") is not None:
-        if data["TotalHoursInvoice"] > MAX_TOTAL_HOURS:
-            raise fault(
-                f"System.Exception: TotalHoursInvoice must be between 0 and {MAX_TOTAL_HOURS}"
-            )
         hour.total_hours_invoice = data["TotalHoursInvoice"]
     project_id = data.get("ProjectId", hour.project_id if existing else None)
     if is_set(project_id):
