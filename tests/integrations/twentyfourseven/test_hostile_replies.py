@@ -229,7 +229,7 @@ def test_http_429_is_rate_limited_with_retry_after(
     peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
 ) -> None:
     peer.replies["GetUsers"] = Reply(
-        b"slow down", status=429, content_type="text/plain", headers={"Retry-After": "120"}
+        b"slow down", status=429, content_type="text/plain", headers={"retry-after": "120"}
     )
 
     with pytest.raises(RateLimited) as caught:
@@ -358,4 +358,21 @@ def test_a_fault_sent_with_http_200_is_still_a_fault(
         client.get_users()
 
     # Logged in once, refused, and not logged in a second time within the same call.
+    assert peer.actions() == ["Login", "GetUsers"]
+
+
+def test_remaining_requests_header_in_any_casing_blocks_at_the_reserve(
+    peer: ScriptedPeer, make_client: Callable[..., TwentyFourSevenClient]
+) -> None:
+    peer.replies["GetUsers"] = Reply(
+        result("GetUsers", USER),
+        headers={"apilimitremaining": "3", "apilimitreset": "2099-01-01T15:00:00Z"},
+    )
+    client = make_client(budget_reserve=5)
+    client.get_users()
+
+    with pytest.raises(RateLimited) as caught:
+        client.get_project_statuses()
+
+    assert caught.value.until is not None and caught.value.until.year == 2099
     assert peer.actions() == ["Login", "GetUsers"]

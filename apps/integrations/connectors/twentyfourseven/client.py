@@ -43,6 +43,7 @@ import zeep
 import zeep.exceptions
 from django.conf import settings as django_settings
 from lxml import etree
+from requests.structures import CaseInsensitiveDict
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 
@@ -352,7 +353,7 @@ class _GuardedTransport(Transport):
         self._max_bytes = max_bytes
         # Whether the current call got as far as sending, and the reply's headers.
         self.sent = False
-        self.last_headers: dict[str, str] = {}
+        self.last_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
 
     def load(self, url: str) -> bytes:
         raise zeep.exceptions.Error("refusing to load documents at call time")
@@ -369,7 +370,8 @@ class _GuardedTransport(Transport):
             # A redirect would carry the session cookie to wherever it points.
             allow_redirects=False,
         )
-        self.last_headers = dict(response.headers)
+        # Header names in any casing (HTTP/2 lower-cases them).
+        self.last_headers = CaseInsensitiveDict(response.headers)
         try:
             body = self._read(response, started)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
@@ -1186,7 +1188,7 @@ class TwentyFourSevenClient:
     ) -> Any:
         _wrong_types.reset()
         self._transport.sent = False
-        self._transport.last_headers = {}
+        self._transport.last_headers = CaseInsensitiveDict()
         try:
             result = getattr(proxy, operation)(**arguments)
         except zeep.exceptions.Fault as exc:
