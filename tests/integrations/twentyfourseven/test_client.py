@@ -10,6 +10,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -507,6 +508,8 @@ def test_project_lists_split_active_and_deactivated(so: TwentyFourSevenClient) -
     deactivated = so.get_deactivated_projects()
 
     assert len(active) == 24 and len(deactivated) == 6
+    assert all(p.active is True for p in active + detailed)
+    assert all(p.active is False for p in deactivated)
     assert [p.id for p in active] == [p.id for p in detailed] == list(range(1001, 1025))
     assert {p.status_name for p in deactivated} <= {"Fullført", "Kansellert"}
     first = detailed[0]
@@ -526,6 +529,7 @@ def test_single_project(so: TwentyFourSevenClient) -> None:
     project = so.get_single_project(1004)
 
     assert project is not None and project.id == 1004
+    assert project.active is None
     assert project.owner_id == 1
 
 
@@ -565,6 +569,17 @@ def test_save_project_creates_then_updates(so: TwentyFourSevenClient) -> None:
     assert project.participants == (2, 3)
     assert project.status_name == "I gang"
     assert [p.id for p in changed] == [number]
+
+
+def test_a_project_is_deactivated_through_an_inactive_status(so: TwentyFourSevenClient) -> None:
+    project = so.get_single_project(1005)
+    assert project is not None
+
+    so.save_project(replace(project, status_id=3))
+
+    assert 1005 not in {p.id for p in so.get_project_list()}
+    [moved] = so.get_deactivated_projects(project_ids=[1005])
+    assert (moved.status_name, moved.active) == ("Fullført", False)
 
 
 def test_save_project_with_an_unknown_customer_is_rejected(so: TwentyFourSevenClient) -> None:

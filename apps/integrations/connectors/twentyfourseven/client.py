@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -847,8 +847,12 @@ class TwentyFourSevenClient:
             }
         )
         result = self._call("project", operation, {argument: search})
+        # 24SO has no "active" flag: the list a project comes from says it.
+        active = operation != "GetDeactivatedProjects"
         return self._map(
-            operation, lambda r: tuple(_project(p) for p in _items(r, "Project")), result
+            operation,
+            lambda r: tuple(replace(_project(p), active=active) for p in _items(r, "Project")),
+            result,
         )
 
     def get_single_project(self, project_id: int) -> Project | None:

@@ -186,6 +186,9 @@ class Project:
     fixed_price: bool | None = None
     date_changed: datetime | None = None
     date_registered: datetime | None = None
+    # True from the active lists, False from the deactivated list, None when not known
+    # (a single project); never sent: 24SO deactivates through a status with Active=false.
+    active: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
