@@ -123,7 +123,12 @@ def test_slow_response_runs_past_the_client_timeout(sandbox, knobs):
     knobs.save()
     with pytest.raises(requests.exceptions.Timeout):
         sandbox.service("auth", timeout=0.3).HasSession()
-    time.sleep(0.8)  # let the slow answer finish before the database is flushed
+    # Let the slow answer finish (it is logged last) before the database is flushed.
+    deadline = time.monotonic() + 10
+    while not RequestLog.objects.filter(operation="HasSession").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.1)
 
 
 def test_forced_session_expiry(logged_in, knobs):

@@ -193,3 +193,60 @@ def test_xinclude_is_not_processed(sandbox):
     assert b"root:" not in response.content
     assert response.status_code == 200  # unknown elements are ignored, like .NET does
     assert b"false" in response.content
+
+
+def test_a_zeep_client_from_the_served_2022_variant_reads_internal_notes(logged_in):
+    from apps.sandbox.twentyfourseven.models import Hour
+
+    Hour.objects.filter(hour_id=100001).update(internal_note="Bare for oss")
+    client = zeep.Client(
+        logged_in.url("time") + "?wsdl&v=2022", transport=Transport(session=logged_in.http)
+    )
+    hours = client.service.GetHours(
+        hs={"ContactId": 0, "ProjectId": 0, "HourIds": {"int": [100001]}}
+    )
+    assert [h.InternalNote for h in hours] == ["Bare for oss"]
+
+
+def test_production_settings_leave_the_sandbox_out():
+    from django.conf import settings as django_settings
+
+    production = (django_settings.BASE_DIR / "config/settings/production.py").read_text()
+    base = (django_settings.BASE_DIR / "config/settings/base.py").read_text()
+    assert "sandbox" not in production
+    assert "apps.sandbox" not in base
+    assert "EXTRA_URLCONFS" not in base
+
+
+@pytest.mark.parametrize(
+    "body, service, action",
+    [
+        (
+            "<GetSingleProject xmlns='{ns}'><projectId>2147483648</projectId></GetSingleProject>",
+            "project",
+            "GetSingleProject",
+        ),
+        (
+            "<SaveHour xmlns='{ns}'><Hour><Id>99999999999999999999</Id></Hour></SaveHour>",
+            "time",
+            "SaveHour",
+        ),
+        (
+            "<GetCompanies xmlns='{ns}'><searchParams><CompanyIds><int>1</int>"
+            "<int>-2147483649</int></CompanyIds></searchParams></GetCompanies>",
+            "company",
+            "GetCompanies",
+        ),
+    ],
+    ids=["int", "long", "int-in-array"],
+)
+def test_numbers_outside_their_xsd_type_are_refused(logged_in, body, service, action):
+    response = post(logged_in, service, envelope(body.format(ns=NS)), action)
+    _assert_fault(response)
+    assert "There is an error in XML document" in fault_text(response)
+
+
+def test_numbers_at_the_edge_of_their_type_are_accepted(logged_in):
+    body = f"<GetSingleProject xmlns='{NS}'><projectId>2147483647</projectId></GetSingleProject>"
+    response = post(logged_in, "project", envelope(body), "GetSingleProject")
+    assert "Project 2147483647 does not exist" in fault_text(response)

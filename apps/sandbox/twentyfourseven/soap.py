@@ -231,9 +231,38 @@ def deserialize_input(service: Service, name: str, element: etree._Element) -> d
         raise SoapFault(UNREADABLE, "soap:Client") from exc
     if _parse_state.failed:
         raise SoapFault(UNREADABLE, "soap:Client")
+    _check_ranges(element, op.input.body.type)
     if value is None:
         return {}
     return {key: value[key] for key in value}
+
+
+# zeep reads any integer into a Python int; .NET refuses values outside the XSD type.
+_INTEGER_BOUNDS = {"int": 2**31, "long": 2**63, "short": 2**15}
+
+
+def _check_ranges(node: etree._Element, xsd_type: Any, depth: int = 0) -> None:
+    children = dict(getattr(xsd_type, "elements", None) or [])
+    if not children or depth > 20:
+        return
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue
+        xsd_element = children.get(etree.QName(child).localname)
+        if xsd_element is None:
+            continue
+        child_type = xsd_element.type
+        type_name = child_type.qname.localname if child_type.qname is not None else None
+        bound = _INTEGER_BOUNDS.get(type_name)
+        if bound is not None:
+            try:
+                value = int((child.text or "0").strip())
+            except ValueError:
+                continue  # already refused by the type check above
+            if not -bound <= value < bound:
+                raise SoapFault(UNREADABLE, "soap:Client")
+        else:
+            _check_ranges(child, child_type, depth + 1)
 
 
 def serialize_output(service: Service, name: str, result: Any) -> bytes:
