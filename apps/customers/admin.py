@@ -15,6 +15,8 @@ from apps.customers.services import (
     customer_erp_owned_message,
     customer_update,
 )
+from apps.integrations.admin import FetchNowMixin
+from apps.integrations.selectors import entity_created_in_erp
 
 
 class CustomerForm(ServiceModelForm):
@@ -30,8 +32,10 @@ class CustomerForm(ServiceModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin):
+class CustomerAdmin(FetchNowMixin, ServiceModelAdmin):
     form = CustomerForm
+    fetch_entity = "customer"
+    fetch_label = _("Fetch customers")
     list_display = [
         "name",
         "number",
@@ -63,6 +67,17 @@ class CustomerAdmin(ServiceModelAdmin):
         ),
         (_("ERP"), {"fields": ["erp_owned", "erp_system", "created_at", "updated_at"]}),
     ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if not super().has_add_permission(request):
+            return False
+        match = getattr(request, "resolver_match", None)
+        if match is not None and not (match.url_name or "").startswith("customers_customer_"):
+            # Every admin page asks this for its sidebar; the ERP question is put (one query)
+            # on the customer screens, whose add view is what enforces it.
+            return True
+        # Customers are created in the ERP and fetched while it is their master.
+        return entity_created_in_erp(entity="customer") is None
 
     def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         if obj is not None and obj.erp_owned:

@@ -8,9 +8,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("ERP integration")
 
     def ready(self) -> None:
-        from apps.integrations import adapters, hooks
+        from apps.integrations import adapters, hooks, schedules
         from apps.integrations.connectors.twentyfourseven import connector as twentyfourseven
 
         hooks.connect()
         twentyfourseven.register()
         adapters.register_all()
+        schedules.connect(self)

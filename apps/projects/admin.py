@@ -16,6 +16,7 @@ from apps.core.admin import (
     report_bulk,
 )
 from apps.core.exceptions import ApplicationError
+from apps.integrations.admin import FetchNowMixin
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.selectors import project_list
 from apps.projects.services import (
@@ -58,9 +59,11 @@ class ProjectMemberInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceModelAdmin):
+class ProjectAdmin(FetchNowMixin, ServiceModelAdmin):
     """Projects. The number comes from the ERP; until then it shows "number pending"."""
 
+    fetch_entity = "project"
+    fetch_label = _("Fetch projects")
     form = ProjectForm
     list_display = [
         "number_column",

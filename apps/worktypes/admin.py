@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
+from apps.integrations.admin import FetchNowMixin
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update
@@ -24,7 +25,9 @@ class WorkTypeForm(ServiceModelForm):
 
 
 @admin.register(WorkType)
-class WorkTypeAdmin(ServiceModelAdmin):
+class WorkTypeAdmin(FetchNowMixin, ServiceModelAdmin):
+    fetch_entity = "work_type"
+    fetch_label = _("Fetch work types")
     form = WorkTypeForm
     list_display = ["name", "invoiceable", "price", "product_number", "is_active"]
     list_filter = ["is_active", "invoiceable"]

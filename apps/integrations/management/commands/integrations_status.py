@@ -1,0 +1,69 @@
+"""manage.py integrations_status: how the sync is doing and what needs a human."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from apps.integrations.models import Connection, SyncRun
+from apps.integrations.selectors import (
+    STALE_AFTER,
+    connection_list,
+    dead_outbox_items,
+    entity_health,
+    hours_awaiting_transfer,
+    open_conflicts,
+    unmapped_users,
+)
+
+
+def _when(run: SyncRun | None) -> str:
+    if run is None:
+        return "never"
+    return timezone.localtime(run.finished_at or run.started_at).strftime("%Y-%m-%d %H:%M")
+
+
+class Command(BaseCommand):
+    help = (
+        "Health per object type (last success, last error, stale), open conflicts, unmapped "
+        "users, failed transfers and hours waiting to be transferred."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--system", help="Only this system.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        connections = connection_list(active=None)
+        if options["system"]:
+            connections = connections.filter(system=options["system"])
+        if not connections.exists():
+            self.stdout.write("No ERP is connected.")
+            return
+        for connection in connections:
+            self._connection(connection)
+
+    def _connection(self, connection: Connection) -> None:
+        state = "active" if connection.is_active else "inactive"
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(
+                f"{connection} (connection {connection.pk}, {state}); hour transfer: "
+                f"{connection.hour_transfer}"
+            )
+        )
+        stale_hours = int(STALE_AFTER.total_seconds() // 3600)
+        for health in entity_health(connection=connection):
+            line = (
+                f"  {health.entity:<12} last success {_when(health.last_success)}"
+                f"; last error {_when(health.last_error)}"
+            )
+            if health.last_error is not None and not health.ok:
+                line += f" ({health.last_error.error_text[:120] or health.last_error.status})"
+            if health.stale:
+                line += f"; STALE (no success for over {stale_hours} h)"
+            self.stdout.write(self.style.SUCCESS(line) if health.ok else self.style.WARNING(line))
+        self.stdout.write(f"  open conflicts: {open_conflicts(connection=connection).count()}")
+        self.stdout.write(f"  unmapped users: {unmapped_users(connection=connection).count()}")
+        self.stdout.write(f"  failed transfers: {dead_outbox_items(connection=connection).count()}")
+        self.stdout.write(
+            f"  hours awaiting transfer: {hours_awaiting_transfer(connection=connection).count()}"
+        )

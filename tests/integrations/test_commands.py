@@ -1,0 +1,280 @@
+"""The integrations management commands, against the 24SO sandbox over real HTTP."""
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection as db
+
+from apps.core.crypto import DecryptionFailed
+from apps.integrations.models import Connection
+from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+
+FJORDLYS = "Fjordlys Rådgivning AS"
+
+
+@pytest.fixture
+def sandbox(live_server, settings, transactional_db):
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    return base
+
+
+@pytest.fixture
+def password_env(monkeypatch):
+    monkeypatch.setenv("TIDSBRO_24SO_PASSWORD", DEMO_PASSWORD)
+    return "TIDSBRO_24SO_PASSWORD"
+
+
+def run(*args, **options):
+    """call_command with its output; CommandError is what makes manage.py exit non-zero."""
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err, **options)
+    return out.getvalue() + err.getvalue()
+
+
+def connect(password_env, *extra):
+    return run(
+        "integrations_connect",
+        "--system",
+        "24so",
+        "--username",
+        DEMO_USERNAME,
+        "--password-env",
+        password_env,
+        "--client",
+        FJORDLYS,
+        "--connect",
+        "customers,projects,worktypes,tasks",
+        *extra,
+    )
+
+
+# --- integrations_connect ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_checks_the_login_and_stores_the_connection(sandbox, password_env):
+    out = connect(password_env, "--sso")
+
+    assert f"Connected 24SevenOffice client {FJORDLYS} (2400101)" in out
+    assert "customer, project, work_type, task" in out
+    assert DEMO_PASSWORD not in out
+    connection = Connection.objects.get()
+    assert connection.connected == ["customer", "project", "work_type", "task"]
+    assert connection.sso_allowed
+    assert connection.password == DEMO_PASSWORD
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_with_a_wrong_password_exits_with_the_reason(sandbox, monkeypatch):
+    monkeypatch.setenv("WRONG_PASSWORD", "not-the-password")
+    with pytest.raises(CommandError, match="did not accept the username or password") as exc:
+        connect("WRONG_PASSWORD")
+    assert "not-the-password" not in str(exc.value)
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_without_a_client_lists_the_clients_and_exits(sandbox, password_env):
+    from io import StringIO
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="Choose the client with --client"):
+        call_command(
+            "integrations_connect",
+            "--username",
+            DEMO_USERNAME,
+            "--password-env",
+            password_env,
+            stdout=out,
+        )
+    assert FJORDLYS in out.getvalue() and "Nordvik Bygg AS" in out.getvalue()
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_connect_with_an_unset_password_variable_exits_before_any_request(monkeypatch):
+    monkeypatch.delenv("NO_SUCH_VARIABLE", raising=False)
+    with pytest.raises(CommandError, match="NO_SUCH_VARIABLE"):
+        connect("NO_SUCH_VARIABLE")
+
+
+@pytest.mark.django_db
+def test_connect_with_an_unknown_object_type_exits(password_env):
+    with pytest.raises(CommandError, match="Unknown object type invoices"):
+        run(
+            "integrations_connect",
+            "--username",
+            DEMO_USERNAME,
+            "--password-env",
+            password_env,
+            "--client",
+            FJORDLYS,
+            "--connect",
+            "customers,invoices",
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_twice_exits_with_already_connected(sandbox, password_env):
+    connect(password_env)
+    with pytest.raises(CommandError, match="already connected"):
+        connect(password_env)
+
+
+# --- integrations_sync and integrations_status ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sync_without_a_connection_exits_with_how_to_connect():
+    with pytest.raises(CommandError, match="integrations_connect"):
+        run("integrations_sync", "--object", "customers")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_of_an_object_type_that_is_not_connected_exits(sandbox, password_env):
+    connect(password_env)
+    with pytest.raises(CommandError, match="users is not connected"):
+        run("integrations_sync", "--object", "users")
+
+
+@pytest.mark.django_db
+def test_status_without_a_connection_says_so():
+    assert "No ERP is connected." in run("integrations_status")
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def test_generate_encryption_key_prints_a_fernet_key():
+    key = run("generate_encryption_key").strip()
+    Fernet(key.encode())  # raises if it is not a key
+
+
+def _raw(pk: int) -> tuple[str, str]:
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT password, session_id FROM integrations_connection WHERE id = %s", [pk]
+        )
+        return cursor.fetchone()
+
+
+def _connection(**extra) -> Connection:
+    return Connection.objects.create(
+        **extra,
+        system="24so",
+        username=DEMO_USERNAME,
+        password=DEMO_PASSWORD,
+        session_id="session-1234",
+        client_name=FJORDLYS,
+    )
+
+
+@pytest.mark.django_db
+def test_rotate_keys_re_encrypts_with_the_newest_key(settings):
+    old = settings.TIDSBRO_ENCRYPTION_KEYS[0]
+    connection = _connection()
+    before = _raw(connection.pk)
+    new = Fernet.generate_key().decode()
+    settings.TIDSBRO_ENCRYPTION_KEYS = [new, old]
+
+    out = run("rotate_keys")
+
+    assert "integrations.connection.password: 1 re-encrypted" in out
+    assert "integrations.connection.session_id: 1 re-encrypted" in out
+    assert DEMO_PASSWORD not in out
+    after = _raw(connection.pk)
+    assert after[0] != before[0] and after[1] != before[1]
+    settings.TIDSBRO_ENCRYPTION_KEYS = [new]
+    fresh = Connection.objects.get(pk=connection.pk)
+    assert (fresh.password, fresh.session_id) == (DEMO_PASSWORD, "session-1234")
+    settings.TIDSBRO_ENCRYPTION_KEYS = [old]
+    with pytest.raises(DecryptionFailed):
+        Connection.objects.get(pk=connection.pk)
+
+
+@pytest.mark.django_db
+def test_rotate_keys_fails_closed_when_a_value_cannot_be_decrypted(settings):
+    old = settings.TIDSBRO_ENCRYPTION_KEYS[0]
+    good = _connection()
+    settings.TIDSBRO_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    stranger = _connection(is_active=False)  # written with a key that is about to be lost
+    before = {pk: _raw(pk) for pk in (good.pk, stranger.pk)}
+    settings.TIDSBRO_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old]
+
+    with pytest.raises(CommandError, match="cannot be decrypted") as exc:
+        run("rotate_keys")
+
+    assert f"integrations.connection.password id {stranger.pk}" in str(exc.value)
+    assert {pk: _raw(pk) for pk in (good.pk, stranger.pk)} == before
+
+
+@pytest.mark.django_db
+def test_status_shows_health_per_object_type_and_what_needs_a_human():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.integrations.models import Binding, Conflict, OutboxItem, SyncRun
+    from tests.accounts.factories import employee
+
+    connection = _connection()
+    connection.connected = ["customer", "project", "work_type", "hour"]
+    connection.save()
+    now = timezone.now()
+    SyncRun.objects.create(
+        connection=connection,
+        entity="customer",
+        trigger="schedule",
+        status=SyncRun.Status.SUCCEEDED,
+        started_at=now - timedelta(minutes=10),
+        finished_at=now - timedelta(minutes=9),
+    )
+    SyncRun.objects.create(
+        connection=connection,
+        entity="project",
+        trigger="schedule",
+        status=SyncRun.Status.SUCCEEDED,
+        started_at=now - timedelta(hours=5),
+        finished_at=now - timedelta(hours=5),
+    )
+    SyncRun.objects.create(
+        connection=connection,
+        entity="project",
+        trigger="schedule",
+        status=SyncRun.Status.FAILED,
+        error_text="24SevenOffice cannot be reached",
+        started_at=now - timedelta(minutes=5),
+        finished_at=now - timedelta(minutes=5),
+    )
+    binding = Binding.objects.create(
+        connection=connection, entity="project", local_id=1, external_id="9", state="conflict"
+    )
+    Conflict.objects.create(binding=binding, field="name", local_value="a", remote_value="b")
+    OutboxItem.objects.create(
+        connection=connection, entity="project", local_id=1, status=OutboxItem.Status.DEAD
+    )
+    OutboxItem.objects.create(connection=connection, entity="hour", local_id=5)
+    OutboxItem.objects.create(connection=connection, entity="hour", local_id=6)
+    mapped, _unmapped = employee(), employee()
+    Binding.objects.create(
+        connection=connection, entity="user", local_id=mapped.pk, external_id="3"
+    )
+
+    out = run("integrations_status")
+
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert "last error never" in lines["customer"] and "STALE" not in lines["customer"]
+    assert "24SevenOffice cannot be reached" in lines["project"] and "STALE" in lines["project"]
+    assert "last success never" in lines["work_type"] and "STALE" in lines["work_type"]
+    assert "open conflicts: 1" in out
+    assert "failed transfers: 1" in out
+    assert "hours awaiting transfer: 2" in out
+    assert "unmapped users: 1" in out
+    assert FJORDLYS in out
+    assert DEMO_PASSWORD not in out
