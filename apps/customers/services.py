@@ -71,3 +71,91 @@ def customer_delete(*, customer: Customer) -> None:
             _("This customer has projects and cannot be deleted. Mark it inactive instead.")
         )
     customer.delete()
+
+
+# BULK WRITES FROM THE ERP (the sync engine's customer adapter)
+# ------------------------------------------------------------------------------
+def _erp_numbers_free(customers: list[Customer]) -> None:
+    """Refuses customer numbers another customer has (one query for the whole batch)."""
+    numbers = [c.number for c in customers if c.number]
+    if len(numbers) != len(set(numbers)):
+        raise ApplicationError(_("The ERP sent the same customer number twice."))
+    own = [c.pk for c in customers if c.pk]
+    taken = sorted(
+        Customer.objects.filter(number__in=numbers)
+        .exclude(pk__in=own)
+        .values_list("number", flat=True)
+    )
+    if taken:
+        raise ApplicationError(
+            _(
+                "Customer numbers %(numbers)s from the ERP are already used by other customers "
+                "here: link those customers to the ERP's (sync center) or change their numbers."
+            )
+            % {"numbers": ", ".join(taken)},
+            field="number",
+        )
+
+
+def _erp_clean(customers: list[Customer]) -> None:
+    # Uniqueness is checked for the batch at once above, not with a query per customer.
+    for customer in customers:
+        customer.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def customers_create_from_erp(*, rows: list[dict[str, Any]], erp_system: str) -> list[Customer]:
+    """Creates ERP-owned customers in bulk (validated, one INSERT); returns them in order."""
+    customers = []
+    for data in rows:
+        customer = Customer(erp_owned=True, erp_system=erp_system)
+        model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
+        customers.append(customer)
+    _erp_clean(customers)
+    _erp_numbers_free(customers)
+    with transaction.atomic():
+        return Customer.objects.bulk_create(customers)
+
+
+def customers_update_from_erp(
+    *, changes: list[tuple[Customer, dict[str, Any]]], erp_system: str = ""
+) -> list[Customer]:
+    """Applies ERP values to customers in bulk (validated, one UPDATE); returns the changed."""
+    from django.utils import timezone
+
+    changed: list[Customer] = []
+    fields: set[str] = set()
+    for customer, data in changes:
+        names = model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
+        if not customer.erp_owned or (erp_system and customer.erp_system != erp_system):
+            customer.erp_owned = True
+            customer.erp_system = erp_system or customer.erp_system
+            names += ["erp_owned", "erp_system"]
+        if names:
+            changed.append(customer)
+            fields.update(names)
+    if not changed:
+        return []
+    _erp_clean(changed)
+    if "number" in fields:
+        _erp_numbers_free(changed)
+    now = timezone.now()
+    for customer in changed:
+        customer.updated_at = now
+    with transaction.atomic():
+        Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+    return changed
+
+
+def customers_deactivate_from_erp(*, customers: list[Customer]) -> int:
+    """Marks customers the ERP deleted as inactive (never deletes them); returns how many."""
+    from django.utils import timezone
+
+    ids = [c.pk for c in customers if c.is_active]
+    for customer in customers:
+        customer.is_active = False
+    if not ids:
+        return 0
+    with transaction.atomic():
+        return Customer.objects.filter(pk__in=ids).update(
+            is_active=False, updated_at=timezone.now()
+        )

@@ -122,3 +122,112 @@ def project_role_delete(*, role: ProjectRole) -> None:
     if role.members.exists():
         raise ApplicationError(_("People have this role on projects, so it cannot be deleted."))
     role.delete()
+
+
+# BULK WRITES FROM THE ERP (the sync engine's project adapter)
+# ------------------------------------------------------------------------------
+# Foreign keys arrive as ids the adapter resolved through bindings; `number` is the ERP's.
+ERP_FIELDS = [
+    "name",
+    "number",
+    "customer_id",
+    "status",
+    "start_date",
+    "end_date",
+    "description",
+    "default_work_type_id",
+    "needs_approval",
+]
+
+
+def _erp_clean_projects(projects: list[Project]) -> None:
+    """Validates a batch without a query per project: field checks here, numbers at once."""
+    from django.core.exceptions import ValidationError
+
+    for project in projects:
+        # Foreign keys come from bindings (they exist); constraints are checked below.
+        project.full_clean(
+            exclude=["customer", "default_work_type"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        if project.start_date and project.end_date and project.end_date < project.start_date:
+            raise ValidationError(
+                _("%(project)s: the end date cannot be before the start date.")
+                % {"project": project.name}
+            )
+    numbers = [p.number for p in projects if p.number is not None]
+    if len(numbers) != len(set(numbers)):
+        raise ApplicationError(_("The ERP sent the same project number twice."), field="number")
+    taken = sorted(
+        Project.objects.filter(number__in=numbers)
+        .exclude(pk__in=[p.pk for p in projects if p.pk])
+        .values_list("number", flat=True)
+    )
+    if taken:
+        raise ApplicationError(
+            _("Project numbers %(numbers)s from the ERP are already used by other projects here.")
+            % {"numbers": ", ".join(str(n) for n in taken)},
+            field="number",
+        )
+
+
+def projects_create_from_erp(*, rows: list[dict[str, Any]]) -> list[Project]:
+    """Creates projects fetched from the ERP in bulk (validated, one INSERT), in order."""
+    projects = []
+    for data in rows:
+        project = Project()
+        model_update(instance=project, data=data, fields=ERP_FIELDS)
+        projects.append(project)
+    _erp_clean_projects(projects)
+    with transaction.atomic():
+        return Project.objects.bulk_create(projects)
+
+
+def projects_update_from_erp(*, changes: list[tuple[Project, dict[str, Any]]]) -> list[Project]:
+    """Applies ERP values to projects in bulk (validated, one UPDATE); returns the changed."""
+    from django.utils import timezone
+
+    changed: list[Project] = []
+    fields: set[str] = set()
+    for project, data in changes:
+        names = model_update(instance=project, data=data, fields=ERP_FIELDS)
+        if names:
+            changed.append(project)
+            fields.update(names)
+    if not changed:
+        return []
+    _erp_clean_projects(changed)
+    now = timezone.now()
+    for project in changed:
+        project.updated_at = now
+    with transaction.atomic():
+        Project.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+    return changed
+
+
+def projects_archive_from_erp(*, projects: list[Project]) -> int:
+    """Archives projects the ERP no longer has (never deletes them); returns how many."""
+    from django.utils import timezone
+
+    ids = [p.pk for p in projects if p.status != Project.Status.ARCHIVED]
+    for project in projects:
+        project.status = Project.Status.ARCHIVED
+    if not ids:
+        return 0
+    with transaction.atomic():
+        return Project.objects.filter(pk__in=ids).update(
+            status=Project.Status.ARCHIVED, updated_at=timezone.now()
+        )
+
+
+def project_roles_ensure(*, names: list[str]) -> dict[str, ProjectRole]:
+    """The project roles with these names, creating the missing ones; keyed by name."""
+    wanted = sorted({n.strip()[:100] for n in names if n and n.strip()})
+    roles = {r.name: r for r in ProjectRole.objects.filter(name__in=wanted)}
+    missing = [ProjectRole(name=n) for n in wanted if n not in roles]
+    if missing:
+        with transaction.atomic():
+            ProjectRole.objects.bulk_create(missing, ignore_conflicts=True)
+        roles = {r.name: r for r in ProjectRole.objects.filter(name__in=wanted)}
+    return roles
