@@ -6,7 +6,14 @@ in ADAPTER_MODULES.
 
 from importlib import import_module
 
-ADAPTER_MODULES: list[str] = []
+ADAPTER_MODULES: list[str] = [
+    "customers",
+    "projects",
+    "worktypes",
+    "tasks",
+    "users",
+    "participants",
+]
 
 
 def register_all() -> None:

@@ -1,0 +1,68 @@
+"""Work types: pulled from the ERP in bulk (24SO cannot create or change them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from apps.integrations.connectors.twentyfourseven import mappers
+from apps.worktypes.models import WorkType
+
+
+class WorkTypeAdapter:
+    entity = "work_type"
+    fields = mappers.WORK_TYPE_FIELDS
+    merge_on_push = True
+
+    def load(self, connection: Any, ids: Iterable[int]) -> dict[int, WorkType]:
+        return WorkType.objects.in_bulk(list(ids))
+
+    def values(self, connection: Any, objs: Sequence[WorkType]) -> dict[int, dict[str, Any]]:
+        return {
+            w.pk: {
+                "name": mappers.text(w.name),
+                "description": mappers.text(w.description),
+                "invoiceable": bool(w.invoiceable),
+                "price": mappers.money(w.price) or "0.00",
+                "product_number": mappers.text(w.product_number),
+                "is_active": bool(w.is_active),
+            }
+            for w in objs
+        }
+
+    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[WorkType]:
+        from apps.worktypes.services import work_types_create_from_erp
+
+        return work_types_create_from_erp(rows=[_local(r) for r in rows])
+
+    def update_many(
+        self, connection: Any, changes: Sequence[tuple[WorkType, dict[str, Any]]]
+    ) -> None:
+        from apps.worktypes.services import work_types_update_from_erp
+
+        work_types_update_from_erp(changes=[(w, _local(d)) for w, d in changes])
+
+    def mark_deleted(self, connection: Any, objs: Sequence[WorkType]) -> None:
+        from apps.worktypes.services import work_types_deactivate_from_erp
+
+        work_types_deactivate_from_erp(work_types=list(objs))
+
+    def after_push(self, connection: Any, obj: WorkType, assigned: dict[str, Any]) -> None:
+        return None
+
+    def unbound_ids(self, connection: Any) -> Iterable[int]:
+        return []  # 24SO's API cannot create work types (see the connector's capabilities)
+
+
+def _local(values: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in values.items() if k in mappers.WORK_TYPE_FIELDS}
+    if "price" in data:
+        data["price"] = Decimal(data["price"] or "0")
+    for name in ("name", "description", "product_number"):
+        if name in data and data[name] is None:
+            data[name] = ""
+    return data
+
+
+ADAPTER = WorkTypeAdapter()

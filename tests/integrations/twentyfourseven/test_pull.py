@@ -1,0 +1,265 @@
+"""24SO pull flows end to end: the sync engine, the connector, the adapters and the sandbox
+over real HTTP (live_server), as in production."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection as db
+from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
+
+from apps.customers.models import Customer
+from apps.integrations.models import Binding, Connection, SyncRun
+from apps.integrations.sync.engine import sync_entity
+from apps.projects.models import Project
+from apps.sandbox.twentyfourseven import models as so
+from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+from apps.tasks.models import Task
+from apps.worktypes.models import WorkType
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLIENT_ID = 2400101  # Fjordlys Rådgivning AS, the demo login's default client
+
+
+@pytest.fixture
+def sandbox(live_server: LiveServer, settings) -> so.Client:
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    return so.Client.objects.get(client_id=CLIENT_ID)
+
+
+@pytest.fixture
+def connection(sandbox: so.Client) -> Connection:
+    return Connection.objects.create(
+        system="24so",
+        username=DEMO_USERNAME,
+        password=DEMO_PASSWORD,
+        connected=["customer", "project", "work_type", "task"],
+        masters={"customer": "erp", "work_type": "erp"},
+    )
+
+
+def pull(connection: Connection, entity: str, **kwargs) -> SyncRun:
+    run = sync_entity(connection=connection, entity=entity, trigger="manual", **kwargs)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+    return run
+
+
+@contextmanager
+def queries_of_this_thread() -> Iterator[list[str]]:
+    """SQL run by the test's thread only (the live server's sandbox runs in another)."""
+    me = threading.get_ident()
+    seen: list[str] = []
+
+    def wrapper(execute: Callable, sql: str, params, many, context):
+        if threading.get_ident() == me:
+            seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with db.execute_wrapper(wrapper):
+        yield seen
+
+
+# FIRST SYNC
+# ------------------------------------------------------------------------------
+def test_first_sync_imports_the_whole_client(connection: Connection, sandbox: so.Client):
+    customers = pull(connection, "customer")
+    work_types = pull(connection, "work_type")
+    projects = pull(connection, "project")
+    tasks = pull(connection, "task")
+
+    active_companies = so.Company.objects.filter(client=sandbox, active=True)
+    assert Customer.objects.count() == active_companies.count() == customers.created
+    assert set(Customer.objects.values_list("number", flat=True)) == {
+        str(c) for c in active_companies.values_list("company_id", flat=True)
+    }
+    assert all(c.erp_owned and c.erp_system == "24SevenOffice" for c in Customer.objects.all())
+    # Deleted ones are read and skipped: nothing to import.
+    assert customers.fetched == so.Company.objects.filter(client=sandbox).count()
+
+    assert WorkType.objects.count() == so.WorkType.objects.filter(client=sandbox).count()
+    assert work_types.created == WorkType.objects.count()
+    assert set(WorkType.objects.filter(is_active=False).values_list("name", flat=True)) == set(
+        so.WorkType.objects.filter(client=sandbox, active=False).values_list("name", flat=True)
+    )
+
+    sandbox_projects = so.Project.objects.filter(client=sandbox).select_related("status")
+    assert Project.objects.count() == sandbox_projects.count() == projects.created
+    for remote in sandbox_projects:
+        local = Project.objects.get(number=remote.project_id)
+        assert local.name == remote.name
+        assert local.status == ("active" if remote.is_active else "archived")
+        assert local.customer.number == str(remote.customer_id)
+        assert local.needs_approval == (remote.need_approval == "True")
+        assert local.start_date == timezone.localtime(remote.date_start).date()
+        assert local.end_date == timezone.localtime(remote.date_stop).date()
+
+    assert Task.objects.count() == so.Task.objects.filter(client=sandbox).count() == tasks.created
+    remote_task = so.Task.objects.filter(client=sandbox).select_related("project").first()
+    local_task = Task.objects.get(
+        name=remote_task.name, project__number=remote_task.project.project_id
+    )
+    assert local_task.estimate_hours == remote_task.estimate
+    assert Binding.objects.filter(connection=connection, entity="task").count() == tasks.created
+
+
+def test_a_second_run_without_changes_writes_nothing_and_asks_little(connection: Connection):
+    for entity in ("customer", "work_type", "project"):
+        pull(connection, entity)
+    stamps = {
+        model: dict(model.objects.values_list("pk", "updated_at"))
+        for model in (Customer, Project, WorkType)
+    }
+    bindings = dict(Binding.objects.values_list("pk", "synced_at"))
+
+    again = {entity: pull(connection, entity) for entity in ("customer", "work_type", "project")}
+
+    for entity, run in again.items():
+        assert (run.created, run.updated, run.conflicts, run.errors) == (0, 0, 0, 0), entity
+    # One GetCompanySyncList; one GetWorkTypeList(Active=True); projects need two lists
+    # (24SO has no single operation for active and deactivated projects). No Login: the
+    # session of the first run is reused.
+    assert again["customer"].requests == 1
+    assert again["work_type"].requests == 1
+    assert again["project"].requests == 2
+    for model, before in stamps.items():
+        assert dict(model.objects.values_list("pk", "updated_at")) == before
+    assert dict(Binding.objects.values_list("pk", "synced_at")) == bindings
+
+
+# INCREMENTAL CHANGES
+# ------------------------------------------------------------------------------
+def test_a_company_renamed_in_24so_is_renamed_here(connection: Connection, sandbox: so.Client):
+    pull(connection, "customer")
+    so.Company.objects.filter(client=sandbox, company_id=10001).update(
+        name="Havbris Nytt Navn AS", date_changed=timezone.now()
+    )
+
+    run = pull(connection, "customer")
+
+    assert Customer.objects.get(number="10001").name == "Havbris Nytt Navn AS"
+    assert (run.fetched, run.updated, run.created) == (1, 1, 0)
+    assert run.requests == 2  # the sync list, then the one company's details
+
+
+def test_a_project_deactivated_in_24so_is_archived_here(connection: Connection, sandbox: so.Client):
+    for entity in ("customer", "work_type", "project"):
+        pull(connection, entity)
+    inactive = so.ProjectStatus.objects.get(client=sandbox, status_id=3)
+    so.Project.objects.filter(client=sandbox, project_id=1002).update(
+        status=inactive, date_changed=timezone.now()
+    )
+    assert Project.objects.get(number=1002).status == Project.Status.ACTIVE
+
+    run = pull(connection, "project")
+
+    assert Project.objects.get(number=1002).status == Project.Status.ARCHIVED
+    assert run.updated == 1
+    assert Project.objects.filter(status="archived").count() == (
+        so.Project.objects.filter(client=sandbox, status__active=False).count()
+    )
+
+
+def test_a_customer_deleted_in_24so_becomes_inactive_and_stays(
+    connection: Connection, sandbox: so.Client
+):
+    pull(connection, "customer")
+    so.Company.objects.filter(client=sandbox, company_id=10002).update(
+        active=False, date_changed=timezone.now()
+    )
+
+    run = pull(connection, "customer")
+
+    customer = Customer.objects.get(number="10002")
+    assert customer.is_active is False
+    assert run.updated == 1
+    binding = Binding.objects.get(connection=connection, entity="customer", external_id="10002")
+    assert binding.state == Binding.State.MISSING_REMOTELY
+    assert Customer.objects.filter(is_active=True).count() == (
+        so.Company.objects.filter(client=sandbox, active=True).count()
+    )
+
+
+def test_a_work_type_deactivated_in_24so_is_inactive_here(
+    connection: Connection, sandbox: so.Client
+):
+    pull(connection, "work_type")
+    so.WorkType.objects.filter(client=sandbox, work_type_id=3).update(active=False)
+
+    run = pull(connection, "work_type")
+
+    assert WorkType.objects.get(name="Møte").is_active is False
+    assert (run.updated, run.requests) == (1, 1)
+
+
+# COST
+# ------------------------------------------------------------------------------
+def _touching(queries: list[str], *tables: str) -> list[str]:
+    return [q for q in queries if any(f'"{t}"' in q for t in tables)]
+
+
+def test_pulling_customers_writes_in_bulk(connection: Connection, sandbox: so.Client):
+    with queries_of_this_thread() as queries:
+        run = pull(connection, "customer")
+
+    assert run.created == so.Company.objects.filter(client=sandbox, active=True).count() >= 35
+    # The customers and their bindings: one look-up, one number check, two INSERTs.
+    writes = _touching(queries, "customers_customer", "integrations_binding")
+    assert len(writes) <= 4, writes
+    # The rest is fixed per run (lease, run row, watermark) and per request (the shared
+    # request budget): 3 requests here. It does not grow with the number of customers.
+    assert len(queries) <= 50, len(queries)
+
+
+def test_queries_per_customer_fall_far_below_one_as_customers_grow(
+    connection: Connection, sandbox: so.Client
+):
+    now = timezone.now()
+    so.Company.objects.bulk_create(
+        so.Company(
+            client=sandbox,
+            company_id=20001 + i,
+            name=f"Ekstra kunde {i} AS",
+            organization_number=str(800000000 + i),
+            date_created=now,
+            date_changed=now,
+        )
+        for i in range(200)
+    )
+
+    with queries_of_this_thread() as queries:
+        run = pull(connection, "customer")
+
+    assert run.created == so.Company.objects.filter(client=sandbox, active=True).count() >= 235
+    assert len(queries) / run.created < 0.25, (len(queries), run.created)
+    # SQLite splits a bulk INSERT by its parameter limit; still a handful for 237 rows.
+    assert len(_touching(queries, "customers_customer", "integrations_binding")) < 12
+
+
+def test_pulling_projects_and_tasks_writes_in_bulk(connection: Connection):
+    for entity in ("customer", "work_type"):
+        pull(connection, entity)
+    with queries_of_this_thread() as queries:
+        projects = pull(connection, "project")
+    # Two pages (active, deactivated), each: bindings, customer and work type look-ups,
+    # the number check, one INSERT of projects and one of bindings.
+    writes = _touching(queries, "projects_project", "integrations_binding")
+    assert projects.created == 30 and len(writes) <= 12, writes
+
+    with queries_of_this_thread() as queries:
+        tasks = pull(connection, "task")
+    writes = _touching(
+        queries,
+        "tasks_task",
+        "tasks_task_assignees",
+        "projects_projectmember",
+        "integrations_binding",
+    )
+    assert tasks.created >= 20 and len(writes) <= 10, writes
