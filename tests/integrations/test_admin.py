@@ -384,3 +384,54 @@ def test_customers_are_created_in_the_erp_while_it_is_their_master(client, conne
     html = client.get(reverse("admin:customers_customer_changelist")).content.decode()
     assert "Customers are created and changed in" not in html
     assert client.get(reverse("admin:customers_customer_add")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_sync_now_action_queues_one_job_for_the_whole_connection(
+    client, connection, enqueued, django_capture_on_commit_callbacks
+):
+    client.force_login(support_user())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _url("connection"), {"action": "sync_changes_now", "_selected_action": [connection.pk]}
+        )
+    assert response.status_code == 302
+    assert enqueued == [
+        ("apps.integrations.jobs.sync_connection", (connection.pk, "manual", False))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_connects_24so_checked_live(client, live_server, settings):
+    from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, seed
+
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    office = admin_user()
+    client.force_login(office)
+    form = {
+        "system": "24so",
+        "username": DEMO_USERNAME,
+        "new_password": "wrong",
+        "client": "Nordvik Bygg AS",
+        "api_username": "",
+        "new_api_password": "",
+        "connected": ["customer", "project"],
+        "hour_transfer": HourTransfer.ON_APPROVAL,
+    }
+
+    response = client.post(_url("connection", "add"), form)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "did not accept the username or password" in html
+    assert "wrong" not in html.split('name="new_password"')[1].split(">")[0]
+    assert not Connection.objects.exists()
+
+    response = client.post(_url("connection", "add"), {**form, "new_password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    connection = Connection.objects.get()
+    assert connection.client_name == "Nordvik Bygg AS"
+    assert connection.connected == ["customer", "project"]
+    assert LogEntry.objects.filter(object_id=str(connection.pk), user=office).exists()
