@@ -247,94 +247,127 @@ def _world(client: Client, spec: dict, now: dt.datetime) -> None:
 
     n_projects = spec["projects"]
     n_inactive = max(2, n_projects // 5)
-    hour_id = 100001
-    task_id = 1
-    hours: list[Hour] = []
+    # Build everything in memory first, then write it with a handful of bulk inserts.
+    projects: list[Project] = []
+    plans: list[dict] = []
     for i in range(n_projects):
         active = i < n_projects - n_inactive
         rights = i % 3 == 0
         customer = active_companies[i % len(active_companies)]
         start = now - dt.timedelta(days=120 - i * 3)
-        project = Project.objects.create(
-            client=client,
-            project_id=1001 + i,
-            name=f"{PROJECT_WORDS[i % len(PROJECT_WORDS)]} – {customer.name}",
-            customer_id=customer.company_id,
-            status=statuses[(1 if i % 4 else 2) if active else (3 if i % 2 else 4)],
-            version=Project.RIGHTS_MANAGED if rights else Project.OPEN,
-            time_reg="Task" if rights else "WorkType",
-            need_approval="True" if rights else "False",
-            work_type_id=1 if i % 2 else 2,
-            owner_contact_id=1,
-            date_start=start,
-            date_stop=start + dt.timedelta(days=180),
-            date_registered=start - dt.timedelta(days=5),
-            date_changed=start,
-        )
-        if i % 5 == 1:
-            project.work_types.set(work_types[:3])
-        members = rng.sample(employees, k=min(len(employees), rng.randrange(3, 7)))
-        if rights or i % 4 == 1:
-            ProjectParticipant.objects.bulk_create(
-                ProjectParticipant(
-                    project=project,
-                    person=m,
-                    role=roles[1] if n == 0 else roles[2 if n % 3 else 3],
-                    state=ProjectParticipant.INITIATER
-                    if n == 0
-                    else ProjectParticipant.PARTICIPATING,
-                    date_changed=start,
-                )
-                for n, m in enumerate(members)
+        projects.append(
+            Project(
+                client=client,
+                project_id=1001 + i,
+                name=f"{PROJECT_WORDS[i % len(PROJECT_WORDS)]} – {customer.name}",
+                customer_id=customer.company_id,
+                status=statuses[(1 if i % 4 else 2) if active else (3 if i % 2 else 4)],
+                version=Project.RIGHTS_MANAGED if rights else Project.OPEN,
+                time_reg="Task" if rights else "WorkType",
+                need_approval="True" if rights else "False",
+                work_type_id=1 if i % 2 else 2,
+                owner_contact_id=1,
+                date_start=start,
+                date_stop=start + dt.timedelta(days=180),
+                date_registered=start - dt.timedelta(days=5),
+                date_changed=start,
             )
-        project_tasks = []
-        if rights:
-            for t in range(rng.randrange(2, 5)):
-                task = Task.objects.create(
+        )
+        members = rng.sample(employees, k=min(len(employees), rng.randrange(3, 7)))
+        n_tasks = rng.randrange(2, 5) if rights else 0
+        lengths = [rng.choice([1.5, 2.0, 3.5, 4.0, 7.5]) for _ in range(3)] if active else []
+        plans.append(
+            {
+                "i": i,
+                "start": start,
+                "rights": rights,
+                "members": members,
+                "n_tasks": n_tasks,
+                "lengths": lengths,
+            }
+        )
+    Project.objects.bulk_create(projects)
+    projects = list(client.projects.order_by("project_id"))
+
+    work_type_links = Project.work_types.through
+    work_type_links.objects.bulk_create(
+        work_type_links(project_id=project.pk, worktype_id=w.pk)
+        for project in projects
+        if (project.project_id - 1001) % 5 == 1
+        for w in work_types[:3]
+    )
+    ProjectParticipant.objects.bulk_create(
+        ProjectParticipant(
+            project=project,
+            person=m,
+            role=roles[1] if n == 0 else roles[2 if n % 3 else 3],
+            state=ProjectParticipant.INITIATER if n == 0 else ProjectParticipant.PARTICIPATING,
+            date_changed=plan["start"],
+        )
+        for project, plan in zip(projects, plans, strict=True)
+        if plan["rights"] or plan["i"] % 4 == 1
+        for n, m in enumerate(plan["members"])
+    )
+    tasks: list[Task] = []
+    task_members: list[tuple[int, list[Person]]] = []
+    for project, plan in zip(projects, plans, strict=True):
+        for t in range(plan["n_tasks"]):
+            task_id = len(tasks) + 1
+            tasks.append(
+                Task(
                     client=client,
                     task_id=task_id,
                     project=project,
                     name=["Analyse", "Design", "Gjennomføring", "Testing", "Overlevering"][t],
-                    date_start=start + dt.timedelta(days=t * 20),
-                    date_stop=start + dt.timedelta(days=t * 20 + 30),
+                    date_start=plan["start"] + dt.timedelta(days=t * 20),
+                    date_stop=plan["start"] + dt.timedelta(days=t * 20 + 30),
                     priority=1,
                     work_type_id=work_types[t % 3].work_type_id,
                     estimate=40,
-                    date_changed=start,
+                    date_changed=plan["start"],
                 )
-                task.participants.set(members[: 2 + t % 2])
-                project_tasks.append(task)
-                task_id += 1
-        if not active:
-            continue
-        for d in range(3):
+            )
+            task_members.append((task_id, plan["members"][: 2 + t % 2]))
+    Task.objects.bulk_create(tasks)
+    task_pks = dict(client.tasks.values_list("task_id", "pk"))
+    task_links = Task.participants.through
+    task_links.objects.bulk_create(
+        task_links(task_id=task_pks[task_id], person_id=person.pk)
+        for task_id, persons in task_members
+        for person in persons
+    )
+    tasks_by_project: dict[int, list[int]] = {}
+    for task in tasks:
+        tasks_by_project.setdefault(task.project.project_id, []).append(task.task_id)
+
+    hours: list[Hour] = []
+    for project, plan in zip(projects, plans, strict=True):
+        i, members = plan["i"], plan["members"]
+        project_tasks = tasks_by_project.get(project.project_id, [])
+        for d, length in enumerate(plan["lengths"]):
             worker = members[d % len(members)]
             day = (now - dt.timedelta(days=2 + (i + d * 5) % 14)).replace(
                 hour=7, minute=0, second=0, microsecond=0
             )
-            length = rng.choice([1.5, 2.0, 3.5, 4.0, 7.5])
             changed = day + dt.timedelta(hours=length, minutes=5)
             hours.append(
                 Hour(
                     client=client,
-                    hour_id=hour_id,
+                    hour_id=100001 + len(hours),
                     contact_id=worker.contact_id,
                     project_id=project.project_id,
-                    task_id=project_tasks[d % len(project_tasks)].task_id
-                    if project_tasks
-                    else None,
+                    task_id=project_tasks[d % len(project_tasks)] if project_tasks else None,
                     type_of_work_id=work_types[d % 3].work_type_id,
                     start_time=day,
                     stop_time=day + dt.timedelta(hours=length),
                     total_hours=length,
                     total_hours_invoice=length,
                     description=f"{PROJECT_WORDS[(i + d) % len(PROJECT_WORDS)]}: arbeid",
-                    need_approval=rights,
-                    approved="True" if d == 0 and rights else "none",
-                    approved_by=1 if d == 0 and rights else None,
+                    need_approval=plan["rights"],
+                    approved="True" if d == 0 and plan["rights"] else "none",
+                    approved_by=1 if d == 0 and plan["rights"] else None,
                     date_registered=changed,
                     date_changed=changed,
                 )
             )
-            hour_id += 1
     Hour.objects.bulk_create(hours)
