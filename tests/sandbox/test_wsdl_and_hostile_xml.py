@@ -1,7 +1,5 @@
 """?wsdl serving, URL layout, and hostile or broken requests answered with SOAP faults."""
 
-import time
-
 import pytest
 import requests
 import zeep
@@ -83,10 +81,12 @@ def test_billion_laughs_is_refused_quickly(sandbox):
         "<HasSession xmlns='http://24sevenOffice.com/webservices'>&lol9;</HasSession>"
         "</soap:Body></soap:Envelope>"
     ).encode()
-    started = time.monotonic()
     response = post(sandbox, "auth", body, "HasSession")
-    assert time.monotonic() - started < 2
     _assert_fault(response)
+    from apps.sandbox.twentyfourseven.models import RequestLog
+
+    # Measured inside the server, so a busy test machine does not make it flaky.
+    assert RequestLog.objects.get().duration_ms < 500
 
 
 def test_dtd_in_utf16_is_refused_too(sandbox):
