@@ -7,9 +7,16 @@ from django.db.models import F, Sum
 
 from apps.integrations.models import RequestBudgetKey, RequestCount
 
+BUCKET = timedelta(minutes=1)
+
 
 class DatabaseRequestBudget:
-    """Sliding window of per-minute counts per key (implements the client's RequestBudget)."""
+    """Sliding window of per-minute counts per key (implements the client's RequestBudget).
+
+    Counts are kept per whole minute, so a bucket is counted for as long as any request in it
+    may still be inside the window: the budget errs on the safe side (it may refuse a request
+    up to a minute early, never let one through that the ERP would count over its limit).
+    """
 
     def _key_row(self, key: str) -> RequestBudgetKey:
         row, _created = RequestBudgetKey.objects.get_or_create(key=key)
@@ -19,28 +26,20 @@ class DatabaseRequestBudget:
     def try_acquire(
         self, key: str, *, limit: int, window: timedelta, now: datetime
     ) -> float | None:
+        """Counts one request (writes its minute) and returns None, or the seconds to wait."""
         minute = now.replace(second=0, microsecond=0)
         with transaction.atomic():
             row = self._key_row(key)
             if row.blocked_until and row.blocked_until > now:
                 return (row.blocked_until - now).total_seconds()
-            since = now - window
-            used = (
-                RequestCount.objects.filter(key=key, minute__gt=since).aggregate(n=Sum("count"))[
-                    "n"
-                ]
-                or 0
-            )
+            live = RequestCount.objects.filter(key=key, minute__gt=_oldest_live(now, window))
+            used = live.aggregate(n=Sum("count"))["n"] or 0
             if used >= max(limit, 0):
-                oldest = (
-                    RequestCount.objects.filter(key=key, minute__gt=since)
-                    .order_by("minute")
-                    .values_list("minute", flat=True)
-                    .first()
-                )
+                oldest = live.order_by("minute").values_list("minute", flat=True).first()
                 if oldest is None:
                     return window.total_seconds()
-                return max((oldest + window - now).total_seconds(), 1.0)
+                # The oldest bucket leaves the window when its last possible request does.
+                return max((oldest + BUCKET + window - now).total_seconds(), 1.0)
             updated = RequestCount.objects.filter(key=key, minute=minute).update(
                 count=F("count") + 1
             )
@@ -49,6 +48,7 @@ class DatabaseRequestBudget:
         return None
 
     def block(self, key: str, *, until: datetime) -> None:
+        """Refuses every request of `key` until `until` (writes the key row; never shortens)."""
         with transaction.atomic():
             row = self._key_row(key)
             if row.blocked_until is None or until > row.blocked_until:
@@ -56,13 +56,20 @@ class DatabaseRequestBudget:
                 row.save(update_fields=["blocked_until"])
 
     def used(self, key: str, *, window: timedelta, now: datetime) -> int:
+        """Requests counted for `key` within the window ending at `now` (read only)."""
         return (
-            RequestCount.objects.filter(key=key, minute__gt=now - window).aggregate(n=Sum("count"))[
-                "n"
-            ]
+            RequestCount.objects.filter(key=key, minute__gt=_oldest_live(now, window)).aggregate(
+                n=Sum("count")
+            )["n"]
             or 0
         )
 
     def prune(self, *, before: datetime) -> int:
+        """Deletes the counts of minutes before `before`; returns how many rows went."""
         deleted, _rows = RequestCount.objects.filter(minute__lt=before).delete()
         return deleted
+
+
+def _oldest_live(now: datetime, window: timedelta) -> datetime:
+    # A bucket starting after this may hold a request made within the window.
+    return now - window - BUCKET
