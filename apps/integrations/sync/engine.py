@@ -22,10 +22,12 @@ State = Binding.State
 
 
 def lease_name(connection: Connection, entity: str) -> str:
+    """The lease that lets one run at a time sync `entity` for `connection` (pure)."""
     return f"sync:{connection.pk}:{entity}"
 
 
 def overlap_for(connector: Connector) -> timedelta:
+    """How far before its watermark an incremental fetch starts (pure)."""
     # The ERP's "changed after" is coarse (24SO: whole minutes): read that much again.
     return max(connector.capabilities.watermark_resolution * 2, timedelta(minutes=2))
 
@@ -53,15 +55,29 @@ def sync_entity(
     owner, _version = claimed
     run = SyncRun.objects.create(connection=connection, entity=entity, trigger=trigger, full=full)
     own_connector = connector is None
-    connector = connector or connector_for(connection)
     stats = RunStats()
-    start_requests = connector.requests
+    start_requests = 0
     try:
-        _pull(connection, entity, connector, stats, full=full, run_started=run.started_at)
+        connector = connector or connector_for(connection)
+        start_requests = connector.requests
+        _pull(
+            connection,
+            entity,
+            connector,
+            stats,
+            full=full,
+            run_started=run.started_at,
+            lease=(name, owner),
+        )
         run.status = SyncRun.Status.SUCCEEDED
     except ConnectorError as exc:
         run.status = SyncRun.Status.FAILED
         run.error_text = str(exc)[:2000]
+        stats.errors += 1
+    except locks.LeaseLost:
+        logger.warning("sync of %s lost its lease to another worker", entity)
+        run.status = SyncRun.Status.FAILED
+        run.error_text = "Another worker took over this sync (the lease expired); stopped."
         stats.errors += 1
     except Exception as exc:  # a bug must end the run visibly, not leave it "running"
         logger.exception("sync of %s failed", entity)
@@ -70,9 +86,10 @@ def sync_entity(
         stats.errors += 1
     finally:
         locks.release(name, owner)
-        if own_connector:
+        if own_connector and connector is not None:
             connector.close()
-    _finish(run, stats, requests=connector.requests - start_requests)
+    requests = connector.requests - start_requests if connector is not None else 0
+    _finish(run, stats, requests=requests)
     return run
 
 
@@ -93,7 +110,9 @@ def _pull(
     *,
     full: bool,
     run_started: datetime,
+    lease: tuple[str, str] | None = None,
 ) -> None:
+    """Fetches and applies every page, then moves the watermark to the run's start."""
     adapter = adapter_for(entity)
     watermark, _created = Watermark.objects.get_or_create(connection=connection, entity=entity)
     since = None
@@ -101,32 +120,62 @@ def _pull(
         since = watermark.value - overlap_for(connector)
     for page in connector.fetch(entity, since=since):
         stats.fetched += len(page)
-        apply_page(connection, adapter, page, stats)
+        apply_page(connection, adapter, page, stats, lease=lease)
     # The next run starts from this run's start: changes made while it read are re-read.
-    Watermark.objects.filter(pk=watermark.pk).update(value=run_started)
+    with transaction.atomic():
+        if lease is not None and not locks.extend(*lease):
+            raise locks.LeaseLost(lease[0])
+        Watermark.objects.filter(pk=watermark.pk).update(value=run_started)
 
 
 def apply_page(
-    connection: Connection, adapter: LocalAdapter, page: Sequence[RemoteRecord], stats: RunStats
+    connection: Connection,
+    adapter: LocalAdapter,
+    page: Sequence[RemoteRecord],
+    stats: RunStats,
+    *,
+    lease: tuple[str, str] | None = None,
 ) -> None:
-    """Merges one page of ERP records into Tidsbro in a few queries and one transaction."""
+    """Merges one page into Tidsbro in one transaction: local rows, bindings, conflicts, outbox."""
+    # Raises LeaseLost (writing nothing) when `lease` (name, owner) was taken meanwhile.
     entity = adapter.entity
-    by_external = {r.external_id: r for r in page}
+    # A record twice in one page (the feed shifted while paging): the last copy counts.
+    by_external: dict[str, RemoteRecord] = {}
+    for record in page:
+        by_external[record.external_id] = record
+    records = list(by_external.values())
+
+    # Reads and writes in one transaction: on SQLite (BEGIN IMMEDIATE) no local edit can slip
+    # between reading the local values and writing the merge result; the lease check inside
+    # it fences off a run that lost its lease (it cannot commit late writes).
+    with transaction.atomic(), sync_writes():
+        if lease is not None and not locks.extend(*lease):
+            raise locks.LeaseLost(lease[0])
+        _apply(connection, adapter, entity, records, stats)
+
+
+def _apply(
+    connection: Connection,
+    adapter: LocalAdapter,
+    entity: str,
+    page: list[RemoteRecord],
+    stats: RunStats,
+) -> None:
     bindings = {
         b.external_id: b
         for b in Binding.objects.filter(
-            connection=connection, entity=entity, external_id__in=list(by_external)
+            connection=connection, entity=entity, external_id__in=[r.external_id for r in page]
         )
     }
-    open_conflicts = set(
-        Conflict.objects.filter(
-            binding__in=[b for b in bindings.values() if b.state == State.CONFLICT],
-            resolved_at__isnull=True,
-        ).values_list("binding_id", flat=True)
-    )
+    open_conflicts: dict[int, dict[str, Conflict]] = {}
+    for conflict in Conflict.objects.filter(
+        binding__in=[b for b in bindings.values() if b.state == State.CONFLICT],
+        resolved_at__isnull=True,
+    ):
+        open_conflicts.setdefault(conflict.binding_id, {})[conflict.field] = conflict
     local_ids = [b.local_id for b in bindings.values() if b.local_id is not None]
-    objs = adapter.load(connection, local_ids)
-    local_values = adapter.values(connection, list(objs.values()))
+    objs = adapter.load(connection, local_ids) if local_ids else {}
+    local_values = adapter.values(connection, list(objs.values())) if objs else {}
     now = timezone.now()
 
     to_create: list[RemoteRecord] = []
@@ -134,6 +183,7 @@ def apply_page(
     deleted_objs: list[Any] = []
     binding_updates: list[Binding] = []
     conflicts: list[Conflict] = []
+    settled: list[Conflict] = []
     pushes: list[int] = []
 
     for record in page:
@@ -148,27 +198,29 @@ def apply_page(
             stats.skipped += 1
             continue
         obj = objs.get(binding.local_id) if binding.local_id is not None else None
+        if record.deleted:
+            if binding.state != State.MISSING_REMOTELY:
+                if obj is not None:
+                    deleted_objs.append(obj)
+                binding.state = State.MISSING_REMOTELY
+                binding.remote_changed_at = record.changed_at
+                binding_updates.append(binding)
+                stats.updated += 1
+                stats.note(
+                    entity=entity,
+                    local_id=binding.local_id,
+                    external_id=record.external_id,
+                    action="deleted_remotely",
+                )
+            else:
+                stats.skipped += 1
+            continue
         if obj is None:
             # Only in the ERP (not imported, or the local record is gone): keep its values.
             if binding.remote_values != record.values:
                 binding.remote_values = record.values
                 binding.remote_changed_at = record.changed_at
                 binding_updates.append(binding)
-            else:
-                stats.skipped += 1
-            continue
-        if record.deleted:
-            if binding.state != State.MISSING_REMOTELY:
-                deleted_objs.append(obj)
-                binding.state = State.MISSING_REMOTELY
-                binding_updates.append(binding)
-                stats.updated += 1
-                stats.note(
-                    entity=entity,
-                    local_id=obj.pk,
-                    external_id=record.external_id,
-                    action="deleted_remotely",
-                )
             else:
                 stats.skipped += 1
             continue
@@ -181,8 +233,25 @@ def apply_page(
             remote=record.values,
             fields=adapter.fields,
         )
-        if not result.changed and binding.snapshot == result.base and binding.state == State.LINKED:
-            stats.skipped += 1
+        # The ERP has not got the local changes yet (they go through the outbox): until the
+        # push succeeds the base of those fields stays the ERP's value, so the push still sees
+        # them as local changes and a later pull cannot mistake them for agreed values.
+        snapshot = {**result.base, **{f: record.values[f] for f in result.to_remote}}
+        open_here = open_conflicts.get(binding.pk, {})
+        found = {c.field: c for c in result.conflicts}
+        if (
+            not result.to_local
+            and not result.to_remote
+            and binding.snapshot == snapshot
+            and binding.remote_values == record.values
+            and binding.state == (State.CONFLICT if found or open_here else State.LINKED)
+            and found.keys() == open_here.keys()
+            and all(
+                (open_here[f].local_value, open_here[f].remote_value) == (c.local, c.remote)
+                for f, c in found.items()
+            )
+        ):
+            stats.skipped += 1  # nothing new: the same open conflicts, nothing to write
             continue
         if result.to_local:
             local_updates.append((obj, result.to_local))
@@ -206,6 +275,13 @@ def apply_page(
                     remote_value=c.remote,
                 )
             )
+        # An open conflict whose two sides have come to agree needs no human any more.
+        for field_name, conflict in open_here.items():
+            if field_name not in found:
+                conflict.resolved_at = now
+                conflict.resolution = Conflict.Resolution.MERGED
+                conflict.resolved_value = snapshot.get(field_name)
+                settled.append(conflict)
         if result.conflicts:
             stats.conflicts += len(result.conflicts)
             stats.note(
@@ -215,53 +291,54 @@ def apply_page(
                 action="conflict",
                 fields=[c.field for c in result.conflicts],
             )
-        binding.snapshot = result.base
+        binding.snapshot = snapshot
         binding.remote_values = record.values
         binding.remote_changed_at = record.changed_at
         binding.synced_at = now
-        binding.state = (
-            State.CONFLICT if result.conflicts or binding.pk in open_conflicts else State.LINKED
-        )
+        binding.state = State.CONFLICT if result.conflicts else State.LINKED
         binding_updates.append(binding)
 
-    with transaction.atomic(), sync_writes():
-        if to_create:
-            created = adapter.create_many(connection, [r.values for r in to_create])
-            Binding.objects.bulk_create(
-                [
-                    Binding(
-                        connection=connection,
-                        entity=entity,
-                        local_id=obj.pk,
-                        external_id=record.external_id,
-                        snapshot=record.values,
-                        remote_values=record.values,
-                        remote_changed_at=record.changed_at,
-                        synced_at=now,
-                        state=State.LINKED,
-                    )
-                    for obj, record in zip(created, to_create, strict=True)
-                ]
-            )
-            stats.created += len(created)
-            for obj, record in zip(created, to_create, strict=True):
-                stats.note(
-                    entity=entity, local_id=obj.pk, external_id=record.external_id, action="created"
+    if to_create:
+        created = adapter.create_many(connection, [r.values for r in to_create])
+        Binding.objects.bulk_create(
+            [
+                Binding(
+                    connection=connection,
+                    entity=entity,
+                    local_id=obj.pk,
+                    external_id=record.external_id,
+                    snapshot=record.values,
+                    remote_values=record.values,
+                    remote_changed_at=record.changed_at,
+                    synced_at=now,
+                    state=State.LINKED,
                 )
-        if local_updates:
-            adapter.update_many(connection, local_updates)
-        if deleted_objs:
-            adapter.mark_deleted(connection, deleted_objs)
-        if binding_updates:
-            Binding.objects.bulk_update(
-                binding_updates,
-                ["snapshot", "remote_values", "remote_changed_at", "synced_at", "state"],
+                for obj, record in zip(created, to_create, strict=True)
+            ]
+        )
+        stats.created += len(created)
+        for obj, record in zip(created, to_create, strict=True):
+            stats.note(
+                entity=entity, local_id=obj.pk, external_id=record.external_id, action="created"
             )
-        if conflicts:
-            _record_conflicts(conflicts)
+    if local_updates:
+        adapter.update_many(connection, local_updates)
+    if deleted_objs:
+        adapter.mark_deleted(connection, deleted_objs)
+    if binding_updates:
+        Binding.objects.bulk_update(
+            binding_updates,
+            ["snapshot", "remote_values", "remote_changed_at", "synced_at", "state"],
+        )
+    if settled:
+        Conflict.objects.bulk_update(settled, ["resolved_at", "resolution", "resolved_value"])
+    if conflicts:
+        _record_conflicts(conflicts)
     if pushes:
         from apps.integrations.sync.outbox import enqueue
 
+        # In the page's transaction: the snapshot written above and the push that carries the
+        # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
 
@@ -281,8 +358,14 @@ def _record_conflicts(conflicts: list[Conflict]) -> None:
         )
 
 
-def reconcile_entity(*, connection: Connection, entity: str, trigger: str) -> SyncRun:
-    """Marks records whose ERP id no longer exists as missing remotely (nothing is deleted)."""
+def reconcile_entity(
+    *,
+    connection: Connection,
+    entity: str,
+    trigger: str,
+    connector: Connector | None = None,
+) -> SyncRun:
+    """Marks bindings whose ERP id is gone as missing remotely (no deletes); writes a run."""
     name = lease_name(connection, entity)
     claimed = locks.claim(name)
     if claimed is None:
@@ -298,26 +381,43 @@ def reconcile_entity(*, connection: Connection, entity: str, trigger: str) -> Sy
     run = SyncRun.objects.create(
         connection=connection, entity=entity, kind="reconcile", trigger=trigger
     )
-    connector = connector_for(connection)
+    own_connector = connector is None
     stats = RunStats()
+    start_requests = 0
     try:
-        remote_ids = connector.fetch_ids(entity)
+        connector = connector or connector_for(connection)
+        start_requests = connector.requests
+        remote_ids = {str(i) for i in connector.fetch_ids(entity)}
         stats.fetched = len(remote_ids)
-        gone = (
+        # Compared here, not in SQL: thousands of ids would exceed SQLite's parameter limit.
+        candidates = (
             Binding.objects.filter(connection=connection, entity=entity)
             .exclude(external_id="")
-            .exclude(external_id__in=remote_ids)
             .exclude(state__in=[State.MISSING_REMOTELY, State.EXCLUDED])
+            .values_list("pk", "external_id")
         )
+        gone = [pk for pk, external_id in candidates if external_id not in remote_ids]
         with transaction.atomic():
-            stats.updated = gone.update(state=State.MISSING_REMOTELY)
+            if not locks.extend(name, owner):
+                raise locks.LeaseLost(name)
+            for start in range(0, len(gone), 500):
+                stats.updated += Binding.objects.filter(pk__in=gone[start : start + 500]).update(
+                    state=State.MISSING_REMOTELY
+                )
         run.status = SyncRun.Status.SUCCEEDED
     except ConnectorError as exc:
         run.status = SyncRun.Status.FAILED
         run.error_text = str(exc)[:2000]
         stats.errors += 1
+    except Exception as exc:  # a bug must end the run visibly, not leave it "running"
+        logger.exception("reconciliation of %s failed", entity)
+        run.status = SyncRun.Status.FAILED
+        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
+        stats.errors += 1
     finally:
         locks.release(name, owner)
-        connector.close()
-    _finish(run, stats, requests=connector.requests)
+        if own_connector and connector is not None:
+            connector.close()
+    requests = connector.requests - start_requests if connector is not None else 0
+    _finish(run, stats, requests=requests)
     return run

@@ -24,12 +24,17 @@ class AlreadyRunning(Exception):
     """Another worker holds the lease."""
 
 
+class LeaseLost(Exception):
+    """The lease expired and another worker took it: this run must not write any more."""
+
+
 def _owner() -> str:
+    """A name unique to this claim: host, process and a random part (threads differ too)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def claim(name: str, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, int] | None:
-    """Takes the lease if it is free or expired; returns (owner, version) or None."""
+    """Takes the lease if free or expired (writes it); returns (owner, version), else None."""
     try:
         with transaction.atomic():
             Lease.objects.get_or_create(name=name)
@@ -47,13 +52,14 @@ def claim(name: str, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, int] | None:
 
 
 def extend(name: str, owner: str, *, ttl: timedelta = DEFAULT_TTL) -> bool:
-    """Keeps a long run's lease alive; False means it was lost (expired and taken)."""
+    """Pushes the lease's expiry on (writes the lease row); False: it was lost (taken)."""
     return bool(
         Lease.objects.filter(name=name, owner=owner).update(locked_until=timezone.now() + ttl)
     )
 
 
 def release(name: str, owner: str) -> None:
+    """Frees the lease if `owner` still holds it (a lost lease is left to its new holder)."""
     Lease.objects.filter(name=name, owner=owner).update(owner="", locked_until=None)
 
 
