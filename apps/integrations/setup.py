@@ -58,14 +58,17 @@ class SetupReport:
 # ------------------------------------------------------------------------------
 def sync_users(*, connection: Connection, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
     """Pulls the ERP's users; e-mail matches are linked, the rest wait to be mapped."""
-    run = sync_entity(connection=connection, entity="user", trigger=trigger)
-    _settle_user_bindings(connection)
-    return run
+    # The user pull settles the bindings itself when its last page is in (see below).
+    return sync_entity(connection=connection, entity="user", trigger=trigger)
 
 
-def _settle_user_bindings(connection: Connection) -> None:
+def settle_user_bindings(connection: Connection) -> None:
     """ERP users without a Tidsbro user are "only in the ERP"; any that a Tidsbro user with
-    the same e-mail (not mapped yet) has appeared for since are linked to them."""
+    the same e-mail (not mapped yet) has appeared for since are linked to them.
+
+    Runs at the end of every user pull (24SO's `pull._users`): the engine can only create
+    bindings with a local record, so users it could not link arrive with no local id.
+    """
     loose = Binding.objects.filter(
         connection=connection, entity="user", local_id__isnull=True
     ).exclude(state=State.EXCLUDED)

@@ -263,3 +263,86 @@ def test_pulling_projects_and_tasks_writes_in_bulk(connection: Connection):
         "integrations_binding",
     )
     assert tasks.created >= 20 and len(writes) <= 10, writes
+
+
+# RECONCILIATION AND SINGLE READS
+# ------------------------------------------------------------------------------
+def test_fetch_ids_lists_what_exists_in_24so(connection: Connection, sandbox: so.Client):
+    from apps.integrations.registry import connector_for
+
+    pull(connection, "customer")
+    pull(connection, "project")
+    connector = connector_for(connection)
+    try:
+        assert connector.fetch_ids("customer") == {
+            str(i)
+            for i in so.Company.objects.filter(client=sandbox, active=True).values_list(
+                "company_id", flat=True
+            )
+        }
+        assert connector.fetch_ids("project") == {
+            str(i)
+            for i in so.Project.objects.filter(client=sandbox).values_list("project_id", flat=True)
+        }
+        assert connector.fetch_ids("work_type") == {
+            str(i)
+            for i in so.WorkType.objects.filter(client=sandbox).values_list(
+                "work_type_id", flat=True
+            )
+        }
+        assert connector.fetch_ids("task") == {
+            str(i) for i in so.Task.objects.filter(client=sandbox).values_list("task_id", flat=True)
+        }
+        assert connector.fetch_ids("user") == {
+            str(i)
+            for i in so.Person.objects.filter(client=sandbox, user_guid__isnull=False).values_list(
+                "contact_id", flat=True
+            )
+        }
+    finally:
+        connector.close()
+
+
+def test_fetch_one_reads_the_current_record(connection: Connection, sandbox: so.Client):
+    from apps.integrations.registry import connector_for
+
+    so.Company.objects.filter(client=sandbox, company_id=10003).update(active=False)
+    archived = so.Project.objects.filter(client=sandbox, status__active=False).first()
+    connector = connector_for(connection)
+    try:
+        customer = connector.fetch_one("customer", "10001")
+        assert (
+            customer.values["name"] == so.Company.objects.get(client=sandbox, company_id=10001).name
+        )
+        assert connector.fetch_one("customer", "10003") is None
+        project = connector.fetch_one("project", str(archived.project_id))
+        assert (project.values["status"], project.values["number"]) == (
+            "archived",
+            archived.project_id,
+        )
+        assert connector.fetch_one("project", "1001").values["status"] == "active"
+        inactive = connector.fetch_one("work_type", "6")
+        assert (inactive.values["name"], inactive.values["is_active"]) == ("Gammel support", False)
+        assert connector.fetch_one("user", "2").values["email"] == (
+            so.Person.objects.get(client=sandbox, contact_id=2).email.lower()
+        )
+    finally:
+        connector.close()
+
+
+def test_nightly_reconciliation_marks_a_vanished_project_missing(
+    connection: Connection, sandbox: so.Client
+):
+    from apps.integrations.sync.engine import reconcile_entity
+
+    pull(connection, "customer")
+    pull(connection, "project")
+    so.Project.objects.filter(client=sandbox, project_id=1003).delete()
+
+    run = reconcile_entity(connection=connection, entity="project", trigger="schedule")
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+    binding = Binding.objects.get(connection=connection, entity="project", external_id="1003")
+    assert binding.state == Binding.State.MISSING_REMOTELY
+    assert Project.objects.filter(number=1003).exists()
+    assert run.updated == 1

@@ -96,10 +96,12 @@ def test_users_are_linked_by_email_and_never_created(connection: Connection, san
 def test_a_user_created_later_with_the_same_email_is_linked_on_the_next_fetch(
     connection: Connection, sandbox: so.Client
 ):
-    sync_users(connection=connection)
+    # As the scheduler runs it: the engine alone.
+    pull(connection, "user")
+    assert user_binding(connection, 4).state == Binding.State.REMOTE_ONLY
     later = User.objects.create_user(email=person(sandbox, 4).email)
 
-    sync_users(connection=connection)
+    pull(connection, "user")
 
     assert user_binding(connection, 4).local_id == later.pk
     assert user_binding(connection, 4).state == Binding.State.LINKED
@@ -254,3 +256,37 @@ def test_initial_import_pulls_everything_in_order(connection: Connection, sandbo
     assert Project.objects.count() == so.Project.objects.filter(client=sandbox).count()
     assert Task.objects.count() == so.Task.objects.filter(client=sandbox).count()
     assert ProjectMember.objects.filter(user__email=member.email.lower()).exists()
+
+
+def test_participant_changes_in_24so_follow_hourly(connection: Connection, sandbox: so.Client):
+    from django.utils import timezone
+
+    pull(connection, "customer", "work_type", "project")
+    membership = (
+        so.ProjectParticipant.objects.filter(
+            project__client=sandbox,
+            state=so.ProjectParticipant.PARTICIPATING,
+            role__role_id=2,
+        )
+        .select_related("person", "project")
+        .first()
+    )
+    user = User.objects.create_user(email=membership.person.email)
+    sync_users(connection=connection)
+    first_time_setup(connection)
+    local = ProjectMember.objects.get(user=user, project__number=membership.project.project_id)
+    assert local.role.name == "Deltaker"
+
+    observer = so.ProjectRole.objects.get(client=sandbox, role_id=3)
+    so.ProjectParticipant.objects.filter(pk=membership.pk).update(
+        role=observer, date_changed=timezone.now()
+    )
+    pull(connection, "participant")
+    local.refresh_from_db()
+    assert local.role.name == "Observatør"
+
+    so.ProjectParticipant.objects.filter(pk=membership.pk).update(
+        state=so.ProjectParticipant.REMOVED, date_changed=timezone.now()
+    )
+    pull(connection, "participant")
+    assert not ProjectMember.objects.filter(pk=local.pk).exists()
