@@ -3,7 +3,7 @@ kicked after commit, swept every minute, retried with backoff, never dropped."""
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +35,7 @@ CLAIM_FOR = timedelta(minutes=5)
 
 
 def max_attempts() -> int:
+    """Failed attempts after which an item is dead (INTEGRATIONS_OUTBOX_MAX_ATTEMPTS)."""
     return int(getattr(settings, "INTEGRATIONS_OUTBOX_MAX_ATTEMPTS", 8))
 
 
@@ -49,15 +50,22 @@ def enqueue(
     operation: str = Operation.UPSERT,
     external_id: str = "",
 ) -> OutboxItem:
-    """Queues a push in the caller's transaction (coalesced: one pending row per object)."""
+    """Writes or touches the object's outbox row in the caller's transaction; kicks after commit."""
+    now = timezone.now()
     with transaction.atomic():
-        item = OutboxItem.objects.filter(
-            connection=connection,
-            entity=entity,
-            local_id=local_id,
-            operation=operation,
-            status=Status.PENDING,
-        ).first()
+        # An item whose create may have reached the ERP ("outcome unknown") carries the new
+        # change too: a second row would create the record without looking it up first.
+        item = (
+            OutboxItem.objects.filter(
+                connection=connection,
+                entity=entity,
+                local_id=local_id,
+                operation=operation,
+                status__in=[Status.PENDING, Status.AMBIGUOUS],
+            )
+            .order_by("status", "id")  # "ambiguous" sorts before "pending"
+            .first()
+        )
         if item is None:
             try:
                 with transaction.atomic():
@@ -76,11 +84,39 @@ def enqueue(
                     operation=operation,
                     status=Status.PENDING,
                 )
-        elif item.next_attempt_at > timezone.now() and item.attempts == 0:
-            OutboxItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
-    connection_id = connection.pk
-    transaction.on_commit(lambda: kick(connection_id), robust=True)
+                _touch(item, now=now, external_id=external_id)
+        else:
+            _touch(item, now=now, external_id=external_id)
+    kick_after_commit(connection.pk)
     return item
+
+
+def kick_after_commit(connection_id: int) -> None:
+    """Kicks a push after the current commit, once per transaction and connection."""
+    db = transaction.get_connection()
+    if db.in_atomic_block and any(
+        getattr(func, "outbox_kick", None) == connection_id
+        for _sids, func, _robust in db.run_on_commit
+    ):
+        return  # already kicked by this transaction (a rolled-back savepoint drops that entry)
+
+    def run() -> None:
+        kick(connection_id)
+
+    run.outbox_kick = connection_id  # type: ignore[attr-defined]
+    transaction.on_commit(run, robust=True)
+
+
+def _touch(item: OutboxItem, *, now: datetime, external_id: str) -> None:
+    """Marks an existing row as changed again (a push in flight then does not finish it)."""
+    changes: dict[str, Any] = {"updated_at": now}
+    if item.attempts == 0 and item.next_attempt_at > now:
+        changes["next_attempt_at"] = now
+    if external_id and not item.external_id:
+        changes["external_id"] = external_id
+    OutboxItem.objects.filter(pk=item.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(item, name, value)
 
 
 def kick(connection_id: int) -> None:
@@ -99,7 +135,7 @@ def kick(connection_id: int) -> None:
 
 
 def claim_due(connection: Connection, *, limit: int = 100) -> list[OutboxItem]:
-    """Claims due items with a conditional UPDATE per row (safe with several workers)."""
+    """Claims due items by a conditional UPDATE each (writes leases; workers never share one)."""
     now = timezone.now()
     due = list(
         OutboxItem.objects.filter(
@@ -113,9 +149,9 @@ def claim_due(connection: Connection, *, limit: int = 100) -> list[OutboxItem]:
     )
     claimed = []
     for item_id, old_lease in due:
-        won = OutboxItem.objects.filter(pk=item_id, lease_until=old_lease).update(
-            lease_until=now + CLAIM_FOR
-        )
+        won = OutboxItem.objects.filter(
+            pk=item_id, lease_until=old_lease, status__in=[Status.PENDING, Status.AMBIGUOUS]
+        ).update(lease_until=now + CLAIM_FOR)
         if won:
             claimed.append(item_id)
     return list(OutboxItem.objects.filter(pk__in=claimed).order_by("next_attempt_at", "id"))
@@ -124,7 +160,7 @@ def claim_due(connection: Connection, *, limit: int = 100) -> list[OutboxItem]:
 def push_pending(
     *, connection: Connection, connector: Connector | None = None, limit: int = 100
 ) -> SyncRun | None:
-    """Pushes every due outbox item of a connection; returns a run row (None if nothing due)."""
+    """Pushes a connection's due items (ERP, outbox, bindings, a run row); None if none due."""
     items = claim_due(connection, limit=limit)
     if not items:
         return None
@@ -132,28 +168,38 @@ def push_pending(
         connection=connection, entity=items[0].entity, kind="push", trigger=SyncRun.Trigger.PUSH
     )
     own = connector is None
-    connector = connector or connector_for(connection)
     stats = RunStats()
-    start = connector.requests
+    start = 0
+    again = False
     try:
+        connector = connector or connector_for(connection)
+        start = connector.requests
         for item in items:
             try:
-                push_item(connection, connector, item, stats)
+                again = push_item(connection, connector, item, stats) is False or again
             except RateLimited as exc:
                 # Everything else waits too; nothing counts as an attempt.
                 _release_all(items, after=timedelta(seconds=exc.retry_after), error=str(exc))
                 run.error_text = str(exc)
                 break
+    except Exception as exc:  # no connector: give the items back at once, show the error
+        logger.exception("push for connection %s failed", connection.pk)
+        _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
+        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
+        stats.errors += 1
     finally:
-        if own:
+        if own and connector is not None:
             connector.close()
         run.finished_at = timezone.now()
         run.status = SyncRun.Status.FAILED if stats.errors else SyncRun.Status.SUCCEEDED
         for counter in ("pushed", "created", "updated", "skipped", "conflicts", "errors"):
             setattr(run, counter, getattr(stats, counter))
-        run.requests = connector.requests - start
+        run.requests = (connector.requests - start) if connector is not None else 0
         run.changes = stats.changes
         run.save()
+    if again:
+        # Changed again while being pushed: the kick of that change found it claimed.
+        kick_after_commit(connection.pk)
     return run
 
 
@@ -167,8 +213,9 @@ def _release_all(items: list[OutboxItem], *, after: timedelta, error: str) -> No
 
 def push_item(
     connection: Connection, connector: Connector, item: OutboxItem, stats: RunStats
-) -> None:
-    """Pushes one item; records success, a retry with backoff, or the dead state."""
+) -> bool:
+    """Pushes one item to the ERP and records done, backoff or dead; False: changed meanwhile."""
+    # RateLimited propagates: the caller releases every item it claimed.
     try:
         _push(connection, connector, item, stats)
     except RateLimited:
@@ -185,30 +232,55 @@ def push_item(
     except ConnectorError as exc:
         _fail(item, error=str(exc), dead=False)
         stats.errors += 1
+    except Exception as exc:  # a bug or bad data: counted like any failure, never lost
+        logger.exception("push of %s %s failed", item.entity, item.local_id)
+        _fail(item, error=f"{type(exc).__name__}: {exc}", dead=False)
+        stats.errors += 1
     else:
-        OutboxItem.objects.filter(pk=item.pk).update(
-            status=Status.DONE, done_at=timezone.now(), lease_until=None, last_error=""
+        now = timezone.now()
+        # Only if nothing was queued for it while it was in flight (enqueue touches the row).
+        finished = OutboxItem.objects.filter(pk=item.pk, updated_at=item.updated_at).update(
+            status=Status.DONE, done_at=now, lease_until=None, last_error="", updated_at=now
         )
+        if not finished:
+            OutboxItem.objects.filter(pk=item.pk).update(
+                lease_until=None, next_attempt_at=now, attempts=0
+            )
+            return False
+    return True
 
 
 def _fail(item: OutboxItem, *, error: str, dead: bool, ambiguous: bool = False) -> None:
+    """Counts a failed attempt: backoff with jitter, ambiguous or dead (writes the item)."""
     attempts = item.attempts + 1
     dead = dead or attempts >= max_attempts()
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempts - 1)))
-    jittered = timedelta(seconds=random.uniform(delay.total_seconds() / 2, delay.total_seconds()))
     status = Status.DEAD if dead else (Status.AMBIGUOUS if ambiguous else item.status)
     if item.status == Status.AMBIGUOUS and not dead:
         status = Status.AMBIGUOUS  # stays "look up before retrying" until resolved
     OutboxItem.objects.filter(pk=item.pk).update(
         attempts=attempts,
         status=status,
-        next_attempt_at=timezone.now() + jittered,
+        next_attempt_at=timezone.now() + backoff(attempts),
         lease_until=None,
         last_error=error[:2000],
     )
     logger.warning(
         "push of %s %s failed (attempt %s): %s", item.entity, item.local_id, attempts, error[:200]
     )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt: 30 s doubling to 30 min, jittered into its upper half."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempts - 1, 0)))
+    seconds = delay.total_seconds()
+    return timedelta(seconds=random.uniform(seconds / 2, seconds))
+
+
+def _same_fields(local: dict[str, Any], snapshot: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return all(snapshot.get(f, _ABSENT) == local[f] for f in fields if f in local)
+
+
+_ABSENT = object()
 
 
 def _push(connection: Connection, connector: Connector, item: OutboxItem, stats: RunStats) -> None:
@@ -221,12 +293,19 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
         if external_id:
             connector.delete(item.entity, external_id)
             stats.pushed += 1
-        Binding.objects.filter(
-            connection=connection, entity=item.entity, external_id=external_id
-        ).delete()
+            Binding.objects.filter(
+                connection=connection, entity=item.entity, external_id=external_id
+            ).delete()
+        else:  # never reached the ERP: only its own binding goes (others have no id either)
+            Binding.objects.filter(
+                connection=connection, entity=item.entity, local_id=item.local_id
+            ).delete()
         return
-    if binding is not None and binding.state == Binding.State.EXCLUDED:
-        stats.skipped += 1
+    if binding is not None and binding.state in (
+        Binding.State.EXCLUDED,
+        Binding.State.MISSING_REMOTELY,
+    ):
+        stats.skipped += 1  # not synced, or nothing left to update in the ERP
         return
     obj = adapter.load(connection, [item.local_id]).get(item.local_id)
     if obj is None:  # deleted locally meanwhile: nothing to push
@@ -236,8 +315,8 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
 
     if binding is None or not binding.external_id:
         external_id = None
-        if item.status == Status.AMBIGUOUS:
-            # A create may have reached the ERP last time: never create it twice.
+        if item.status == Status.AMBIGUOUS or item.attempts or item.last_error:
+            # A retried create: an earlier attempt may have reached the ERP, never create twice.
             external_id = connector.find(item.entity, local)
         assigned: dict[str, Any] = {}
         if external_id is None:
@@ -245,23 +324,31 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             stats.created += 1
         _store_binding(connection, item.entity, obj.pk, external_id, snapshot={**local, **assigned})
         if assigned:
-            with sync_writes():
+            with transaction.atomic(), sync_writes():
                 adapter.after_push(connection, obj, assigned)
         stats.pushed += 1
         stats.note(entity=item.entity, local_id=obj.pk, external_id=external_id, action="created")
         return
 
-    if local == binding.snapshot:
+    if _same_fields(local, binding.snapshot, adapter.fields):
         stats.skipped += 1  # echo or nothing new: no request
         return
     if adapter.merge_on_push:
         remote_record = connector.fetch_one(item.entity, binding.external_id)
-        remote = remote_record.values if remote_record else binding.snapshot
-        result = merge(base=binding.snapshot, local=local, remote=remote, fields=adapter.fields)
+        if remote_record is None or remote_record.deleted:
+            Binding.objects.filter(pk=binding.pk).update(state=Binding.State.MISSING_REMOTELY)
+            stats.skipped += 1
+            stats.note(
+                entity=item.entity,
+                local_id=obj.pk,
+                external_id=binding.external_id,
+                action="deleted_remotely",
+            )
+            return
+        remote = remote_record.values
     else:
-        result = merge(
-            base=binding.snapshot, local=local, remote=binding.snapshot, fields=adapter.fields
-        )
+        remote = binding.snapshot
+    result = merge(base=binding.snapshot, local=local, remote=remote, fields=adapter.fields)
     if result.conflicts:
         with transaction.atomic():
             for c in result.conflicts:
@@ -279,7 +366,14 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
         stats.conflicts += len(result.conflicts)
     assigned = {}
     if result.to_remote:
-        outgoing = {**remote_or_snapshot(binding), **result.base, **result.to_remote}
+        # The full record: agreed values, the local changes, and for a field in conflict the
+        # ERP's own current value (a conflict leaves both sides as they are).
+        outgoing = {
+            **remote_or_snapshot(binding),
+            **result.base,
+            **{c.field: c.remote for c in result.conflicts},
+            **result.to_remote,
+        }
         assigned = connector.update(item.entity, binding.external_id, outgoing) or {}
         stats.pushed += 1
         stats.updated += 1
@@ -301,6 +395,7 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
 
 
 def remote_or_snapshot(binding: Binding) -> dict[str, Any]:
+    """The ERP's last known values of a record (pure)."""
     return dict(binding.remote_values or binding.snapshot or {})
 
 
@@ -323,11 +418,49 @@ def _store_binding(
 
 
 def retry(*, item: OutboxItem) -> OutboxItem:
-    """Puts a failed (dead) item back in the queue now."""
-    OutboxItem.objects.filter(pk=item.pk).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), lease_until=None
-    )
-    item.refresh_from_db()
-    connection_id = item.connection_id
-    transaction.on_commit(lambda: kick(connection_id), robust=True)
-    return item
+    """Requeues a dead item now (or merges it into a waiting row of the object); kicks."""
+    now = timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                waiting = (
+                    OutboxItem.objects.filter(
+                        connection_id=item.connection_id,
+                        entity=item.entity,
+                        local_id=item.local_id,
+                        operation=item.operation,
+                        status__in=[Status.PENDING, Status.AMBIGUOUS],
+                    )
+                    .exclude(pk=item.pk)
+                    .order_by("status", "id")
+                    .first()
+                )
+                if waiting is None:
+                    OutboxItem.objects.filter(pk=item.pk).update(
+                        status=Status.PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        lease_until=None,
+                        updated_at=now,
+                    )
+                    item.refresh_from_db()
+                    result = item
+                else:
+                    # The waiting row pushes the object's current state, which covers this
+                    # item; it keeps this item's history so a retried create looks up first.
+                    OutboxItem.objects.filter(pk=waiting.pk).update(
+                        next_attempt_at=now if waiting.attempts == 0 else waiting.next_attempt_at,
+                        external_id=waiting.external_id or item.external_id,
+                        last_error=waiting.last_error or item.last_error,
+                        updated_at=now,
+                    )
+                    OutboxItem.objects.filter(pk=item.pk).delete()
+                    waiting.refresh_from_db()
+                    result = waiting
+            break
+        except IntegrityError:  # a pending row appeared meanwhile: merge into it next round
+            continue
+    else:
+        raise RuntimeError(f"outbox item {item.pk} could not be put back in the queue")
+    kick_after_commit(result.connection_id)
+    return result
