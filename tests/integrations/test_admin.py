@@ -15,7 +15,7 @@ from apps.integrations.models import (
     Watermark,
 )
 from apps.integrations.services import DEFAULT_MASTERS
-from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME
+from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import admin_user, employee, project_manager, support_user
 
 STORED_PASSWORD = "stored-secret-Pa55"
@@ -403,8 +403,6 @@ def test_sync_now_action_queues_one_job_for_the_whole_connection(
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_connects_24so_checked_live(client, live_server, settings):
-    from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, seed
-
     seed()
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
@@ -435,3 +433,30 @@ def test_admin_connects_24so_checked_live(client, live_server, settings):
     assert connection.client_name == "Nordvik Bygg AS"
     assert connection.connected == ["customer", "project"]
     assert LogEntry.objects.filter(object_id=str(connection.pk), user=office).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fetch_customers_runs_against_the_sandbox(client, live_server, settings):
+    from apps.integrations.services import connection_create
+
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    connection_create(
+        system="24so",
+        username=DEMO_USERNAME,
+        password=DEMO_PASSWORD,
+        client_name="Fjordlys Rådgivning AS",
+        connect=["customers"],
+    )
+    client.force_login(support_user())
+
+    response = client.post(reverse("admin:customers_customer_fetch_now"), follow=True)
+
+    run = SyncRun.objects.get(entity="customer")
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.trigger == SyncRun.Trigger.MANUAL
+    assert run.created > 0
+    html = response.content.decode()
+    assert "Last fetched" in html and "Succeeded" in html

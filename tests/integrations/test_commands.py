@@ -7,7 +7,8 @@ from django.core.management.base import CommandError
 from django.db import connection as db
 
 from apps.core.crypto import DecryptionFailed
-from apps.integrations.models import Connection
+from apps.integrations.models import Connection, SyncRun
+from apps.sandbox.twentyfourseven.models import Company
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 
 FJORDLYS = "Fjordlys Rådgivning AS"
@@ -212,6 +213,53 @@ def test_rotate_keys_fails_closed_when_a_value_cannot_be_decrypted(settings):
 
     assert f"integrations.connection.password id {stranger.pk}" in str(exc.value)
     assert {pk: _raw(pk) for pk in (good.pk, stranger.pk)} == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_customers_prints_the_counts_of_the_run(sandbox, password_env):
+    connect(password_env)
+    companies = Company.objects.filter(client__client_id=2400101, active=True).count()
+
+    out = run("integrations_sync", "--system", "24so", "--object", "customers")
+
+    run_row = SyncRun.objects.get(entity="customer")
+    assert run_row.status == SyncRun.Status.SUCCEEDED
+    assert run_row.trigger == SyncRun.Trigger.COMMAND
+    assert run_row.created == companies > 0
+    assert f"customer pull: succeeded — fetched {run_row.fetched}, created {companies}," in out
+    assert f"{run_row.requests} requests in" in out
+    assert DEMO_PASSWORD not in out
+
+    again = run("integrations_sync", "--object", "customers")
+    assert "created 0" in again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_that_fails_exits_non_zero_with_the_error(sandbox, password_env):
+    connect(password_env)
+    connection = Connection.objects.get()
+    connection.password = "changed-in-24so"
+    connection.session_id = ""
+    connection.save()
+
+    with pytest.raises(CommandError, match="The sync failed for: customer"):
+        run("integrations_sync", "--object", "customers")
+    assert SyncRun.objects.get(entity="customer").status == SyncRun.Status.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_without_an_object_runs_every_connected_type_in_dependency_order(
+    sandbox, password_env
+):
+    connect(password_env)
+
+    out = run("integrations_sync", "--full")
+
+    order = [line.split()[0] for line in out.splitlines() if " pull: " in line]
+    assert order == ["customer", "work_type", "project", "task"]
+    runs = SyncRun.objects.order_by("pk")
+    assert [r.entity for r in runs] == order
+    assert all(r.status == SyncRun.Status.SUCCEEDED and r.full for r in runs)
 
 
 @pytest.mark.django_db
