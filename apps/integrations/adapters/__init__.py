@@ -7,6 +7,7 @@ in ADAPTER_MODULES.
 from importlib import import_module
 
 ADAPTER_MODULES: list[str] = [
+    "hours",
     "customers",
     "projects",
     "worktypes",

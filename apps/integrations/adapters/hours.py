@@ -1,0 +1,177 @@
+"""The local side of hours (`hour`): time entries as the ERP should get them.
+
+Hours are owned by Tidsbro: they are pushed as they are (no merge with the ERP's copy) and
+never created locally from the ERP. References to other records are the ERP's ids, read from
+their bindings in one query per object type for a whole batch:
+
+References are 24SO ids as strings, like every canonical dict (see `mappers.py`).
+
+- `project`: the project's ERP id (binding, else its number — 24SO's id is the number);
+- `task`, `work_type`: their ERP ids (None when not bound);
+- `user`: the person's ERP id (user binding); None when unmapped — the hour then goes on the
+  connection's integration user and `flagged` says so;
+- `ref`: the token written into the ERP description ("TB-<id>") to recognise the hour after an
+  ambiguous create; `start`: UTC start (the entry's own, else 08:00 UTC of its day).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext_noop
+
+from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
+from apps.timesheets.models import TimeEntry
+
+# Stored untranslated (it is data); screens show it through gettext.
+UNMAPPED_FLAG = gettext_noop("Unmapped user: transferred on the integration user")
+APPROVED_STATES = (
+    TimeEntry.Status.USER_APPROVED,
+    TimeEntry.Status.PROJECT_APPROVED,
+    TimeEntry.Status.LOCKED,
+)
+
+
+def hour_ref(pk: int) -> str:
+    return f"TB-{pk}"
+
+
+def _hours(value: Decimal | None) -> str:
+    return f"{(value or Decimal('0')):.2f}"
+
+
+def _external_ids(connection: Connection, entity: str, local_ids: Iterable[int]) -> dict[int, str]:
+    ids = {i for i in local_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(
+        Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
+        .exclude(external_id="")
+        .exclude(state=Binding.State.EXCLUDED)
+        .values_list("local_id", "external_id")
+    )
+
+
+class HourAdapter:
+    entity = "hour"
+    fields = (
+        "date",
+        "start",
+        "hours",
+        "billable_hours",
+        "project",
+        "task",
+        "work_type",
+        "user",
+        "description",
+        "internal_note",
+        "ref",
+        "flagged",
+    )
+    merge_on_push = False
+
+    def load(self, connection: Connection, ids: Iterable[int]) -> dict[int, TimeEntry]:
+        return {
+            e.pk: e
+            for e in TimeEntry.objects.filter(pk__in=list(ids)).select_related("project", "user")
+        }
+
+    def values(
+        self, connection: Connection, objs: Sequence[TimeEntry]
+    ) -> dict[int, dict[str, Any]]:
+        projects = _external_ids(connection, "project", (e.project_id for e in objs))
+        tasks = _external_ids(connection, "task", (e.task_id for e in objs))
+        work_types = _external_ids(connection, "work_type", (e.work_type_id for e in objs))
+        users = _external_ids(connection, "user", (e.user_id for e in objs))
+        result: dict[int, dict[str, Any]] = {}
+        for entry in objs:
+            project = projects.get(entry.project_id) or (
+                str(entry.project.number) if entry.project.number else None
+            )
+            user = users.get(entry.user_id)
+            result[entry.pk] = {
+                "date": entry.date.isoformat(),
+                "start": entry.started_at.astimezone(UTC).isoformat() if entry.started_at else None,
+                "hours": _hours(entry.hours),
+                "billable_hours": _hours(entry.billable_hours),
+                "project": project,
+                "task": tasks.get(entry.task_id) if entry.task_id else None,
+                "work_type": work_types.get(entry.work_type_id),
+                "user": user,
+                "description": entry.description,
+                "internal_note": entry.internal_note,
+                "ref": hour_ref(entry.pk),
+                "flagged": "" if user is not None else UNMAPPED_FLAG,
+            }
+        return result
+
+    def create_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        # Hours are registered in Tidsbro; the ERP's own hours are not imported.
+        return []
+
+    def update_many(
+        self, connection: Connection, changes: Sequence[tuple[Any, dict[str, Any]]]
+    ) -> None:
+        return None  # the ERP never changes Tidsbro's hours
+
+    def mark_deleted(self, connection: Connection, objs: Sequence[Any]) -> None:
+        return None  # the binding says "missing remotely"; the entry stays
+
+    def after_push(self, connection: Connection, obj: TimeEntry, assigned: dict[str, Any]) -> None:
+        """Keeps the binding's flag in step with whom the hour went on."""
+        if "flagged" in assigned:
+            Binding.objects.filter(
+                connection=connection, entity=self.entity, local_id=obj.pk
+            ).update(flagged=str(assigned["flagged"] or "")[:255])
+
+    def unbound_ids(self, connection: Connection) -> Iterable[int]:
+        """Approved hours that should be in the ERP (transfer on approval) but are not yet."""
+        if connection.hour_transfer != HourTransfer.ON_APPROVAL:
+            return []
+        bound = Binding.objects.filter(connection=connection, entity=self.entity).values("local_id")
+        return (
+            TimeEntry.objects.filter(status__in=APPROVED_STATES)
+            .exclude(pk__in=bound)
+            .values_list("pk", flat=True)
+        )
+
+
+ADAPTER = HourAdapter()
+
+
+# --- what the screens show -------------------------------------------------------------------
+
+
+def hour_transfer_progress(*, connection: Connection) -> dict[str, int]:
+    """How many hours wait, failed, are unsure or are done (the transfer's progress)."""
+    counts = dict(
+        OutboxItem.objects.filter(connection=connection, entity="hour")
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in OutboxItem.Status.values}
+
+
+def hour_transfer_flags(*, connection: Connection, entry_ids: Iterable[int]) -> dict[int, str]:
+    """Entry id → flag text for transferred hours that need a look (e.g. unmapped user)."""
+    return dict(
+        Binding.objects.filter(
+            Q(local_id__in=list(entry_ids)), connection=connection, entity="hour"
+        )
+        .exclude(flagged="")
+        .values_list("local_id", "flagged")
+    )
+
+
+def hour_transfer_state(*, connection: Connection, entry_ids: Iterable[int]) -> dict[int, str]:
+    """Entry id → ERP hour id for the entries already transferred."""
+    grouped: dict[int, str] = defaultdict(str)
+    for local_id, external_id in Binding.objects.filter(
+        connection=connection, entity="hour", local_id__in=list(entry_ids)
+    ).values_list("local_id", "external_id"):
+        grouped[local_id] = external_id
+    return dict(grouped)
