@@ -61,6 +61,16 @@ class TimeEntry(TimeStampedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="entries",
+        verbose_name=_("order"),
+        help_text=_("The ERP order these hours were billed on."),
+    )
 
     class Meta:
         verbose_name = _("time entry")

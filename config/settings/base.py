@@ -76,6 +76,7 @@ LOCAL_APPS = [
     "apps.tasks",
     "apps.timesheets",
     "apps.integrations",
+    "apps.orders",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,178 @@
+"""Orders: read-only once sent, and a "Create order" screen that picks approved hours."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.exceptions import ApplicationError
+from apps.customers.models import Customer
+from apps.integrations.adapters.hours import hour_transfer_flags
+from apps.integrations.models import Connection
+from apps.orders.models import Order, OrderLine
+from apps.orders.selectors import order_billable_entries
+from apps.orders.services import order_create, order_lines_draft
+from apps.projects.models import Project
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ["entry", "work_type", "product_number", "description", "registered_hours", "hours"]
+    fields += ["rate"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("entry", "entry__user", "work_type")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ChooseForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        Connection.objects.filter(is_active=True), label=_("ERP connection")
+    )
+    customer = forms.ModelChoiceField(
+        Customer.objects.filter(is_active=True), required=False, label=_("Customer")
+    )
+    project = forms.ModelChoiceField(
+        Project.objects.select_related("customer"), required=False, label=_("Project")
+    )
+    title = forms.CharField(required=False, max_length=255, label=_("Order title"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("customer") and not data.get("project"):
+            raise forms.ValidationError(_("Choose a customer or a project."))
+        return data
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "customer", "project", "total", "created_by", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["external_id", "customer__name", "project__name", "title"]
+    list_select_related = ["customer", "project", "created_by"]
+    readonly_fields = [
+        "connection",
+        "external_id",
+        "customer",
+        "project",
+        "title",
+        "total",
+        "created_by",
+        "created_at",
+    ]
+    inlines = [OrderLineInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are made on the "Create order" screen, from hours
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an order sent to the ERP cannot be changed from Tidsbro
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "create/",
+                self.admin_site.admin_view(self.create_view),
+                name="orders_order_create",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        extra_context = {
+            **(extra_context or {}),
+            "can_create_order": request.user.has_perm("orders.add_order"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def create_view(self, request: HttpRequest) -> HttpResponse:
+        """Step 1 choose customer/project; step 2 pick hours and edit lines; step 3 confirm."""
+        if not request.user.has_perm("orders.add_order"):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        form = ChooseForm(source or None)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Create order"),
+            "form": form,
+            "step": "choose",
+        }
+        if not form.is_bound or not form.is_valid():
+            return TemplateResponse(request, "admin/orders/order/create.html", context)
+        data = form.cleaned_data
+        entries = list(order_billable_entries(customer=data["customer"], project=data["project"]))
+        context.update(step="pick", entries=entries, rows=[])
+        chosen = {int(i) for i in request.POST.getlist("entry") if i.isdigit()}
+        edits = {
+            e.pk: {
+                "hours": request.POST.get(f"hours_{e.pk}", ""),
+                "rate": request.POST.get(f"rate_{e.pk}", ""),
+                "description": request.POST.get(f"description_{e.pk}", ""),
+            }
+            for e in entries
+        }
+        flags = hour_transfer_flags(
+            connection=data["connection"], entry_ids=[e.pk for e in entries]
+        )
+        context["rows"] = [
+            {
+                "entry": e,
+                "flag": flags.get(e.pk, ""),
+                "checked": e.pk in chosen or request.method != "POST",
+                **{k: v for k, v in edits[e.pk].items()},
+                "default_rate": e.work_type.price,
+            }
+            for e in entries
+        ]
+        if request.method != "POST" or "step" not in request.POST:
+            return TemplateResponse(request, "admin/orders/order/create.html", context)
+        picked = [e for e in entries if e.pk in chosen]
+        try:
+            if not picked:
+                raise ApplicationError(_("Choose the hours to bill."))
+            lines = order_lines_draft(entries=picked, edits=edits)
+            if request.POST.get("step") != "send":
+                context.update(
+                    step="confirm",
+                    lines=lines,
+                    total=sum((line.amount for line in lines), 0),
+                )
+                return TemplateResponse(request, "admin/orders/order/create.html", context)
+            order = order_create(
+                connection=data["connection"],
+                actor=request.user,
+                entries=picked,
+                customer=data["customer"],
+                project=data["project"],
+                edits=edits,
+                title=data["title"],
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return TemplateResponse(request, "admin/orders/order/create.html", context)
+        self.log_addition(request, order, [{"added": {}}])
+        self.message_user(
+            request,
+            _("Order %(number)s was created in the ERP with %(count)s lines.")
+            % {"number": order.external_id, "count": len(picked)},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))

@@ -1,0 +1,281 @@
+"""Creating an order in the ERP from approved hours: all or nothing."""
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError
+from apps.core.hooks import local_change
+from apps.customers.models import Customer
+from apps.integrations.connectors.base import ConnectorError, Unavailable
+from apps.integrations.models import Binding, Connection
+from apps.orders.models import Order, OrderLine
+from apps.orders.selectors import BILLABLE_STATES
+from apps.projects.models import Project
+from apps.timesheets.models import TimeEntry, TimeEntryTransition
+
+logger = logging.getLogger(__name__)
+
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """One entry as it will be billed: hours (possibly written down), rate and text."""
+
+    entry: TimeEntry
+    hours: Decimal
+    rate: Decimal
+    description: str
+    product_number: str
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.hours * self.rate).quantize(TWO_PLACES)
+
+
+def _decimal(value: Any, *, label: str) -> Decimal:
+    try:
+        number = Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise ApplicationError(_("Enter a number for %(field)s.") % {"field": label}) from exc
+    if not number.is_finite():
+        raise ApplicationError(_("Enter a number for %(field)s.") % {"field": label})
+    return number
+
+
+def order_lines_draft(
+    *, entries: Iterable[TimeEntry], edits: Mapping[int, Mapping[str, Any]] | None = None
+) -> list[LineDraft]:
+    """The lines an order would get, with the office's edits checked (no writes)."""
+    edits = edits or {}
+    lines = []
+    for entry in entries:
+        edit = edits.get(entry.pk) or {}
+        registered = entry.billable_hours if entry.billable_hours else entry.hours
+        hours = registered
+        if edit.get("hours") not in (None, ""):
+            hours = _decimal(edit["hours"], label=_("hours"))
+        if hours < 0 or hours > entry.hours:
+            raise ApplicationError(
+                _("Hours on %(entry)s can be written down to 0 but not above %(hours)s.")
+                % {"entry": entry, "hours": entry.hours}
+            )
+        rate = entry.work_type.price
+        if edit.get("rate") not in (None, ""):
+            rate = _decimal(edit["rate"], label=_("rate"))
+        if rate < 0:
+            raise ApplicationError(_("A rate cannot be negative."))
+        description = str(edit.get("description") or "").strip() or _default_text(entry)
+        lines.append(
+            LineDraft(
+                entry=entry,
+                hours=hours,
+                rate=rate,
+                description=description[:255],
+                product_number=entry.work_type.product_number,
+            )
+        )
+    return lines
+
+
+def _default_text(entry: TimeEntry) -> str:
+    text = entry.description.strip() or str(entry.work_type)
+    return f"{entry.date:%Y-%m-%d} {text}"
+
+
+def _erp_id(connection: Connection, entity: str, local_id: int | None, fallback: Any) -> int | None:
+    if local_id is None:
+        return None
+    external = (
+        Binding.objects.filter(connection=connection, entity=entity, local_id=local_id)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    for candidate in (external, fallback):
+        try:
+            if candidate not in (None, ""):
+                return int(candidate)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _product_id(line: LineDraft) -> int:
+    try:
+        return int(line.product_number)
+    except (TypeError, ValueError):
+        raise ApplicationError(
+            _("The work type %(work_type)s has no ERP product number; set it first.")
+            % {"work_type": line.entry.work_type}
+        ) from None
+
+
+def order_create(
+    *,
+    connection: Connection,
+    actor: User,
+    entries: Iterable[TimeEntry],
+    customer: Customer | None = None,
+    project: Project | None = None,
+    edits: Mapping[int, Mapping[str, Any]] | None = None,
+    title: str = "",
+    connector: Any = None,
+) -> Order:
+    """Creates the order in the ERP, then records it and locks and links its hours.
+
+    Nothing is written unless the ERP accepted the order; the hours' transfer is queued when
+    the connection transfers hours on order creation.
+    """
+    from apps.integrations.connectors.twentyfourseven.types import InvoiceOrder, InvoiceOrderLine
+    from apps.integrations.registry import connector_for
+
+    if not actor.has_perm("orders.add_order"):
+        raise ApplicationError(_("You are not allowed to create orders."))
+    if not connection.is_active:
+        raise ApplicationError(_("The connection to the ERP is not active."))
+    if project is not None:
+        customer = customer or project.customer
+        if project.customer_id != (customer.pk if customer else None):
+            raise ApplicationError(_("The project belongs to another customer."))
+    if customer is None:
+        raise ApplicationError(_("Choose a customer or a project."))
+    ids = {e.pk for e in entries}
+    if not ids:
+        raise ApplicationError(_("Choose the hours to bill."))
+    current = list(
+        TimeEntry.objects.filter(pk__in=ids)
+        .select_related("project", "work_type", "user")
+        .order_by("date", "id")
+    )
+    if len(current) != len(ids):
+        raise ApplicationError(_("Some of the hours have been deleted meanwhile."))
+    for entry in current:
+        if entry.order_id is not None:
+            raise ApplicationError(_("%(entry)s is already billed.") % {"entry": entry})
+        if entry.status not in BILLABLE_STATES:
+            raise ApplicationError(
+                _("%(entry)s is not approved, so it cannot be billed.") % {"entry": entry}
+            )
+        if entry.project.customer_id != customer.pk or (
+            project is not None and entry.project_id != project.pk
+        ):
+            raise ApplicationError(
+                _("%(entry)s is not on this customer or project.") % {"entry": entry}
+            )
+    lines = order_lines_draft(entries=current, edits=edits)
+    customer_id = _erp_id(connection, "customer", customer.pk, customer.number)
+    if customer_id is None:
+        raise ApplicationError(_("%(customer)s is not in the ERP yet.") % {"customer": customer})
+    project_id = (
+        _erp_id(connection, "project", project.pk, project.number) if project is not None else None
+    )
+    erp_order = InvoiceOrder(
+        customer_id=customer_id,
+        project_id=project_id,
+        order_status="Draft",
+        invoice_title=title[:255],
+        lines=tuple(
+            InvoiceOrderLine(
+                product_id=_product_id(line),
+                name=line.description,
+                quantity=line.hours,
+                price=line.rate,
+                project_id=_erp_id(
+                    connection, "project", line.entry.project_id, line.entry.project.number
+                ),
+            )
+            for line in lines
+        ),
+    )
+
+    own = connector is None
+    connector = connector or connector_for(connection)
+    try:
+        results = connector.client.save_invoices([erp_order])
+    except Unavailable as exc:
+        if exc.ambiguous:
+            raise ApplicationError(
+                _(
+                    "The ERP did not answer in time; the order may have been created there. "
+                    "Check the ERP before trying again. (%(error)s)"
+                )
+                % {"error": exc}
+            ) from exc
+        raise ApplicationError(
+            _("The ERP could not be reached: %(error)s") % {"error": exc}
+        ) from exc
+    except ConnectorError as exc:
+        raise ApplicationError(_("The ERP refused the order: %(error)s") % {"error": exc}) from exc
+    finally:
+        if own:
+            connector.close()
+    result = results[0] if results else None
+    if result is None or not result.ok:
+        reasons = "; ".join(result.messages) if result else _("no answer")
+        raise ApplicationError(_("The ERP refused the order: %(error)s") % {"error": reasons})
+
+    with transaction.atomic():
+        locked = list(
+            TimeEntry.objects.select_for_update()
+            .filter(pk__in=ids, order__isnull=True, status__in=BILLABLE_STATES)
+            .values_list("pk", flat=True)
+        )
+        if len(locked) != len(ids):
+            logger.error("order %s created in the ERP but its hours changed meanwhile", result.id)
+            raise ApplicationError(
+                _(
+                    "The hours changed while the order was sent; ERP order %(number)s has no "
+                    "record here and must be deleted in the ERP."
+                )
+                % {"number": result.id}
+            )
+        order = Order.objects.create(
+            connection=connection,
+            external_id=str(result.id),
+            customer=customer,
+            project=project,
+            title=title[:255],
+            total=sum((line.amount for line in lines), Decimal("0")),
+            created_by=actor,
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                entry=line.entry,
+                work_type=line.entry.work_type,
+                product_number=line.product_number,
+                description=line.description,
+                hours=line.hours,
+                registered_hours=line.entry.hours,
+                rate=line.rate,
+            )
+            for line in lines
+        )
+        reason = _("Billed on order %(number)s") % {"number": order.external_id}
+        TimeEntryTransition.objects.bulk_create(
+            TimeEntryTransition(
+                entry=entry,
+                action=TimeEntryTransition.Action.LOCK,
+                from_status=entry.status,
+                to_status=TimeEntry.Status.LOCKED,
+                actor=actor,
+                reason=reason,
+            )
+            for entry in current
+            if entry.status != TimeEntry.Status.LOCKED
+        )
+        TimeEntry.objects.filter(pk__in=ids).update(
+            order=order, status=TimeEntry.Status.LOCKED, updated_at=timezone.now()
+        )
+        for entry in current:
+            local_change("hour", entry.pk, "ordered")
+    return order

@@ -1,0 +1,146 @@
+"""The orders admin: read-only orders and the three-step "Create order" screen."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.integrations.adapters.hours import UNMAPPED_FLAG
+from apps.integrations.models import HourTransfer
+from apps.orders.models import Order
+from apps.sandbox.twentyfourseven.models import InvoiceOrder as SandboxOrder
+from apps.timesheets.models import TimeEntry
+from tests.accounts.factories import UserFactory
+from tests.integrations.twentyfourseven.test_push_world import (
+    World,
+    approve,
+    no_kick,
+    register,
+    world,
+)
+
+__all__ = ["no_kick", "world"]  # fixtures
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CREATE = "admin:orders_order_create"
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _entries(world: World, n: int = 2) -> list[TimeEntry]:
+    world.connection.hour_transfer = HourTransfer.NEVER
+    world.connection.save(update_fields=["hour_transfer"])
+    return [
+        approve(world, register(world, day=date(2026, 11, 3 + i), hours="2.00")) for i in range(n)
+    ]
+
+
+def test_create_order_in_three_steps(world: World) -> None:
+    first, second = _entries(world)
+    client = _client(world.admin)
+    choose = {"connection": world.connection.pk, "project": world.project.pk, "title": "Nov"}
+
+    page = client.post(reverse(CREATE), choose)
+    assert page.status_code == 200
+    assert page.context["step"] == "pick"
+    assert [r["entry"].pk for r in page.context["rows"]] == [first.pk, second.pk]
+
+    picked = {**choose, "entry": [first.pk], f"hours_{first.pk}": "1.00", "step": "confirm"}
+    page = client.post(reverse(CREATE), picked)
+    assert page.context["step"] == "confirm"
+    assert [line.hours for line in page.context["lines"]] == [1]
+    assert not SandboxOrder.objects.exists()  # nothing is sent before the confirmation
+
+    page = client.post(reverse(CREATE), {**picked, "step": "send"})
+
+    order = Order.objects.get()
+    assert page.status_code == 302
+    assert page["Location"] == reverse("admin:orders_order_change", args=[order.pk])
+    assert SandboxOrder.objects.filter(order_id=int(order.external_id)).exists()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.order == order and second.order is None
+
+
+def test_the_pick_step_shows_hours_transferred_on_the_integration_user(world: World) -> None:
+    entry = approve(world, register(world, user=world.unmapped))
+    choose = {"connection": world.connection.pk, "project": world.project.pk}
+
+    page = _client(world.admin).post(reverse(CREATE), choose)
+
+    [row] = page.context["rows"]
+    assert row["entry"].pk == entry.pk
+    assert row["flag"] == UNMAPPED_FLAG
+    assert UNMAPPED_FLAG in page.content.decode()
+
+
+def test_a_refusal_is_shown_and_nothing_is_created(world: World) -> None:
+    [entry] = _entries(world, 1)
+    world.work_type.product_number = ""
+    world.work_type.save(update_fields=["product_number"])
+    data = {
+        "connection": world.connection.pk,
+        "project": world.project.pk,
+        "entry": [entry.pk],
+        "step": "send",
+    }
+
+    page = _client(world.admin).post(reverse(CREATE), data)
+
+    assert page.status_code == 200
+    assert "no ERP product number" in page.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_orders_are_read_only(world: World) -> None:
+    [entry] = _entries(world, 1)
+    client = _client(world.admin)
+    client.post(
+        reverse(CREATE),
+        {
+            "connection": world.connection.pk,
+            "project": world.project.pk,
+            "entry": [entry.pk],
+            "step": "send",
+        },
+    )
+    order = Order.objects.get()
+
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert client.post(reverse("admin:orders_order_delete", args=[order.pk])).status_code == 403
+    assert client.get(reverse("admin:orders_order_add")).status_code == 403
+
+
+def test_changelist_offers_create_and_its_queries_do_not_grow(
+    world: World, no_kick: None, django_assert_max_num_queries
+) -> None:
+    for n in range(6):
+        Order.objects.create(
+            connection=world.connection,
+            external_id=str(900 + n),
+            customer=world.customer,
+            project=world.project,
+            created_by=world.admin,
+        )
+    client = _client(world.admin)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:orders_order_changelist"))
+    assert reverse(CREATE).encode() in page.content
+    assert page.content.count(b"/change/") >= 6
+
+
+def test_staff_without_permission_cannot_create_orders(world: World) -> None:
+    staff = UserFactory()
+
+    assert _client(staff).get(reverse(CREATE)).status_code == 403
+    assert _client(staff).get(reverse("admin:orders_order_changelist")).status_code == 403
