@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from apps.core.hooks import sync_writes
 from apps.integrations.connectors.base import ConnectorError
-from apps.integrations.models import Binding, Conflict, Connection, SyncRun, Watermark
+from apps.integrations.models import Binding, Conflict, Connection, Master, SyncRun, Watermark
 from apps.integrations.registry import adapter_for, connector_for
 from apps.integrations.sync import locks
-from apps.integrations.sync.merge import merge
+from apps.integrations.sync.merge import MergeResult, merge
 from apps.integrations.sync.types import Connector, LocalAdapter, RemoteRecord, RunStats
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,8 @@ def _apply(
     objs = adapter.load(connection, local_ids) if local_ids else {}
     local_values = adapter.values(connection, list(objs.values())) if objs else {}
     now = timezone.now()
+    # The ERP owns this type here: Tidsbro's values never go there, the ERP's always win.
+    erp_is_master = connection.master_of(entity) == Master.ERP
 
     to_create: list[RemoteRecord] = []
     local_updates: list[tuple[Any, dict[str, Any]]] = []
@@ -233,6 +235,8 @@ def _apply(
             remote=record.values,
             fields=adapter.fields,
         )
+        if erp_is_master:
+            result = _erp_wins(result, record.values)
         # The ERP has not got the local changes yet (they go through the outbox): until the
         # push succeeds the base of those fields stays the ERP's value, so the push still sees
         # them as local changes and a later pull cannot mistake them for agreed values.
@@ -341,6 +345,16 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def _erp_wins(result: MergeResult, remote: dict[str, Any]) -> MergeResult:
+    """The merge for a type the ERP owns: local deviations and conflicts take the ERP's value."""
+    to_local = dict(result.to_local)
+    base = dict(result.base)
+    for name in [*result.to_remote, *(c.field for c in result.conflicts)]:
+        to_local[name] = remote[name]
+        base[name] = remote[name]
+    return MergeResult(to_local=to_local, base=base)
 
 
 def _record_conflicts(conflicts: list[Conflict]) -> None:

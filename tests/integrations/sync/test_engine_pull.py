@@ -360,3 +360,27 @@ def test_pull_of_200_records_takes_well_below_one_query_per_record(
     with django_assert_max_num_queries(23):
         run = pull(connection, connector)
     assert run.skipped == 200
+
+
+def test_for_a_type_the_erp_owns_the_erp_values_win_and_nothing_is_pushed(
+    connection, erp, connector
+):
+    connection.masters = {"customer": "erp"}
+    connection.save()
+    (external_id, *_rest) = seed(erp)
+    pull(connection, connector)
+    pk = local_of(external_id).pk
+    Customer.objects.filter(pk=pk).update(name="Lokal AS", email="lokal@example.no")
+    erp.put({"name": "Fjern AS", "phone": "77777777"}, external_id=external_id)
+    run = pull(connection, connector)
+    assert run.conflicts == 0
+    customer = Customer.objects.get(pk=pk)
+    assert (customer.name, customer.email, customer.phone) == (
+        "Fjern AS",
+        "k0@example.no",
+        "77777777",
+    )
+    assert binding_of(external_id).snapshot == erp.records[external_id]
+    assert binding_of(external_id).state == State.LINKED
+    assert not Conflict.objects.exists()
+    assert not OutboxItem.objects.exists()
