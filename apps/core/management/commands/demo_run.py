@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 f"  log in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
                 f"  (employees: <firstname>@tidsbro.no, same password)\n"
                 f"  API docs: http://{host}:{port}/api/docs/\n"
-                f"  The 24SO side: the admin's \"24SO sandbox\" section; SOAP at "
+                f'  The 24SO side: the admin\'s "24SO sandbox" section; SOAP at '
                 f"http://{host}:{port}/sandbox/24so/<real 24SO path>\n"
                 "  (login demo@tidsbro.no / tidsbro-demo)\n"
                 "  Stop with Ctrl+C.\n"
