@@ -157,6 +157,22 @@ def claim_due(connection: Connection, *, limit: int = 100) -> list[OutboxItem]:
     return list(OutboxItem.objects.filter(pk__in=claimed).order_by("next_attempt_at", "id"))
 
 
+def renew_claim(item: OutboxItem) -> bool:
+    """Extends this worker's claim on an item right before pushing it (writes lease_until).
+
+    A batch can take longer than one claim lasts; an item whose claim ran out may have been
+    claimed by another worker, and pushing it too could create the record twice. False means
+    the claim is no longer ours.
+    """
+    renewed = timezone.now() + CLAIM_FOR
+    won = OutboxItem.objects.filter(
+        pk=item.pk, lease_until=item.lease_until, status__in=[Status.PENDING, Status.AMBIGUOUS]
+    ).update(lease_until=renewed)
+    if won:
+        item.lease_until = renewed
+    return bool(won)
+
+
 def push_pending(
     *, connection: Connection, connector: Connector | None = None, limit: int = 100
 ) -> SyncRun | None:
@@ -175,6 +191,8 @@ def push_pending(
         connector = connector or connector_for(connection)
         start = connector.requests
         for item in items:
+            if not renew_claim(item):
+                continue  # our claim ran out while earlier items were pushed; another took it
             try:
                 again = push_item(connection, connector, item, stats) is False or again
             except RateLimited as exc:

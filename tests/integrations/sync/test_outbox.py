@@ -116,6 +116,25 @@ def test_claimed_items_are_not_claimed_again_until_the_claim_expires(connection)
 
 
 @pytest.mark.django_db
+def test_an_item_whose_claim_ran_out_and_was_taken_is_not_pushed_by_the_first_worker(
+    connection, connector, erp
+):
+    obj = customer("Slow batch AS")
+    queue(connection, obj)
+    (mine,) = outbox.claim_due(connection)
+    # The first worker's batch outlived its claim; a second worker claims the item.
+    OutboxItem.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    (theirs,) = outbox.claim_due(connection)
+
+    assert outbox.renew_claim(mine) is False
+    assert outbox.renew_claim(theirs) is True
+    run = outbox.push_pending(connection=connection, connector=connector)
+
+    assert run is None  # nothing due for a third worker either: the item is claimed
+    assert erp.writes() == []
+
+
+@pytest.mark.django_db
 def test_items_not_yet_due_or_finished_are_not_claimed(connection):
     later, done, dead = (queue(connection, customer(f"K{i}")) for i in range(3))
     OutboxItem.objects.filter(pk=later.pk).update(
