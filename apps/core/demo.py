@@ -236,7 +236,8 @@ PROJECTS = [
     ("Intern: kompetanseutvikling", INTERNAL_MEETING, False, False, False),
 ]
 INTERNAL_PREFIX = "Intern:"
-FIRST_PROJECT_NUMBER = 1001
+FIRST_CUSTOMER_NUMBER = 50001  # clear of the 24SO sandbox's company ids (10001…)
+FIRST_PROJECT_NUMBER = 7001  # clear of the 24SO sandbox's project numbers (1001…)
 
 TASK_NAMES = ["Analyse", "Design", "Utvikling", "Test", "Opplæring", "Prosjektledelse", "Drift"]
 
@@ -344,7 +345,7 @@ def _customers(summary: Summary) -> list[Customer]:
     taken = set(Customer.objects.values_list("organisation_number", flat=True))
     customers = []
     for index, (name, postal_code, city) in enumerate(CUSTOMERS):
-        number = str(10001 + index)
+        number = str(FIRST_CUSTOMER_NUMBER + index)
         # Draw every random value even for existing customers so the others stay the same.
         org_number = _org_number(rng, taken)
         erp_owned = rng.random() < 0.4

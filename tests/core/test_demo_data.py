@@ -15,6 +15,7 @@ from apps.core.demo import (
     CUSTOMERS,
     DOMAIN,
     ERP_SYSTEM,
+    FIRST_CUSTOMER_NUMBER,
     PEOPLE,
     PROJECTS,
     ascii_slug,
@@ -106,7 +107,9 @@ def test_demo_people_keep_the_time_zone_of_their_country(demo):
 
 
 def test_demo_customers_have_valid_norwegian_org_numbers(demo):
-    customers = Customer.objects.filter(number__in=[str(10001 + i) for i in range(len(CUSTOMERS))])
+    customers = Customer.objects.filter(
+        number__in=[str(FIRST_CUSTOMER_NUMBER + i) for i in range(len(CUSTOMERS))]
+    )
     assert customers.count() == len(CUSTOMERS) == 40
     org_numbers = list(customers.values_list("organisation_number", flat=True))
     assert len(set(org_numbers)) == 40

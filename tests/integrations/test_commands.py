@@ -7,7 +7,9 @@ from django.core.management.base import CommandError
 from django.db import connection as db
 
 from apps.core.crypto import DecryptionFailed
+from apps.customers.models import Customer
 from apps.integrations.models import Connection, SyncRun
+from apps.projects.models import Project
 from apps.sandbox.twentyfourseven.models import Company
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 
@@ -326,3 +328,22 @@ def test_status_shows_health_per_object_type_and_what_needs_a_human():
     assert "unmapped users: 1" in out
     assert FJORDLYS in out
     assert DEMO_PASSWORD not in out
+
+
+# --- the demo's story ----------------------------------------------------------------------------
+
+
+def test_the_demo_office_connects_to_the_sandbox_and_imports_without_clashes(sandbox, password_env):
+    call_command("demo_data", verbosity=0)
+    customers_before = Customer.objects.count()
+    projects_before = Project.objects.count()
+
+    connect(password_env)
+    output = run("integrations_sync", "--object", "customers")
+    output += run("integrations_sync", "--object", "projects")
+
+    runs = SyncRun.objects.filter(entity__in=["customer", "project"])
+    assert set(runs.values_list("status", flat=True)) == {SyncRun.Status.SUCCEEDED}, output
+    live = Company.objects.filter(client__name=FJORDLYS, active=True)
+    assert Customer.objects.count() == customers_before + live.count()
+    assert Project.objects.count() > projects_before
