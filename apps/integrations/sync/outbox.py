@@ -237,6 +237,9 @@ def push_item(
     try:
         _push(connection, connector, item, stats)
     except RateLimited:
+        # Refused before anything was created (local budget or 24SO's quarantine): the item
+        # is as it was before this attempt.
+        OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(status=item.status)
         raise
     except Rejected as exc:
         _fail(item, error="; ".join(exc.messages), dead=True)
@@ -248,11 +251,13 @@ def push_item(
         _fail(item, error=str(exc), dead=False, ambiguous=exc.ambiguous)
         stats.errors += 1
     except ConnectorError as exc:
-        _fail(item, error=str(exc), dead=False)
+        _fail(item, error=str(exc), dead=False, ambiguous=_create_was_sent(item))
         stats.errors += 1
     except Exception as exc:  # a bug or bad data: counted like any failure, never lost
         logger.exception("push of %s %s failed", item.entity, item.local_id)
-        _fail(item, error=f"{type(exc).__name__}: {exc}", dead=False)
+        _fail(
+            item, error=f"{type(exc).__name__}: {exc}", dead=False, ambiguous=_create_was_sent(item)
+        )
         stats.errors += 1
     else:
         now = timezone.now()
@@ -266,6 +271,11 @@ def push_item(
             )
             return False
     return True
+
+
+def _create_was_sent(item: OutboxItem) -> bool:
+    """Whether this attempt got as far as sending a create (then its outcome is unknown)."""
+    return OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).exists()
 
 
 def _fail(item: OutboxItem, *, error: str, dead: bool, ambiguous: bool = False) -> None:
@@ -338,9 +348,15 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             external_id = connector.find(item.entity, local)
         assigned: dict[str, Any] = {}
         if external_id is None:
+            # Committed before the request goes out: if this worker dies while the ERP is
+            # creating the record, the next attempt knows to look it up instead of creating it
+            # again. A failure that certainly reached nothing sets the item back (_fail).
+            OutboxItem.objects.filter(pk=item.pk).update(status=Status.AMBIGUOUS)
             external_id, assigned = connector.create(item.entity, local)
             stats.created += 1
         _store_binding(connection, item.entity, obj.pk, external_id, snapshot={**local, **assigned})
+        # The outcome is known now (the binding holds the ERP id): no look-up needed any more.
+        OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(status=Status.PENDING)
         if assigned:
             with transaction.atomic(), sync_writes():
                 adapter.after_push(connection, obj, assigned)

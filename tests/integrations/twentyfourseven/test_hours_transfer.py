@@ -270,3 +270,34 @@ def test_a_spent_budget_leaves_the_backlog_waiting_and_visible(world: World, no_
     assert progress["pending"] == 3
     waiting = OutboxItem.objects.filter(entity="hour", status="pending")
     assert all(i.attempts == 0 and i.next_attempt_at > outbox.timezone.now() for i in waiting)
+
+
+class WorkerKilled(BaseException):
+    """The process dies: no handler runs, only what was committed before remains."""
+
+
+def test_a_worker_killed_while_24so_creates_the_hour_does_not_lead_to_a_second_hour(
+    world: World, no_kick: None
+) -> None:
+    entry = approve(world, register(world, hours="3.00"))
+    dying = world.connector()
+    real_create = dying.client.save_hour
+
+    def save_then_die(hour):
+        real_create(hour)  # 24SO has created the hour …
+        raise WorkerKilled  # … and the worker is killed before it hears the answer
+
+    dying.client.save_hour = save_then_die
+    with pytest.raises(WorkerKilled):
+        outbox.push_pending(connection=world.connection, connector=dying)
+    assert len(erp_hours(hour_ref(entry.pk))) == 1
+    assert not Binding.objects.filter(entity="hour", local_id=entry.pk).exists()
+
+    # The claim of the dead worker runs out; the next worker picks the item up.
+    OutboxItem.objects.filter(entity="hour").update(lease_until=None)
+    outbox.push_pending(connection=world.connection, connector=world.connector())
+
+    [hour] = erp_hours(hour_ref(entry.pk))  # found, not created again
+    binding = Binding.objects.get(connection=world.connection, entity="hour", local_id=entry.pk)
+    assert binding.external_id == str(hour.hour_id)
+    assert OutboxItem.objects.get(entity="hour", local_id=entry.pk).status == "done"
