@@ -3,12 +3,14 @@
 from typing import Any
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -27,6 +29,20 @@ from apps.timesheets.services import (
 )
 
 Action = TimeEntryTransition.Action
+
+
+def _with_erp_transfer(qs: QuerySet) -> QuerySet:
+    """Adds the ERP hour id and flag of each entry, in the same query (no query per row)."""
+    if not django_apps.is_installed("apps.integrations"):
+        return qs
+    binding = django_apps.get_model("integrations", "Binding")
+    hour = binding.objects.filter(
+        entity="hour", local_id=OuterRef("pk"), connection__is_active=True
+    )
+    return qs.annotate(
+        erp_hour_id=Subquery(hour.values("external_id")[:1]),
+        erp_flag=Subquery(hour.values("flagged")[:1]),
+    )
 
 
 class TimeEntryForm(ServiceModelForm):
@@ -108,6 +124,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
         "hours",
         "billable_hours",
         "status",
+        "erp_transfer",
     ]
     list_display_links = ["date", "user"]
     list_select_related = ["user", "project", "project__customer", "task", "work_type"]
@@ -126,7 +143,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
     # --- what each person sees ------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = time_entries_visible_to(user=request.user)
+        qs = _with_erp_transfer(time_entries_visible_to(user=request.user))
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
 
@@ -231,6 +248,15 @@ class TimeEntryAdmin(ServiceModelAdmin):
     @admin.display(description=_("customer"), ordering="project__customer__name")
     def customer(self, obj: TimeEntry) -> Any:
         return obj.project.customer  # None shows as the admin's empty value
+
+    @admin.display(description=_("ERP"))
+    def erp_transfer(self, obj: TimeEntry) -> Any:
+        flag = getattr(obj, "erp_flag", "")
+        if flag:  # e.g. transferred on the integration user: never silently
+            return format_html('<span class="erp-flag" title="{}">⚠ {}</span>', flag, flag)
+        if getattr(obj, "erp_hour_id", None):
+            return _("transferred")
+        return "–"
 
     # --- approval: two-pass bulk actions ----------------------------------------------------
 

@@ -497,6 +497,28 @@ def test_changelist_query_count_does_not_grow_with_rows(client, django_assert_ma
     assert len(fifty) == len(five), [q["sql"] for q in fifty.captured_queries]
 
 
+def test_changelist_shows_which_hours_reached_the_erp_and_which_are_flagged(client):
+    from apps.integrations.models import Binding, Connection
+
+    office = admin_user()
+    client.force_login(office)
+    plain, sent, flagged = (TimeEntryFactory() for _ in range(3))
+    erp = Connection.objects.create(system="24so", username="erp@example.no")
+    Binding.objects.create(connection=erp, entity="hour", local_id=sent.pk, external_id="501")
+    Binding.objects.create(
+        connection=erp,
+        entity="hour",
+        local_id=flagged.pk,
+        external_id="502",
+        flagged="Transferred on the integration user: Kari is not mapped to a 24SO user",
+    )
+
+    page = client.get(reverse(CHANGELIST)).content.decode()
+
+    assert page.count("⚠ Transferred on the integration user: Kari is not mapped") == 1
+    assert page.count(">transferred<") == 1
+
+
 # --- time zones -----------------------------------------------------------------------------
 
 
