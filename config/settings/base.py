@@ -1,5 +1,7 @@
 """Settings shared by every environment. Environment-specific modules import * from here."""
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
@@ -66,6 +68,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -83,7 +86,13 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out (username, address) before any backend
+# checks a password. Further login backends (24SO SSO) go after it; they are reached through
+# authenticate(request, ...), so their failures count towards the lockout too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 PASSWORD_HASHERS = [
@@ -102,6 +111,20 @@ AUTH_PASSWORD_VALIDATORS = [
 # Keys for secrets at rest (ERP passwords, session ids): Fernet keys, newest first, comma-separated.
 # Separate from SECRET_KEY so either can be rotated alone; see apps/core/crypto.py.
 TIDSBRO_ENCRYPTION_KEYS = env.list("TIDSBRO_ENCRYPTION_KEYS", default=[])
+# LOGIN PROTECTION (django-axes): after N failed logins for one (username, address) pair the
+# pair is locked for a cool-off period; any login path through authenticate() counts.
+AXES_FAILURE_LIMIT = env.int("TIDSBRO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("TIDSBRO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "apps.core.security.login_username"
+AXES_CLIENT_IP_CALLABLE = "apps.core.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.core.security.lockout_response"
+AXES_COOLOFF_MESSAGE = _("Too many failed logins. Try again later.")
+AXES_PERMALOCK_MESSAGE = _("Too many failed logins. Ask an administrator to unlock the login.")
+# Number of reverse proxies in front of Tidsbro that append to X-Forwarded-For (nginx,
+# a load balancer: 1 or 2). 0 (default) trusts no header and uses the socket's address.
+TIDSBRO_TRUSTED_PROXY_COUNT = env.int("TIDSBRO_TRUSTED_PROXY_COUNT", default=0)
 # How long an invitation link stays valid.
 INVITATION_MAX_AGE_HOURS = env.int("INVITATION_MAX_AGE_HOURS", default=72)
 
@@ -118,6 +141,8 @@ MIDDLEWARE = [
     "apps.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # STATIC

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
+from django.test import RequestFactory
 
 from apps.accounts import roles
 from apps.accounts.models import User
@@ -81,8 +82,9 @@ def test_demo_people_have_their_roles_and_the_demo_password(demo):
     assert 18 <= by_role[roles.EMPLOYEE] <= 24
     for role, n in by_role.items():
         assert User.objects.filter(groups__name=role, email__endswith=f"@{DOMAIN}").count() == n
-    assert authenticate(username=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD) == admin
-    assert authenticate(username=f"kari@{DOMAIN}", password=DEMO_PASSWORD) is not None
+    request = RequestFactory().post("/admin/login/")  # django-axes needs the request
+    assert authenticate(request, username=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD) == admin
+    assert authenticate(request, username=f"kari@{DOMAIN}", password=DEMO_PASSWORD) is not None
 
 
 def test_demo_emails_are_the_first_names_and_unique(demo):

@@ -3,10 +3,11 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from apps.accounts.models import User
 from apps.accounts.roles import ROLE_LABELS
+from apps.core.security import lockout_message
 
 
 @extend_schema_serializer(component_name="Me")
@@ -46,6 +47,10 @@ class EmailAuthTokenSerializer(serializers.Serializer):
         user = authenticate(
             request=self.context.get("request"), email=attrs["email"], password=attrs["password"]
         )
+        request = self.context.get("request")
+        if user is None and getattr(request, "axes_locked_out", False):
+            # django-axes refused the attempt: too many failures for this e-mail and address.
+            raise exceptions.Throttled(detail=lockout_message(request))
         if user is None:
             raise serializers.ValidationError(
                 _("Unable to log in with this e-mail address and password."),
