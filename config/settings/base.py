@@ -1,6 +1,8 @@
 """Settings shared by every environment. Environment-specific modules import * from here."""
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +71,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     "axes",
+    "import_export",
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -125,6 +128,11 @@ AXES_PERMALOCK_MESSAGE = _("Too many failed logins. Ask an administrator to unlo
 # Number of reverse proxies in front of Tidsbro that append to X-Forwarded-For (nginx,
 # a load balancer: 1 or 2). 0 (default) trusts no header and uses the socket's address.
 TIDSBRO_TRUSTED_PROXY_COUNT = env.int("TIDSBRO_TRUSTED_PROXY_COUNT", default=0)
+# Customer file import: the largest upload, and where an upload waits between preview and confirm.
+CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CUSTOMER_IMPORT_DIR = env.path(
+    "CUSTOMER_IMPORT_DIR", default=str(Path(tempfile.gettempdir()) / "tidsbro-imports")
+)
 # How long an invitation link stays valid.
 INVITATION_MAX_AGE_HOURS = env.int("INVITATION_MAX_AGE_HOURS", default=72)
 

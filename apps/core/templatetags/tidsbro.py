@@ -1,0 +1,15 @@
+"""Template filters for showing values the way the reader's language writes them."""
+
+from typing import Any
+
+from django import template
+
+from apps.core.formatting import format_hours
+
+register = template.Library()
+
+
+@register.filter(name="hours")
+def hours_filter(value: Any) -> str:
+    """`{{ entry.hours|hours }}` → "7,5 t" in Norwegian, "7.5 h" in English."""
+    return format_hours(value)
