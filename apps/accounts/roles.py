@@ -32,6 +32,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "django_q.*",
         "integrations.*",
         "sandbox_24so.*",
+        "axes.*",  # failed logins and lockouts; deleting an attempt unlocks
+        "core.view_auditrecord",  # the audit log
     ],
     PROJECT_MANAGER: [
         "accounts.view_user",
@@ -81,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "integrations.match_binding",
         "integrations.run_sync",
         "integrations.retry_outbox",
+        "axes.view_*",
+        "core.view_auditrecord",
     ],
 }
 

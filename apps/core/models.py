@@ -1,5 +1,6 @@
 """Abstract building blocks shared by the domain apps."""
 
+from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,3 +13,13 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AuditRecord(LogEntry):
+    """The admin's history (LogEntry) shown as the "Audit log"; no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit log")
+        default_permissions = ("view",)

@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.integrations.connectors.base import (
     AuthFailed,
@@ -235,16 +236,79 @@ def _check_login(*, username: str, password: str, identity_id: str, who: str) ->
     return store.get() or ""
 
 
-def _audit(actor: Any, obj: Connection, message: str, *, flag: int = CHANGE) -> None:
-    if actor is None or not getattr(actor, "pk", None):
-        return
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[obj],
-        action_flag=flag,
-        change_message=message,
-        single_object=True,
+def connection_check_client(*, username: str, password: str, identity_id: str) -> ClientChoice:
+    """Checks live that the login may work in the chosen client (identities, then Login)."""
+    if not identity_id:
+        raise ApplicationError(
+            _("Choose the 24SevenOffice client to connect."), field="identity_id"
+        )
+    who = _("the login %(username)s") % {"username": username}
+    chosen = _choose(
+        connection_identities(username=username, password=password),
+        client_name=None,
+        identity_id=identity_id,
+        who=who,
     )
+    _check_login(username=username, password=password, identity_id=chosen.identity_id, who=who)
+    return chosen
+
+
+def connection_check_integration_user(
+    *, client: ClientChoice, api_username: str, api_password: str
+) -> tuple[ClientChoice, str]:
+    """Checks live that the integration user reaches the same client; returns its identity
+    there and a new session id (nothing is stored)."""
+    api_username = (api_username or "").strip()
+    if not api_username:
+        raise ApplicationError(
+            _("Enter the username of the integration user."), field="api_username"
+        )
+    if not api_password:
+        raise ApplicationError(
+            _("Enter the password of the integration user."), field="api_password"
+        )
+    api_who = _("the integration user %(username)s") % {"username": api_username}
+    api_choices = _identities(username=api_username, password=api_password, who=api_who)
+    # Identities are per login: find the integration user's way into the same client.
+    same_client = next((c for c in api_choices if c.client_id == client.client_id), None)
+    sync_identity = _choose(
+        api_choices,
+        client_name=client.client_name,
+        identity_id=same_client.identity_id if same_client else None,
+        who=api_who,
+    )
+    session_id = _check_login(
+        username=api_username,
+        password=api_password,
+        identity_id=sync_identity.identity_id,
+        who=api_who,
+    )
+    return sync_identity, session_id
+
+
+def connection_sso_identity(
+    *, connection: Connection, username: str, password: str
+) -> ClientChoice:
+    """Checks a person's own 24SO login live against the connection's client (log in with
+    24SevenOffice); returns their identity there. Nothing is stored."""
+    who = _("the login %(username)s") % {"username": username}
+    choices = _identities(username=username.strip(), password=password, who=who)
+    same_client = next((c for c in choices if str(c.client_id) == connection.client_id), None)
+    if same_client is None:
+        raise ApplicationError(
+            _("This 24SevenOffice login has no access to %(client)s.")
+            % {"client": connection.client_name or connection.client_id}
+        )
+    chosen = _choose(choices, client_name=None, identity_id=same_client.identity_id, who=who)
+    _check_login(
+        username=username.strip(), password=password, identity_id=chosen.identity_id, who=who
+    )
+    return chosen
+
+
+def _audit(actor: Any, obj: Any, message: str, *, flag: int = CHANGE) -> None:
+    """The audit trail of connections (apps/core/audit.py): who changed what, in History."""
+    audit.record(actor, obj, message, flag=flag)
 
 
 def _validate_entities(system: str, entities: list[str]) -> None:
@@ -309,21 +373,8 @@ def connection_create(
     )
     sync_identity = chosen
     if api_username:
-        api_who = _("the integration user %(username)s") % {"username": api_username}
-        api_choices = _identities(username=api_username, password=api_password or "", who=api_who)
-        # Identities are per login: find the integration user's way into the same client.
-        same_client = next((c for c in api_choices if c.client_id == chosen.client_id), None)
-        sync_identity = _choose(
-            api_choices,
-            client_name=chosen.client_name,
-            identity_id=same_client.identity_id if same_client else None,
-            who=api_who,
-        )
-        session_id = _check_login(
-            username=api_username,
-            password=api_password or "",
-            identity_id=sync_identity.identity_id,
-            who=api_who,
+        sync_identity, session_id = connection_check_integration_user(
+            client=chosen, api_username=api_username, api_password=api_password or ""
         )
         # The office's own login must reach the client too (the wizard logs in with it).
         _check_login(username=username, password=password, identity_id=chosen.identity_id, who=who)
@@ -426,7 +477,7 @@ def connection_update_settings(
     connection.full_clean(exclude=["password", "api_password", "session_id"])
     with transaction.atomic():
         connection.save(update_fields=[*changed, "updated_at"])
-        _audit(actor, connection, str([{"changed": {"fields": changed}}]).replace("'", '"'))
+        _audit(actor, connection, audit.changed_fields(Connection, changed))
     return connection
 
 
@@ -435,9 +486,23 @@ def connection_replace_credentials(
     connection: Connection,
     password: str | None = None,
     api_password: str | None = None,
+    api_username: str | None = None,
     actor: Any = None,
 ) -> Connection:
-    """Checks new passwords live, stores them encrypted and starts a new session."""
+    """Checks new passwords live, stores them encrypted and starts a new session.
+
+    `api_username` switches the integration user ("" = sync with the office's own login);
+    the new user must reach the connected client.
+    """
+    if api_username is not None and api_username.strip().casefold() != (
+        connection.api_username.casefold()
+    ):
+        return _switch_integration_user(
+            connection=connection,
+            api_username=api_username.strip(),
+            api_password=api_password or "",
+            actor=actor,
+        )
     if not password and not api_password:
         return connection
     if api_password and not connection.api_username:
@@ -471,7 +536,66 @@ def connection_replace_credentials(
     with transaction.atomic():
         connection.save(update_fields=[*updates, "updated_at"])
         fields = [f for f in ("password", "api_password") if f in updates]
-        _audit(actor, connection, str([{"changed": {"fields": fields}}]).replace("'", '"'))
+        _audit(actor, connection, audit.changed_fields(Connection, fields))
+    return connection
+
+
+def _switch_integration_user(
+    *, connection: Connection, api_username: str, api_password: str, actor: Any
+) -> Connection:
+    client = ClientChoice(
+        identity_id=connection.identity_id,
+        client_id=int(connection.client_id or 0),
+        client_name=connection.client_name,
+        user_name="",
+        contact_id=None,
+        is_default=False,
+        is_disabled=False,
+    )
+    if not api_username or api_username.casefold() == connection.username.casefold():
+        # Back to the office's own login: its stored password must still reach the client.
+        who = _("the login %(username)s") % {"username": connection.username}
+        choices = _identities(username=connection.username, password=connection.password, who=who)
+        same_client = next((c for c in choices if c.client_id == client.client_id), None)
+        identity = _choose(
+            choices,
+            client_name=client.client_name,
+            identity_id=same_client.identity_id if same_client else None,
+            who=who,
+        )
+        session_id = _check_login(
+            username=connection.username,
+            password=connection.password,
+            identity_id=identity.identity_id,
+            who=who,
+        )
+        api_username, api_password = "", ""
+    else:
+        identity, session_id = connection_check_integration_user(
+            client=client, api_username=api_username, api_password=api_password
+        )
+    connection.api_username = api_username
+    connection.api_password = api_password
+    connection.session_id = session_id
+    connection.identity_id = identity.identity_id
+    connection.integration_user_external_id = (
+        str(identity.contact_id) if identity.contact_id is not None else ""
+    )
+    fields = [
+        "api_username",
+        "api_password",
+        "session_id",
+        "identity_id",
+        "integration_user_external_id",
+    ]
+    with transaction.atomic():
+        connection.save(update_fields=[*fields, "updated_at"])
+        _audit(
+            actor,
+            connection,
+            str([{"changed": {"fields": ["api_username", "api_password"]}}]).replace("'", '"'),
+        )
+    logger.info("switched the integration user of connection %s", connection.pk)
     return connection
 
 
@@ -515,12 +639,15 @@ def sync_now(
         )
 
 
-def connection_sync_now(*, connection: Connection, full: bool = False, actor: Any = None) -> None:
+def connection_sync_now(
+    *, connection: Connection, full: bool = False, actor: Any = None, trigger: str | None = None
+) -> None:
     """Queues a run of every connected object type, in dependency order, in one job."""
     if not connection.is_active:
         raise ApplicationError(_("This connection is not active."))
     connection_id = connection.pk
-    trigger = SyncRun.Trigger.MANUAL if actor is not None else SyncRun.Trigger.SCHEDULE
+    if trigger is None:
+        trigger = SyncRun.Trigger.MANUAL if actor is not None else SyncRun.Trigger.SCHEDULE
 
     def enqueue() -> None:
         from django_q.tasks import async_task

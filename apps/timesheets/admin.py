@@ -295,8 +295,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             result = time_entries_transition(
                 actor=request.user, entries=queryset, action=action, reason=reason
             )
-            for entry in result.done:  # the admin's history of the entry shows the step too
-                self.log_change(request, entry, f"{Action(action).label} {reason}".strip())
+            # Each step is in the entry's History already: the service records it (core.audit).
             report_bulk(
                 self,
                 request,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.core.hooks import local_change
 from apps.projects.models import Project
@@ -329,6 +330,8 @@ def time_entry_transition(
             )
         entry.rejection_reason = reason if action == Action.REJECT else ""
         entry.save(update_fields=["status", "rejection_reason", "updated_at"])
+        # The audit trail (the entry's History in the admin), whichever path moved it.
+        audit.record(actor, entry, f"{Action(action).label} {reason}".strip())
         # The event is the entry's new state, so a listener sees "project_approved" even when
         # a user approval moved it there in one go.
         local_change("hour", entry.pk, entry.status)

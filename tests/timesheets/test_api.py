@@ -955,8 +955,8 @@ def test_retrieve_and_approval_answers_use_a_constant_number_of_queries(
     # session, user, its permissions (2), entry, approval trail
     with django_assert_max_num_queries(6):
         assert worker_client.get(detail_url(entry)).status_code == 200
-    # (+1: the ERP sync asks which connections transfer approved hours)
-    with django_assert_max_num_queries(13):
+    # (+1: the ERP sync asks which connections transfer approved hours; +1: the audit record)
+    with django_assert_max_num_queries(14):
         response = boss_client.post(step_url(entry, "approve-user"))
     assert response.status_code == 200
     assert len(response.json()["transitions"]) == steps + 1
