@@ -28,10 +28,9 @@ class ConnectionSessionStore:
         return self._connection.session_id or None
 
     def set(self, session_id: str | None) -> None:
+        # The field encrypts on save (also in update()): the plain value goes in, once.
         type(self._connection).objects.filter(pk=self._connection.pk).update(
-            session_id=type(self._connection)
-            ._meta.get_field("session_id")
-            .get_prep_value(session_id or "")
+            session_id=session_id or ""
         )
         self._connection.session_id = session_id or ""
 

@@ -10,10 +10,19 @@ push). Values come from `mappers.py`; what each call costs in requests:
   never reports deletions; the sync list does, so an unchanged hour costs one request.
 - projects: GetProjectsDetailed + GetDeactivatedProjects (ChangedAfter when incremental): 24SO
   lists active and deactivated projects in separate operations, so a run costs two requests.
+  One list cannot do: ProjectSearch has no "include deactivated" criterion, GetProjectList /
+  GetProjectsDetailed return active projects only, GetDeactivatedProjects inactive ones only,
+  and a project deactivated since the last run is in neither active list. The alternatives
+  cost more or lose edits: listing every active project each hour (no ChangedAfter, the
+  whole client's projects with descriptions) to spot the missing ones, or leaving
+  deactivations to the daily full sync (hours keep going to a project closed in 24SO).
 - work types: GetWorkTypeList(Active=True) and (full only) GetWorkTypeList(Active=False); an
   incremental run is one request: a bound work type missing from the active list is inactive.
-- tasks: GetProjectTasks per project bound locally (incremental: active projects only).
-- users: GetUsers + GetPersons(IsEmployee) for their e-mail addresses.
+- tasks: full = GetProjectTasks per bound project; incremental = one GetProjectList
+  (ChangedAfter) and GetProjectTasks only for the bound projects it lists (24SO has no
+  ChangedAfter for tasks). An unchanged run is one request.
+- users: GetUsers + GetPersons(IsEmployee) for their e-mail addresses; incremental: GetPersons
+  only when a user is new or changed (an unchanged run is one request).
 - participants: GetProjectParticipants(ProjectIds, ChangedAfter) for the bound projects, only
   participants whose contact is mapped to a Tidsbro user (the others cannot be members here).
 """
@@ -215,8 +224,16 @@ def _task(task: Any) -> RemoteRecord:
 
 def _tasks(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord]]:
     client = _client(connector)
+    projects = _bound_projects(connector, active_only=False)
+    if after is not None:
+        # 24SO has no "changed after" for tasks, and GetProjectTasks costs a request per
+        # project: an incremental run reads the tasks of the bound projects 24SO lists as
+        # changed since then (one GetProjectList; an unchanged hour costs nothing more).
+        # A task edited in 24SO without its project changing comes with the daily full sync.
+        changed = {str(p.id) for p in client.get_project_list(changed_after=after) if p.id}
+        projects = [p for p in projects if p in changed]
     batch: list[RemoteRecord] = []
-    for project_id in _bound_projects(connector, active_only=after is not None):
+    for project_id in projects:
         batch.extend(_task(t) for t in client.get_project_tasks(int(project_id)) if t.id)
         if len(batch) >= PAGE:
             yield batch
@@ -229,19 +246,39 @@ def _tasks(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord
 # ------------------------------------------------------------------------------
 def _users(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord]]:
     client = _client(connector)
-    users = client.get_users()
-    persons = {p.id: p for p in client.get_persons(is_employee=True)}
+    users = [u for u in client.get_users() if u.contact_id]
+    # GetUsers has no e-mail addresses, GetPersons has (and no "changed after" for users):
+    # an incremental run asks for the persons only when a user is new or changed, else the
+    # addresses come from the last sync (a changed address arrives with the full sync).
+    known = _bound_values(connector, "user", None) if after is not None else {}
+
+    def kept(user: Any) -> dict[str, Any] | None:
+        values = known.get(str(user.contact_id))
+        if not values:
+            return None
+        again = mappers.user_from_24so(
+            user,
+            email=values.get("email") or "",
+            first_name=values.get("first_name") or "",
+            last_name=values.get("last_name") or "",
+        )
+        return again if again == values else None
+
+    reused = {u.contact_id: kept(u) for u in users}
+    persons = {}
+    if not all(reused.values()):
+        persons = {p.id: p for p in client.get_persons(is_employee=True)}
     records = []
     for user in users:
-        if not user.contact_id:
-            continue
-        person = persons.get(user.contact_id)
-        values = mappers.user_from_24so(
-            user,
-            email=person.email if person else "",
-            first_name=person.first_name if person else "",
-            last_name=person.last_name if person else "",
-        )
+        values = reused[user.contact_id] if not persons else None
+        if values is None:
+            person = persons.get(user.contact_id)
+            values = mappers.user_from_24so(
+                user,
+                email=person.email if person else "",
+                first_name=person.first_name if person else "",
+                last_name=person.last_name if person else "",
+            )
         records.append(RemoteRecord(external_id=str(user.contact_id), values=values))
     yield from _chunks(records)
     # The engine has applied every page when the generator resumes here: users it could
