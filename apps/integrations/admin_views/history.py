@@ -1,0 +1,84 @@
+"""History: the health line per object type, every sync run (trigger, duration, counts,
+requests, errors; each opens to what it changed) and the transfers that failed, with
+"retry now".
+
+Registered by SyncRunAdmin.get_urls; retries go through `outbox.retry`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.integrations import selectors
+from apps.integrations.admin_views.sync_center import context, require
+from apps.integrations.models import OutboxItem, SyncRun
+from apps.integrations.sync import outbox
+
+PER_PAGE = 50
+
+
+def urls(model_admin: Any) -> list:
+    wrap = model_admin.admin_site.admin_view
+    return [
+        path(
+            "history/",
+            wrap(lambda r: history_view(model_admin, r)),
+            name="integrations_sync_history",
+        ),
+    ]
+
+
+def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    require(request, "view_syncrun")
+    if request.method == "POST":
+        require(request, "retry_outbox")
+        ids = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
+        items = list(OutboxItem.objects.filter(pk__in=ids).exclude(status=OutboxItem.Status.DONE))
+        for item in items:
+            outbox.retry(item=item)
+            model_admin.log_change(request, item, [{"changed": {"fields": ["status"]}}])
+        if items:
+            model_admin.message_user(
+                request,
+                ngettext(
+                    "%(n)d transfer queued again.", "%(n)d transfers queued again.", len(items)
+                )
+                % {"n": len(items)},
+                messages.SUCCESS,
+            )
+        else:
+            model_admin.message_user(request, _("Choose at least one transfer."), messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:integrations_sync_history"))
+    connection = selectors.connection_active()
+    runs = SyncRun.objects.order_by("-started_at", "-id")
+    entity = request.GET.get("entity") or ""
+    if entity:
+        runs = runs.filter(entity=entity)
+    if request.GET.get("failed"):
+        runs = runs.filter(status=SyncRun.Status.FAILED)
+    page = Paginator(runs, PER_PAGE).get_page(request.GET.get("p"))
+    dead = list(selectors.dead_outbox_items(connection=connection).order_by("-updated_at")[:100])
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/history.html",
+        context(
+            model_admin,
+            request,
+            title=_("Sync history"),
+            connection=connection,
+            health=selectors.entity_health(connection=connection) if connection else [],
+            page=page,
+            entity=entity,
+            failed=bool(request.GET.get("failed")),
+            dead=dead,
+            can_retry=request.user.has_perm("integrations.retry_outbox"),
+        ),
+    )

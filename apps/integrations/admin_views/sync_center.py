@@ -1,0 +1,514 @@
+"""The sync center: per object type, the records in step, on one side only, in conflict,
+missing in the ERP and excluded; create partner, choose partner, no sync and its undo.
+
+Admin views (registered by BindingAdmin.get_urls): they read through selectors and write
+only through `apps.integrations.partners`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.core.exceptions import ApplicationError
+from apps.integrations import partners, selectors
+from apps.integrations.models import Binding, Connection
+
+PER_PAGE = 50
+ENTITIES: dict[str, Any] = {
+    "customer": _("Customers"),
+    "project": _("Projects"),
+    "work_type": _("Work types"),
+    "task": _("Tasks"),
+    "user": _("Users"),
+}
+TABS: dict[str, Any] = {
+    "linked": _("Synchronised"),
+    "local_only": _("Only in Tidsbro"),
+    "remote_only": _("Only in 24SevenOffice"),
+    "conflict": _("Conflicts"),
+    "missing_remotely": _("Missing in 24SevenOffice"),
+    "excluded": _("No sync"),
+}
+# What each list lets you do with the records ticked in it.
+TAB_ACTIONS: dict[str, list[tuple[str, Any]]] = {
+    "linked": [("unlink", _("Stop sync"))],
+    "local_only": [("create_remote", _("Create in 24SevenOffice")), ("exclude", _("No sync"))],
+    "remote_only": [("create_local", _("Create in Tidsbro")), ("exclude", _("No sync"))],
+    "conflict": [
+        ("keep_local", _("Keep Tidsbro values")),
+        ("keep_remote", _("Keep 24SevenOffice values")),
+    ],
+    "missing_remotely": [("exclude", _("No sync"))],
+    "excluded": [("include", _("Sync again"))],
+}
+CONFIRM = {"create_remote", "create_local", "keep_local", "keep_remote", "unlink"}
+
+
+def urls(model_admin: Any) -> list:
+    wrap = model_admin.admin_site.admin_view
+    return [
+        path(
+            "sync-center/",
+            wrap(lambda r: index_view(model_admin, r)),
+            name="integrations_sync_center",
+        ),
+        path(
+            "sync-center/<str:entity>/",
+            wrap(lambda r, entity: list_view(model_admin, r, entity)),
+            name="integrations_sync_center_list",
+        ),
+        path(
+            "sync-center/<str:entity>/partner/local/<int:local_id>/",
+            wrap(lambda r, entity, local_id: partner_local_view(model_admin, r, entity, local_id)),
+            name="integrations_sync_center_partner_local",
+        ),
+        path(
+            "sync-center/<str:entity>/partner/remote/<int:binding_id>/",
+            wrap(
+                lambda r, entity, binding_id: partner_remote_view(
+                    model_admin, r, entity, binding_id
+                )
+            ),
+            name="integrations_sync_center_partner_remote",
+        ),
+    ]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(f"integrations.{permission}"):
+        raise PermissionDenied
+
+
+def context(model_admin: Any, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "app_label": model_admin.opts.app_label,
+        **extra,
+    }
+
+
+def list_url(entity: str, tab: str = "linked", **params: Any) -> str:
+    query = {"tab": tab, **{k: v for k, v in params.items() if v}}
+    return f"{reverse('admin:integrations_sync_center_list', args=[entity])}?{urlencode(query)}"
+
+
+def _connection_or_none() -> Connection | None:
+    return selectors.connection_active()
+
+
+def _entity(entity: str) -> str:
+    if entity not in ENTITIES:
+        raise Http404
+    return entity
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
+
+
+def local_label(entity: str, obj: Any) -> str:
+    return str(obj) if obj is not None else "—"
+
+
+def remote_label(binding: Binding) -> str:
+    values = binding.remote_values or binding.snapshot or {}
+    return str(values.get("name") or values.get("email") or "—")
+
+
+def remote_number(binding: Binding) -> str:
+    values = binding.remote_values or binding.snapshot or {}
+    return str(values.get("number") or values.get("product_number") or "")
+
+
+def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list[dict[str, Any]]:
+    """Table rows of one page (one query for the local records, one for conflicts)."""
+    if tab == "local_only":
+        return [
+            {
+                "id": o.pk,
+                "local": local_label(entity, o),
+                "local_number": getattr(o, "number", "") or "",
+                "local_id": o.pk,
+                "external_id": "",
+                "remote": "",
+                "remote_number": "",
+            }
+            for o in items
+        ]
+    model = partners.local_model(entity)
+    local = model.objects.in_bulk([b.local_id for b in items if b.local_id is not None])
+    conflicts = selectors.open_conflicts_by_binding(bindings=items) if tab == "conflict" else {}
+    rows = []
+    for b in items:
+        obj = local.get(b.local_id) if b.local_id is not None else None
+        rows.append(
+            {
+                "id": b.pk,
+                "binding": b,
+                "local": local_label(entity, obj) if b.local_id is not None else "",
+                "local_number": getattr(obj, "number", "") or "",
+                "local_id": b.local_id,
+                "external_id": b.external_id,
+                "remote": remote_label(b) if b.external_id else "",
+                "remote_number": remote_number(b) if b.external_id else "",
+                "synced_at": b.synced_at,
+                "conflict_fields": [c.field for c in conflicts.get(b.pk, [])],
+            }
+        )
+    return rows
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def index_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    require(request, "view_binding")
+    return HttpResponseRedirect(list_url("project"))
+
+
+def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpResponse:
+    require(request, "view_binding")
+    entity = _entity(entity)
+    tab = request.GET.get("tab") or request.POST.get("tab") or "linked"
+    if tab not in TABS:
+        tab = "linked"
+    search = (request.GET.get("q") or "").strip()
+    connection = _connection_or_none()
+    if connection is None:
+        return TemplateResponse(
+            request,
+            "admin/integrations/sync_center/list.html",
+            context(model_admin, request, title=_("Sync center"), connection=None),
+        )
+    if request.method == "POST":
+        return _act(model_admin, request, connection, entity, tab)
+
+    if tab == "local_only":
+        qs = selectors.partner_local_only(connection=connection, entity=entity, search=search)
+        if entity == "task":
+            qs = qs.select_related("project")
+    else:
+        qs = selectors.partner_bindings(
+            connection=connection, entity=entity, tab=tab, search=search
+        )
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("p"))
+    counts = selectors.partner_counts(connection=connection, entity=entity)
+    tabs = [
+        {"key": key, "label": label, "count": counts[key], "url": list_url(entity, key, q=search)}
+        for key, label in TABS.items()
+    ]
+    entities = [
+        {"key": key, "label": label, "url": list_url(key, tab)} for key, label in ENTITIES.items()
+    ]
+    can_match = request.user.has_perm("integrations.match_binding")
+    can_resolve = request.user.has_perm("integrations.resolve_conflict")
+    actions = [
+        (key, label)
+        for key, label in TAB_ACTIONS.get(tab, [])
+        if (can_resolve if key.startswith("keep_") else can_match)
+    ]
+    note = ""
+    if tab == "local_only" and not partners.can_push(connection, entity):
+        note = partners.push_refusal(connection, entity)
+        actions = [a for a in actions if a[0] != "create_remote"]
+    if tab == "remote_only" and entity == "user":
+        actions = [a for a in actions if a[0] != "create_local"]
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/list.html",
+        context(
+            model_admin,
+            request,
+            title=_("Sync center: %(entity)s") % {"entity": ENTITIES[entity]},
+            connection=connection,
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            entities=entities,
+            tab=tab,
+            tab_label=TABS[tab],
+            tabs=tabs,
+            search=search,
+            page=page,
+            rows=rows_for(connection, entity, tab, list(page.object_list)),
+            actions=actions,
+            note=note,
+            can_match=can_match,
+            can_resolve=can_resolve,
+            page_query=urlencode({"tab": tab, "q": search}),
+        ),
+    )
+
+
+def _act(
+    model_admin: Any, request: HttpRequest, connection: Connection, entity: str, tab: str
+) -> HttpResponse:
+    action = request.POST.get("action", "")
+    back = list_url(entity, tab, q=request.POST.get("q", ""))
+    ids = _ids(request)
+    if action.startswith("keep_"):
+        require(request, "resolve_conflict")
+    else:
+        require(request, "match_binding")
+    if not ids:
+        model_admin.message_user(request, _("Choose at least one record."), messages.WARNING)
+        return HttpResponseRedirect(back)
+    if action in CONFIRM and request.POST.get("confirm") != "yes":
+        return _confirm(model_admin, request, connection, entity, tab, action, ids)
+    user = request.user
+    try:
+        if action == "exclude":
+            if tab == "local_only":
+                done = partners.binding_exclude(
+                    connection=connection, entity=entity, local_ids=ids, actor=user
+                )
+            else:
+                done = partners.binding_exclude(
+                    connection=connection, entity=entity, binding_ids=ids, actor=user
+                )
+            text = ngettext(
+                "%(n)d record will not be synced. Undo it in the list “No sync”.",
+                "%(n)d records will not be synced. Undo it in the list “No sync”.",
+                done,
+            )
+        elif action == "include":
+            done = partners.binding_include(
+                connection=connection, bindings=_bindings(connection, entity, ids), actor=user
+            )
+            text = ngettext(
+                "%(n)d record is synced again.", "%(n)d records are synced again.", done
+            )
+        elif action == "create_remote":
+            done = partners.create_partner_remote(
+                connection=connection, entity=entity, local_ids=ids, actor=user
+            )
+            text = ngettext(
+                "%(n)d record is being created in 24SevenOffice; its number appears when it is "
+                "done.",
+                "%(n)d records are being created in 24SevenOffice; their numbers appear when "
+                "they are done.",
+                done,
+            )
+        elif action == "create_local":
+            done = len(
+                partners.create_partner_local(
+                    connection=connection,
+                    entity=entity,
+                    bindings=_bindings(connection, entity, ids),
+                    actor=user,
+                )
+            )
+            text = ngettext(
+                "%(n)d record created in Tidsbro.", "%(n)d records created in Tidsbro.", done
+            )
+        elif action == "unlink":
+            bindings = _bindings(connection, entity, ids)
+            for binding in bindings:
+                partners.binding_unlink(binding=binding, actor=user)
+            done = len(bindings)
+            text = ngettext(
+                "%(n)d record is no longer synced; link it again from “No sync”.",
+                "%(n)d records are no longer synced; link them again from “No sync”.",
+                done,
+            )
+        elif action in ("keep_local", "keep_remote"):
+            done = partners.conflicts_keep(
+                bindings=_bindings(connection, entity, ids),
+                side=partners.LOCAL if action == "keep_local" else partners.REMOTE,
+                actor=user,
+            )
+            text = ngettext("%(n)d conflict resolved.", "%(n)d conflicts resolved.", done)
+        else:
+            model_admin.message_user(request, _("Choose an action."), messages.WARNING)
+            return HttpResponseRedirect(back)
+    except ApplicationError as exc:
+        model_admin.message_user(request, exc.message, messages.ERROR)
+        return HttpResponseRedirect(back)
+    model_admin.message_user(request, text % {"n": done}, messages.SUCCESS)
+    return HttpResponseRedirect(back)
+
+
+def _bindings(connection: Connection, entity: str, ids: list[int]) -> list[Binding]:
+    return list(
+        Binding.objects.filter(connection=connection, entity=entity, pk__in=ids)
+        .select_related("connection")
+        .order_by("id")
+    )
+
+
+def _confirm(
+    model_admin: Any,
+    request: HttpRequest,
+    connection: Connection,
+    entity: str,
+    tab: str,
+    action: str,
+    ids: list[int],
+) -> HttpResponse:
+    """The first pass of a bulk action: what will happen to which records."""
+    if tab == "local_only":
+        items: list = list(
+            selectors.partner_local_only(connection=connection, entity=entity).filter(pk__in=ids)
+        )
+    else:
+        items = _bindings(connection, entity, ids)
+    rows = rows_for(connection, entity, tab, items)
+    number_note = ""
+    if action == "create_remote":
+        number_note = _(
+            "24SevenOffice gives each new record its number; it appears here after the transfer."
+        )
+    elif action == "create_local":
+        number_note = _("The new Tidsbro records get the numbers they have in 24SevenOffice.")
+    titles = {
+        "create_remote": _("Create in 24SevenOffice"),
+        "create_local": _("Create in Tidsbro"),
+        "keep_local": _("Keep Tidsbro values"),
+        "keep_remote": _("Keep 24SevenOffice values"),
+        "unlink": _("Stop sync"),
+    }
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/confirm.html",
+        context(
+            model_admin,
+            request,
+            title=titles[action],
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            tab=tab,
+            action=action,
+            rows=rows,
+            number_note=number_note,
+            back=list_url(entity, tab),
+            search=request.POST.get("q", ""),
+        ),
+    )
+
+
+def partner_local_view(
+    model_admin: Any, request: HttpRequest, entity: str, local_id: int
+) -> HttpResponse:
+    """Choose the ERP record a Tidsbro record is: suggestions with scores, or an ERP id."""
+    require(request, "view_binding")
+    entity = _entity(entity)
+    connection = _connection_or_none()
+    if connection is None:
+        raise Http404
+    obj = get_object_or_404(partners.local_model(entity), pk=local_id)
+    if request.method == "POST":
+        require(request, "match_binding")
+        external_id = (request.POST.get("choice") or "").strip()
+        if external_id == "_typed":
+            external_id = (request.POST.get("external_id") or "").strip()
+        try:
+            partners.binding_link(
+                connection=connection,
+                entity=entity,
+                local_id=obj.pk,
+                external_id=external_id,
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            model_admin.message_user(request, exc.message, messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                _("%(record)s is linked to the 24SevenOffice record %(id)s.")
+                % {"record": obj, "id": external_id},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(_after_link(connection, entity, obj.pk))
+    candidates = partners.candidates_for_local(connection=connection, entity=entity, obj=obj)
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/partner.html",
+        context(
+            model_admin,
+            request,
+            title=_("Choose the partner of %(record)s") % {"record": obj},
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            record=str(obj),
+            candidates=candidates,
+            side=_("24SevenOffice"),
+            typed=True,
+            back=list_url(entity, "local_only"),
+            can_match=request.user.has_perm("integrations.match_binding"),
+        ),
+    )
+
+
+def _after_link(connection: Connection, entity: str, local_id: int) -> str:
+    binding = Binding.objects.filter(
+        connection=connection, entity=entity, local_id=local_id
+    ).first()
+    if binding is not None and binding.state == Binding.State.CONFLICT:
+        return reverse("admin:integrations_conflict_resolve", args=[binding.pk])
+    return list_url(entity, "linked")
+
+
+def partner_remote_view(
+    model_admin: Any, request: HttpRequest, entity: str, binding_id: int
+) -> HttpResponse:
+    """Choose the Tidsbro record an ERP record (only in the ERP) is."""
+    require(request, "view_binding")
+    entity = _entity(entity)
+    connection = _connection_or_none()
+    if connection is None:
+        raise Http404
+    binding = get_object_or_404(
+        Binding, pk=binding_id, connection=connection, entity=entity, local_id__isnull=True
+    )
+    if request.method == "POST":
+        require(request, "match_binding")
+        choice = (request.POST.get("choice") or "").strip()
+        try:
+            partners.binding_link(
+                connection=connection,
+                entity=entity,
+                local_id=int(choice) if choice.isdigit() else 0,
+                external_id=binding.external_id,
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            model_admin.message_user(request, exc.message, messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                _("The 24SevenOffice record %(id)s is linked.") % {"id": binding.external_id},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(_after_link(connection, entity, int(choice)))
+    candidates = partners.candidates_for_remote(connection=connection, binding=binding)
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/partner.html",
+        context(
+            model_admin,
+            request,
+            title=_("Choose the partner of %(record)s") % {"record": remote_label(binding)},
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            record=f"{remote_label(binding)} ({binding.external_id})",
+            candidates=candidates,
+            side=_("Tidsbro"),
+            typed=False,
+            back=list_url(entity, "remote_only"),
+            can_match=request.user.has_perm("integrations.match_binding"),
+        ),
+    )

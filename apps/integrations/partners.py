@@ -1,0 +1,622 @@
+"""Matching records between Tidsbro and the ERP by hand: the sync center's and conflict
+screen's writes.
+
+- `binding_link`: choose the partner of a record (the other side's existing record).
+- `binding_exclude` / `binding_include`: "no sync" for a record, and its undo.
+- `binding_unlink`: stop syncing a pair; both records stay, each on its own side.
+- `create_partner_remote` / `create_partner_local`: create the missing record on the other
+  side (in the ERP through the outbox, in Tidsbro through the domain services).
+- `conflict_resolve` / `conflicts_keep`: settle a record's conflicts field by field; Tidsbro is
+  updated at once, the ERP through the outbox, so both end equal.
+- `rank_candidates`: partner suggestions by organisation number, number, e-mail and name.
+
+Records that exist only in the ERP are the bindings without a local id (state "only in the
+ERP", values in `remote_values`): the user pull leaves them, and unlinking makes them.
+Every write is logged in the admin history of the local record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.apps import apps
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.exceptions import ApplicationError
+from apps.core.hooks import sync_writes
+from apps.integrations.connectors.base import ConnectorError
+from apps.integrations.models import Binding, Conflict, Connection, Master
+from apps.integrations.registry import adapter_for, connector_capabilities, connector_for
+from apps.integrations.setup import name_score
+
+State = Binding.State
+
+# The object types the sync center shows, and the local model of each.
+PARTNER_MODELS: dict[str, str] = {
+    "customer": "customers.Customer",
+    "project": "projects.Project",
+    "work_type": "worktypes.WorkType",
+    "task": "tasks.Task",
+    "user": "accounts.User",
+}
+# Numbers the ERP assigns: on linking, the ERP's value is taken, never a conflict.
+ERP_ASSIGNED: dict[str, frozenset[str]] = {"project": frozenset({"number"})}
+
+
+def local_model(entity: str) -> type[models.Model]:
+    try:
+        return apps.get_model(PARTNER_MODELS[entity])
+    except KeyError:
+        raise ApplicationError(_("Unknown object type %(name)s.") % {"name": entity}) from None
+
+
+def can_push(connection: Connection, entity: str) -> bool:
+    """Whether Tidsbro's changes of `entity` go to the ERP on this connection."""
+    capabilities = connector_capabilities(connection.system)
+    return (
+        capabilities is not None
+        and capabilities.can_push(entity)
+        and entity != "user"
+        and connection.master_of(entity) != Master.ERP
+    )
+
+
+def push_refusal(connection: Connection, entity: str) -> str:
+    """Why Tidsbro cannot create or change `entity` in the ERP, in words for the office."""
+    capabilities = connector_capabilities(connection.system)
+    note = capabilities.notes.get(entity) if capabilities is not None else None
+    if connection.master_of(entity) == Master.ERP:
+        return _(
+            "The ERP owns these records on this connection: create and change them there "
+            "and fetch them."
+        )
+    if note:
+        return str(note)
+    return _("These records cannot be sent to the ERP.")
+
+
+def _log(actor: Any, obj: models.Model, message: str, *, flag: int = CHANGE) -> None:
+    if actor is None or not getattr(actor, "pk", None) or obj is None:
+        return
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=[obj], action_flag=flag, change_message=message
+    )
+
+
+def _log_many(actor: Any, objs: Sequence[models.Model], message: str, *, flag: int = CHANGE):
+    if actor is None or not getattr(actor, "pk", None) or not objs:
+        return
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=list(objs), action_flag=flag, change_message=message
+    )
+
+
+def _enqueue(connection: Connection, entity: str, local_ids: Iterable[int]) -> None:
+    from apps.integrations.sync.outbox import enqueue
+
+    for local_id in local_ids:
+        enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+# --- suggestions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible partner of a record, with how alike they are (0–1) and why."""
+
+    key: Any  # the ERP id or the local id
+    label: str
+    number: str
+    score: float
+    reason: str
+
+
+def _same(a: Any, b: Any) -> bool:
+    left = str(a or "").strip().casefold().replace(" ", "")
+    right = str(b or "").strip().casefold().replace(" ", "")
+    return bool(left) and left == right
+
+
+def rank_candidates(
+    *, values: dict[str, Any], candidates: Iterable[tuple[Any, dict[str, Any]]], limit: int = 20
+) -> list[Candidate]:
+    """Candidates best first: same organisation number, same number, same e-mail, then
+    similar name (pure)."""
+    ranked = []
+    for key, other in candidates:
+        if _same(values.get("organisation_number"), other.get("organisation_number")):
+            score, reason = 1.0, _("same organisation number")
+        elif _same(values.get("number"), other.get("number")):
+            score, reason = 0.95, _("same number")
+        elif _same(values.get("email"), other.get("email")):
+            score, reason = 0.9, _("same e-mail")
+        else:
+            score = round(name_score(values.get("name") or "", other.get("name") or "") * 0.85, 3)
+            reason = _("similar name")
+        ranked.append(
+            Candidate(
+                key=key,
+                label=str(other.get("name") or other.get("email") or key),
+                number=str(other.get("number") or ""),
+                score=score,
+                reason=reason,
+            )
+        )
+    ranked.sort(key=lambda c: (-c.score, c.label))
+    return ranked[:limit]
+
+
+def local_summary(entity: str, obj: Any) -> dict[str, Any]:
+    """The fields a suggestion compares, read from a local record (pure)."""
+    if entity == "user":
+        return {"name": obj.get_full_name(), "email": obj.email}
+    return {
+        "name": getattr(obj, "name", "") or "",
+        "number": getattr(obj, "number", None) or getattr(obj, "product_number", None),
+        "organisation_number": getattr(obj, "organisation_number", ""),
+        "email": getattr(obj, "email", ""),
+    }
+
+
+def candidates_for_local(
+    *, connection: Connection, entity: str, obj: Any, limit: int = 20
+) -> list[Candidate]:
+    """ERP records only in the ERP that may be `obj`'s partner, best first (one query)."""
+    remote = (
+        Binding.objects.filter(
+            connection=connection,
+            entity=entity,
+            local_id__isnull=True,
+            state=State.REMOTE_ONLY,
+        )
+        .exclude(external_id="")
+        .values_list("external_id", "remote_values")
+    )
+    return rank_candidates(
+        values=local_summary(entity, obj),
+        candidates=((ext, values or {}) for ext, values in remote),
+        limit=limit,
+    )
+
+
+def candidates_for_remote(
+    *, connection: Connection, binding: Binding, limit: int = 20
+) -> list[Candidate]:
+    """Tidsbro records with no partner that may be the ERP record's partner, best first."""
+    from apps.integrations import selectors
+
+    objs = selectors.partner_local_only(connection=connection, entity=binding.entity)
+    return rank_candidates(
+        values=binding.remote_values or {},
+        candidates=((o.pk, local_summary(binding.entity, o)) for o in objs[:2000]),
+        limit=limit,
+    )
+
+
+# --- linking ---------------------------------------------------------------------------------
+
+
+def _remote_values(connection: Connection, entity: str, external_id: str) -> dict[str, Any]:
+    """The ERP's values of one record: as last fetched, else fetched now (one request)."""
+    known = (
+        Binding.objects.filter(connection=connection, entity=entity, external_id=external_id)
+        .values_list("remote_values", flat=True)
+        .first()
+    )
+    if known:
+        return dict(known)
+    connector = connector_for(connection)
+    try:
+        record = connector.fetch_one(entity, external_id)
+    except ConnectorError as exc:
+        raise ApplicationError(
+            _("The ERP could not be asked for %(id)s: %(reason)s")
+            % {"id": external_id, "reason": exc.message}
+        ) from None
+    finally:
+        connector.close()
+    if record is None or record.deleted:
+        raise ApplicationError(
+            _("The ERP has no record with the id %(id)s.") % {"id": external_id},
+            field="external_id",
+        )
+    return dict(record.values)
+
+
+def binding_link(
+    *, connection: Connection, entity: str, local_id: int, external_id: str, actor: Any = None
+) -> Binding:
+    """Links a Tidsbro record to an existing ERP record (writes the binding; fields that
+    differ become conflicts, or take the ERP's value where it owns them); logs it."""
+    external_id = str(external_id or "").strip()
+    if not external_id or not local_id:
+        raise ApplicationError(_("Choose the record to link to."))
+    model = local_model(entity)
+    obj = model.objects.filter(pk=local_id).first()
+    if obj is None:
+        raise ApplicationError(_("This Tidsbro record no longer exists."))
+    linked_here = (
+        Binding.objects.filter(connection=connection, entity=entity, local_id=local_id)
+        .exclude(external_id="")
+        .exclude(external_id=external_id)
+        .first()
+    )
+    if linked_here is not None:
+        raise ApplicationError(
+            _("%(record)s is already linked to the ERP record %(id)s. Stop its sync first.")
+            % {"record": obj, "id": linked_here.external_id}
+        )
+    other = (
+        Binding.objects.filter(connection=connection, entity=entity, external_id=external_id)
+        .exclude(local_id__isnull=True)
+        .exclude(local_id=local_id)
+        .first()
+    )
+    if other is not None:
+        raise ApplicationError(
+            _("The ERP record %(id)s is already linked to another Tidsbro record.")
+            % {"id": external_id}
+        )
+    if entity == "user":
+        from apps.integrations.setup import map_user
+
+        with transaction.atomic():
+            binding = map_user(connection, obj, external_id)
+            _log(actor, obj, _("Linked to the ERP user %(id)s") % {"id": external_id})
+        return binding
+
+    remote = _remote_values(connection, entity, external_id)
+    adapter = adapter_for(entity)
+    now = timezone.now()
+    with transaction.atomic():
+        # A "no sync" mark of the local record alone gives way to the link.
+        Binding.objects.filter(
+            connection=connection, entity=entity, local_id=local_id, external_id=""
+        ).delete()
+        binding, _created = Binding.objects.update_or_create(
+            connection=connection,
+            entity=entity,
+            external_id=external_id,
+            defaults={"local_id": local_id, "remote_values": remote, "state": State.LINKED},
+        )
+        local = adapter.values(connection, [obj])[obj.pk]
+        erp_wins = not can_push(connection, entity)
+        assigned = ERP_ASSIGNED.get(entity, frozenset())
+        snapshot: dict[str, Any] = {}
+        to_local: dict[str, Any] = {}
+        conflicts = []
+        for name in adapter.fields:
+            if name not in remote:
+                continue
+            lo, re = local.get(name), remote[name]
+            if lo == re:
+                snapshot[name] = re
+            elif erp_wins or name in assigned or lo in (None, ""):
+                to_local[name] = re
+                snapshot[name] = re
+            else:
+                conflicts.append(
+                    Conflict(
+                        binding=binding,
+                        field=name,
+                        base_value=None,
+                        local_value=lo,
+                        remote_value=re,
+                    )
+                )
+        if to_local:
+            with sync_writes():
+                adapter.update_many(connection, [(obj, to_local)])
+        Conflict.objects.filter(binding=binding, resolved_at__isnull=True).delete()
+        Conflict.objects.bulk_create(conflicts)
+        binding.snapshot = snapshot
+        binding.synced_at = now
+        binding.state = State.CONFLICT if conflicts else State.LINKED
+        binding.save(update_fields=["snapshot", "synced_at", "state"])
+        _log(actor, obj, _("Linked to the ERP record %(id)s") % {"id": external_id})
+    return binding
+
+
+def binding_unlink(*, binding: Binding, actor: Any = None) -> Binding:
+    """Stops syncing a pair: the ERP record is kept as "only in the ERP", the Tidsbro record
+    as "no sync" until it is linked or included again; open conflicts are dropped; logs it."""
+    if binding.local_id is None or not binding.external_id:
+        raise ApplicationError(_("This record is not linked."))
+    model = local_model(binding.entity)
+    obj = model.objects.filter(pk=binding.local_id).first()
+    local_id = binding.local_id
+    with transaction.atomic():
+        Conflict.objects.filter(binding=binding, resolved_at__isnull=True).delete()
+        binding.remote_values = binding.remote_values or binding.snapshot
+        binding.local_id = None
+        binding.snapshot = {}
+        binding.state = State.REMOTE_ONLY
+        binding.save(update_fields=["remote_values", "local_id", "snapshot", "state"])
+        if binding.entity != "user":
+            # Without this mark its next change would create a second record in the ERP.
+            Binding.objects.create(
+                connection_id=binding.connection_id,
+                entity=binding.entity,
+                local_id=local_id,
+                state=State.EXCLUDED,
+            )
+        _log(
+            actor,
+            obj,
+            _("Stopped the sync with the ERP record %(id)s") % {"id": binding.external_id},
+        )
+    return binding
+
+
+def binding_exclude(
+    *,
+    connection: Connection,
+    entity: str,
+    local_ids: Iterable[int] = (),
+    binding_ids: Iterable[int] = (),
+    actor: Any = None,
+) -> int:
+    """Marks records "no sync": pulls and pushes pass them by until included; logs it."""
+    local_ids = [int(i) for i in local_ids]
+    binding_ids = [int(i) for i in binding_ids]
+    if not local_ids and not binding_ids:
+        raise ApplicationError(_("Choose at least one record."))
+    model = local_model(entity)
+    with transaction.atomic():
+        bound = set(
+            Binding.objects.filter(
+                connection=connection, entity=entity, local_id__in=local_ids
+            ).values_list("local_id", flat=True)
+        )
+        objs = list(model.objects.filter(pk__in=[i for i in local_ids if i not in bound]))
+        Binding.objects.bulk_create(
+            [
+                Binding(connection=connection, entity=entity, local_id=o.pk, state=State.EXCLUDED)
+                for o in objs
+            ]
+        )
+        bindings = Binding.objects.filter(connection=connection, entity=entity).filter(
+            models.Q(pk__in=binding_ids) | models.Q(local_id__in=bound)
+        )
+        count = len(objs) + bindings.exclude(state=State.EXCLUDED).update(state=State.EXCLUDED)
+        linked = model.objects.filter(
+            pk__in=Binding.objects.filter(pk__in=binding_ids).values("local_id")
+        )
+        _log_many(actor, [*objs, *linked, *model.objects.filter(pk__in=bound)], _("No sync"))
+    return count
+
+
+def binding_include(*, connection: Connection, bindings: Sequence[Binding], actor: Any = None):
+    """Undoes "no sync": linked records sync again (a push checks them against the ERP now),
+    records on one side only go back to their list; logs it. Returns how many."""
+    if not bindings:
+        raise ApplicationError(_("Choose at least one record."))
+    count = 0
+    pushes: list[tuple[str, int]] = []
+    touched: list[tuple[str, int]] = []
+    with transaction.atomic():
+        for binding in bindings:
+            if binding.state != State.EXCLUDED:
+                continue
+            count += 1
+            if binding.local_id is not None:
+                touched.append((binding.entity, binding.local_id))
+            if not binding.external_id:
+                binding.delete()  # back to "only in Tidsbro"
+            elif binding.local_id is None:
+                Binding.objects.filter(pk=binding.pk).update(state=State.REMOTE_ONLY)
+            else:
+                Binding.objects.filter(pk=binding.pk).update(state=State.LINKED)
+                if can_push(connection, binding.entity):
+                    pushes.append((binding.entity, binding.local_id))
+        for entity, local_id in pushes:
+            _enqueue(connection, entity, [local_id])
+        for entity in {e for e, _i in touched}:
+            ids = [i for e, i in touched if e == entity]
+            _log_many(actor, list(local_model(entity).objects.filter(pk__in=ids)), _("Sync again"))
+    return count
+
+
+# --- creating the partner --------------------------------------------------------------------
+
+
+def create_partner_remote(
+    *, connection: Connection, entity: str, local_ids: Iterable[int], actor: Any = None
+) -> int:
+    """Queues the creation in the ERP of Tidsbro records that have no partner (outbox; the
+    ERP's number comes back with the push); logs it. Returns how many were queued."""
+    local_ids = sorted({int(i) for i in local_ids})
+    if not local_ids:
+        raise ApplicationError(_("Choose at least one record."))
+    if not can_push(connection, entity):
+        raise ApplicationError(push_refusal(connection, entity))
+    model = local_model(entity)
+    linked = set(
+        Binding.objects.filter(connection=connection, entity=entity, local_id__in=local_ids)
+        .exclude(external_id="")
+        .values_list("local_id", flat=True)
+    )
+    if linked:
+        raise ApplicationError(
+            _("%(count)d of the chosen records already have a partner in the ERP.")
+            % {"count": len(linked)}
+        )
+    objs = list(model.objects.filter(pk__in=local_ids))
+    with transaction.atomic():
+        Binding.objects.filter(
+            connection=connection, entity=entity, local_id__in=local_ids, external_id=""
+        ).delete()
+        _enqueue(connection, entity, [o.pk for o in objs])
+        _log_many(actor, objs, _("Queued for creation in the ERP"))
+    return len(objs)
+
+
+def create_partner_local(
+    *, connection: Connection, entity: str, bindings: Sequence[Binding], actor: Any = None
+) -> list[Any]:
+    """Creates Tidsbro records for ERP records only in the ERP, with the ERP's values and
+    number (domain services; nothing is pushed back); all or nothing; logs it."""
+    if not bindings:
+        raise ApplicationError(_("Choose at least one record."))
+    if entity == "user":
+        raise ApplicationError(
+            _("Users are not created from the ERP: invite the colleague, then link them.")
+        )
+    loose = [b for b in bindings if b.local_id is None and b.external_id and b.entity == entity]
+    if len(loose) != len(bindings):
+        raise ApplicationError(_("Some of the chosen records already have a partner."))
+    adapter = adapter_for(entity)
+    now = timezone.now()
+    with transaction.atomic(), sync_writes():
+        created = adapter.create_many(connection, [dict(b.remote_values or {}) for b in loose])
+        for binding, obj in zip(loose, created, strict=True):
+            binding.local_id = obj.pk
+            binding.snapshot = dict(binding.remote_values or {})
+            binding.state = State.LINKED
+            binding.synced_at = now
+        Binding.objects.bulk_update(loose, ["local_id", "snapshot", "state", "synced_at"])
+        _log_many(actor, created, _("Created from the ERP record"), flag=ADDITION)
+    return created
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+LOCAL, REMOTE, MERGED = "local", "remote", "merged"
+
+
+def parse_merged(text: str, like: Sequence[Any]) -> Any:
+    """A typed value in the type of the values it replaces (pure): text, number, yes/no."""
+    sample = next((v for v in like if v is not None), None)
+    text = (text or "").strip()
+    if isinstance(sample, bool):
+        return text.casefold() in ("1", "true", "yes", "ja", "on")
+    if isinstance(sample, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ApplicationError(
+                _("%(value)s is not a whole number.") % {"value": text}
+            ) from None
+    if isinstance(sample, (list, dict)):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ApplicationError(_("%(value)s is not a valid value.") % {"value": text}) from None
+    if isinstance(sample, str) and sample and _is_decimal(sample):
+        if text and not _is_decimal(text):
+            raise ApplicationError(_("%(value)s is not a number.") % {"value": text})
+    return text or (None if sample is None else "")
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        return False
+    return True
+
+
+def conflict_resolve(
+    *, binding: Binding, choices: dict[str, tuple[str, Any]], actor: Any = None
+) -> Binding:
+    """Settles the open conflicts of one record: `choices` maps each field to (local |
+    remote | merged, typed value). Tidsbro is updated now, the ERP through the outbox, the
+    snapshot set so both end equal; each conflict records how, by whom and when; logs it."""
+    open_conflicts = {c.field: c for c in binding.conflicts.filter(resolved_at__isnull=True)}
+    if not open_conflicts:
+        raise ApplicationError(_("This record has no open conflicts."))
+    missing = [f for f in open_conflicts if f not in choices or not choices[f][0]]
+    if missing:
+        raise ApplicationError(
+            _("Choose a value for every field: %(fields)s.") % {"fields": ", ".join(missing)}
+        )
+    connection = binding.connection
+    adapter = adapter_for(binding.entity)
+    model = local_model(binding.entity)
+    obj = model.objects.filter(pk=binding.local_id).first()
+    if obj is None:
+        raise ApplicationError(_("This Tidsbro record no longer exists."))
+    values: dict[str, Any] = {}
+    resolutions: dict[str, str] = {}
+    for name, conflict in open_conflicts.items():
+        how, typed = choices[name]
+        if how == LOCAL:
+            values[name], resolutions[name] = conflict.local_value, Conflict.Resolution.KEPT_LOCAL
+        elif how == REMOTE:
+            values[name], resolutions[name] = conflict.remote_value, Conflict.Resolution.KEPT_REMOTE
+        elif how == MERGED:
+            values[name] = parse_merged(typed, [conflict.local_value, conflict.remote_value])
+            resolutions[name] = Conflict.Resolution.MERGED
+        else:
+            raise ApplicationError(
+                _("Choose a value for every field: %(fields)s.") % {"fields": name}
+            )
+    to_erp = {n for n, v in values.items() if v != open_conflicts[n].remote_value}
+    if to_erp and not can_push(connection, binding.entity):
+        raise ApplicationError(push_refusal(connection, binding.entity))
+    now = timezone.now()
+    with transaction.atomic():
+        local = adapter.values(connection, [obj])[obj.pk]
+        to_local = {n: v for n, v in values.items() if local.get(n) != v}
+        if to_local:
+            with sync_writes():
+                adapter.update_many(connection, [(obj, to_local)])
+        # The ERP's value stays the base of a field it has not got yet: the push sees the
+        # chosen value as a local change and sends it; the rest is agreed now.
+        snapshot = dict(binding.snapshot or {})
+        for name, value in values.items():
+            snapshot[name] = open_conflicts[name].remote_value if name in to_erp else value
+        for name, conflict in open_conflicts.items():
+            conflict.resolved_at = now
+            conflict.resolution = resolutions[name]
+            conflict.resolved_value = values[name]
+            conflict.resolved_by = actor if getattr(actor, "pk", None) else None
+        Conflict.objects.bulk_update(
+            list(open_conflicts.values()),
+            ["resolved_at", "resolution", "resolved_value", "resolved_by"],
+        )
+        binding.snapshot = snapshot
+        binding.state = State.LINKED
+        binding.synced_at = now
+        binding.save(update_fields=["snapshot", "state", "synced_at"])
+        if to_erp:
+            _enqueue(connection, binding.entity, [obj.pk])
+        _log(
+            actor,
+            obj,
+            _("Resolved the conflict: %(fields)s")
+            % {
+                "fields": ", ".join(
+                    f"{n} → {Conflict.Resolution(resolutions[n]).label}" for n in sorted(values)
+                )
+            },
+        )
+    return binding
+
+
+def conflicts_keep(*, bindings: Sequence[Binding], side: str, actor: Any = None) -> int:
+    """Settles every open conflict of `bindings` with one side's values (all or nothing)."""
+    if side not in (LOCAL, REMOTE):
+        raise ApplicationError(_("Choose which side's values to keep."))
+    if not bindings:
+        raise ApplicationError(_("Choose at least one record."))
+    count = 0
+    with transaction.atomic():
+        for binding in bindings:
+            fields = binding.conflicts.filter(resolved_at__isnull=True).values_list(
+                "field", flat=True
+            )
+            choices = {f: (side, None) for f in fields}
+            if not choices:
+                continue
+            conflict_resolve(binding=binding, choices=choices, actor=actor)
+            count += 1
+    return count

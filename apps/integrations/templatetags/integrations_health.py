@@ -1,0 +1,18 @@
+"""The admin home's integration health panel (only for those who may see the integration)."""
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/integrations/sync_center/_health_panel.html", takes_context=True)
+def integration_health_panel(context: Any) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.has_perm("integrations.view_connection"):
+        return {"panel": None}
+    from apps.integrations.selectors import health_panel
+
+    return {"panel": health_panel(), "request": request}
