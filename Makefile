@@ -44,5 +44,10 @@ messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -l nb -l sv -l da --ignore=.venv --ignore=tests --no-location --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
+## Benchmarks: sync, admin and API against the sandbox (S+M; SIZE=L or BENCH_L=1 adds L).
+## A fresh throwaway database each run; DATABASE_URL=postgres://… runs it on PostgreSQL.
+bench: $(VENV)/.installed
+	$(if $(filter L,$(SIZE)),BENCH_L=1 ,)$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache
