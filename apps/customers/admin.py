@@ -3,11 +3,15 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm
+from apps.core.exports import spreadsheet_response
+from apps.customers.admin_import import CustomerImportMixin
 from apps.customers.models import Customer
+from apps.customers.resources import CustomerResource
 from apps.customers.services import (
     EDITABLE_FIELDS,
     customer_create,
@@ -32,8 +36,9 @@ class CustomerForm(ServiceModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(FetchNowMixin, ServiceModelAdmin):
+class CustomerAdmin(CustomerImportMixin, FetchNowMixin, ServiceModelAdmin):
     form = CustomerForm
+    actions = ["export_csv", "export_xlsx"]
     fetch_entity = "customer"
     fetch_label = _("Fetch customers")
     list_display = [
@@ -103,3 +108,17 @@ class CustomerAdmin(FetchNowMixin, ServiceModelAdmin):
 
     def delete_service(self, request: HttpRequest, obj: Customer) -> None:
         customer_delete(customer=obj)
+
+    # --- export: the import's format, so an export can be edited and imported again ---------
+
+    def _export(self, queryset: QuerySet, fmt: str) -> HttpResponse:
+        dataset = CustomerResource().export(queryset.order_by("number", "id"))
+        return spreadsheet_response(dataset, fmt=fmt, filename="tidsbro-customers")
+
+    @admin.action(description=_("Export selected customers (CSV)"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export(queryset, "csv")
+
+    @admin.action(description=_("Export selected customers (Excel)"), permissions=["view"])
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export(queryset, "xlsx")

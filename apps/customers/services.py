@@ -159,3 +159,66 @@ def customers_deactivate_from_erp(*, customers: list[Customer]) -> int:
         return Customer.objects.filter(pk__in=ids).update(
             is_active=False, updated_at=timezone.now()
         )
+
+
+# FILE IMPORT (Admin → Customers → Import)
+# ------------------------------------------------------------------------------
+def customers_import(
+    *, creates: list[dict[str, Any]], updates: list[tuple[Customer, dict[str, Any]]]
+) -> tuple[list[Customer], list[Customer]]:
+    """Creates and changes local customers from a file in one transaction (bulk); all or nothing.
+
+    Imported customers are ordinary local customers. Creating them is deliberately not reported
+    as a local change: nothing is pushed to the ERP on its own, they wait in the sync center as
+    "only in Tidsbro" until someone creates or chooses their partner there (a file may well
+    hold customers the ERP already has). Changes to existing customers are reported as usual.
+    """
+    from django.utils import timezone
+
+    new = []
+    for data in creates:
+        customer = Customer()
+        model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
+        new.append(customer)
+    changed: list[Customer] = []
+    fields: set[str] = set()
+    for customer, data in updates:
+        if customer.erp_owned:
+            raise ApplicationError(customer_erp_owned_message(customer))
+        names = model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
+        if names:
+            changed.append(customer)
+            fields.update(names)
+    _erp_clean([*new, *changed])
+    _numbers_free_in_chunks([*new, *changed])
+    now = timezone.now()
+    for customer in [*new, *changed]:
+        customer.updated_at = now
+    with transaction.atomic():
+        created = Customer.objects.bulk_create(new, batch_size=2000)
+        if changed:
+            Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=2000)
+            for customer in changed:
+                local_change("customer", customer.pk, "changed")
+    return created, changed
+
+
+def _numbers_free_in_chunks(customers: list[Customer]) -> None:
+    numbers = [c.number for c in customers if c.number]
+    if len(numbers) != len(set(numbers)):
+        raise ApplicationError(_("The same customer number is in the file twice."))
+    own = {c.pk for c in customers if c.pk}
+    taken: list[str] = []
+    for start in range(0, len(numbers), 900):  # SQLite's limit on query parameters
+        chunk = numbers[start : start + 900]
+        taken += [
+            number
+            for pk, number in Customer.objects.filter(number__in=chunk).values_list("pk", "number")
+            if pk not in own
+        ]
+    if taken:
+        raise ApplicationError(
+            _("Customer numbers %(numbers)s are already used by other customers.")
+            % {"numbers": ", ".join(sorted(taken)[:20])},
+            field="number",
+        )
