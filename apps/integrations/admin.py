@@ -213,6 +213,21 @@ class ConnectionAdmin(ServiceModelAdmin):
     def has_run_sync_permission(self, request: HttpRequest) -> bool:
         return _can_run_sync(request)
 
+    def get_urls(self) -> list:
+        # The wizard and the settings screens (apps/integrations/admin_views/).
+        from apps.integrations.admin_views.onboarding import OnboardingViews
+        from apps.integrations.admin_views.settings import SettingsViews
+
+        return [*OnboardingViews(self).urls(), *SettingsViews(self).urls(), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_connect": request.user.has_perm("integrations.add_connection"),
+            "can_change_settings": request.user.has_perm("integrations.change_connection"),
+        }
+        return super().changelist_view(request, extra_context)
+
     def delete_service(self, request: HttpRequest, obj: Connection) -> None:
         raise ApplicationError(str(_("Deactivate the connection instead: its history stays.")))
 
@@ -282,6 +297,12 @@ class BindingAdmin(ReadOnlyAdmin):
         "synced_at",
         "flagged",
     ]
+
+    def get_urls(self) -> list:
+        # The sync center and the conflict screen (apps/integrations/admin_views/).
+        from apps.integrations.admin_views import conflicts, sync_center
+
+        return [*sync_center.urls(self), *conflicts.urls(self), *super().get_urls()]
 
 
 class WatermarkForm(ServiceModelForm):
@@ -450,6 +471,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "requests",
         "changes_table",
     ]
+
+    def get_urls(self) -> list:
+        # History: runs, health per object type, failed transfers (admin_views/history.py).
+        from apps.integrations.admin_views import history
+
+        return [*history.urls(self), *super().get_urls()]
 
     @admin.display(description=_("duration"))
     def duration_display(self, obj: SyncRun) -> str:

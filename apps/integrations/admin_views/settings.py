@@ -1,0 +1,364 @@
+"""Settings → 24SevenOffice (health, integration user, what is connected, user mapping,
+first-time setup) and Settings → General (hour transfer). Administrators only.
+
+Writes go through the services (`connection_update_settings`, `connection_replace_credentials`)
+and `apps.integrations.setup` (`map_user`, `unmap_user`, `first_time_setup`); every POST ends in
+a message and a redirect, a refusal in a message on the page with nothing changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+
+from apps.accounts.models import User
+from apps.core.admin import add_service_error
+from apps.core.exceptions import ApplicationError
+from apps.integrations import selectors, services, setup
+from apps.integrations.admin_views.onboarding import (
+    CONNECT_CHOICES,
+    OBJECT_LABELS,
+    IntegrationUserForm,
+)
+from apps.integrations.connectors.base import ConnectorError
+from apps.integrations.models import Binding, Connection, HourTransfer, System
+
+CHANGE_PERMISSION = "integrations.change_connection"
+
+HOUR_TRANSFER_HELP = {
+    HourTransfer.ON_APPROVAL: _(
+        "Hours are sent to 24SevenOffice as soon as they are approved in Tidsbro."
+    ),
+    HourTransfer.ON_ORDER: _(
+        "Hours stay in Tidsbro until an order is created from them under Orders; then they "
+        "are sent with the order."
+    ),
+    HourTransfer.NEVER: _("Hours are never sent to 24SevenOffice; they stay in Tidsbro only."),
+}
+
+
+class ConnectedForm(forms.Form):
+    connected = forms.MultipleChoiceField(
+        label=_("Keep in step"),
+        choices=CONNECT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    sso = forms.BooleanField(
+        label=_("Allow colleagues to log in to Tidsbro with their 24SevenOffice login"),
+        required=False,
+    )
+
+
+class HourTransferForm(forms.Form):
+    hour_transfer = forms.ChoiceField(
+        label=_("Send hours to 24SevenOffice"),
+        choices=HourTransfer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose when hours are sent to 24SevenOffice.")},
+    )
+
+
+def user_mapping_rows(*, connection: Connection) -> tuple[list[dict[str, Any]], list[Binding]]:
+    """Every Tidsbro user with their 24SO user and a suggestion; a fixed number of queries."""
+    bindings = list(
+        Binding.objects.filter(connection=connection, entity="user")
+        .exclude(external_id="")
+        .order_by("external_id")
+    )
+    by_user = {b.local_id: b for b in bindings if b.local_id is not None}
+    suggestions = {s.user.pk: s for s in setup.suggest_user_mappings(connection)}
+    rows = []
+    for user in User.objects.order_by("first_name", "last_name", "email"):
+        binding = by_user.get(user.pk)
+        rows.append(
+            {
+                "user": user,
+                "binding": binding,
+                "remote_name": ((binding.remote_values or {}).get("name") if binding else "") or "",
+                "suggestion": None if binding else suggestions.get(user.pk),
+            }
+        )
+    return rows, bindings
+
+
+class SettingsViews:
+    """Settings screens hung off the connection admin (`ConnectionAdmin.get_urls`)."""
+
+    def __init__(self, model_admin: ModelAdmin) -> None:
+        self.model_admin = model_admin
+        self.admin_site = model_admin.admin_site
+
+    def urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("settings/", wrap(self.settings_view), name="integrations_connection_settings"),
+            path("general/", wrap(self.general_view), name="integrations_connection_general"),
+        ]
+
+    def _check(self, request: HttpRequest) -> None:
+        if not request.user.has_perm(CHANGE_PERMISSION):
+            raise PermissionDenied
+
+    def _context(self, request: HttpRequest, title: Any, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model_admin.model._meta,
+            "title": title,
+            **extra,
+        }
+
+    # --- Settings → 24SevenOffice ---------------------------------------------------------
+
+    @method_decorator(sensitive_post_parameters("api_password"))
+    def settings_view(self, request: HttpRequest) -> HttpResponse:
+        self._check(request)
+        connection = selectors.connection_active(system=System.TWENTYFOURSEVEN)
+        here = reverse("admin:integrations_connection_settings")
+        if connection is None:
+            return TemplateResponse(
+                request,
+                "admin/integrations/settings/24so.html",
+                self._context(request, _("24SevenOffice settings"), connection=None),
+            )
+        user_form = IntegrationUserForm(
+            initial={
+                "mode": IntegrationUserForm.SEPARATE
+                if connection.api_username
+                else IntegrationUserForm.SAME,
+                "api_username": connection.api_username,
+            }
+        )
+        connected_form = ConnectedForm(
+            initial={"connected": connection.connected, "sso": connection.sso_allowed}
+        )
+        if request.method == "POST":
+            action = request.POST.get("action", "")
+            try:
+                if action == "integration_user":
+                    user_form = IntegrationUserForm(request.POST)
+                    if self._switch_user(request, connection, user_form):
+                        return HttpResponseRedirect(here)
+                elif action == "connected":
+                    connected_form = ConnectedForm(request.POST)
+                    if self._connected(request, connection, connected_form):
+                        return HttpResponseRedirect(here)
+                elif action == "first_time_setup":
+                    self._first_time_setup(request, connection)
+                    return HttpResponseRedirect(here)
+                elif self._mapping(request, connection):
+                    return HttpResponseRedirect(here + "#user-mapping")
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        rows, remote_users = user_mapping_rows(connection=connection)
+        health = [
+            {"health": h, "label": OBJECT_LABELS.get(h.entity, h.entity)}
+            for h in selectors.entity_health(connection=connection)
+        ]
+        context = self._context(
+            request,
+            _("24SevenOffice settings"),
+            connection=connection,
+            health=health,
+            user_form=user_form,
+            connected_form=connected_form,
+            rows=rows,
+            remote_users=remote_users,
+            suggestions=sum(1 for row in rows if row["suggestion"]),
+            connected_labels=[OBJECT_LABELS.get(e, e) for e in connection.connected or []],
+        )
+        return TemplateResponse(request, "admin/integrations/settings/24so.html", context)
+
+    def _switch_user(
+        self, request: HttpRequest, connection: Connection, form: IntegrationUserForm
+    ) -> bool:
+        if not form.is_valid():
+            return False
+        data = form.cleaned_data
+        same = data["mode"] == IntegrationUserForm.SAME
+        try:
+            services.connection_replace_credentials(
+                connection=connection,
+                api_username="" if same else (data.get("api_username") or "").strip(),
+                api_password=None if same else (data.get("api_password") or ""),
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            connection.refresh_from_db()
+            add_service_error(form, exc)
+            return False
+        messages.success(
+            request,
+            _("The sync now logs in as %(user)s.")
+            % {"user": connection.api_username or connection.username},
+        )
+        return True
+
+    def _connected(self, request: HttpRequest, connection: Connection, form: ConnectedForm) -> bool:
+        if not form.is_valid():
+            return False
+        try:
+            services.connection_update_settings(
+                connection=connection,
+                connect=form.cleaned_data["connected"],
+                sso=form.cleaned_data["sso"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            connection.refresh_from_db()
+            add_service_error(form, exc)
+            return False
+        messages.success(request, _("The settings were saved."))
+        return True
+
+    def _first_time_setup(self, request: HttpRequest, connection: Connection) -> None:
+        try:
+            report = setup.first_time_setup(connection)
+        except ConnectorError as exc:
+            raise services._plain_error(
+                exc, who=_("the login %(username)s") % {"username": connection.username}
+            ) from None
+        messages.success(
+            request,
+            ngettext(
+                "First-time setup done: %(count)d project membership was added.",
+                "First-time setup done: %(count)d project memberships were added.",
+                report.memberships,
+            )
+            % {"count": report.memberships},
+        )
+        if report.unmapped:
+            messages.warning(
+                request,
+                _(
+                    "These 24SevenOffice users are on projects but not mapped to a Tidsbro "
+                    "user, so they were left out: %(names)s. Map them below and run the setup "
+                    "again."
+                )
+                % {"names": ", ".join(name for _id, name, _count in report.unmapped)},
+            )
+
+    def _user(self, value: str) -> User:
+        user = User.objects.filter(pk=value).first() if value.isdigit() else None
+        if user is None:
+            raise ApplicationError(_("That Tidsbro user does not exist."))
+        return user
+
+    def _mapping(self, request: HttpRequest, connection: Connection) -> bool:
+        """The user mapping table's buttons; True when something was done."""
+        post = request.POST
+        if "map" in post:
+            user = self._user(post["map"])
+            external_id = (post.get(f"erp_{user.pk}") or "").strip()
+            if not external_id:
+                raise ApplicationError(
+                    _("Enter the 24SevenOffice user id for %(user)s.") % {"user": user}
+                )
+            if not Binding.objects.filter(
+                connection=connection, entity="user", external_id=external_id
+            ).exists():
+                raise ApplicationError(
+                    _("24SevenOffice has no user with the id %(id)s (fetch users first).")
+                    % {"id": external_id}
+                )
+            self._map(request, connection, user, external_id)
+            return True
+        if "accept" in post:
+            user = self._user(post["accept"])
+            suggestion = next(
+                (s for s in setup.suggest_user_mappings(connection) if s.user.pk == user.pk),
+                None,
+            )
+            if suggestion is None:
+                raise ApplicationError(_("There is no suggestion for %(user)s.") % {"user": user})
+            self._map(request, connection, user, suggestion.external_id)
+            return True
+        if "accept_all" in post:
+            taken: set[str] = set()
+            done = 0
+            for suggestion in setup.suggest_user_mappings(connection):
+                if suggestion.external_id in taken:
+                    continue  # two colleagues suggested for one ERP user: map by hand
+                taken.add(suggestion.external_id)
+                setup.map_user(connection, suggestion.user, suggestion.external_id)
+                done += 1
+            self.model_admin.log_change(
+                request, connection, [{"changed": {"fields": ["user mapping"]}}]
+            )
+            messages.success(
+                request,
+                ngettext("%(count)d suggestion accepted.", "%(count)d suggestions accepted.", done)
+                % {"count": done},
+            )
+            return True
+        if "unmap" in post:
+            user = self._user(post["unmap"])
+            setup.unmap_user(connection, user)
+            self.model_admin.log_change(
+                request, connection, _("Unmapped %(user)s") % {"user": user.email}
+            )
+            messages.success(
+                request,
+                _("%(user)s is no longer mapped; their hours go on the integration user.")
+                % {"user": user},
+            )
+            return True
+        return False
+
+    def _map(self, request: HttpRequest, connection: Connection, user: User, external_id: str):
+        setup.map_user(connection, user, external_id)
+        self.model_admin.log_change(
+            request,
+            connection,
+            _("Mapped %(user)s to 24SevenOffice user %(id)s")
+            % {"user": user.email, "id": external_id},
+        )
+        messages.success(
+            request,
+            _("%(user)s is mapped to 24SevenOffice user %(id)s.")
+            % {"user": user, "id": external_id},
+        )
+
+    # --- Settings → General ---------------------------------------------------------------
+
+    def general_view(self, request: HttpRequest) -> HttpResponse:
+        self._check(request)
+        connection = selectors.connection_active(system=System.TWENTYFOURSEVEN)
+        form = HourTransferForm(
+            request.POST if request.method == "POST" else None,
+            initial={"hour_transfer": connection.hour_transfer} if connection else None,
+        )
+        if request.method == "POST" and connection is not None and form.is_valid():
+            try:
+                services.connection_update_settings(
+                    connection=connection,
+                    hour_transfer=form.cleaned_data["hour_transfer"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("The settings were saved."))
+                return HttpResponseRedirect(reverse("admin:integrations_connection_general"))
+        options = [
+            {"radio": radio, "help": HOUR_TRANSFER_HELP.get(radio.data["value"], "")}
+            for radio in form["hour_transfer"]
+        ]
+        return TemplateResponse(
+            request,
+            "admin/integrations/settings/general.html",
+            self._context(
+                request, _("General settings"), connection=connection, form=form, options=options
+            ),
+        )

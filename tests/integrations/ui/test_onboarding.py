@@ -1,0 +1,243 @@
+"""Integrations → Connect 24SevenOffice: each step checked live against the sandbox.
+
+Every wrong answer shows a message on the page and leaves nothing behind; the passwords wait
+between steps only encrypted; finishing connects and runs the first full sync.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.urls import reverse
+
+from apps.customers.models import Customer
+from apps.integrations.admin_views.onboarding import STATE_KEY
+from apps.integrations.models import Connection, SyncRun
+from apps.sandbox.twentyfourseven import models as so
+from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+from tests.accounts.factories import admin_user, employee, project_manager, support_user
+
+FJORDLYS = 2400101
+NORDVIK = 2400102
+START = "admin:integrations_connection_connect"
+CLIENT = "admin:integrations_connection_connect_client"
+API_USER = "admin:integrations_connection_connect_integration_user"
+OBJECTS = "admin:integrations_connection_connect_objects"
+
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    return base
+
+
+@pytest.fixture
+def office(client):
+    user = admin_user()
+    client.force_login(user)
+    return user
+
+
+def identity(client_id: int) -> so.Identity:
+    return so.Identity.objects.get(login__username=DEMO_USERNAME, client__client_id=client_id)
+
+
+def sandbox_login(username: str, password: str, *client_ids: int) -> so.Login:
+    """Another 24SO login, reaching the given clients as their second person."""
+    login = so.Login.objects.create(username=username, password=make_password(password))
+    for client_id in client_ids:
+        person = so.Person.objects.filter(client__client_id=client_id).order_by("contact_id")[1]
+        so.Identity.objects.create(login=login, client=person.client, person=person)
+    return login
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def log_in_step(client, password: str = DEMO_PASSWORD, username: str = DEMO_USERNAME):
+    return client.post(reverse(START), {"username": username, "password": password})
+
+
+def choose_client(client, client_id: int = FJORDLYS):
+    return client.post(reverse(CLIENT), {"identity_id": str(identity(client_id).identity_id)})
+
+
+# --- the whole way ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wizard_connects_step_by_step_and_runs_the_first_sync(client, sandbox, office):
+    assert "Log in to 24SevenOffice" in page(client.get(reverse(START)))
+
+    response = log_in_step(client)
+    assert response.status_code == 302 and response.url == reverse(CLIENT)
+    # The password waits encrypted, bound to this wizard and user.
+    state = client.session[STATE_KEY]
+    assert state["password"] != DEMO_PASSWORD
+    assert DEMO_PASSWORD not in str(dict(client.session))
+
+    html = page(client.get(reverse(CLIENT)))
+    assert "Fjordlys Rådgivning AS" in html and "Nordvik Bygg AS" in html
+
+    assert choose_client(client).url == reverse(API_USER)
+    html = page(client.get(reverse(API_USER)))
+    assert "The same login" in html and DEMO_USERNAME in html
+
+    response = client.post(reverse(API_USER), {"mode": "same"})
+    assert response.url == reverse(OBJECTS)
+    assert "Fjordlys Rådgivning AS" in page(client.get(reverse(OBJECTS)))
+
+    response = client.post(
+        reverse(OBJECTS), {"connected": ["customer", "project", "work_type"], "sso": "on"}
+    )
+
+    connection = Connection.objects.get()
+    assert response.url == reverse("admin:integrations_connection_first_sync", args=[connection.pk])
+    assert connection.client_name == "Fjordlys Rådgivning AS"
+    assert connection.identity_id == str(identity(FJORDLYS).identity_id)
+    assert connection.connected == ["customer", "project", "work_type"]
+    assert connection.sso_allowed and connection.api_username == ""
+    assert STATE_KEY not in client.session  # the wizard forgot the passwords
+    runs = SyncRun.objects.filter(connection=connection)
+    assert {r.entity for r in runs} == {"customer", "project", "work_type"}
+    assert all(r.trigger == SyncRun.Trigger.ONBOARDING and r.full for r in runs)
+    assert Customer.objects.count() > 0
+
+    html = page(client.get(response.url))
+    assert "The first sync is done." in html
+    assert html.count('data-status="done"') == 3
+    assert 'http-equiv="refresh"' not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_separate_integration_user_is_checked_and_used_for_the_sync(client, sandbox, office):
+    sandbox_login("api@fjordlys.no", "api-Pa55word", FJORDLYS)
+    log_in_step(client)
+    choose_client(client)
+
+    response = client.post(
+        reverse(API_USER),
+        {"mode": "separate", "api_username": "api@fjordlys.no", "api_password": "wrong"},
+    )
+    assert "did not accept the username or password" in page(response)
+    assert "api_password" not in client.session[STATE_KEY]
+
+    response = client.post(
+        reverse(API_USER),
+        {"mode": "separate", "api_username": "api@fjordlys.no", "api_password": "api-Pa55word"},
+    )
+    assert response.url == reverse(OBJECTS)
+    assert "api@fjordlys.no" in page(client.get(reverse(OBJECTS)))
+    client.post(reverse(OBJECTS), {"connected": ["work_type"]})
+
+    connection = Connection.objects.get()
+    assert connection.api_username == "api@fjordlys.no"
+    assert connection.api_password == "api-Pa55word"
+    assert connection.identity_id != str(identity(FJORDLYS).identity_id)
+
+
+# --- wrong input: a message on the page, nothing changed --------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_password_is_said_in_plain_words(client, sandbox, office):
+    html = page(log_in_step(client, password="not-it"))
+    assert "did not accept the username or password" in html
+    assert "not-it" not in html
+    assert STATE_KEY not in client.session
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_without_clients_is_told_to_ask_for_access(client, sandbox, office):
+    # 24SO lists the login's only client as disabled for it.
+    login = sandbox_login("lonely@example.no", "Lonely-Pa55", NORDVIK)
+    login.identities.update(is_disabled=True)
+    html = page(log_in_step(client, username="lonely@example.no", password="Lonely-Pa55"))
+    assert "has no 24SevenOffice client it may use" in html
+    assert STATE_KEY not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_or_blocked_client_choice_is_refused(client, sandbox, office):
+    log_in_step(client)
+    html = page(client.post(reverse(CLIENT), {}))
+    assert "Choose the 24SevenOffice client to connect." in html
+
+    so.Identity.objects.filter(pk=identity(NORDVIK).pk).update(is_blocked=True)
+    html = page(choose_client(client, NORDVIK))
+    assert "has blocked" in html
+    assert "identity_id" not in client.session[STATE_KEY]
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_erp_is_said_and_nothing_is_kept(client, sandbox, office, settings):
+    settings.TWENTYFOURSEVEN_API_BASE = "http://127.0.0.1:9/sandbox/24so"
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = "http://127.0.0.1:9/sandbox/24so"
+    html = page(log_in_step(client))
+    assert "cannot be reached right now" in html
+    assert STATE_KEY not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_to_connect_and_a_duplicate_connection_are_refused(client, sandbox, office):
+    log_in_step(client)
+    choose_client(client)
+    client.post(reverse(API_USER), {"mode": "same"})
+
+    html = page(client.post(reverse(OBJECTS), {}))
+    assert "Choose at least one kind of record to keep in step." in html
+    assert not Connection.objects.exists()
+
+    # Someone else connected meanwhile: the last step refuses, one connection stays.
+    Connection.objects.create(
+        system="24so", username=DEMO_USERNAME, password=DEMO_PASSWORD, client_id=str(FJORDLYS)
+    )
+    html = page(client.post(reverse(OBJECTS), {"connected": ["customer"]}))
+    assert "24SevenOffice is already connected" in html
+    assert Connection.objects.count() == 1
+    assert "already connected" in page(client.get(reverse(START)))
+
+
+@pytest.mark.django_db
+def test_a_step_without_the_earlier_ones_starts_again(client, office):
+    for name in (CLIENT, API_USER, OBJECTS):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response.url == reverse(START)
+    response = client.post(reverse(OBJECTS), {"connected": ["customer"]}, follow=True)
+    assert "Please start again" in page(response)
+    assert not Connection.objects.exists()
+
+
+# --- who may ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("make_user", [support_user, employee, project_manager])
+def test_only_administrators_may_connect(client, make_user):
+    client.force_login(make_user())
+    for name in (START, CLIENT, API_USER, OBJECTS):
+        assert client.get(reverse(name)).status_code == 403, name
+    response = client.post(reverse(START), {"username": DEMO_USERNAME, "password": "x"})
+    assert response.status_code == 403
+    html = client.get(reverse("admin:integrations_connection_changelist")).content.decode()
+    assert "Connect 24SevenOffice" not in html
+
+
+@pytest.mark.django_db
+def test_support_follows_the_first_sync_but_employees_do_not(client):
+    connection = Connection.objects.create(
+        system="24so", username=DEMO_USERNAME, password="x", connected=["customer"]
+    )
+    url = reverse("admin:integrations_connection_first_sync", args=[connection.pk])
+    client.force_login(support_user())
+    html = page(client.get(url))
+    assert 'data-status="pending"' in html and 'http-equiv="refresh"' in html
+    client.force_login(employee())
+    assert client.get(url).status_code == 403
