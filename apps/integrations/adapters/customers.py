@@ -104,6 +104,15 @@ class CustomerAdapter:
 
         customers_deactivate_from_erp(customers=list(objs))
 
+    def restore_many(self, connection: Any, objs: Sequence[Customer]) -> None:
+        """Back in the ERP after it deleted them: active again (the ERP owns customers)."""
+        from apps.customers.services import customers_update_from_erp
+
+        customers_update_from_erp(
+            changes=[(c, {"is_active": True}) for c in objs if not c.is_active],
+            erp_system=erp_system_name(connection),
+        )
+
     def after_push(self, connection: Any, obj: Customer, assigned: dict[str, Any]) -> None:
         return None  # customers are never pushed (the ERP owns them)
 

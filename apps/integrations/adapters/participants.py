@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from apps.integrations.adapters.customers import external_ids, local_ids
-from apps.integrations.adapters.users import Unlinked
 from apps.integrations.connectors.twentyfourseven import mappers
 from apps.projects.models import Project, ProjectMember
 
@@ -31,7 +30,9 @@ class ParticipantAdapter:
             for m in objs
         }
 
-    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    def create_many(
+        self, connection: Any, rows: Sequence[dict[str, Any]]
+    ) -> list[ProjectMember | None]:
         from apps.projects.services import project_member_set, project_roles_ensure
 
         projects = Project.objects.in_bulk(
@@ -43,12 +44,12 @@ class ParticipantAdapter:
         from apps.accounts.models import User
 
         users = User.objects.in_bulk(list(user_of.values()))
-        result: list[Any] = []
+        result: list[ProjectMember | None] = []
         for row in rows:
             project = projects.get(project_of.get(str(row.get("project")), 0))
             user = users.get(user_of.get(str(row.get("user")), 0))
             if project is None or user is None:
-                result.append(Unlinked())  # kept as "only in the ERP" until mapped
+                result.append(None)  # kept as "only in the ERP" until mapped
                 continue
             result.append(
                 project_member_set(

@@ -25,6 +25,8 @@ class ProjectAdapter:
     entity = "project"
     fields = mappers.PROJECT_FIELDS
     merge_on_push = True
+    # What mark_deleted leaves: a project back in the ERP is reactivated by the next pull.
+    deleted_values = {"status": mappers.ARCHIVED}
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, Project]:
         return Project.objects.in_bulk(list(ids))

@@ -16,12 +16,6 @@ from apps.integrations.connectors.twentyfourseven import mappers
 from apps.integrations.models import Binding
 
 
-class Unlinked:
-    """Stands for a 24SO user no Tidsbro user matches: its binding gets no local id."""
-
-    pk = None
-
-
 class UserAdapter:
     entity = "user"
     # Nothing is merged into Tidsbro users: names and e-mail addresses are theirs.
@@ -34,7 +28,8 @@ class UserAdapter:
     def values(self, connection: Any, objs: Sequence[User]) -> dict[int, dict[str, Any]]:
         return {u.pk: {} for u in objs}
 
-    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[User | None]:
+        """Links by e-mail; None (no Tidsbro user matches) keeps the user only in the ERP."""
         emails = {r.get("email") for r in rows if r.get("email")}
         taken = set(
             Binding.objects.filter(
@@ -44,11 +39,7 @@ class UserAdapter:
         by_email = {
             u.email.lower(): u for u in User.objects.filter(email__in=emails).exclude(pk__in=taken)
         }
-        result: list[Any] = []
-        for row in rows:
-            user = by_email.pop((row.get("email") or "").lower(), None)
-            result.append(user if user is not None else Unlinked())
-        return result
+        return [by_email.pop((row.get("email") or "").lower(), None) for row in rows]
 
     def update_many(self, connection: Any, changes: Sequence[tuple[User, dict[str, Any]]]) -> None:
         return None

@@ -14,6 +14,8 @@ class WorkTypeAdapter:
     entity = "work_type"
     fields = mappers.WORK_TYPE_FIELDS
     merge_on_push = True
+    # What mark_deleted leaves: a work type back in the ERP is active again after the pull.
+    deleted_values = {"is_active": False}
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, WorkType]:
         return WorkType.objects.in_bulk(list(ids))

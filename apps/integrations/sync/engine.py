@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 State = Binding.State
 
 
+# Records back in the ERP that one reconciliation reads again (one request each).
+RETURNING_PER_RUN = 200
+
+
 def lease_name(connection: Connection, entity: str) -> str:
     """The lease that lets one run at a time sync `entity` for `connection` (pure)."""
     return f"sync:{connection.pk}:{entity}"
@@ -175,12 +179,29 @@ def _apply(
         open_conflicts.setdefault(conflict.binding_id, {})[conflict.field] = conflict
     local_ids = [b.local_id for b in bindings.values() if b.local_id is not None]
     objs = adapter.load(connection, local_ids) if local_ids else {}
+    # Back in the ERP after being missing there: undo what marking it deleted did locally
+    # (before reading the local values, which then merge as usual).
+    returning = [
+        objs[b.local_id]
+        for r in page
+        if not r.deleted
+        and (b := bindings.get(r.external_id)) is not None
+        and b.state == State.MISSING_REMOTELY
+        and b.local_id in objs
+    ]
+    restore_many = getattr(adapter, "restore_many", None)
+    if returning and restore_many is not None:
+        restore_many(connection, returning)
     local_values = adapter.values(connection, list(objs.values())) if objs else {}
+    deleted_values = getattr(adapter, "deleted_values", {})
     now = timezone.now()
     # The ERP owns this type here: Tidsbro's values never go there, the ERP's always win.
     erp_is_master = connection.master_of(entity) == Master.ERP
 
     to_create: list[RemoteRecord] = []
+    # Bindings without a local record that may get one now: back from "missing remotely"
+    # (the local record went with it, e.g. a removed member) or "only in the ERP".
+    relink: list[tuple[Binding, RemoteRecord]] = []
     local_updates: list[tuple[Any, dict[str, Any]]] = []
     deleted_objs: list[Any] = []
     binding_updates: list[Binding] = []
@@ -204,6 +225,9 @@ def _apply(
             if binding.state != State.MISSING_REMOTELY:
                 if obj is not None:
                     deleted_objs.append(obj)
+                    # What marking it deleted does locally is agreed: if the record comes
+                    # back, the ERP's values differ from this and flow in.
+                    binding.snapshot = {**binding.snapshot, **deleted_values}
                 binding.state = State.MISSING_REMOTELY
                 binding.remote_changed_at = record.changed_at
                 binding_updates.append(binding)
@@ -218,7 +242,10 @@ def _apply(
                 stats.skipped += 1
             continue
         if obj is None:
-            # Only in the ERP (not imported, or the local record is gone): keep its values.
+            if binding.state in (State.MISSING_REMOTELY, State.REMOTE_ONLY):
+                relink.append((binding, record))
+                continue
+            # Only in the ERP (the local record is gone): keep its values.
             if binding.remote_values != record.values:
                 binding.remote_values = record.values
                 binding.remote_changed_at = record.changed_at
@@ -302,29 +329,58 @@ def _apply(
         binding.state = State.CONFLICT if result.conflicts else State.LINKED
         binding_updates.append(binding)
 
-    if to_create:
-        created = adapter.create_many(connection, [r.values for r in to_create])
+    if to_create or relink:
+        # One call for both: None means "keep it only in the ERP" (see LocalAdapter).
+        made = adapter.create_many(
+            connection, [r.values for r in [*to_create, *relink_records(relink)]]
+        )
+        created, relinked = made[: len(to_create)], made[len(to_create) :]
         Binding.objects.bulk_create(
             [
                 Binding(
                     connection=connection,
                     entity=entity,
-                    local_id=obj.pk,
+                    local_id=obj.pk if obj is not None else None,
                     external_id=record.external_id,
                     snapshot=record.values,
                     remote_values=record.values,
                     remote_changed_at=record.changed_at,
                     synced_at=now,
-                    state=State.LINKED,
+                    state=State.LINKED if obj is not None else State.REMOTE_ONLY,
                 )
                 for obj, record in zip(created, to_create, strict=True)
             ]
         )
-        stats.created += len(created)
         for obj, record in zip(created, to_create, strict=True):
+            if obj is None:
+                stats.skipped += 1
+                continue
+            stats.created += 1
             stats.note(
                 entity=entity, local_id=obj.pk, external_id=record.external_id, action="created"
             )
+        for obj, (binding, record) in zip(relinked, relink, strict=True):
+            if obj is None:
+                if (binding.state, binding.remote_values) == (State.REMOTE_ONLY, record.values):
+                    stats.skipped += 1
+                    continue
+                binding.local_id = None
+                binding.state = State.REMOTE_ONLY
+            else:
+                binding.local_id = obj.pk
+                binding.snapshot = record.values
+                binding.synced_at = now
+                binding.state = State.LINKED
+                stats.created += 1
+                stats.note(
+                    entity=entity,
+                    local_id=obj.pk,
+                    external_id=record.external_id,
+                    action="relinked",
+                )
+            binding.remote_values = record.values
+            binding.remote_changed_at = record.changed_at
+            binding_updates.append(binding)
     if local_updates:
         adapter.update_many(connection, local_updates)
     if deleted_objs:
@@ -332,7 +388,7 @@ def _apply(
     if binding_updates:
         Binding.objects.bulk_update(
             binding_updates,
-            ["snapshot", "remote_values", "remote_changed_at", "synced_at", "state"],
+            ["local_id", "snapshot", "remote_values", "remote_changed_at", "synced_at", "state"],
         )
     if settled:
         Conflict.objects.bulk_update(settled, ["resolved_at", "resolution", "resolved_value"])
@@ -345,6 +401,10 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def relink_records(relink: list[tuple[Binding, RemoteRecord]]) -> list[RemoteRecord]:
+    return [record for _binding, record in relink]
 
 
 def _erp_wins(result: MergeResult, remote: dict[str, Any]) -> MergeResult:
@@ -418,6 +478,21 @@ def reconcile_entity(
                 stats.updated += Binding.objects.filter(pk__in=gone[start : start + 500]).update(
                     state=State.MISSING_REMOTELY
                 )
+        # Back in the ERP (restored, or only hidden for a while): read each one and apply it
+        # like a pull, which re-links it and undoes what its deletion did locally. Rare, so
+        # one request each; a long list waits for the next night past RETURNING_PER_RUN.
+        back = [
+            external_id
+            for external_id in Binding.objects.filter(
+                connection=connection, entity=entity, state=State.MISSING_REMOTELY
+            )
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+            if external_id in remote_ids
+        ][:RETURNING_PER_RUN]
+        records = [r for r in (connector.fetch_one(entity, i) for i in back) if r is not None]
+        if records:
+            apply_page(connection, adapter_for(entity), records, stats, lease=(name, owner))
         run.status = SyncRun.Status.SUCCEEDED
     except ConnectorError as exc:
         run.status = SyncRun.Status.FAILED

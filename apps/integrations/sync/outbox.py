@@ -354,6 +354,9 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             OutboxItem.objects.filter(pk=item.pk).update(status=Status.AMBIGUOUS)
             external_id, assigned = connector.create(item.entity, local)
             stats.created += 1
+        else:
+            # Found by look-up: what the create assigned (e.g. the project number) arrives now.
+            assigned = connector.found_values(item.entity, external_id, local)
         _store_binding(connection, item.entity, obj.pk, external_id, snapshot={**local, **assigned})
         # The outcome is known now (the binding holds the ERP id): no look-up needed any more.
         OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(status=Status.PENDING)

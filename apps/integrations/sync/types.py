@@ -60,6 +60,10 @@ class Connector(Protocol):
     def find(self, entity: str, values: dict[str, Any]) -> str | None:
         """Looks up a record a create may already have made (ambiguous outcome)."""
 
+    def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """What the ERP assigned to a record `find` found, as `create` would have returned it
+        (e.g. the project number), so the local side gets it at once, not at the next pull."""
+
     def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Creates a record; returns its id and the values the ERP assigned (e.g. number)."""
 
@@ -85,14 +89,24 @@ class LocalAdapter(Protocol):
     def values(self, connection: Any, objs: Sequence[Any]) -> dict[int, dict[str, Any]]:
         """Canonical values of local objects, keyed by pk (batch: no query per object)."""
 
-    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """Creates local objects from ERP values (bulk); returns them in the same order."""
+    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any | None]:
+        """Creates local objects from ERP values (bulk); returns them in the same order.
+
+        None for a row means "keep it only in the ERP" (e.g. a 24SO user no Tidsbro user
+        matches): its binding has no local record and the state "only in the ERP"; the next
+        pull that sees the record offers it to `create_many` again."""
 
     def update_many(self, connection: Any, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
         """Applies ERP values to local objects (bulk)."""
 
     def mark_deleted(self, connection: Any, objs: Sequence[Any]) -> None:
         """The ERP deleted these: deactivate/archive, never delete."""
+
+    # Optional (the engine uses getattr): `deleted_values`, the canonical values
+    # `mark_deleted` leaves behind (e.g. {"status": "archived"}); they become the snapshot, so
+    # when the record comes back the ERP's values flow in as a remote change. And
+    # `restore_many(connection, objs)`, undoing what `mark_deleted` did outside the canonical
+    # fields (e.g. a customer's active flag) when a record missing remotely comes back.
 
     def after_push(self, connection: Any, obj: Any, assigned: dict[str, Any]) -> None:
         """Stores what the ERP assigned on a push (e.g. the project number)."""

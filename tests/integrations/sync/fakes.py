@@ -132,6 +132,10 @@ class FakeConnector:
                 return external_id
         return None
 
+    def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        # Like 24SO's projects: the ERP numbers what it creates (here: by its id).
+        return {"number": f"ERP-{external_id}"}
+
     def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         self._call("create", entity)
         external_id = self.erp.put(dict(values))
@@ -183,6 +187,11 @@ class CustomerAdapter:
     def mark_deleted(self, connection: Any, objs: Sequence[Any]) -> None:
         Customer.objects.filter(pk__in=[o.pk for o in objs]).update(
             is_active=False, updated_at=timezone.now()
+        )
+
+    def restore_many(self, connection: Any, objs: Sequence[Any]) -> None:
+        Customer.objects.filter(pk__in=[o.pk for o in objs]).update(
+            is_active=True, updated_at=timezone.now()
         )
 
     def after_push(self, connection: Any, obj: Any, assigned: dict[str, Any]) -> None:

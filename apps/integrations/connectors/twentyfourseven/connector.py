@@ -89,6 +89,11 @@ class TwentyFourSevenConnector:
 
         return push.find(self, entity, values)
 
+    def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        from apps.integrations.connectors.twentyfourseven import push
+
+        return push.found_values(self, entity, external_id, values)
+
     def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         from apps.integrations.connectors.twentyfourseven import push
 

@@ -85,6 +85,18 @@ def find(connector: Any, entity: str, values: dict[str, Any]) -> str | None:
     return None
 
 
+def found_values(
+    connector: Any, entity: str, external_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """What `create` would have returned for a record `find` found (no request)."""
+    if entity == "project":
+        return {"number": int(external_id)}  # 24SO's project id is its number
+    if entity == "hour":
+        _contact_id, flag = _contact(connector, values)
+        return {"flagged": flag}
+    return {}
+
+
 def delete(connector: Any, entity: str, external_id: str) -> None:
     """Deletes the record in 24SO; an hour already gone counts as deleted."""
     if entity != "hour":
