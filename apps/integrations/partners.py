@@ -169,13 +169,14 @@ def local_summary(entity: str, obj: Any) -> dict[str, Any]:
 def candidates_for_local(
     *, connection: Connection, entity: str, obj: Any, limit: int = 20
 ) -> list[Candidate]:
-    """ERP records only in the ERP that may be `obj`'s partner, best first (one query)."""
+    """ERP records without a Tidsbro partner (only in the ERP, or set apart with "no sync")
+    that may be `obj`'s partner, best first (one query)."""
     remote = (
         Binding.objects.filter(
             connection=connection,
             entity=entity,
             local_id__isnull=True,
-            state=State.REMOTE_ONLY,
+            state__in=[State.REMOTE_ONLY, State.EXCLUDED],
         )
         .exclude(external_id="")
         .values_list("external_id", "remote_values")
@@ -190,10 +191,16 @@ def candidates_for_local(
 def candidates_for_remote(
     *, connection: Connection, binding: Binding, limit: int = 20
 ) -> list[Candidate]:
-    """Tidsbro records with no partner that may be the ERP record's partner, best first."""
-    from apps.integrations import selectors
-
-    objs = selectors.partner_local_only(connection=connection, entity=binding.entity)
+    """Tidsbro records with no ERP partner (incl. those set apart with "no sync") that may
+    be the ERP record's partner, best first."""
+    partnered = Binding.objects.filter(connection=connection, entity=binding.entity).exclude(
+        external_id=""
+    )
+    objs = local_model(binding.entity).objects.exclude(
+        pk__in=partnered.filter(local_id__isnull=False).values("local_id")
+    )
+    if binding.entity == "user":
+        objs = objs.filter(is_active=True)
     return rank_candidates(
         values=binding.remote_values or {},
         candidates=((o.pk, local_summary(binding.entity, o)) for o in objs[:2000]),
@@ -326,8 +333,9 @@ def binding_link(
 
 
 def binding_unlink(*, binding: Binding, actor: Any = None) -> Binding:
-    """Stops syncing a pair: the ERP record is kept as "only in the ERP", the Tidsbro record
-    as "no sync" until it is linked or included again; open conflicts are dropped; logs it."""
+    """Stops syncing a pair: both records stay, each marked "no sync" on its own (the pull
+    would otherwise import the ERP record again, a push create the Tidsbro one there) until
+    one is linked (choose partner) or included again; open conflicts are dropped; logs it."""
     if binding.local_id is None or not binding.external_id:
         raise ApplicationError(_("This record is not linked."))
     model = local_model(binding.entity)
@@ -338,10 +346,9 @@ def binding_unlink(*, binding: Binding, actor: Any = None) -> Binding:
         binding.remote_values = binding.remote_values or binding.snapshot
         binding.local_id = None
         binding.snapshot = {}
-        binding.state = State.REMOTE_ONLY
+        binding.state = State.EXCLUDED
         binding.save(update_fields=["remote_values", "local_id", "snapshot", "state"])
         if binding.entity != "user":
-            # Without this mark its next change would create a second record in the ERP.
             Binding.objects.create(
                 connection_id=binding.connection_id,
                 entity=binding.entity,

@@ -1,0 +1,280 @@
+"""The sync center screens: lists with counts and search, constant queries as rows grow,
+who may see and do what, and wrong input that changes nothing."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from apps.customers.models import Customer
+from apps.integrations.models import Binding, Conflict, Connection, OutboxItem, SyncRun
+from apps.integrations.services import DEFAULT_MASTERS
+from apps.projects.models import Project
+from tests.accounts.factories import admin_user, employee, project_manager, support_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def connection() -> Connection:
+    return Connection.objects.create(
+        system="24so",
+        username="api@example.no",
+        password="secret",
+        client_name="Fjordlys",
+        connected=["customer", "project", "work_type", "task"],
+        masters=dict(DEFAULT_MASTERS),
+    )
+
+
+@pytest.fixture
+def customer() -> Customer:
+    return Customer.objects.create(name="Havbris AS", number="10001")
+
+
+def linked(connection, customer, n: int, start: int = 0) -> list[Project]:
+    projects = []
+    for i in range(start, start + n):
+        p = Project.objects.create(name=f"Linked {i}", number=5000 + i, customer=customer)
+        Binding.objects.create(
+            connection=connection,
+            entity="project",
+            local_id=p.pk,
+            external_id=str(5000 + i),
+            snapshot={"name": p.name},
+            remote_values={"name": p.name, "number": 5000 + i},
+        )
+        projects.append(p)
+    return projects
+
+
+def remote_only(connection, n: int, start: int = 0) -> list[Binding]:
+    return [
+        Binding.objects.create(
+            connection=connection,
+            entity="project",
+            external_id=str(7000 + i),
+            state=Binding.State.REMOTE_ONLY,
+            remote_values={"name": f"Remote {i}", "number": 7000 + i},
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def in_conflict(connection, customer, n: int, start: int = 0) -> list[Binding]:
+    result = []
+    for i in range(start, start + n):
+        p = Project.objects.create(name=f"Ours {i}", number=8000 + i, customer=customer)
+        b = Binding.objects.create(
+            connection=connection,
+            entity="project",
+            local_id=p.pk,
+            external_id=str(8000 + i),
+            state=Binding.State.CONFLICT,
+        )
+        Conflict.objects.create(
+            binding=b, field="name", base_value="Old", local_value=p.name, remote_value="Theirs"
+        )
+        result.append(b)
+    return result
+
+
+def url(entity="project", tab="linked", **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"tab": tab, **params}.items())
+    return f"{reverse('admin:integrations_sync_center_list', args=[entity])}?{query}"
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def test_each_list_shows_its_records_and_every_list_its_count(client, connection, customer):
+    linked(connection, customer, 2)
+    remote_only(connection, 3)
+    in_conflict(connection, customer, 1)
+    Project.objects.create(name="Only here", customer=customer)
+    client.force_login(admin_user())
+
+    page = client.get(url(tab="linked")).content.decode()
+    assert "Linked 0" in page and "Linked 1" in page and "Remote 0" not in page
+    counts = client.get(url(tab="remote_only")).context["tabs"]
+    assert {t["key"]: t["count"] for t in counts} == {
+        "linked": 2,
+        "local_only": 1,
+        "remote_only": 3,
+        "conflict": 1,
+        "missing_remotely": 0,
+        "excluded": 0,
+    }
+    assert "Only here" in client.get(url(tab="local_only")).content.decode()
+    conflict_page = client.get(url(tab="conflict")).content.decode()
+    assert "Ours 0" in conflict_page and "Resolve" in conflict_page
+
+
+def test_search_finds_by_name_number_and_erp_id(client, connection, customer):
+    linked(connection, customer, 3)
+    remote_only(connection, 2)
+    client.force_login(admin_user())
+
+    rows = client.get(url(tab="linked", q="Linked 2")).context["rows"]
+    assert [r["local"] for r in rows] == ["5002 Linked 2"]
+    assert [r["external_id"] for r in client.get(url(tab="linked", q="5001")).context["rows"]] == [
+        "5001"
+    ]
+    assert [
+        r["remote"] for r in client.get(url(tab="remote_only", q="mote 1")).context["rows"]
+    ] == ["Remote 1"]
+
+
+@pytest.mark.parametrize("tab", ["linked", "remote_only", "local_only", "conflict"])
+def test_a_list_costs_the_same_queries_with_5_or_40_rows(
+    client, connection, customer, tab, django_assert_num_queries
+):
+    def fill(n, start):
+        linked(connection, customer, n, start)
+        remote_only(connection, n, start)
+        in_conflict(connection, customer, n, start)
+        for i in range(start, start + n):
+            Project.objects.create(name=f"Here {i}", customer=customer)
+
+    client.force_login(admin_user())
+    fill(5, 0)
+    client.get(url(tab=tab))  # warm caches (content types, permissions)
+    response = client.get(url(tab=tab))
+    assert len(response.context["rows"]) == 5
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as few:
+        client.get(url(tab=tab))
+    fill(35, 5)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url(tab=tab))
+    assert len(response.context["rows"]) == 40
+
+
+# --- who may ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_user", [employee, project_manager])
+def test_employees_and_project_managers_see_none_of_it(client, connection, customer, make_user):
+    binding = in_conflict(connection, customer, 1)[0]
+    client.force_login(make_user())
+    assert client.get(url()).status_code == 403
+    assert client.get(reverse("admin:integrations_sync_history")).status_code == 403
+    assert (
+        client.get(reverse("admin:integrations_conflict_resolve", args=[binding.pk])).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            url(tab="conflict"), {"action": "keep_local", "selected": [binding.pk]}
+        ).status_code
+        == 403
+    )
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "integration-health" not in home
+
+
+def test_support_may_resolve_match_and_exclude(client, connection, customer):
+    binding = in_conflict(connection, customer, 1)[0]
+    remote = remote_only(connection, 1)[0]
+    client.force_login(support_user())
+    assert client.get(url(tab="conflict")).status_code == 200
+    response = client.post(
+        url(tab="remote_only"), {"action": "exclude", "selected": [remote.pk]}, follow=True
+    )
+    assert "will not be synced" in response.content.decode()
+    remote.refresh_from_db()
+    assert remote.state == Binding.State.EXCLUDED
+    page = client.get(reverse("admin:integrations_conflict_resolve", args=[binding.pk]))
+    assert page.status_code == 200 and "Theirs" in page.content.decode()
+
+
+def test_the_admin_home_shows_the_health_panel_to_admins_and_support(client, connection, customer):
+    in_conflict(connection, customer, 2)
+    OutboxItem.objects.create(connection=connection, entity="project", local_id=1, status="dead")
+    OutboxItem.objects.create(connection=connection, entity="hour", local_id=1)
+    SyncRun.objects.create(
+        connection=connection, entity="project", trigger="manual", status="failed"
+    )
+    for make_user in (admin_user, support_user):
+        client.force_login(make_user())
+        page = client.get(reverse("admin:index"))
+        html = page.content.decode()
+        assert "integration-health" in html
+        panel = page.context["panel"]
+        assert (panel.open_conflicts, panel.dead_outbox, panel.hours_waiting) == (2, 1, 1)
+        assert not panel.ok and "last sync failed" in html
+
+
+# --- actions, and wrong input that changes nothing --------------------------------------------
+
+
+def test_no_sync_and_undo_through_the_list(client, connection, customer):
+    here = Project.objects.create(name="Internal", customer=customer)
+    client.force_login(admin_user())
+
+    client.post(url(tab="local_only"), {"action": "exclude", "selected": [here.pk]})
+    excluded = Binding.objects.get(local_id=here.pk, entity="project")
+    assert excluded.state == Binding.State.EXCLUDED
+    assert client.get(url(tab="local_only")).context["rows"] == []
+
+    client.post(url(tab="excluded"), {"action": "include", "selected": [excluded.pk]})
+    assert not Binding.objects.filter(local_id=here.pk).exists()
+    assert [r["local_id"] for r in client.get(url(tab="local_only")).context["rows"]] == [here.pk]
+    assert LogEntry.objects.filter(object_id=str(here.pk)).count() == 2
+
+
+def test_an_action_without_records_says_so_and_changes_nothing(client, connection, customer):
+    remote_only(connection, 1)
+    client.force_login(admin_user())
+    response = client.post(url(tab="remote_only"), {"action": "exclude"}, follow=True)
+    assert "Choose at least one record." in response.content.decode()
+    assert not Binding.objects.filter(state=Binding.State.EXCLUDED).exists()
+
+
+def test_choose_partner_without_a_choice_says_so_and_links_nothing(client, connection, customer):
+    here = Project.objects.create(name="Havbris portal", customer=customer)
+    remote = remote_only(connection, 1)[0]
+    client.force_login(admin_user())
+    link = reverse("admin:integrations_sync_center_partner_local", args=["project", here.pk])
+
+    response = client.post(link, {"choice": ""})
+    assert "Choose the record to link to." in response.content.decode()
+    remote.refresh_from_db()
+    assert remote.local_id is None and remote.state == Binding.State.REMOTE_ONLY
+
+
+def test_choose_partner_ranks_by_number_then_name_and_shows_the_score(client, connection, customer):
+    here = Project.objects.create(name="Havbris portal", number=7001, customer=customer)
+    remote_only(connection, 3)
+    Binding.objects.create(
+        connection=connection,
+        entity="project",
+        external_id="9100",
+        state=Binding.State.REMOTE_ONLY,
+        remote_values={"name": "Havbris portal 2", "number": 9100},
+    )
+    client.force_login(support_user())
+    page = client.get(
+        reverse("admin:integrations_sync_center_partner_local", args=["project", here.pk])
+    )
+    candidates = page.context["candidates"]
+    assert [c.key for c in candidates[:2]] == ["7001", "9100"]
+    assert candidates[0].reason == "same number" and candidates[0].score == 0.95
+    assert "95 %" in page.content.decode()
+
+
+def test_keep_values_in_bulk_asks_first_then_settles_every_conflict(client, connection, customer):
+    bindings = in_conflict(connection, customer, 2)
+    client.force_login(admin_user())
+    ids = [b.pk for b in bindings]
+
+    first = client.post(url(tab="conflict"), {"action": "keep_local", "selected": ids})
+    assert first.status_code == 200 and "Keep Tidsbro values" in first.content.decode()
+    assert Conflict.objects.filter(resolved_at__isnull=True).count() == 2
+
+    client.post(url(tab="conflict"), {"action": "keep_local", "selected": ids, "confirm": "yes"})
+    assert Conflict.objects.filter(resolved_at__isnull=True).count() == 0
+    assert set(Binding.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"linked"}
+    # Tidsbro's values go to the ERP.
+    assert OutboxItem.objects.filter(entity="project").count() == 2
