@@ -152,3 +152,157 @@ def hours_awaiting_transfer(*, connection: Connection) -> QuerySet[OutboxItem]:
         connection=connection,
         entity="hour",
     )
+
+
+# SYNC CENTER
+# ------------------------------------------------------------------------------
+# The sync center's lists of one object type, each a queryset the screen pages through.
+PARTNER_TABS: tuple[str, ...] = (
+    "linked",
+    "local_only",
+    "remote_only",
+    "conflict",
+    "missing_remotely",
+    "excluded",
+)
+# Local fields the sync center searches, per object type (numbers compared exactly).
+PARTNER_SEARCH: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "number", "organisation_number", "email"),
+    "project": ("name",),
+    "work_type": ("name", "product_number"),
+    "task": ("name",),
+    "user": ("email", "first_name", "last_name"),
+}
+
+
+def _bindings(connection: Connection, entity: str) -> QuerySet[Binding]:
+    return Binding.objects.filter(connection=connection, entity=entity)
+
+
+def partner_local_only(*, connection: Connection, entity: str, search: str = "") -> QuerySet:
+    """Tidsbro records of `entity` with no binding at all (not in the ERP, not excluded)."""
+    from django.db.models import Exists, OuterRef
+
+    from apps.integrations.partners import local_model
+
+    model = local_model(entity)
+    qs = model.objects.filter(
+        ~Exists(_bindings(connection, entity).filter(local_id=OuterRef("pk")))
+    )
+    if entity == "user":
+        qs = qs.filter(is_active=True)
+    return _search_local(qs, entity, search).order_by("pk")
+
+
+def _search_local(qs: QuerySet, entity: str, search: str) -> QuerySet:
+    search = (search or "").strip()
+    if not search:
+        return qs
+    condition = Q()
+    for name in PARTNER_SEARCH.get(entity, ("name",)):
+        condition |= Q(**{f"{name}__icontains": search})
+    if entity == "project" and search.isdigit():
+        condition |= Q(number=int(search))
+    return qs.filter(condition)
+
+
+def partner_bindings(
+    *, connection: Connection, entity: str, tab: str, search: str = ""
+) -> QuerySet[Binding]:
+    """The bindings of one sync center list (`tab`), searched by ERP id, ERP name or the
+    local record's fields; ordered by id."""
+    from apps.integrations.partners import local_model
+
+    State = Binding.State
+    qs = _bindings(connection, entity)
+    if tab == "linked":
+        qs = qs.filter(state=State.LINKED, local_id__isnull=False).exclude(external_id="")
+    elif tab == "remote_only":
+        qs = qs.filter(local_id__isnull=True).exclude(state=State.EXCLUDED)
+    elif tab == "conflict":
+        qs = qs.filter(state=State.CONFLICT)
+    elif tab == "missing_remotely":
+        qs = qs.filter(state=State.MISSING_REMOTELY)
+    elif tab == "excluded":
+        qs = qs.filter(state=State.EXCLUDED)
+    else:
+        raise ValueError(tab)
+    search = (search or "").strip()
+    if search:
+        local = _search_local(local_model(entity).objects.all(), entity, search)
+        qs = qs.filter(
+            Q(external_id=search)
+            | Q(remote_values__name__icontains=search)
+            | Q(local_id__in=local.values("pk"))
+        )
+    return qs.order_by("id")
+
+
+def partner_counts(*, connection: Connection, entity: str) -> dict[str, int]:
+    """How many records each sync center list holds (two queries)."""
+    from django.db.models import Count
+
+    State = Binding.State
+    linked = Q(state=State.LINKED, local_id__isnull=False) & ~Q(external_id="")
+    counts = _bindings(connection, entity).aggregate(
+        linked=Count("pk", filter=linked),
+        remote_only=Count("pk", filter=Q(local_id__isnull=True) & ~Q(state=State.EXCLUDED)),
+        conflict=Count("pk", filter=Q(state=State.CONFLICT)),
+        missing_remotely=Count("pk", filter=Q(state=State.MISSING_REMOTELY)),
+        excluded=Count("pk", filter=Q(state=State.EXCLUDED)),
+    )
+    counts["local_only"] = partner_local_only(connection=connection, entity=entity).count()
+    return counts
+
+
+def open_conflicts_by_binding(*, bindings: list[Binding]) -> dict[int, list[Conflict]]:
+    """Open conflicts of the given bindings, by binding id (one query)."""
+    result: dict[int, list[Conflict]] = {}
+    for conflict in Conflict.objects.filter(
+        binding__in=[b.pk for b in bindings], resolved_at__isnull=True
+    ).order_by("field"):
+        result.setdefault(conflict.binding_id, []).append(conflict)
+    return result
+
+
+@dataclass(frozen=True)
+class HealthPanel:
+    """The admin home's integration summary."""
+
+    connection: Connection | None
+    ok: bool
+    open_conflicts: int
+    unmapped_users: int
+    dead_outbox: int
+    hours_waiting: int
+
+
+def health_panel() -> HealthPanel:
+    """Connection status and what needs a human, for the admin home (few queries)."""
+    from django.db.models import Count
+
+    connection = connection_active()
+    if connection is None:
+        return HealthPanel(None, False, 0, 0, 0, 0)
+    outbox = OutboxItem.objects.filter(connection=connection).aggregate(
+        dead=Count("pk", filter=Q(status=OutboxItem.Status.DEAD)),
+        hours=Count(
+            "pk",
+            filter=Q(
+                entity="hour",
+                status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
+            ),
+        ),
+    )
+    failed = SyncRun.objects.filter(connection=connection, kind="pull").exclude(
+        status=SyncRun.Status.ALREADY_RUNNING
+    )
+    latest = failed.order_by("-started_at", "-id").values_list("status", flat=True).first()
+    return HealthPanel(
+        connection=connection,
+        ok=latest != SyncRun.Status.FAILED,
+        open_conflicts=open_conflicts(connection=connection).count(),
+        unmapped_users=unmapped_users(connection=connection).count(),
+        dead_outbox=outbox["dead"],
+        hours_waiting=outbox["hours"],
+    )
