@@ -591,9 +591,7 @@ def _switch_integration_user(
     with transaction.atomic():
         connection.save(update_fields=[*fields, "updated_at"])
         _audit(
-            actor,
-            connection,
-            str([{"changed": {"fields": ["api_username", "api_password"]}}]).replace("'", '"'),
+            actor, connection, audit.changed_fields(Connection, ["api_username", "api_password"])
         )
     logger.info("switched the integration user of connection %s", connection.pk)
     return connection
