@@ -48,12 +48,13 @@ def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:
                 external_id=binding.external_id,
             )
         return
-    if connection.hour_transfer == HourTransfer.NEVER:
-        return
     transferred = binding is not None and bool(binding.external_id)
     if transferred and event in ("changed", *_APPROVED):
-        # Changes to hours the ERP already has follow them there.
+        # Changes to hours the ERP already has follow them there, whatever the mode is now
+        # (switching to "never" stops new transfers, not the hours already there).
         enqueue(connection=connection, entity="hour", local_id=pk)
+    elif connection.hour_transfer == HourTransfer.NEVER:
+        return
     elif connection.hour_transfer == HourTransfer.ON_APPROVAL and event in _APPROVED:
         enqueue(connection=connection, entity="hour", local_id=pk)
     elif connection.hour_transfer == HourTransfer.ON_ORDER and event == "ordered":

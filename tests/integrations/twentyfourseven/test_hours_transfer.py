@@ -102,6 +102,25 @@ def test_never_transfers_nothing(world: World) -> None:
     assert RequestLog.objects.count() == before
 
 
+def test_switching_to_never_keeps_following_hours_already_transferred(world: World) -> None:
+    sent = approve(world, register(world, hours="2.50"))
+    gone = approve(world, register(world, hours="1.00"))
+    [hour] = erp_hours(hour_ref(sent.pk))
+    _set_mode(world, HourTransfer.NEVER)
+
+    sent = time_entry_transition(actor=world.admin, entry=sent, action="reopen", reason="Typo")
+    time_entry_update(actor=sent.user, entry=sent, data={"hours": Decimal("3.00")})
+    gone = time_entry_transition(actor=world.admin, entry=gone, action="reopen", reason="Dup")
+    time_entry_delete(actor=gone.user, entry=gone)
+    new = approve(world, register(world))
+
+    [again] = erp_hours(hour_ref(sent.pk))
+    assert (again.hour_id, again.total_hours) == (hour.hour_id, 3.0)
+    assert erp_hours(hour_ref(gone.pk)) == []
+    assert erp_hours(hour_ref(new.pk)) == []  # "never": nothing new goes
+    assert not OutboxItem.objects.filter(entity="hour", local_id=new.pk).exists()
+
+
 def test_on_order_does_not_transfer_on_approval(world: World) -> None:
     _set_mode(world, HourTransfer.ON_ORDER)
 
