@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import ApplicationError
+from apps.core.formatting import format_hours
 from apps.customers.models import Customer
 from apps.integrations.adapters.hours import hour_transfer_flags
 from apps.integrations.models import Connection
@@ -23,11 +24,19 @@ from apps.projects.models import Project
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
-    fields = ["entry", "work_type", "product_number", "description", "registered_hours", "hours"]
+    fields = ["entry", "work_type", "product_number", "description", "registered", "billed"]
     fields += ["rate"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("hours registered"))
+    def registered(self, obj: OrderLine) -> str:
+        return format_hours(obj.registered_hours)
+
+    @admin.display(description=_("hours"))
+    def billed(self, obj: OrderLine) -> str:
+        return format_hours(obj.hours)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("entry", "entry__user", "work_type")

@@ -6,15 +6,18 @@ from django import forms
 from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from import_export import fields, resources, widgets
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
+from apps.core.exports import spreadsheet_response
+from apps.core.formatting import format_hours
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.selectors import time_entries_visible_to
 from apps.timesheets.services import (
@@ -43,6 +46,46 @@ def _with_erp_transfer(qs: QuerySet) -> QuerySet:
         erp_hour_id=Subquery(hour.values("external_id")[:1]),
         erp_flag=Subquery(hour.values("flagged")[:1]),
     )
+
+
+class TimeEntryResource(resources.ModelResource):
+    """Hours as a spreadsheet: one row per entry, numbers as numbers so they can be summed."""
+
+    date = fields.Field(attribute="date", column_name="date", widget=widgets.DateWidget("%Y-%m-%d"))
+    employee = fields.Field(attribute="user__email", column_name="employee")
+    customer = fields.Field(attribute="project__customer__name", column_name="customer")
+    project = fields.Field(attribute="project__name", column_name="project")
+    task = fields.Field(attribute="task__name", column_name="task")
+    work_type = fields.Field(attribute="work_type__name", column_name="work_type")
+    hours = fields.Field(attribute="hours", column_name="hours")
+    billable_hours = fields.Field(attribute="billable_hours", column_name="billable_hours")
+    status = fields.Field(column_name="status")
+    description = fields.Field(attribute="description", column_name="description")
+
+    class Meta:
+        model = TimeEntry
+        fields = [
+            "date",
+            "employee",
+            "customer",
+            "project",
+            "task",
+            "work_type",
+            "hours",
+            "billable_hours",
+            "status",
+            "description",
+        ]
+        export_order = fields
+
+    def dehydrate_status(self, entry: TimeEntry) -> str:
+        return str(entry.get_status_display())
+
+    def dehydrate_hours(self, entry: TimeEntry) -> Any:
+        return entry.hours
+
+    def dehydrate_billable_hours(self, entry: TimeEntry) -> Any:
+        return entry.billable_hours
 
 
 class TimeEntryForm(ServiceModelForm):
@@ -121,8 +164,8 @@ class TimeEntryAdmin(ServiceModelAdmin):
         "customer",
         "task",
         "work_type",
-        "hours",
-        "billable_hours",
+        "hours_shown",
+        "billable_hours_shown",
         "status",
         "erp_transfer",
     ]
@@ -138,7 +181,16 @@ class TimeEntryAdmin(ServiceModelAdmin):
     ]
     autocomplete_fields = ["user", "project", "task", "work_type"]
     inlines = [TransitionInline]
-    actions = ["submit", "approve_user", "approve_project", "lock", "reject", "reopen"]
+    actions = [
+        "submit",
+        "approve_user",
+        "approve_project",
+        "lock",
+        "reject",
+        "reopen",
+        "export_csv",
+        "export_xlsx",
+    ]
 
     # --- what each person sees ------------------------------------------------------------
 
@@ -248,6 +300,42 @@ class TimeEntryAdmin(ServiceModelAdmin):
     @admin.display(description=_("customer"), ordering="project__customer__name")
     def customer(self, obj: TimeEntry) -> Any:
         return obj.project.customer  # None shows as the admin's empty value
+
+    @admin.display(description=_("hours"), ordering="hours")
+    def hours_shown(self, obj: TimeEntry) -> str:
+        return format_hours(obj.hours)
+
+    @admin.display(description=_("billable hours"), ordering="billable_hours")
+    def billable_hours_shown(self, obj: TimeEntry) -> str:
+        return format_hours(obj.billable_hours)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # the total of what the filters show, not only this page
+            totals = changelist.queryset.order_by().aggregate(
+                hours=Sum("hours"), billable=Sum("billable_hours")
+            )
+            response.context_data["hours_total"] = format_hours(totals["hours"] or 0)
+            response.context_data["billable_total"] = format_hours(totals["billable"] or 0)
+        return response
+
+    # --- export: what the person may see (the same queryset as the list), formulas defused --
+
+    def _export(self, queryset: QuerySet, fmt: str) -> HttpResponse:
+        queryset = queryset.select_related(
+            "user", "project", "project__customer", "task", "work_type"
+        ).order_by("date", "user__email", "id")
+        dataset = TimeEntryResource().export(queryset)
+        return spreadsheet_response(dataset, fmt=fmt, filename="tidsbro-hours")
+
+    @admin.action(description=_("Export selected hours (CSV)"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export(queryset, "csv")
+
+    @admin.action(description=_("Export selected hours (Excel)"), permissions=["view"])
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export(queryset, "xlsx")
 
     @admin.display(description=_("ERP"))
     def erp_transfer(self, obj: TimeEntry) -> Any:

@@ -341,3 +341,20 @@ def test_norwegian_organisation_number_check_digit():
     assert not org_number_valid("987654321")
     assert not org_number_valid("91234567" + "0")  # remainder gives 10: never valid
     assert not org_number_valid("98765432")
+
+
+def test_a_large_file_is_planned_and_written_in_bulk_not_row_by_row(
+    admin_client, django_assert_max_num_queries
+):
+    rows = [HEADER] + [[str(70000 + i), f"Kunde {i} AS", "", "", "Bergen", ""] for i in range(1000)]
+    content = _csv(rows, delimiter=";", encoding="cp1252")
+
+    with django_assert_max_num_queries(12):  # the 1,000 numbers are looked up in 2 queries
+        preview = _preview(admin_client, content)
+    with django_assert_max_num_queries(40):  # SQLite inserts ~60 rows a statement, PG all
+        done = admin_client.post(
+            reverse(IMPORT), {"token": preview.context["token"], "digest": preview.context["digest"]}
+        )
+
+    assert done.status_code == 302
+    assert Customer.objects.count() == 1000
