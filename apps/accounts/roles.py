@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "django_q.*",
         "integrations.*",
         "sandbox_24so.*",
+        "orders.*",
         "axes.*",  # failed logins and lockouts; deleting an attempt unlocks
         "core.view_auditrecord",  # the audit log
     ],
@@ -83,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "integrations.match_binding",
         "integrations.run_sync",
         "integrations.retry_outbox",
+        "orders.view_*",
         "axes.view_*",
         "core.view_auditrecord",
     ],
