@@ -239,6 +239,9 @@ class KnobsAdmin(admin.ModelAdmin):
                     "fault_error",
                     "fault_drop",
                     "fault_slow",
+                    "fault_hang",
+                    "fault_http500",
+                    "fault_expire",
                     "slow_seconds",
                     "fault_seed",
                     "sequence",
@@ -247,7 +250,14 @@ class KnobsAdmin(admin.ModelAdmin):
         ),
         (
             _("Sessions and limits"),
-            {"fields": ["session_idle_seconds", "sessions_expire_before", "rate_limit_per_hour"]},
+            {
+                "fields": [
+                    "session_idle_seconds",
+                    "sessions_expire_before",
+                    "rate_limit_per_hour",
+                    "quarantine_until",
+                ]
+            },
         ),
     ]
     readonly_fields = ["sequence", "sessions_expire_before"]

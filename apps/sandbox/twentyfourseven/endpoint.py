@@ -21,6 +21,8 @@ from .runtime import (
     RateState,
     knobs_get,
     next_fault,
+    quarantine_text,
+    quarantined,
     rate_count,
     session_lookup,
 )
@@ -62,6 +64,12 @@ class Outcome:
     drop: bool = False
     rate: RateState | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/xml; charset=utf-8"
+    delay: float = 0.0  # seconds the answer is held back after the work is done
+
+
+# What a failing IIS or proxy answers: no SOAP envelope to explain it.
+ERROR_PAGE = b"500 - Internal server error."
 
 
 def handle(request: HttpRequest, service: Service) -> Outcome:
@@ -98,15 +106,25 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
         rate = rate_count(login=login, knobs=knobs, now=now) if login else None
         if rate and rate.exceeded_by:
             raise SoapFault(rate.fault_text())
+        if login and quarantined(knobs=knobs, now=now):
+            raise SoapFault(quarantine_text(exceeded_by=1, ends=knobs.quarantine_until))
         injected = next_fault(knobs=knobs)
         if injected == "error":
             raise SoapFault(INJECTED_FAULT)
         if injected == "drop":
             entry.fault = "connection dropped (injected)"
             outcome = Outcome(body=b"", status=500, drop=True, rate=rate)
+        elif injected == "http500":
+            entry.fault = "HTTP 500 error page (injected)"
+            outcome = Outcome(
+                body=ERROR_PAGE, status=500, rate=rate, content_type="text/html; charset=utf-8"
+            )
         else:
             if injected == "slow":
                 time.sleep(knobs.slow_seconds)
+            if injected == "expire" and session is not None:
+                session.delete()  # 24SO forgot the session: the client must log in again
+                session = None
             if handler.needs_session and session is None:
                 raise SoapFault(NOT_AUTHENTICATED)
             call = Call(
@@ -123,7 +141,10 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
                 body=serialize_output(service, name, result),
                 session_key=call.new_session_key,
                 rate=rate,
+                delay=knobs.slow_seconds if injected == "hang" else 0.0,
             )
+            if outcome.delay:
+                entry.fault = "answer held back (injected)"
     except SoapFault as exc:
         outcome = Outcome(body=fault_envelope(exc.message, exc.code), status=500, rate=rate)
         entry.fault = exc.message

@@ -459,6 +459,24 @@ class Knobs(models.Model):
     fault_error = models.BooleanField(_("inject HTTP 500 SOAP faults"), default=True)
     fault_drop = models.BooleanField(_("inject dropped connections"), default=False)
     fault_slow = models.BooleanField(_("inject slow responses"), default=False)
+    fault_hang = models.BooleanField(
+        _("inject hanging answers"),
+        default=False,
+        help_text=_(
+            "The request is carried out at once, but the answer is held back for the slow "
+            "response delay: the client times out without knowing the outcome."
+        ),
+    )
+    fault_http500 = models.BooleanField(
+        _("inject bare HTTP 500 errors"),
+        default=False,
+        help_text=_("An error page without a SOAP envelope, like a failing IIS or proxy."),
+    )
+    fault_expire = models.BooleanField(
+        _("inject session expiry"),
+        default=False,
+        help_text=_("The caller's session ends before the request is handled."),
+    )
     slow_seconds = models.FloatField(_("slow response delay (s)"), default=35.0)
     fault_seed = models.BigIntegerField(_("fault seed"), default=24)
     sequence = models.BigIntegerField(_("requests seen"), default=0, editable=False)
@@ -468,6 +486,12 @@ class Knobs(models.Model):
     )
     sessions_expire_before = models.DateTimeField(
         _("sessions seen before this are expired"), null=True, blank=True
+    )
+    quarantine_until = models.DateTimeField(
+        _("quarantine until"),
+        null=True,
+        blank=True,
+        help_text=_("Until then every request is blocked like a login over the hourly limit."),
     )
 
     class Meta:

@@ -49,6 +49,9 @@ def knobs_defaults() -> dict:
         "fault_error": "error" in kinds,
         "fault_drop": "drop" in kinds,
         "fault_slow": "slow" in kinds,
+        "fault_hang": "hang" in kinds,
+        "fault_http500": "http500" in kinds,
+        "fault_expire": "expire" in kinds,
         "slow_seconds": conf["SLOW_SECONDS"],
         "fault_seed": conf["FAULT_SEED"],
         "session_idle_seconds": conf["SESSION_IDLE_SECONDS"],
@@ -118,10 +121,18 @@ class RateState:
         return max(0, self.limit - self.count)
 
     def fault_text(self) -> str:
-        ends = self.window_end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return (
-            f"Limit exceeded by {self.exceeded_by}. Request is blocked. Quarantine ends at {ends}"
-        )
+        return quarantine_text(exceeded_by=self.exceeded_by, ends=self.window_end)
+
+
+def quarantine_text(*, exceeded_by: int, ends: dt.datetime) -> str:
+    """24SO's fault text for a login in quarantine (API-NOTES §6)."""
+    when = ends.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"Limit exceeded by {exceeded_by}. Request is blocked. Quarantine ends at {when}"
+
+
+def quarantined(*, knobs: Knobs, now: dt.datetime) -> bool:
+    """Whether the forced quarantine window (knob ``quarantine_until``) is on."""
+    return knobs.quarantine_until is not None and now < knobs.quarantine_until
 
 
 def rate_count(*, login: Login, knobs: Knobs, now: dt.datetime) -> RateState:
@@ -148,7 +159,9 @@ def rate_count(*, login: Login, knobs: Knobs, now: dt.datetime) -> RateState:
 
 
 def fault_decision(*, seed: int, sequence: int, rate: float, kinds: list[str]) -> str | None:
-    """The fault (``error``/``drop``/``slow``) for request number ``sequence``, or None.
+    """The fault (``error``/``drop``/``slow``/``hang``/``http500``/``expire``) for ``sequence``.
+
+    None means no fault.
 
     Pure and seeded: the same seed and sequence always give the same answer, so tests
     can predict exactly which requests fail.
@@ -173,6 +186,9 @@ def next_fault(*, knobs: Knobs) -> str | None:
             ("error", knobs.fault_error),
             ("drop", knobs.fault_drop),
             ("slow", knobs.fault_slow),
+            ("hang", knobs.fault_hang),
+            ("http500", knobs.fault_http500),
+            ("expire", knobs.fault_expire),
         )
         if on
     ]

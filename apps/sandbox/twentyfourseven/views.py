@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
@@ -32,13 +34,13 @@ def service_view(request: HttpRequest, service_key: str) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     outcome = endpoint.handle(request, service)
+    if outcome.delay:  # done and logged: only the answer is late (past a client's timeout)
+        time.sleep(outcome.delay)
     if outcome.drop and endpoint.drop_connection(request):
         return HttpResponse(b"", status=500)
     if outcome.drop:  # no socket to drop (not runserver): fail like an error instead
         outcome.body = fault_envelope("Server was unable to process request.")
-    response = HttpResponse(
-        outcome.body, status=outcome.status, content_type="text/xml; charset=utf-8"
-    )
+    response = HttpResponse(outcome.body, status=outcome.status, content_type=outcome.content_type)
     for name, value in outcome.headers.items():
         response[name] = value
     if outcome.session_key:
