@@ -296,7 +296,16 @@ def _apply(
             )
         if result.to_remote:
             pushes.append(obj.pk)
-        for c in result.conflicts:
+        # Only new conflicts, or open ones whose sides moved, are recorded and counted: one
+        # still open as it was (e.g. met again by the echo of a push) is no news.
+        fresh = [
+            c
+            for c in result.conflicts
+            if c.field not in open_here
+            or (open_here[c.field].local_value, open_here[c.field].remote_value)
+            != (c.local, c.remote)
+        ]
+        for c in fresh:
             conflicts.append(
                 Conflict(
                     binding=binding,
@@ -313,14 +322,14 @@ def _apply(
                 conflict.resolution = Conflict.Resolution.MERGED
                 conflict.resolved_value = snapshot.get(field_name)
                 settled.append(conflict)
-        if result.conflicts:
-            stats.conflicts += len(result.conflicts)
+        if fresh:
+            stats.conflicts += len(fresh)
             stats.note(
                 entity=entity,
                 local_id=obj.pk,
                 external_id=record.external_id,
                 action="conflict",
-                fields=[c.field for c in result.conflicts],
+                fields=[c.field for c in fresh],
             )
         binding.snapshot = snapshot
         binding.remote_values = record.values

@@ -402,6 +402,7 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             Binding.objects.filter(pk=binding.pk).update(state=Binding.State.CONFLICT)
         stats.conflicts += len(result.conflicts)
     assigned = {}
+    outgoing: dict[str, Any] | None = None
     if result.to_remote:
         # The full record: agreed values, the local changes, and for a field in conflict the
         # ERP's own current value (a conflict leaves both sides as they are).
@@ -426,8 +427,12 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             adapter.update_many(connection, [(obj, result.to_local)])
         if assigned:
             adapter.after_push(connection, obj, assigned)
+        # What the ERP holds now is what went out: the pull that reads it back is an echo.
+        remote_now = (
+            {"remote_values": outgoing} if outgoing is not None and binding.remote_values else {}
+        )
         Binding.objects.filter(pk=binding.pk).update(
-            snapshot={**result.base, **assigned}, synced_at=timezone.now()
+            snapshot={**result.base, **assigned}, synced_at=timezone.now(), **remote_now
         )
 
 

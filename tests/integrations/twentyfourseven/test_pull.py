@@ -167,6 +167,72 @@ def test_a_project_deactivated_in_24so_is_archived_here(connection: Connection, 
     )
 
 
+def _edit_in_24so(sandbox: so.Client, project_id: int, **changes) -> None:
+    so.Project.objects.filter(client=sandbox, project_id=project_id).update(
+        **changes, date_changed=timezone.now()
+    )
+
+
+def _edit_here(number: int, **changes) -> None:
+    # A local edit whose push has not gone yet (queued, or 24SO was down): the pull meets it.
+    Project.objects.filter(number=number).update(**changes)
+
+
+def test_a_project_renamed_differently_on_both_sides_is_a_conflict_and_other_fields_flow(
+    connection: Connection, sandbox: so.Client
+):
+    from apps.integrations.models import Conflict
+
+    for entity in ("customer", "work_type", "project"):
+        pull(connection, entity)
+    before = Project.objects.get(number=1001)
+    new_end = before.end_date + timezone.timedelta(days=30)
+    _edit_in_24so(sandbox, 1001, name="Navn fra 24SO", description="Beskrivelse fra 24SO")
+    _edit_here(1001, name="Navn fra Tidsbro", end_date=new_end)
+
+    run = pull(connection, "project")
+
+    assert run.conflicts == 1
+    binding = Binding.objects.get(connection=connection, entity="project", external_id="1001")
+    assert binding.state == Binding.State.CONFLICT
+    conflict = Conflict.objects.get(binding=binding, resolved_at__isnull=True)
+    assert (conflict.field, conflict.base_value, conflict.local_value, conflict.remote_value) == (
+        "name",
+        before.name,
+        "Navn fra Tidsbro",
+        "Navn fra 24SO",
+    )
+    # Neither side's name touched; the ERP's description came here, the local end date went
+    # there (the push the pull queued runs after its commit).
+    local = Project.objects.get(number=1001)
+    remote = so.Project.objects.get(client=sandbox, project_id=1001)
+    assert (local.name, remote.name) == ("Navn fra Tidsbro", "Navn fra 24SO")
+    assert local.description == "Beskrivelse fra 24SO"
+    assert timezone.localtime(remote.date_stop).date() == new_end
+    # Pulled again: the same conflict, still one, nothing new written.
+    assert pull(connection, "project").conflicts == 0
+    assert Conflict.objects.filter(binding=binding, resolved_at__isnull=True).count() == 1
+
+
+def test_a_project_renamed_equally_on_both_sides_is_no_conflict(
+    connection: Connection, sandbox: so.Client
+):
+    from apps.integrations.models import Conflict
+
+    for entity in ("customer", "work_type", "project"):
+        pull(connection, entity)
+    _edit_in_24so(sandbox, 1001, name="Samme nye navn")
+    _edit_here(1001, name="Samme nye navn")
+
+    run = pull(connection, "project")
+
+    assert (run.conflicts, run.errors) == (0, 0)
+    binding = Binding.objects.get(connection=connection, entity="project", external_id="1001")
+    assert (binding.state, binding.snapshot["name"]) == (Binding.State.LINKED, "Samme nye navn")
+    assert not Conflict.objects.exists()
+    assert Project.objects.get(number=1001).name == "Samme nye navn"
+
+
 def test_a_customer_deleted_in_24so_becomes_inactive_and_stays(
     connection: Connection, sandbox: so.Client
 ):
