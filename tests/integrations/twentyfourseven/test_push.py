@@ -103,6 +103,36 @@ def test_a_project_edited_here_is_updated_in_24so_keeping_what_we_do_not_carry(
     assert erp.version == SandboxProject.RIGHTS_MANAGED  # not ours: kept
 
 
+def test_archiving_without_an_inactive_status_in_24so_is_refused_with_the_reason(
+    world: World,
+) -> None:
+    from apps.sandbox.twentyfourseven.models import ProjectStatus
+
+    connector = world.connector()
+    external_id, _assigned = push.create(connector, "project", project_values(world))
+    ProjectStatus.objects.update(active=True)  # this client has no inactive status
+
+    with pytest.raises(Rejected, match="no inactive project status"):
+        push.update(
+            world.connector(), "project", external_id, project_values(world, status="archived")
+        )
+
+    assert SandboxProject.objects.get(project_id=int(external_id)).status.active
+
+
+def test_a_project_found_after_an_ambiguous_create_gets_its_number_without_a_request(
+    world: World,
+) -> None:
+    connector = world.connector()
+    external_id, assigned = push.create(connector, "project", project_values(world))
+    before = connector.requests
+
+    found = push.found_values(connector, "project", external_id, project_values(world))
+
+    assert found == assigned == {"number": int(external_id)}
+    assert connector.requests == before
+
+
 def test_find_recognises_a_project_an_ambiguous_create_made(world: World) -> None:
     connector = world.connector()
     values = project_values(world, name="Unik prosjekt")

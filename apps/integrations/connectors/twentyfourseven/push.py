@@ -155,7 +155,18 @@ def _status_id(connector: Any, *, active: bool, current: Project | None) -> int 
         if mine is not None and mine.active == active:
             return current.status_id  # keep "planned" vs "in progress": only the side matters
     match = next((s for s in statuses if s.active == active), None)
-    return match.id if match else None
+    if match is None:
+        # Saving without a status would leave the project as it is in 24SO, and the next
+        # pull would undo the local change: refuse visibly (a dead outbox item with this).
+        raise Rejected(
+            "24SevenOffice has no "
+            + ("active" if active else "inactive")
+            + " project status, so the project cannot be "
+            + ("activated" if active else "deactivated")
+            + " there: add one in 24SevenOffice's project statuses and retry",
+            operation="SaveProject",
+        )
+    return match.id
 
 
 def _find_project(client: Any, values: dict[str, Any]) -> str | None:
