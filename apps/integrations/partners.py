@@ -72,6 +72,8 @@ def push_refusal(connection: Connection, entity: str) -> str:
     """Why Tidsbro cannot create or change `entity` in the ERP, in words for the office."""
     capabilities = connector_capabilities(connection.system)
     note = capabilities.notes.get(entity) if capabilities is not None else None
+    if note and not capabilities.can_push(entity):
+        return str(note)
     if connection.master_of(entity) == Master.ERP:
         return _(
             "The ERP owns these records on this connection: create and change them there "

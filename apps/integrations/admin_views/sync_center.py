@@ -156,6 +156,8 @@ def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list
     rows = []
     for b in items:
         obj = local.get(b.local_id) if b.local_id is not None else None
+        # A conflict found by a push has the ERP's newer name only on the conflict.
+        theirs = {c.field: c.remote_value for c in conflicts.get(b.pk, [])}
         rows.append(
             {
                 "id": b.pk,
@@ -164,7 +166,7 @@ def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list
                 "local_number": getattr(obj, "number", "") or "",
                 "local_id": b.local_id,
                 "external_id": b.external_id,
-                "remote": remote_label(b) if b.external_id else "",
+                "remote": (theirs.get("name") or remote_label(b)) if b.external_id else "",
                 "remote_number": remote_number(b) if b.external_id else "",
                 "synced_at": b.synced_at,
                 "conflict_fields": [c.field for c in conflicts.get(b.pk, [])],

@@ -278,3 +278,47 @@ def test_keep_values_in_bulk_asks_first_then_settles_every_conflict(client, conn
     assert set(Binding.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"linked"}
     # Tidsbro's values go to the ERP.
     assert OutboxItem.objects.filter(entity="project").count() == 2
+
+
+@pytest.mark.parametrize("entity", ["customer", "project", "work_type", "task", "user"])
+def test_every_list_of_every_object_type_opens(client, connection, entity):
+    client.force_login(support_user())
+    for tab in ("linked", "local_only", "remote_only", "conflict", "missing_remotely", "excluded"):
+        assert client.get(url(entity=entity, tab=tab)).status_code == 200, tab
+
+
+def test_what_24so_cannot_create_is_said_instead_of_offered(client, connection, customer):
+    client.force_login(admin_user())
+    page = client.get(url(entity="work_type", tab="local_only"))
+    assert "cannot create or change work types" in page.content.decode()
+    assert "create_remote" not in dict(page.context["actions"])
+    customers = client.get(url(entity="customer", tab="local_only"))
+    assert "The ERP owns these records" in customers.content.decode()
+
+
+def test_a_user_is_matched_to_a_24so_user_from_the_suggestions(client, connection):
+    kari = employee(first_name="Kari", last_name="Nordmann", email="kari@example.no")
+    erp_user = Binding.objects.create(
+        connection=connection,
+        entity="user",
+        external_id="12",
+        state=Binding.State.REMOTE_ONLY,
+        remote_values={"name": "Kari Nordmann", "email": "kari.nordmann@fjordlys.no"},
+    )
+    client.force_login(support_user())
+    link = reverse("admin:integrations_sync_center_partner_remote", args=["user", erp_user.pk])
+    [best, *_rest] = client.get(link).context["candidates"]
+    assert (best.key, best.reason) == (kari.pk, "similar name")
+
+    client.post(link, {"choice": str(kari.pk)})
+    erp_user.refresh_from_db()
+    assert (erp_user.local_id, erp_user.state) == (kari.pk, Binding.State.LINKED)
+
+
+@pytest.mark.parametrize("language,home", [("nb", "Hjem"), ("sv", "Hem"), ("da", "Hjem")])
+def test_the_sync_center_renders_in_every_language(client, connection, settings, language, home):
+    client.force_login(admin_user())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(url())
+    assert page.status_code == 200
+    assert f">{home}</a>" in page.content.decode()
