@@ -22,6 +22,20 @@ def connector_capabilities(system: str) -> Capabilities | None:
     return _capabilities.get(system)
 
 
+def local_create_refused(entity: str) -> str | None:
+    """Why `entity` records cannot be created here (an active connection keeps them in step
+    and its ERP cannot take new ones, e.g. 24SO's work types), or None when they can."""
+    from apps.integrations.selectors import connection_for_entity
+
+    connection = connection_for_entity(entity=entity)
+    if connection is None:
+        return None
+    capabilities = connector_capabilities(connection.system)
+    if capabilities is None or capabilities.can_push(entity):
+        return None
+    return str(capabilities.notes.get(entity) or "") or f"{connection} cannot take new {entity}"
+
+
 def register_adapter(adapter: LocalAdapter) -> None:
     _adapters[adapter.entity] = adapter
 

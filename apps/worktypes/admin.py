@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.integrations.admin import FetchNowMixin
+from apps.integrations.registry import local_create_refused
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update
@@ -46,6 +47,20 @@ class WorkTypeAdmin(FetchNowMixin, ServiceModelAdmin):
         if is_autocomplete_for(request, "timesheets.timeentry.work_type"):
             queryset = queryset.filter(pk__in=work_type_list(active=True).values("pk"))
         return queryset, may_have_duplicates
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if not super().has_add_permission(request):
+            return False
+        match = getattr(request, "resolver_match", None)
+        if match is not None and not (match.url_name or "").startswith("worktypes_worktype_"):
+            return True  # the sidebar of other pages: the work type screens enforce it
+        # Connected to an ERP that cannot create work types: they are made there and fetched.
+        return local_create_refused("work_type") is None
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        note = local_create_refused("work_type")
+        extra_context = {**(extra_context or {}), "erp_create_note": note}
+        return super().changelist_view(request, extra_context)
 
     def has_delete_permission(self, request: HttpRequest, obj: WorkType | None = None) -> bool:
         # Hours and the ERP refer to work types: mark one inactive instead of deleting it.
