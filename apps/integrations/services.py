@@ -16,6 +16,7 @@ from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from apps.core import audit
 from apps.core.exceptions import ApplicationError
@@ -30,6 +31,9 @@ from apps.integrations.models import Connection, HourTransfer, Master, SyncRun, 
 from apps.integrations.registry import connector_capabilities
 
 logger = logging.getLogger(__name__)
+# Hidden from error reports (the traceback e-mailed to ADMINS, the DEBUG page): the frames
+# of the functions below handle 24SO passwords and session ids.
+SECRET_VARIABLES = ("password", "api_password", "session_id", "updates", "store", "credentials")
 
 # What the command line and the settings call each object type.
 ENTITY_NAMES: dict[str, str] = {
@@ -88,6 +92,7 @@ class ClientChoice:
     is_disabled: bool
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def _client(
     *, username: str, password: str, identity_id: str | None = None, session_store: Any = None
 ) -> Any:
@@ -146,6 +151,7 @@ def _plain_error(exc: ConnectorError, *, who: str) -> ApplicationError:
     )
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_identities(*, username: str, password: str) -> list[ClientChoice]:
     """Asks 24SO which clients the login reaches (one request, no session is kept)."""
     return _identities(
@@ -155,6 +161,7 @@ def connection_identities(*, username: str, password: str) -> list[ClientChoice]
     )
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def _identities(*, username: str, password: str, who: str) -> list[ClientChoice]:
     if not username or not password:
         raise ApplicationError(_("Enter the 24SevenOffice username and password."))
@@ -219,6 +226,7 @@ def _choose(
     return chosen
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def _check_login(*, username: str, password: str, identity_id: str, who: str) -> str:
     """Logs in to the chosen client; returns the new session id (kept encrypted)."""
     from apps.integrations.connectors.twentyfourseven.client import MemorySessionStore
@@ -236,6 +244,7 @@ def _check_login(*, username: str, password: str, identity_id: str, who: str) ->
     return store.get() or ""
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_check_client(*, username: str, password: str, identity_id: str) -> ClientChoice:
     """Checks live that the login may work in the chosen client (identities, then Login)."""
     if not identity_id:
@@ -253,6 +262,7 @@ def connection_check_client(*, username: str, password: str, identity_id: str) -
     return chosen
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_check_integration_user(
     *, client: ClientChoice, api_username: str, api_password: str
 ) -> tuple[ClientChoice, str]:
@@ -286,6 +296,7 @@ def connection_check_integration_user(
     return sync_identity, session_id
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_sso_identity(
     *, connection: Connection, username: str, password: str
 ) -> ClientChoice:
@@ -324,6 +335,7 @@ def _validate_entities(system: str, entities: list[str]) -> None:
             )
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_create(
     *,
     system: str,
@@ -481,6 +493,7 @@ def connection_update_settings(
     return connection
 
 
+@sensitive_variables(*SECRET_VARIABLES)
 def connection_replace_credentials(
     *,
     connection: Connection,

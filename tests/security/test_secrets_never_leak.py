@@ -1,0 +1,156 @@
+"""A known 24SO password and session id never show up where people or logs can read them.
+
+One story against the sandbox over real HTTP: connect, replace the credentials, sync, a wrong
+24SO password, a failed admin login and a server error, with every logger at DEBUG. Then the
+captured logs, django-q's task and schedule tables, the admin history, the login-attempt
+tables and the error report (what ADMINS would get by e-mail) are searched for the secrets.
+"""
+
+import logging
+import sys
+
+import pytest
+from axes.models import AccessAttempt, AccessLog
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.hashers import make_password
+from django.urls import reverse
+from django.views.debug import ExceptionReporter
+from django_q.models import OrmQ, Schedule, Task
+
+from apps.core.exceptions import ApplicationError
+from apps.integrations import services
+from apps.integrations.models import Connection, OutboxItem, SyncRun
+from apps.sandbox.twentyfourseven.models import Login
+from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME, seed
+from tests.accounts.factories import admin_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Distinctive, so a hit can only be a leak.
+PASSWORD = "Kj3lleR-Sekret-24so-pw"
+NEW_PASSWORD = "Ny-Hemmelig-24so-pw-77"
+WRONG_PASSWORD = "Feil-Passord-24so-pw-11"
+ADMIN_WRONG_PASSWORD = "Admin-Feil-Passord-99"
+
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    seed()
+    # The demo login with a password only this test knows.
+    login = Login.objects.get(username=DEMO_USERNAME)
+    Login.objects.filter(pk=login.pk).update(password=make_password(PASSWORD))
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    return login
+
+
+def _error_report(call) -> str:
+    """The report Django would e-mail to ADMINS (and show with DEBUG on) for this failure.
+
+    Run in a frame of its own, so the test's own variables are not part of the report.
+    """
+    try:
+        call()
+    except ApplicationError:
+        reporter = ExceptionReporter(None, *sys.exc_info())
+        return reporter.get_traceback_text() + reporter.get_traceback_html()
+    pytest.fail("the call did not fail")
+
+
+def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
+    caplog.set_level(logging.DEBUG)  # the root: every logger that propagates
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("apps", "django", "django_q", "axes", "urllib3", "requests")):
+            caplog.set_level(logging.DEBUG, logger=name)
+    office = admin_user(email="office@example.no")
+    reports = []
+
+    connection = services.connection_create(
+        system="24so",
+        username=DEMO_USERNAME,
+        password=PASSWORD,
+        client_name="Fjordlys Rådgivning AS",
+        connect=["customers", "projects", "worktypes", "tasks"],
+        actor=office,
+    )
+    first_session = Connection.objects.get(pk=connection.pk).session_id
+    Login.objects.filter(pk=sandbox.pk).update(password=make_password(NEW_PASSWORD))
+    services.connection_replace_credentials(
+        connection=connection, password=NEW_PASSWORD, actor=office
+    )
+    services.connection_sync_now(connection=connection, full=True, actor=office)
+    assert SyncRun.objects.filter(connection=connection).exists()
+    second_session = Connection.objects.get(pk=connection.pk).session_id
+    assert first_session and second_session
+
+    # A wrong 24SO password, as the wizard and as a credential change, in error reports.
+    reports.append(
+        _error_report(
+            lambda: services.connection_identities(username=DEMO_USERNAME, password=WRONG_PASSWORD)
+        )
+    )
+    reports.append(
+        _error_report(
+            lambda: services.connection_replace_credentials(
+                connection=Connection.objects.get(), password=WRONG_PASSWORD, actor=office
+            )
+        )
+    )
+
+    # A failed admin login, and the admin's own connection pages.
+    response = client.post(
+        reverse("admin:login"), {"username": office.email, "password": ADMIN_WRONG_PASSWORD}
+    )
+    assert response.status_code == 200
+    client.force_login(office)
+    pages = [
+        client.get(reverse("admin:integrations_connection_change", args=[connection.pk])),
+        client.get(reverse("admin:core_auditrecord_changelist")),
+        client.get(reverse("admin:django_q_success_changelist")),
+    ]
+
+    secrets = {
+        "password": PASSWORD,
+        "new password": NEW_PASSWORD,
+        "wrong password": WRONG_PASSWORD,
+        "admin password": ADMIN_WRONG_PASSWORD,
+        "session id": first_session,
+        "new session id": second_session,
+    }
+    places = {
+        "logs": "\n".join(
+            f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records
+        ),
+        "django-q tasks": repr(
+            list(Task.objects.values_list("name", "func", "args", "kwargs", "result"))
+        ),
+        "django-q queue": repr(list(OrmQ.objects.values_list("payload", flat=True))),
+        "django-q schedules": repr(list(Schedule.objects.values_list("func", "args", "kwargs"))),
+        "admin history": repr(list(LogEntry.objects.values_list("object_repr", "change_message"))),
+        "login attempts": repr(
+            list(AccessAttempt.objects.values_list("post_data", "get_data", "username"))
+            + list(AccessLog.objects.values_list("username", "path_info"))
+        ),
+        "sync runs": repr(list(SyncRun.objects.values())),
+        "outbox": repr(list(OutboxItem.objects.values())),
+        "error reports": "\n".join(reports),
+        "admin pages": "\n".join(p.content.decode() for p in pages),
+    }
+    assert len(caplog.records) > 20  # the story was logged, at DEBUG
+    assert Task.objects.exists()  # the sync ran as a django-q task
+    assert len(reports) == 2
+    leaks = [
+        f"{secret} in {place}"
+        for place, text in places.items()
+        for secret, value in secrets.items()
+        if value in text
+    ]
+    for record in caplog.records:  # which records, for the failure message
+        text = f"{record.name} {record.getMessage()} {record.args!r} {record.exc_text or ''}"
+        leaks += [
+            f"{name} in log {record.name}: {text[:300]}"
+            for name, value in secrets.items()
+            if value in text
+        ]
+    assert not leaks, "\n".join(leaks)
