@@ -489,6 +489,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
         changes = obj.changes or []
         if not changes:
             return "—"
+        from apps.integrations.admin_views.history import record_links
+
+        links = record_links([c for c in changes if isinstance(c, dict)])
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -496,7 +499,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
                 (
                     c.get("action", ""),
                     c.get("entity", ""),
-                    c.get("local_id", ""),
+                    links.get((c.get("entity"), c.get("local_id")), c.get("local_id", "")),
                     c.get("external_id", ""),
                     ", ".join(str(f) for f in c.get("fields", []) or []),
                 )

@@ -82,3 +82,25 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
             can_retry=request.user.has_perm("integrations.retry_outbox"),
         ),
     )
+
+
+def record_links(changes: list[dict[str, Any]]) -> dict[tuple[str, Any], str]:
+    """(object type, Tidsbro id) → a link to the record's admin page, for a run's changes
+    (one query per object type)."""
+    from django.utils.html import format_html
+
+    from apps.integrations.partners import PARTNER_MODELS, local_model
+
+    wanted: dict[str, set[int]] = {}
+    for change in changes:
+        entity, local_id = change.get("entity"), change.get("local_id")
+        if entity in PARTNER_MODELS and isinstance(local_id, int):
+            wanted.setdefault(entity, set()).add(local_id)
+    links: dict[tuple[str, Any], str] = {}
+    for entity, ids in wanted.items():
+        model = local_model(entity)
+        info = model._meta.app_label, model._meta.model_name
+        for pk, obj in model.objects.in_bulk(list(ids)).items():
+            url = reverse(f"admin:{info[0]}_{info[1]}_change", args=[pk])
+            links[(entity, pk)] = format_html('<a href="{}">{}</a>', url, obj)
+    return links

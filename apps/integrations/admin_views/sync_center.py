@@ -251,6 +251,9 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             note=note,
             can_match=can_match,
             can_resolve=can_resolve,
+            can_fetch=request.user.has_perm("integrations.run_sync")
+            and connection.is_connected(entity),
+            last_run=selectors.last_run(connection=connection, entity=entity),
             page_query=urlencode({"tab": tab, "q": search}),
         ),
     )
@@ -261,6 +264,8 @@ def _act(
 ) -> HttpResponse:
     action = request.POST.get("action", "")
     back = list_url(entity, tab, q=request.POST.get("q", ""))
+    if action == "fetch":
+        return _fetch(model_admin, request, connection, entity, back)
     ids = _ids(request)
     if action.startswith("keep_"):
         require(request, "resolve_conflict")
@@ -341,6 +346,30 @@ def _act(
         model_admin.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(back)
     model_admin.message_user(request, text % {"n": done}, messages.SUCCESS)
+    return HttpResponseRedirect(back)
+
+
+def _fetch(
+    model_admin: Any, request: HttpRequest, connection: Connection, entity: str, back: str
+) -> HttpResponse:
+    """Queues a pull of this object type now (support and admins)."""
+    from apps.integrations import services
+    from apps.integrations.models import SyncRun
+
+    require(request, "run_sync")
+    try:
+        services.sync_now(
+            connection=connection, entity=entity, trigger=SyncRun.Trigger.MANUAL, actor=request.user
+        )
+    except ApplicationError as exc:
+        model_admin.message_user(request, exc.message, messages.ERROR)
+    else:
+        model_admin.message_user(
+            request,
+            _("Fetching %(entity)s from 24SevenOffice has been queued; reload to see the result.")
+            % {"entity": ENTITIES[entity]},
+            messages.SUCCESS,
+        )
     return HttpResponseRedirect(back)
 
 

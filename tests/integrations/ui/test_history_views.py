@@ -106,3 +106,28 @@ def test_employees_see_no_history(client, connection):
     client.force_login(employee())
     assert client.get(reverse(HISTORY)).status_code == 403
     assert client.post(reverse(HISTORY), {"selected": []}).status_code == 403
+
+
+def test_a_runs_changes_link_to_the_records(client, connection):
+    from apps.customers.models import Customer
+    from apps.projects.models import Project
+
+    project = Project.objects.create(
+        name="Portal", number=4711, customer=Customer.objects.create(name="Havbris AS")
+    )
+    r = run(
+        connection,
+        changes=[
+            {
+                "entity": "project",
+                "local_id": project.pk,
+                "external_id": "4711",
+                "action": "updated",
+                "fields": ["name"],
+            }
+        ],
+    )
+    client.force_login(support_user())
+    html = client.get(reverse("admin:integrations_syncrun_change", args=[r.pk])).content.decode()
+    link = reverse("admin:projects_project_change", args=[project.pk])
+    assert f'<a href="{link}">4711 Portal</a>' in html

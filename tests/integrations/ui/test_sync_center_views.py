@@ -322,3 +322,19 @@ def test_the_sync_center_renders_in_every_language(client, connection, settings,
     page = client.get(url())
     assert page.status_code == 200
     assert f">{home}</a>" in page.content.decode()
+
+
+def test_fetch_now_queues_a_pull_of_the_object_type(client, connection, monkeypatch):
+    from django.test import TestCase
+
+    queued = []
+    monkeypatch.setattr(
+        "django_q.tasks.async_task", lambda func, *args, **kwargs: queued.append((func, args))
+    )
+    client.force_login(support_user())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url(tab="linked"), {"action": "fetch"}, follow=True)
+    assert "has been queued" in response.content.decode()
+    assert queued == [
+        ("apps.integrations.jobs.sync_entity", (connection.pk, "project", "manual", False))
+    ]
