@@ -42,7 +42,7 @@ TABS: dict[str, Any] = {
 }
 # What each list lets you do with the records ticked in it.
 TAB_ACTIONS: dict[str, list[tuple[str, Any]]] = {
-    "linked": [("unlink", _("Stop sync"))],
+    "linked": [("exclude", _("No sync")), ("unlink", _("Stop sync and unlink"))],
     "local_only": [("create_remote", _("Create in 24SevenOffice")), ("exclude", _("No sync"))],
     "remote_only": [("create_local", _("Create in Tidsbro")), ("exclude", _("No sync"))],
     "conflict": [
@@ -410,7 +410,7 @@ def _confirm(
         "create_local": _("Create in Tidsbro"),
         "keep_local": _("Keep Tidsbro values"),
         "keep_remote": _("Keep 24SevenOffice values"),
-        "unlink": _("Stop sync"),
+        "unlink": _("Stop sync and unlink"),
     }
     return TemplateResponse(
         request,

@@ -338,3 +338,22 @@ def test_fetch_now_queues_a_pull_of_the_object_type(client, connection, monkeypa
     assert queued == [
         ("apps.integrations.jobs.sync_entity", (connection.pk, "project", "manual", False))
     ]
+
+
+def test_stop_sync_asks_first_then_sets_both_records_apart_to_link_later(
+    client, connection, customer
+):
+    [project] = linked(connection, customer, 1)
+    binding = Binding.objects.get(local_id=project.pk)
+    client.force_login(admin_user())
+
+    first = client.post(url(tab="linked"), {"action": "unlink", "selected": [binding.pk]})
+    assert "Stop sync and unlink" in first.content.decode()
+    binding.refresh_from_db()
+    assert binding.local_id == project.pk
+
+    client.post(url(tab="linked"), {"action": "unlink", "selected": [binding.pk], "confirm": "yes"})
+    excluded = client.get(url(tab="excluded"))
+    rows = excluded.context["rows"]
+    assert {(r["local_id"], r["external_id"]) for r in rows} == {(None, "5000"), (project.pk, "")}
+    assert excluded.content.decode().count("Choose partner") == 2
