@@ -65,6 +65,13 @@ def test_an_unchanged_run_asks_24so_once_per_object_type(connection: Connection)
     for entity, run in again.items():
         assert (run.created, run.updated, run.conflicts) == (0, 0, 0), entity
 
+    # integrations_status shows the hour budget every run drew on (logins included).
+    status = StringIO()
+    call_command("integrations_status", stdout=status)
+    used = sum(SyncRun.objects.values_list("requests", flat=True))
+    assert f"24SO requests in the last hour: {used} of 6840" in status.getvalue()
+    assert "hour transfer: 0 done, 0 waiting (0 being checked), 0 failed" in status.getvalue()
+
 
 def test_an_incremental_task_run_reads_only_the_projects_24so_changed(
     connection: Connection,

@@ -49,6 +49,24 @@ def client_for(connection: Any, **overrides: Any) -> TwentyFourSevenClient:
     )
 
 
+def request_budget(connection: Any) -> tuple[int, int]:
+    """Requests counted against the connection's 24SO login in the last hour, and how many
+    the sync may use in an hour (24SO's limit less the reserve kept for people working)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    username = connection.api_username or connection.username
+    used = DatabaseRequestBudget().used(
+        f"24so:{username.lower()}", window=timedelta(hours=1), now=timezone.now()
+    )
+    limit = int(getattr(settings, "TWENTYFOURSEVEN_REQUESTS_PER_HOUR", 7200)) - int(
+        getattr(settings, "TWENTYFOURSEVEN_BUDGET_RESERVE", 360)
+    )
+    return used, max(limit, 1)
+
+
 class TwentyFourSevenConnector:
     capabilities = CAPABILITIES
 

@@ -67,3 +67,25 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  hours awaiting transfer: {hours_awaiting_transfer(connection=connection).count()}"
         )
+        self._transfer_progress(connection)
+
+    def _transfer_progress(self, connection: Connection) -> None:
+        """The hour backlog's progress and the request budget it is spread under."""
+        from apps.integrations.adapters.hours import hour_transfer_progress
+
+        counts = hour_transfer_progress(connection=connection)
+        waiting = counts["pending"] + counts["ambiguous"]
+        self.stdout.write(
+            f"  hour transfer: {counts['done']} done, {waiting} waiting "
+            f"({counts['ambiguous']} being checked), {counts['dead']} failed"
+        )
+        if connection.system != "24so":
+            return
+        from apps.integrations.connectors.twentyfourseven.connector import request_budget
+
+        used, limit = request_budget(connection)
+        line = f"  24SO requests in the last hour: {used} of {limit}"
+        if waiting > max(limit - used, 0):
+            hours = -(-(waiting - max(limit - used, 0)) // limit)
+            line += f"; at this budget the backlog takes about {hours} more hour(s)"
+        self.stdout.write(line)

@@ -1,0 +1,32 @@
+"""integrations_status: the hour backlog's progress under 24SO's request budget."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from apps.integrations.models import Connection, OutboxItem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_status_shows_the_backlog_and_how_long_the_budget_needs_for_it(settings):
+    settings.TWENTYFOURSEVEN_REQUESTS_PER_HOUR = 400
+    settings.TWENTYFOURSEVEN_BUDGET_RESERVE = 360  # 40 requests an hour for the sync
+    connection = Connection.objects.create(system="24so", username="api@example.no")
+    Status = OutboxItem.Status
+    states = [Status.DONE] * 5 + [Status.PENDING] * 100 + [Status.AMBIGUOUS] + [Status.DEAD] * 2
+    OutboxItem.objects.bulk_create(
+        OutboxItem(connection=connection, entity="hour", local_id=i, status=s)
+        for i, s in enumerate(states, start=1)
+    )
+
+    out = StringIO()
+    call_command("integrations_status", stdout=out)
+
+    text = out.getvalue()
+    assert "hour transfer: 5 done, 101 waiting (1 being checked), 2 failed" in text
+    assert (
+        "24SO requests in the last hour: 0 of 40; at this budget the backlog takes about 2 more hour(s)"
+        in text
+    )
