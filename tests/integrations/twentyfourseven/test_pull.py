@@ -178,6 +178,19 @@ def _edit_here(number: int, **changes) -> None:
     Project.objects.filter(number=number).update(**changes)
 
 
+def test_a_project_renamed_in_24so_is_renamed_here_after_the_next_pull(
+    connection: Connection, sandbox: so.Client
+):
+    for entity in ("customer", "work_type", "project"):
+        pull(connection, entity)
+    _edit_in_24so(sandbox, 1001, name="Nytt navn i 24SO")
+
+    run = pull(connection, "project")
+
+    assert (run.fetched, run.updated, run.conflicts) == (1, 1, 0)
+    assert Project.objects.get(number=1001).name == "Nytt navn i 24SO"
+
+
 def test_a_project_renamed_differently_on_both_sides_is_a_conflict_and_other_fields_flow(
     connection: Connection, sandbox: so.Client
 ):
