@@ -408,6 +408,8 @@ class Hour(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "hour_id"], name="sandbox24so_hour_uniq")
         ]
+        # GetProjectTasks sums each task's hours: without it every call scans all hours.
+        indexes = [models.Index(fields=["client", "task_id"], name="sandbox24so_hour_task_idx")]
 
     def __str__(self) -> str:
         return f"{self.hour_id}: {self.total_hours} h"
