@@ -145,26 +145,30 @@ def test_a_separate_integration_user_is_checked_and_used_for_the_sync(client, sa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_wrong_password_is_said_in_plain_words(client, sandbox, office):
+def test_the_login_step_says_what_went_wrong_in_plain_words(client, sandbox, office, settings):
     html = page(log_in_step(client, password="not-it"))
     assert "did not accept the username or password" in html
     assert "not-it" not in html
-    assert STATE_KEY not in client.session
-    assert not Connection.objects.exists()
 
-
-@pytest.mark.django_db(transaction=True)
-def test_a_login_without_clients_is_told_to_ask_for_access(client, sandbox, office):
     # 24SO lists the login's only client as disabled for it.
     login = sandbox_login("lonely@example.no", "Lonely-Pa55", NORDVIK)
     login.identities.update(is_disabled=True)
     html = page(log_in_step(client, username="lonely@example.no", password="Lonely-Pa55"))
     assert "has no 24SevenOffice client it may use" in html
+
+    settings.TWENTYFOURSEVEN_API_BASE = "http://127.0.0.1:9/sandbox/24so"
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = "http://127.0.0.1:9/sandbox/24so"
+    html = page(log_in_step(client))
+    assert "cannot be reached right now" in html
+
     assert STATE_KEY not in client.session
+    assert not Connection.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_empty_or_blocked_client_choice_is_refused(client, sandbox, office):
+def test_later_steps_refuse_empty_choices_blocked_clients_and_a_second_connection(
+    client, sandbox, office
+):
     log_in_step(client)
     html = page(client.post(reverse(CLIENT), {}))
     assert "Choose the 24SevenOffice client to connect." in html
@@ -173,22 +177,10 @@ def test_an_empty_or_blocked_client_choice_is_refused(client, sandbox, office):
     html = page(choose_client(client, NORDVIK))
     assert "has blocked" in html
     assert "identity_id" not in client.session[STATE_KEY]
-    assert not Connection.objects.exists()
 
-
-@pytest.mark.django_db(transaction=True)
-def test_an_unreachable_erp_is_said_and_nothing_is_kept(client, sandbox, office, settings):
-    settings.TWENTYFOURSEVEN_API_BASE = "http://127.0.0.1:9/sandbox/24so"
-    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = "http://127.0.0.1:9/sandbox/24so"
-    html = page(log_in_step(client))
-    assert "cannot be reached right now" in html
-    assert STATE_KEY not in client.session
-
-
-@pytest.mark.django_db(transaction=True)
-def test_nothing_to_connect_and_a_duplicate_connection_are_refused(client, sandbox, office):
-    log_in_step(client)
     choose_client(client)
+    html = page(client.post(reverse(API_USER), {"mode": "separate", "api_username": ""}))
+    assert "Enter the username of the integration user." in html
     client.post(reverse(API_USER), {"mode": "same"})
 
     html = page(client.post(reverse(OBJECTS), {}))
