@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -258,12 +259,16 @@ def full_pull_and_floor(conn: Any, plan: Plan, results: Results, state: dict, si
         if r == 0:
             rows = ops.snapshot_rows()
             items = list(ops.RECORDER.items)
-        say(f"  full pull {r + 1}: {ms(pulls[-1].seconds)} ({pulls[-1].records} records)")
+        per_type = ", ".join(f"{e} {ms(t)}" for e, t in pulls[-1].seconds_per_entity.items())
+        say(
+            f"  full pull {r + 1}: {ms(pulls[-1].seconds)} ({pulls[-1].records} records; {per_type})"
+        )
     fetch_parse, inserts = [], []
     for _r in range(plan.runs):
         ops.reset_local()
         fetch_parse.append(ops.replay_parse(conn, items))
         inserts.append(ops.bulk_insert(rows))
+        say(f"  floor: fetch+parse {ms(fetch_parse[-1])}, bulk insert {ms(inserts[-1])}")
     ops.reset_local()
     real = ops.median([p.seconds for p in pulls])
     floor = ops.median(fetch_parse) + ops.median(inserts)
@@ -579,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="added to the results file name")
     args = parser.parse_args(argv)
     plan = plan_for(args)
+    # Stopped from outside: still stop the server and drop the throwaway database.
+    signal.signal(signal.SIGTERM, _stop)
 
     database = ThrowawayDatabase(os.environ.get("DATABASE_URL"))
     port = free_port()
@@ -640,6 +647,10 @@ def main(argv: list[str] | None = None) -> int:
 
             connections.close_all()
         database.drop()
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def report(plan: Plan, results: Results, elapsed: float, vendor: str) -> str:
