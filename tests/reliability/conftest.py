@@ -8,13 +8,20 @@ compression: backed-off outbox items are made due at once instead of waiting min
 
 from __future__ import annotations
 
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from django.db.models import Count
 
 from apps.accounts.models import User
@@ -184,4 +191,144 @@ def bound_external_ids(connection: Connection, entity: str) -> dict[int, str]:
         .exclude(external_id="")
         .exclude(local_id__isnull=True)
         .values_list("local_id", "external_id")
+    )
+
+
+# A DATABASE OTHER PROCESSES CAN OPEN, AND THE SANDBOX IN ITS OWN PROCESS
+# ------------------------------------------------------------------------------
+# pytest-django gives SQLite tests an in-memory database ("file:memorydb_default?mode=memory
+# &cache=shared"): no other process can open it. The crash and concurrency tests need workers
+# in separate processes (SIGKILL is per process), so on SQLite `shared_db` copies the migrated
+# test database into a file and points this thread's "default" connection at it for the
+# test; workers and the sandbox (manage.py runserver) open the same file (WAL, busy timeout,
+# BEGIN IMMEDIATE as in production). On PostgreSQL the test database is already shared: the
+# processes connect to it by name. The whole suite keeps its fast in-memory database.
+@dataclass
+class SharedDb:
+    env: dict[str, str]  # what a worker process needs to open this database
+    path: Path | None = None
+
+
+@pytest.fixture
+def shared_db(transactional_db: None, tmp_path: Path) -> Iterator[SharedDb]:
+    from django.db import connection, connections
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    if connection.vendor != "sqlite":
+        db = connection.settings_dict
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        yield SharedDb(env={"DATABASE_URL": f"postgres://{auth}@{host}/{db['NAME']}"})
+        return
+    path = tmp_path / "shared.sqlite3"
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    connection.connection.backup(target)
+    target.close()
+    memory = connections["default"]
+    settings_dict = {**memory.settings_dict, "NAME": str(path), "TEST": {"NAME": str(path)}}
+    settings_dict["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    on_file = DatabaseWrapper(settings_dict, alias="default")
+    connections["default"] = on_file
+    try:
+        yield SharedDb(env={"SQLITE_PATH": str(path)}, path=path)
+    finally:
+        on_file.close()
+        connections["default"] = memory
+
+
+def worker_env(db: SharedDb, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "SQLITE_PATH")
+    }
+    env.update(db.env)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    env.update(extra)
+    return env
+
+
+@dataclass
+class SandboxServer:
+    url: str  # the 24SO base URL (…/sandbox/24so)
+    process: subprocess.Popen
+
+
+@pytest.fixture
+def sandbox_server(shared_db: SharedDb, settings: Any) -> Iterator[SandboxServer]:
+    """The sandbox under `manage.py runserver` (threaded) on the shared database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            "--noreload",
+            "--skip-checks",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=settings.BASE_DIR,
+        env=worker_env(shared_db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/sandbox/24so"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/authenticate/v001/authenticate.asmx", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, "runserver exited"
+                assert time.monotonic() < deadline, "runserver did not start"
+                time.sleep(0.1)
+        settings.TWENTYFOURSEVEN_API_BASE = url
+        settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = url
+        yield SandboxServer(url=url, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# A worker process: Django set up against the shared database, one job, then exit.
+WORKER = """
+import os, sys, json, django
+django.setup()
+from apps.integrations.models import Connection
+from apps.integrations.sync import engine, outbox
+connection = Connection.objects.get(pk=int(sys.argv[2]))
+if sys.argv[1] == "pull":
+    run = engine.sync_entity(connection=connection, entity=sys.argv[3], trigger="manual")
+    print(json.dumps({"status": run.status, "fetched": run.fetched}))
+else:
+    while outbox.push_pending(connection=connection) is not None:
+        pass
+"""
+
+
+def start_worker(db: SharedDb, server: SandboxServer, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args],
+        cwd=str(Path(__file__).resolve().parents[2]),
+        env=worker_env(
+            db,
+            TWENTYFOURSEVEN_API_BASE=server.url,
+            TWENTYFOURSEVEN_WEBSERVICES_BASE=server.url,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
