@@ -120,7 +120,9 @@ def test_match_a_partner_create_all_partners_and_exclude_and_undo(page, live_ser
     first.locator("input[type=radio]").check()
     page.click("#sc-link")
     page.wait_for_selector(".messagelist")
-    binding = Binding.objects.get(connection=world.connection, external_id=str(spare.project_id))
+    binding = Binding.objects.get(
+        connection=world.connection, entity="project", external_id=str(spare.project_id)
+    )
     assert binding.local_id == twin.pk
     twin.refresh_from_db()
     assert twin.number == spare.project_id
@@ -135,7 +137,7 @@ def test_match_a_partner_create_all_partners_and_exclude_and_undo(page, live_ser
     page.locator("tr.sc-row", has_text="Intern tid").locator("input[name=selected]").check()
     _act(page, "include")
     page.wait_for_selector(".messagelist")
-    assert not Binding.objects.filter(local_id=internal.pk).exists()
+    assert not Binding.objects.filter(entity="project", local_id=internal.pk).exists()
 
     # Create all partners: everything only here goes to 24SO and gets its number.
     _sync_center(page, world, "local_only")

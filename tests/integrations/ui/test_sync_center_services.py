@@ -166,7 +166,9 @@ def test_stop_sync_then_create_here_refuses_a_duplicate_number_and_changes_nothi
     binding.refresh_from_db()
     assert binding.local_id == world.project.pk
     assert binding.state in (Binding.State.LINKED, Binding.State.CONFLICT)
-    assert not Binding.objects.filter(local_id=world.project.pk, external_id="").exists()
+    assert not Binding.objects.filter(
+        entity="project", local_id=world.project.pk, external_id=""
+    ).exists()
 
 
 def test_a_project_only_in_24so_is_created_here_with_its_number(world: World) -> None:
@@ -258,4 +260,4 @@ def test_wrong_links_are_refused_with_a_reason(world: World) -> None:
         partners.binding_link(
             connection=world.connection, entity="project", local_id=here.pk, external_id="999999"
         )
-    assert not Binding.objects.filter(local_id=here.pk).exists()
+    assert not Binding.objects.filter(entity="project", local_id=here.pk).exists()

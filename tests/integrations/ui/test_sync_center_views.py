@@ -219,7 +219,7 @@ def test_no_sync_and_undo_through_the_list(client, connection, customer):
     assert client.get(url(tab="local_only")).context["rows"] == []
 
     client.post(url(tab="excluded"), {"action": "include", "selected": [excluded.pk]})
-    assert not Binding.objects.filter(local_id=here.pk).exists()
+    assert not Binding.objects.filter(entity="project", local_id=here.pk).exists()
     assert [r["local_id"] for r in client.get(url(tab="local_only")).context["rows"]] == [here.pk]
     assert LogEntry.objects.filter(object_id=str(here.pk)).count() == 2
 
@@ -344,7 +344,7 @@ def test_stop_sync_asks_first_then_sets_both_records_apart_to_link_later(
     client, connection, customer
 ):
     [project] = linked(connection, customer, 1)
-    binding = Binding.objects.get(local_id=project.pk)
+    binding = Binding.objects.get(entity="project", local_id=project.pk)
     client.force_login(admin_user())
 
     first = client.post(url(tab="linked"), {"action": "unlink", "selected": [binding.pk]})
