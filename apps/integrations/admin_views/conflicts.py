@@ -55,6 +55,16 @@ def typed(value: Any) -> str:
     return str(value)
 
 
+def field_label(model: Any, name: str) -> str:
+    """The field's name as the office knows it (its verbose name), else the sync's name."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
+
+
 def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> HttpResponse:
     require(request, "view_conflict")
     binding = get_object_or_404(Binding.objects.select_related("connection"), pk=binding_id)
@@ -88,6 +98,7 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
     rows = [
         {
             "field": c.field,
+            "label": field_label(model, c.field),
             "base": shown(c.base_value),
             "local": shown(c.local_value),
             "remote": shown(c.remote_value),

@@ -357,3 +357,12 @@ def test_stop_sync_asks_first_then_sets_both_records_apart_to_link_later(
     rows = excluded.context["rows"]
     assert {(r["local_id"], r["external_id"]) for r in rows} == {(None, "5000"), (project.pk, "")}
     assert excluded.content.decode().count("Choose partner") == 2
+
+
+def test_the_health_panel_costs_five_queries(connection, customer, django_assert_num_queries):
+    from apps.integrations.selectors import health_panel
+
+    in_conflict(connection, customer, 3)
+    with django_assert_num_queries(5):
+        panel = health_panel()
+    assert panel.open_conflicts == 3
