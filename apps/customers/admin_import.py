@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.core.exceptions import ApplicationError
 from apps.core.exports import rows_dataset, spreadsheet_response
@@ -57,7 +57,7 @@ class ImportForm(forms.Form):
 
 def _display(value: Any) -> Any:
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return _("Yes") if value else _("No")
     return "" if value is None else value
 
 
@@ -182,8 +182,8 @@ class CustomerImportMixin:
         self.message_user(  # type: ignore[attr-defined]
             request,
             _(
-                "Imported %(file)s: %(created)d customers created, %(changed)d changed, "
-                "%(unchanged)d unchanged (%(seconds).1f s)."
+                "Imported %(file)s. Customers created: %(created)d, changed: %(changed)d, "
+                "unchanged: %(unchanged)d (%(seconds).1f s)."
             )
             % {
                 "file": filename,
@@ -200,7 +200,12 @@ class CustomerImportMixin:
                 request,
                 format_html(
                     '{} <a href="{}">{}</a>',
-                    _("%(rows)d rows were not imported.") % {"rows": len(plan.error_rows)},
+                    ngettext(
+                        "%(rows)d row was not imported.",
+                        "%(rows)d rows were not imported.",
+                        len(plan.error_rows),
+                    )
+                    % {"rows": len(plan.error_rows)},
                     url,
                     _("Download them with the reasons, fix and import again."),
                 ),

@@ -113,7 +113,7 @@ def test_confirm_writes_exactly_the_preview_and_importing_again_changes_nothing(
 
     done = _confirm(admin_client, preview)
 
-    assert "1 customers created, 1 changed, 0 unchanged" in done.content.decode()
+    assert "Customers created: 1, changed: 1, unchanged: 0" in done.content.decode()
     old = Customer.objects.get(number="1001")
     assert (old.email, old.is_active) == ("faktura@bb.no", False)
     new = Customer.objects.get(number="1003")
@@ -184,7 +184,7 @@ def test_every_error_class_is_reported_with_its_row_and_only_valid_rows_are_writ
 
     done = _confirm(admin_client, response)
 
-    assert "1 customers created, 0 changed" in done.content.decode()
+    assert "Customers created: 1, changed: 0" in done.content.decode()
     assert "10 rows were not imported" in done.content.decode()
     assert _register()[:1] == before[:1]  # the ERP's customer is as it was
     assert list(Customer.objects.values_list("number", flat=True).order_by("number")) == [
@@ -353,7 +353,8 @@ def test_a_large_file_is_planned_and_written_in_bulk_not_row_by_row(
         preview = _preview(admin_client, content)
     with django_assert_max_num_queries(40):  # SQLite inserts ~60 rows a statement, PG all
         done = admin_client.post(
-            reverse(IMPORT), {"token": preview.context["token"], "digest": preview.context["digest"]}
+            reverse(IMPORT),
+            {"token": preview.context["token"], "digest": preview.context["digest"]},
         )
 
     assert done.status_code == 302
