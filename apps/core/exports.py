@@ -1,10 +1,12 @@
 """Spreadsheet downloads (CSV, XLSX) with formula injection neutralised in every cell."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import tablib
 from django.http import HttpResponse
+from django.utils import formats
 
 from apps.core.formatting import neutralise_formula
 
@@ -30,6 +32,22 @@ def rows_dataset(rows: Sequence[Sequence[Any]]) -> tablib.Dataset:
     return dataset
 
 
+def _numbers_localised(dataset: tablib.Dataset) -> tablib.Dataset:
+    # A CSV is read as text: "7.50" must be "7,50" for Excel in Norwegian, Swedish or Danish
+    # (XLSX keeps real numbers).
+    out = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        out.append(
+            [
+                formats.number_format(v, use_l10n=True)
+                if isinstance(v, Decimal | float) and not isinstance(v, bool)
+                else v
+                for v in row
+            ]
+        )
+    return out
+
+
 def spreadsheet_response(
     dataset: tablib.Dataset, *, fmt: str, filename: str, delimiter: str = ";"
 ) -> HttpResponse:
@@ -39,7 +57,7 @@ def spreadsheet_response(
     if fmt == "xlsx":
         content: Any = safe.export("xlsx")
     elif fmt == "csv":
-        content = "\ufeff" + safe.export("csv", delimiter=delimiter)
+        content = "\ufeff" + _numbers_localised(safe).export("csv", delimiter=delimiter)
     else:
         raise ValueError(fmt)
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])

@@ -92,3 +92,13 @@ def test_administrators_export_everyones_hours(client):
     rows = _export(client, "admin:timesheets_timeentry_changelist", "export_csv", entries)
 
     assert sorted(r[1] for r in rows[1:]) == sorted(e.user.email for e in entries)
+
+
+def test_a_csv_of_hours_writes_decimals_the_way_the_reader_s_excel_reads_them(client):
+    kari = employee(language="nb")
+    entry = TimeEntryFactory(user=kari, hours=Decimal("7.50"))
+    client.force_login(kari)
+
+    rows = _export(client, "admin:timesheets_timeentry_changelist", "export_csv", [entry])
+
+    assert rows[1][rows[0].index("hours")] == "7,50"
