@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -139,3 +140,28 @@ def test_the_api_token_endpoint_counts_and_is_locked_too(client, kari):
     assert "Too many failed logins. Try again in 15 minutes." in response.json()["detail"]
     # The API and the admin share the count: the admin login is locked as well.
     assert _login(client, "kari@example.no", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_logins_with_24sevenoffice_count_towards_the_same_lock(live_server, settings):
+    from apps.integrations.models import Connection
+    from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME, seed
+
+    seed()
+    settings.TWENTYFOURSEVEN_API_BASE = settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = (
+        f"{live_server.url}/sandbox/24so"
+    )
+    Connection.objects.create(
+        system="24so", username=DEMO_USERNAME, password="x", client_id="2400101", sso_allowed=True
+    )
+    employee(email=DEMO_USERNAME)
+    client = Client()
+    sso = reverse("sso_login")
+    for _ in range(LIMIT - 1):  # wrong 24SO passwords, checked live by the sandbox
+        response = client.post(sso, {"username": DEMO_USERNAME, "password": "wrong"})
+        assert response.status_code == 200
+    # One more failure through the admin's own form reaches the limit: one counter.
+    assert _login(client, DEMO_USERNAME, "wrong").status_code == 429
+    response = client.post(sso, {"username": DEMO_USERNAME, "password": "wrong"})
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
