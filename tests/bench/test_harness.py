@@ -1,0 +1,53 @@
+"""The benchmark harness itself works: `python -m bench --quick` on tiny data prints every row.
+
+Benchmarks are not part of the test run; this runs the whole harness once on the XS dataset
+(a fresh throwaway database, the sandbox over gunicorn, every measurement) in a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+
+def test_quick_run_prints_and_writes_the_whole_table(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path), "--label", "smoke"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    [written] = tmp_path.glob("*-smoke.md")
+    table = written.read_text()
+    assert table.split("| # |", 1)[1] in done.stdout  # the same table is printed
+    numbers = {int(n) for n in re.findall(r"^\| (\d) \|", table, flags=re.MULTILINE)}
+    assert numbers == set(range(1, 10))
+    for measurement in (
+        "Full pull at XS",
+        "Empty incremental sync: requests per object type",
+        "Empty incremental sync: time",
+        "Incremental with 10 changes",
+        "Hour push: requests per hour",
+        "Requests per full sync",
+        "Admin time entries, first page",
+        "API time-entry list, first page",
+        "API load",
+        "Queries per record: full pull",
+        "Queries per record: push",
+        "Peak RSS of a full pull",
+    ):
+        assert measurement in table
+    # The hour push asks 24SO once per hour, and the load run met no errors.
+    assert re.search(r"Hour push: requests per hour \| 1\.00", table)
+    assert re.search(r"API load .*\| [\d.]+ req/s; .* 0 errors \|", table)
