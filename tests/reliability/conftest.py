@@ -285,9 +285,9 @@ def sandbox_server(shared_db: SharedDb, settings: Any) -> Iterator[SandboxServer
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{url}/authenticate/v001/authenticate.asmx", timeout=1)
+                requests.get(f"{url}/authenticate/v001/authenticate.asmx", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 assert process.poll() is None, "runserver exited"
                 assert time.monotonic() < deadline, "runserver did not start"
                 time.sleep(0.1)
