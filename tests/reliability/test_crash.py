@@ -8,6 +8,7 @@ as this test and the sandbox (`manage.py runserver`); see `shared_db` in conftes
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -211,3 +212,61 @@ def _work_type():
     from apps.worktypes.models import WorkType
 
     return WorkType.objects.filter(is_active=True).order_by("pk").first()
+
+
+def test_a_paused_worker_that_lost_its_lease_cannot_write_when_it_wakes_up(
+    office: Office, shared_db: SharedDb, sandbox_server: SandboxServer
+) -> None:
+    """Fencing: a worker frozen (SIGSTOP) past its lease's expiry is a zombie; once another run
+    has taken the lease over, the zombie's next page is refused and its run ends failed."""
+    now = timezone.now()
+    so.Company.objects.bulk_create(
+        so.Company(
+            client=office.client,
+            company_id=50001 + n,
+            name=f"Zombie pull {n}",
+            country="NO",
+            date_created=now,
+            date_changed=now,
+        )
+        for n in range(EXTRA_COMPANIES)
+    )
+    name = lease_name(office.connection, "customer")
+    knobs(latency_ms=300)
+    worker = start_worker(shared_db, sandbox_server, "pull", str(office.connection.pk), "customer")
+    new_bindings = Binding.objects.filter(
+        connection=office.connection, entity="customer", external_id__gte="50001"
+    )
+    deadline = time.monotonic() + 60
+    while not new_bindings.exists():
+        assert worker.poll() is None, worker.communicate()
+        assert time.monotonic() < deadline, "the worker never applied a page"
+        time.sleep(0.02)
+    time.sleep(0.2)  # reading the next page (no transaction open)
+    os.kill(worker.pid, signal.SIGSTOP)
+    try:
+        zombie = Lease.objects.get(name=name)
+        Lease.objects.filter(name=name).update(locked_until=timezone.now() - timedelta(seconds=1))
+        knobs(latency_ms=0)
+        run = engine.sync_entity(connection=office.connection, entity="customer", trigger="manual")
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+        watermark = Watermark.objects.get(connection=office.connection, entity="customer").value
+        applied = new_bindings.count()
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err[-2000:]
+
+    assert json.loads(out.strip().splitlines()[-1])["status"] == SyncRun.Status.FAILED
+    stale = SyncRun.objects.filter(entity="customer", status=SyncRun.Status.FAILED).get()
+    assert "took over" in stale.error_text
+    # Nothing the zombie did after waking up reached the database.
+    assert Watermark.objects.get(connection=office.connection, entity="customer").value == watermark
+    assert new_bindings.count() == applied == EXTRA_COMPANIES
+    assert Lease.objects.get(name=name).version == zombie.version + 1
+    assert Customer.objects.filter(name__startswith="Zombie pull").count() == EXTRA_COMPANIES
+    report(
+        f"zombie worker: paused holding lease v{zombie.version}, the next run took v"
+        f"{zombie.version + 1} and imported all {EXTRA_COMPANIES}; on waking the zombie's run "
+        f"ended '{stale.status}': {stale.error_text}"
+    )
