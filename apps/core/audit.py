@@ -15,6 +15,7 @@ committed (or rolled back) together::
     audit.record(actor, connection, _("Changed the master of projects to 24SO"))
     audit.record(actor, conflict, _("Resolved: kept %(side)s for name") % {...})
     audit.record(actor, obj, _("Created ..."), flag=audit.ADDITION)
+    audit.record_many(actor, bindings, _("Excluded from sync"))  # one message, many objects
 
 Never put secrets in the message (passwords, session ids, tokens): name the field that
 changed, not its value. The read-only "Audit log" in the admin lists every record
@@ -28,7 +29,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import models
 from django.utils import translation
 
-__all__ = ["ADDITION", "CHANGE", "DELETION", "changed_fields", "record"]
+__all__ = ["ADDITION", "CHANGE", "DELETION", "changed_fields", "record", "record_many"]
 
 
 def record(actor: Any, obj: models.Model, message: str, *, flag: int = CHANGE) -> None:
@@ -41,6 +42,15 @@ def record(actor: Any, obj: models.Model, message: str, *, flag: int = CHANGE) -
         action_flag=flag,
         change_message=str(message),
         single_object=True,
+    )
+
+
+def record_many(actor: Any, objs: list[models.Model], message: str, *, flag: int = CHANGE) -> None:
+    """The same record for several objects (a bulk action), in one query."""
+    if actor is None or not getattr(actor, "pk", None) or not objs:
+        return
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=list(objs), action_flag=flag, change_message=str(message)
     )
 
 

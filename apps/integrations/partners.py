@@ -24,11 +24,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.core.hooks import sync_writes
 from apps.integrations.connectors.base import ConnectorError
@@ -85,19 +86,12 @@ def push_refusal(connection: Connection, entity: str) -> str:
 
 
 def _log(actor: Any, obj: models.Model, message: str, *, flag: int = CHANGE) -> None:
-    if actor is None or not getattr(actor, "pk", None) or obj is None:
-        return
-    LogEntry.objects.log_actions(
-        user_id=actor.pk, queryset=[obj], action_flag=flag, change_message=message
-    )
+    if obj is not None:
+        audit.record(actor, obj, message, flag=flag)  # the audit trail (apps/core/audit.py)
 
 
 def _log_many(actor: Any, objs: Sequence[models.Model], message: str, *, flag: int = CHANGE):
-    if actor is None or not getattr(actor, "pk", None) or not objs:
-        return
-    LogEntry.objects.log_actions(
-        user_id=actor.pk, queryset=list(objs), action_flag=flag, change_message=message
-    )
+    audit.record_many(actor, list(objs), message, flag=flag)
 
 
 def _enqueue(connection: Connection, entity: str, local_ids: Iterable[int]) -> None:

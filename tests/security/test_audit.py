@@ -134,3 +134,35 @@ def test_the_audit_log_cannot_be_written_even_by_a_superuser(client, connection)
     assert bulk.status_code in (200, 302)
     record.refresh_from_db()
     assert record.get_change_message() == "Changed allow log in with the ERP."
+
+
+def test_resolving_a_conflict_records_who_kept_which_side(connection):
+    from apps.integrations import partners
+    from apps.integrations.models import Binding, Conflict
+    from tests.customers.factories import CustomerFactory
+
+    support = support_user()
+    customer = CustomerFactory(name="Fjordlys AS")
+    binding = Binding.objects.create(
+        connection=connection,
+        entity="customer",
+        local_id=customer.pk,
+        external_id="7",
+        snapshot={"name": "Fjordlys"},
+        state=Binding.State.CONFLICT,
+    )
+    Conflict.objects.create(
+        binding=binding,
+        field="name",
+        base_value="Fjordlys",
+        local_value="Fjordlys AS",
+        remote_value="Fjordlys Rådgivning AS",
+    )
+
+    partners.conflict_resolve(
+        binding=binding, choices={"name": (partners.REMOTE, "")}, actor=support
+    )
+
+    customer.refresh_from_db()
+    assert customer.name == "Fjordlys Rådgivning AS"
+    assert _records(customer) == [(support, "Resolved the conflict: name → Kept the ERP value")]
