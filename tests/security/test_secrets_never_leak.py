@@ -1,9 +1,10 @@
 """A known 24SO password and session id never show up where people or logs can read them.
 
-One story against the sandbox over real HTTP: connect, replace the credentials, sync, a wrong
-24SO password, a failed admin login and a server error, with every logger at DEBUG. Then the
-captured logs, django-q's task and schedule tables, the admin history, the login-attempt
-tables and the error report (what ADMINS would get by e-mail) are searched for the secrets.
+One story against the sandbox over real HTTP, with every logger at DEBUG: connect through the
+admin's wizard (a wrong password first), replace the password, sync, a wrong 24SO password
+in the services, a failed admin login. Then the captured logs, the stored sessions, django-q's
+task, queue and schedule tables, the admin history, the login-attempt tables, sync runs,
+outbox, admin pages and the error reports (what ADMINS would get by e-mail) are searched.
 """
 
 import logging
@@ -13,6 +14,8 @@ import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from django_q.models import OrmQ, Schedule, Task
@@ -20,6 +23,7 @@ from django_q.models import OrmQ, Schedule, Task
 from apps.core.exceptions import ApplicationError
 from apps.integrations import services
 from apps.integrations.models import Connection, OutboxItem, SyncRun
+from apps.sandbox.twentyfourseven.models import Identity as SandboxIdentity
 from apps.sandbox.twentyfourseven.models import Login
 from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME, seed
 from tests.accounts.factories import admin_user
@@ -58,6 +62,11 @@ def _error_report(call) -> str:
     pytest.fail("the call did not fail")
 
 
+def _sessions() -> str:
+    """Every stored session, decoded (what a database reader sees)."""
+    return repr([row.get_decoded() for row in Session.objects.all()])
+
+
 def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
     caplog.set_level(logging.DEBUG)  # the root: every logger that propagates
     for name in list(logging.root.manager.loggerDict):
@@ -66,14 +75,24 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
     office = admin_user(email="office@example.no")
     reports = []
 
-    connection = services.connection_create(
-        system="24so",
-        username=DEMO_USERNAME,
-        password=PASSWORD,
-        client_name="Fjordlys Rådgivning AS",
-        connect=["customers", "projects", "worktypes", "tasks"],
-        actor=office,
+    # Connect through the admin's wizard, as a person would (a wrong password first).
+    client.force_login(office)
+    start = reverse("admin:integrations_connection_connect")
+    wrong = client.post(start, {"username": DEMO_USERNAME, "password": WRONG_PASSWORD})
+    assert wrong.status_code == 200  # the step again, saying what went wrong
+    assert client.post(start, {"username": DEMO_USERNAME, "password": PASSWORD}).status_code == 302
+    fjordlys = SandboxIdentity.objects.get(login=sandbox, client__client_id=2400101)
+    client.post(
+        reverse("admin:integrations_connection_connect_client"),
+        {"identity_id": str(fjordlys.identity_id)},
     )
+    session_while_connecting = _sessions()
+    client.post(reverse("admin:integrations_connection_connect_integration_user"), {"mode": "same"})
+    client.post(
+        reverse("admin:integrations_connection_connect_objects"),
+        {"connected": ["customer", "project", "work_type"], "sso": "on"},
+    )
+    connection = Connection.objects.get()
     first_session = Connection.objects.get(pk=connection.pk).session_id
     Login.objects.filter(pk=sandbox.pk).update(password=make_password(NEW_PASSWORD))
     services.connection_replace_credentials(
@@ -98,12 +117,11 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
         )
     )
 
-    # A failed admin login, and the admin's own connection pages.
-    response = client.post(
+    # A failed admin login (another browser), and the admin's own connection pages.
+    response = Client().post(
         reverse("admin:login"), {"username": office.email, "password": ADMIN_WRONG_PASSWORD}
     )
     assert response.status_code == 200
-    client.force_login(office)
     pages = [
         client.get(reverse("admin:integrations_connection_change", args=[connection.pk])),
         client.get(reverse("admin:core_auditrecord_changelist")),
@@ -127,6 +145,7 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
         ),
         "django-q queue": repr(list(OrmQ.objects.values_list("payload", flat=True))),
         "django-q schedules": repr(list(Schedule.objects.values_list("func", "args", "kwargs"))),
+        "sessions": session_while_connecting + _sessions(),
         "admin history": repr(list(LogEntry.objects.values_list("object_repr", "change_message"))),
         "login attempts": repr(
             list(AccessAttempt.objects.values_list("post_data", "get_data", "username"))
