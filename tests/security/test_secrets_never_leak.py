@@ -159,6 +159,9 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
     assert len(caplog.records) > 20  # the story was logged, at DEBUG
     assert Task.objects.exists()  # the sync ran as a django-q task
     assert len(reports) == 2
+    # The credential change is in the audit trail by name, not by value.
+    history = [e.get_change_message() for e in LogEntry.objects.filter(user=office)]
+    assert "Changed password." in history, history
     leaks = [
         f"{secret} in {place}"
         for place, text in places.items()
