@@ -66,8 +66,8 @@ def settle_user_bindings(connection: Connection) -> None:
     """ERP users without a Tidsbro user are "only in the ERP"; any that a Tidsbro user with
     the same e-mail (not mapped yet) has appeared for since are linked to them.
 
-    Runs at the end of every user pull (24SO's `pull._users`): the engine can only create
-    bindings with a local record, so users it could not link arrive with no local id.
+    Runs at the end of every user pull (24SO's `pull._users`), after the engine has kept the
+    users the adapter could not link as bindings with no local id.
     """
     loose = Binding.objects.filter(
         connection=connection, entity="user", local_id__isnull=True

@@ -281,8 +281,8 @@ def _users(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord
             )
         records.append(RemoteRecord(external_id=str(user.contact_id), values=values))
     yield from _chunks(records)
-    # The engine has applied every page when the generator resumes here: users it could
-    # not link by e-mail become "only in the ERP" (the engine has no such create).
+    # The engine has applied every page when the generator resumes here (users no Tidsbro
+    # user matched are "only in the ERP"): link any whose Tidsbro user has appeared since.
     from apps.integrations.setup import settle_user_bindings
 
     settle_user_bindings(connector.connection)
