@@ -366,3 +366,48 @@ def test_the_health_panel_costs_five_queries(connection, customer, django_assert
     with django_assert_num_queries(5):
         panel = health_panel()
     assert panel.open_conflicts == 3
+
+
+def test_create_here_with_a_number_already_used_says_so_and_creates_nothing(
+    client, connection, customer
+):
+    linked(connection, customer, 1)  # project number 5000 exists here
+    remote = Binding.objects.create(
+        connection=connection,
+        entity="project",
+        external_id="5000-b",
+        state=Binding.State.REMOTE_ONLY,
+        remote_values={"name": "Twin", "number": 5000, "status": "active"},
+    )
+    other = remote_only(connection, 1)[0]
+    projects = Project.objects.count()
+    client.force_login(admin_user())
+
+    response = client.post(
+        url(tab="remote_only"),
+        {"action": "create_local", "selected": [remote.pk, other.pk], "confirm": "yes"},
+        follow=True,
+    )
+    assert "5000" in response.content.decode() and "already used" in response.content.decode()
+    assert Project.objects.count() == projects  # all or nothing
+    assert Binding.objects.filter(pk__in=[remote.pk, other.pk], local_id__isnull=True).count() == 2
+
+
+def test_create_here_shows_the_numbers_first_then_creates_every_chosen_record(
+    client, connection, customer
+):
+    remote = remote_only(connection, 2)
+    client.force_login(admin_user())
+    ids = [b.pk for b in remote]
+
+    first = client.post(url(tab="remote_only"), {"action": "create_local", "selected": ids})
+    html = first.content.decode()
+    assert "7000" in html and "7001" in html and "numbers they have in 24SevenOffice" in html
+    assert not Project.objects.filter(number__in=[7000, 7001]).exists()
+
+    client.post(
+        url(tab="remote_only"), {"action": "create_local", "selected": ids, "confirm": "yes"}
+    )
+    made = dict(Project.objects.filter(number__in=[7000, 7001]).values_list("number", "name"))
+    assert made == {7000: "Remote 0", 7001: "Remote 1"}
+    assert set(Binding.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"linked"}
