@@ -416,7 +416,8 @@ def test_nightly_reconciliation_marks_a_vanished_project_missing(
 
     pull(connection, "customer")
     pull(connection, "project")
-    so.Project.objects.filter(client=sandbox, project_id=1003).delete()
+    vanished = so.Project.objects.get(client=sandbox, project_id=1003)
+    so.Project.objects.filter(pk=vanished.pk).delete()
 
     run = reconcile_entity(connection=connection, entity="project", trigger="schedule")
 
@@ -425,3 +426,14 @@ def test_nightly_reconciliation_marks_a_vanished_project_missing(
     assert binding.state == Binding.State.MISSING_REMOTELY
     assert Project.objects.filter(number=1003).exists()
     assert run.updated == 1
+
+    # Restored in 24SO (same id, renamed meanwhile): the next night links it again.
+    vanished.name = "Gjenopprettet prosjekt"
+    vanished.save(force_insert=True)
+    run = reconcile_entity(connection=connection, entity="project", trigger="schedule")
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+    binding.refresh_from_db()
+    assert binding.state == Binding.State.LINKED
+    assert Project.objects.get(number=1003).name == "Gjenopprettet prosjekt"
+    assert run.requests == 3  # the two id lists, then the one project read again
