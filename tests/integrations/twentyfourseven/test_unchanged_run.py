@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.integrations.models import Connection, SyncRun
+from apps.accounts.models import User
+from apps.integrations.models import Binding, Connection, SyncRun
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.tasks.models import Task
@@ -46,8 +47,15 @@ def sync() -> dict[str, SyncRun]:
 
 
 def test_an_unchanged_run_asks_24so_once_per_object_type(connection: Connection):
+    # Tidsbro users for two 24SO users (linked by e-mail): their memberships are pulled.
+    client = so.Client.objects.get(client_id=CLIENT_ID)
+    for person in so.Person.objects.filter(client=client, contact_id__in=[2, 3]):
+        User.objects.create_user(email=person.email)
     first = sync()
     assert first["task"].created >= 20 and first["project"].created == 30
+    assert first["participant"].created >= 1
+    bindings = list(Binding.objects.order_by("pk").values_list("pk", "synced_at", "state"))
+    assert {e for e, *_rest in Binding.objects.values_list("entity")} >= {"user", "participant"}
 
     again = sync()
 
@@ -64,6 +72,8 @@ def test_an_unchanged_run_asks_24so_once_per_object_type(connection: Connection)
     }
     for entity, run in again.items():
         assert (run.created, run.updated, run.conflicts) == (0, 0, 0), entity
+    # No writes: not one binding (of any type) touched.
+    assert list(Binding.objects.order_by("pk").values_list("pk", "synced_at", "state")) == bindings
 
     # integrations_status shows the hour budget every run drew on (logins included).
     status = StringIO()
