@@ -203,6 +203,18 @@ def replay_parse(
     return time.perf_counter() - started
 
 
+def sandbox_mark() -> int:
+    return so.RequestLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def sandbox_seconds_since(mark: int) -> float:
+    """The sandbox's own processing time (its request log) of the requests after `mark`."""
+    time.sleep(0.1)  # the last request's log row is written as its answer leaves
+    return (
+        sum(so.RequestLog.objects.filter(pk__gt=mark).values_list("duration_ms", flat=True)) / 1000
+    )
+
+
 def snapshot_rows() -> dict[type, list[Any]]:
     return {m: list(m.objects.all()) for m in [Customer, WorkType, Project, Task, Binding]}
 
