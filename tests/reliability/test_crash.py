@@ -168,11 +168,17 @@ def test_a_worker_killed_in_the_middle_of_a_push(
         )
         entries.append(approve(office, entry))
     assert OutboxItem.objects.filter(entity="hour", status="pending").count() == 30
-    knobs(latency_ms=300)
+    knobs(latency_ms=500)
     worker = start_worker(shared_db, sandbox_server, "push", str(office.connection.pk))
-    # Killed while 24SO is creating the 9th hour (it arrived; the answer never will).
+    # Killed while 24SO is creating the 9th hour (it arrived; the answer never will): the
+    # worker marks a create "outcome unknown" right before sending it (or, should it not,
+    # has sent it 0.25 s after the 8th), and 24SO takes 500 ms.
     wait_for_requests("SaveHour", 8, worker)
-    time.sleep(0.15)
+    sending = OutboxItem.objects.filter(entity="hour", status=OutboxItem.Status.AMBIGUOUS)
+    deadline = time.monotonic() + 0.25
+    while not sending.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
     kill(worker)
     settle_sandbox(slow_seconds=0.3)
     knobs(latency_ms=0)
