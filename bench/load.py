@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
                         json={
                             "project": args.project,
                             "work_type": args.work_type,
-                            "date": str(date.today() - timedelta(days=(n * 31 + i) % 300)),
+                            # A day of its own per request: a day holds at most 24 hours.
+                            "date": str(date.today() - timedelta(days=n + args.threads * i)),
                             "hours": "1.25",
                             "description": f"load {n}-{i}",
                         },
