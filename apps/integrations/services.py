@@ -458,6 +458,18 @@ def connection_update_settings(
                     % {"entity": entity, "master": master},
                     field="masters",
                 )
+            capabilities = connector_capabilities(connection.system)
+            if (
+                master != Master.ERP
+                and capabilities is not None
+                and not capabilities.can_push(Entity(entity))
+            ):
+                raise ApplicationError(
+                    capabilities.notes.get(Entity(entity))
+                    or _("%(system)s cannot receive %(entity)s from Tidsbro.")
+                    % {"system": connection.get_system_display(), "entity": entity},
+                    field="masters",
+                )
         merged = {**(connection.masters or {}), **masters}
         if merged != connection.masters:
             connection.masters = merged

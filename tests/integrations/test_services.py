@@ -190,6 +190,18 @@ def test_update_settings_refuses_an_unknown_master(sandbox):
         services.connection_update_settings(connection=connection, masters={"project": "x"})
 
 
+def test_update_settings_refuses_making_tidsbro_master_of_what_24so_cannot_receive(sandbox):
+    connection = _connect()
+    for entity in ("customer", "work_type"):
+        with pytest.raises(ApplicationError, match="in 24SevenOffice"):
+            services.connection_update_settings(
+                connection=connection, masters={entity: Master.BOTH}
+            )
+    connection.refresh_from_db()
+    assert connection.masters["customer"] == Master.ERP
+    assert connection.masters["work_type"] == Master.ERP
+
+
 def test_sync_now_enqueues_ids_only(sandbox, monkeypatch):
     connection = _connect()
     calls = []

@@ -293,7 +293,8 @@ def test_what_24so_cannot_create_is_said_instead_of_offered(client, connection, 
     assert "cannot create or change work types" in page.content.decode()
     assert "create_remote" not in dict(page.context["actions"])
     customers = client.get(url(entity="customer", tab="local_only"))
-    assert "The ERP owns these records" in customers.content.decode()
+    assert "Customers are kept in 24SevenOffice" in customers.content.decode()
+    assert "create_remote" not in dict(customers.context["actions"])
 
 
 def test_a_user_is_matched_to_a_24so_user_from_the_suggestions(client, connection):

@@ -32,7 +32,9 @@ CAPABILITIES = Capabilities(
             Entity.ORDER,
         }
     ),
-    push=frozenset({Entity.CUSTOMER, Entity.PROJECT, Entity.TASK, Entity.HOUR, Entity.ORDER}),
+    # Customers are pulled only: 24SevenOffice is their master (its CRM owns numbers, org
+    # numbers and addresses), so the push side never writes companies.
+    push=frozenset({Entity.PROJECT, Entity.TASK, Entity.HOUR, Entity.ORDER}),
     delete=frozenset({Entity.HOUR}),
     incremental=frozenset(
         {
@@ -49,6 +51,9 @@ CAPABILITIES = Capabilities(
     watermark_resolution=timedelta(minutes=1),
     requests_per_hour=7200,
     notes={
+        Entity.CUSTOMER: _(
+            "Customers are kept in 24SevenOffice; create and change them there and fetch them."
+        ),
         Entity.WORK_TYPE: _(
             "24SevenOffice's API cannot create or change work types; create them in "
             "24SevenOffice and fetch them."
