@@ -29,7 +29,9 @@ def push_pending(connection_id: int) -> str:
 
 
 def sweep_outbox() -> str:
-    """Every minute: pushes whatever a lost kick or a backoff left waiting."""
+    """Every minute: pushes whatever a lost kick or a backoff left waiting, and ends runs a
+    stopped worker left "running"."""
+    engine.close_abandoned_runs()
     results = [push_pending(c.pk) for c in Connection.objects.filter(is_active=True)]
     return "; ".join(results) or "no connections"
 

@@ -117,6 +117,8 @@ def test_a_worker_killed_in_the_middle_of_a_pull(
     run = engine.sync_entity(connection=office.connection, entity="customer", trigger="manual")
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+    # The dead worker's run does not stay "running" for ever: the run that took over closed it.
+    assert not SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
     assert not run.full  # incremental: the dead run did not move the watermark past anything
     assert Watermark.objects.get(connection=office.connection, entity="customer").value > watermark
     lease = Lease.objects.get(name=name)

@@ -30,6 +30,50 @@ def lease_name(connection: Connection, entity: str) -> str:
     return f"sync:{connection.pk}:{entity}"
 
 
+ABANDONED = "The worker running this sync stopped before it finished (its lease ran out)."
+
+
+def close_abandoned_runs(*, connection: Connection | None = None, entity: str | None = None) -> int:
+    """Ends runs left "running" by a worker that died (killed, machine lost): a pull or
+    reconciliation whose lease is free or expired, a push older than an outbox claim with no
+    item still claimed. Returns how many were closed; their counts stay as last saved."""
+    from apps.integrations.models import Lease, OutboxItem
+    from apps.integrations.sync.outbox import CLAIM_FOR
+
+    now = timezone.now()
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
+    if connection is not None:
+        running = running.filter(connection=connection)
+    if entity is not None:
+        running = running.filter(entity=entity)
+    held = {
+        name
+        for name in Lease.objects.filter(locked_until__gt=now)
+        .exclude(owner="")
+        .values_list("name", flat=True)
+    }
+    claimed = set(
+        OutboxItem.objects.filter(lease_until__gt=now)
+        .values_list("connection_id", flat=True)
+        .distinct()
+    )
+    stale: list[int] = []
+    for pk, connection_id, run_entity, kind, started in running.values_list(
+        "pk", "connection_id", "entity", "kind", "started_at"
+    ):
+        if kind == "push":
+            if started < now - CLAIM_FOR and connection_id not in claimed:
+                stale.append(pk)
+        elif f"sync:{connection_id}:{run_entity}" not in held:
+            stale.append(pk)
+    if not stale:
+        return 0
+    logger.warning("closing %d sync run(s) left running by a stopped worker", len(stale))
+    return SyncRun.objects.filter(pk__in=stale, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED, finished_at=now, error_text=ABANDONED
+    )
+
+
 def overlap_for(connector: Connector) -> timedelta:
     """How far before its watermark an incremental fetch starts (pure)."""
     # The ERP's "changed after" is coarse (24SO: whole minutes): read that much again.
@@ -57,6 +101,7 @@ def sync_entity(
             finished_at=timezone.now(),
         )
     owner, _version = claimed
+    _close_previous_holder(connection, entity)
     run = SyncRun.objects.create(connection=connection, entity=entity, trigger=trigger, full=full)
     own_connector = connector is None
     stats = RunStats()
@@ -95,6 +140,15 @@ def sync_entity(
     requests = connector.requests - start_requests if connector is not None else 0
     _finish(run, stats, requests=requests)
     return run
+
+
+def _close_previous_holder(connection: Connection, entity: str) -> None:
+    """We hold the lease now, so a pull/reconciliation still marked running lost it: it died."""
+    SyncRun.objects.filter(
+        connection=connection, entity=entity, status=SyncRun.Status.RUNNING
+    ).exclude(kind="push").update(
+        status=SyncRun.Status.FAILED, finished_at=timezone.now(), error_text=ABANDONED
+    )
 
 
 def _finish(run: SyncRun, stats: RunStats, *, requests: int) -> None:
@@ -461,6 +515,7 @@ def reconcile_entity(
             finished_at=timezone.now(),
         )
     owner, _version = claimed
+    _close_previous_holder(connection, entity)
     run = SyncRun.objects.create(
         connection=connection, entity=entity, kind="reconcile", trigger=trigger
     )

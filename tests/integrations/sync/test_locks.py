@@ -86,6 +86,60 @@ def test_sync_while_the_lease_is_held_reports_already_running(connection, erp):
     assert Lease.objects.get().owner == held[0]
 
 
+@pytest.mark.django_db
+def test_a_run_left_running_by_a_dead_worker_is_closed_by_the_next_run(connection, erp):
+    name = engine.lease_name(connection, "customer")
+    locks.claim(name)  # the dead worker's claim …
+    dead = SyncRun.objects.create(connection=connection, entity="customer", trigger="schedule")
+    Lease.objects.filter(name=name).update(locked_until=timezone.now() - timedelta(seconds=1))
+    other = SyncRun.objects.create(connection=connection, entity="project", trigger="schedule")
+    locks.claim(engine.lease_name(connection, "project"))  # … another type, alive
+
+    run = engine.sync_entity(
+        connection=connection, entity="customer", trigger="manual", connector=FakeConnector(erp)
+    )
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.FAILED
+    assert dead.finished_at is not None and "stopped before it finished" in dead.error_text
+    other.refresh_from_db()
+    assert other.status == SyncRun.Status.RUNNING  # its lease is held: still working
+
+
+@pytest.mark.django_db
+def test_the_minute_sweep_closes_runs_of_stopped_workers_and_leaves_live_ones(connection):
+    from apps.integrations import jobs
+    from apps.integrations.models import OutboxItem
+
+    long_ago = timezone.now() - timedelta(minutes=30)
+    pull = SyncRun.objects.create(
+        connection=connection, entity="customer", trigger="schedule", started_at=long_ago
+    )
+    push = SyncRun.objects.create(
+        connection=connection, entity="hour", kind="push", trigger="push", started_at=long_ago
+    )
+    fresh_push = SyncRun.objects.create(
+        connection=connection, entity="hour", kind="push", trigger="push"
+    )
+    held = SyncRun.objects.create(connection=connection, entity="project", trigger="schedule")
+    locks.claim(engine.lease_name(connection, "project"))
+
+    jobs.sweep_outbox()
+
+    statuses = {
+        r.pk: r.status
+        for r in SyncRun.objects.filter(pk__in=[pull.pk, push.pk, fresh_push.pk, held.pk])
+    }
+    assert statuses == {
+        pull.pk: SyncRun.Status.FAILED,
+        push.pk: SyncRun.Status.FAILED,
+        fresh_push.pk: SyncRun.Status.RUNNING,  # younger than an outbox claim: may be alive
+        held.pk: SyncRun.Status.RUNNING,
+    }
+    assert not OutboxItem.objects.exists()
+
+
 def test_two_workers_syncing_the_same_type_at_once_run_it_once(threads_database, wired, erp):
     """Real threads, each with its own database connection, at the same moment."""
     connection = Connection.objects.create(
