@@ -90,7 +90,7 @@ def sync_entity(
 ) -> SyncRun:
     """Pulls one object type now; returns the run (status "already_running" if one is busy)."""
     name = lease_name(connection, entity)
-    claimed = locks.claim(name)
+    claimed = locks.claim(name, on_takeover=lambda: _close_previous_holder(connection, entity))
     if claimed is None:
         return SyncRun.objects.create(
             connection=connection,
@@ -101,7 +101,6 @@ def sync_entity(
             finished_at=timezone.now(),
         )
     owner, _version = claimed
-    _close_previous_holder(connection, entity)
     run = SyncRun.objects.create(connection=connection, entity=entity, trigger=trigger, full=full)
     own_connector = connector is None
     stats = RunStats()
@@ -504,7 +503,7 @@ def reconcile_entity(
 ) -> SyncRun:
     """Marks bindings whose ERP id is gone as missing remotely (no deletes); writes a run."""
     name = lease_name(connection, entity)
-    claimed = locks.claim(name)
+    claimed = locks.claim(name, on_takeover=lambda: _close_previous_holder(connection, entity))
     if claimed is None:
         return SyncRun.objects.create(
             connection=connection,
@@ -515,7 +514,6 @@ def reconcile_entity(
             finished_at=timezone.now(),
         )
     owner, _version = claimed
-    _close_previous_holder(connection, entity)
     run = SyncRun.objects.create(
         connection=connection, entity=entity, kind="reconcile", trigger=trigger
     )

@@ -7,12 +7,12 @@ expires on its own if the worker holding it dies.
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from apps.integrations.models import Lease
@@ -33,8 +33,11 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim(name: str, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, int] | None:
-    """Takes the lease if free or expired (writes it); returns (owner, version), else None."""
+def claim(
+    name: str, *, ttl: timedelta = DEFAULT_TTL, on_takeover: Callable[[], object] | None = None
+) -> tuple[str, int] | None:
+    """Takes the lease if free or expired (writes it); returns (owner, version), else None.
+    `on_takeover` runs when the lease was taken from a holder whose time ran out (it died)."""
     try:
         with transaction.atomic():
             Lease.objects.get_or_create(name=name)
@@ -42,11 +45,14 @@ def claim(name: str, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, int] | None:
         pass
     now = timezone.now()
     owner = _owner()
-    claimed = Lease.objects.filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now), name=name
-    ).update(owner=owner, locked_until=now + ttl, version=F("version") + 1)
-    if not claimed:
-        return None
+    take = {"owner": owner, "locked_until": now + ttl, "version": F("version") + 1}
+    claimed = Lease.objects.filter(locked_until__isnull=True, name=name).update(**take)
+    if not claimed:  # not free: perhaps its holder's time ran out
+        claimed = Lease.objects.filter(locked_until__lt=now, name=name).update(**take)
+        if not claimed:
+            return None
+        if on_takeover is not None:
+            on_takeover()
     version = Lease.objects.filter(name=name, owner=owner).values_list("version", flat=True).first()
     return (owner, version) if version is not None else None
 
