@@ -354,7 +354,7 @@ def local_time_entries(n: int, *, users: int = 50, batch: int = 5000) -> dict[st
         for i in range(users)
     ]
     User.objects.bulk_create(people, ignore_conflicts=True)
-    people = list(User.objects.filter(email__startswith="bench").order_by("pk")[:users])
+    people = list(User.objects.filter(email__in=[p.email for p in people]).order_by("pk"))
     projects = list(Project.objects.order_by("pk").values_list("pk", flat=True)[:500])
     work_types = list(WorkType.objects.filter(is_active=True).values_list("pk", flat=True))
     statuses = [s for s, _label in TimeEntry.Status.choices]
