@@ -573,6 +573,7 @@ class TwentyFourSevenClient:
         self._requests = 0
         self._proxies: dict[str, Any] = {}
         self._cookie_session: str | None = None
+        self._raw_reply = False  # whether the last reply was read from the tree (_RAW_REPLIES)
 
     # LIFECYCLE
     # --------------------------------------------------------------------------
@@ -1196,7 +1197,8 @@ class TwentyFourSevenClient:
         self._transport.sent = False
         self._transport.last_headers = CaseInsensitiveDict()
         try:
-            if operation in _RAW_REPLIES:
+            self._raw_reply = operation in _RAW_REPLIES
+            if self._raw_reply:
                 with proxy._client.settings(raw_response=True):
                     response = getattr(proxy, operation)(**arguments)
                 result = _raw_result(proxy, operation, response)
@@ -1349,7 +1351,20 @@ class TwentyFourSevenClient:
         """Turn a zeep reply into records; a reply that does not fit is `Unavailable`."""
         try:
             return mapper(result)
-        except (TypeError, ValueError, AttributeError, ArithmeticError, KeyError, IndexError):
+        except (TypeError, ValueError, ArithmeticError):
+            # A reply read from the tree meets its values' types here, not in zeep's parse.
+            if self._raw_reply:
+                raise Unavailable(
+                    "24SevenOffice sent values of the wrong type",
+                    operation=operation,
+                    ambiguous=True,
+                ) from None
+            raise Unavailable(
+                "24SevenOffice sent a reply that does not match its schema",
+                operation=operation,
+                ambiguous=True,
+            ) from None
+        except (AttributeError, KeyError, IndexError):
             raise Unavailable(
                 "24SevenOffice sent a reply that does not match its schema",
                 operation=operation,
@@ -1618,6 +1633,9 @@ _RAW_REPLIES = frozenset(
     {
         "GetCompanies",
         "GetCompanySyncList",
+        "GetUsers",
+        "GetPersons",
+        "GetProjectList",
         "GetProjectsDetailed",
         "GetDeactivatedProjects",
         "GetProjectTasks",
