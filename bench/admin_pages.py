@@ -59,7 +59,7 @@ def main() -> None:
         "status + user": f"{base}?status__exact=user_approved&user__id__exact={user}",
         "project (old id link)": f"{base}?project__id__exact={project.pk}",
         "project (typed number)": f"{base}?project={project.number}",
-        "customer (typed name)": f"{base}?customer=Kunde+1",
+        "customer (typed name)": f"{base}?customer=Kunde+123",
         "this month": f"{base}?date__gte={time.strftime('%Y-%m-01')}",
     }
     vendor = "PostgreSQL" if django.db.connection.vendor == "postgresql" else "SQLite"

@@ -7,10 +7,12 @@ from django import forms
 from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -47,6 +49,19 @@ def _with_erp_transfer(qs: QuerySet) -> QuerySet:
         erp_hour_id=Subquery(hour.values("external_id")[:1]),
         erp_flag=Subquery(hour.values("flagged")[:1]),
     )
+
+
+class TotalsPaginator(Paginator):
+    """Counts the filtered hours and sums them in the same pass (one scan, not two)."""
+
+    totals: dict[str, Any] | None = None
+
+    @cached_property
+    def count(self) -> int:
+        self.totals = self.object_list.order_by().aggregate(
+            n=Count("pk"), hours=Sum("hours"), billable=Sum("billable_hours")
+        )
+        return self.totals["n"]
 
 
 class DateFilter(admin.DateFieldListFilter):
@@ -246,6 +261,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
     """Time entries. Everyone sees what `time_entries_visible_to` allows, nothing more."""
 
     form = TimeEntryForm
+    paginator = TotalsPaginator
     # No date_hierarchy: listing its years scans every entry (see DateFilter); no full count
     # beside the filtered one ("12 of 1,000,000"): that is a second scan of all visible hours.
     show_full_result_count = False
@@ -405,8 +421,10 @@ class TimeEntryAdmin(ServiceModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:  # the total of what the filters show, not only this page
-            totals = changelist.queryset.order_by().aggregate(
-                hours=Sum("hours"), billable=Sum("billable_hours")
+            totals = getattr(changelist.paginator, "totals", None) or (
+                changelist.queryset.order_by().aggregate(
+                    hours=Sum("hours"), billable=Sum("billable_hours")
+                )
             )
             response.context_data["hours_total"] = format_hours(totals["hours"] or 0)
             response.context_data["billable_total"] = format_hours(totals["billable"] or 0)
