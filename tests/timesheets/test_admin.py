@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.core.formatting import format_hours
 from apps.projects.models import Project
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.services import time_entry_transition
@@ -551,6 +552,23 @@ def test_date_filter_offers_last_week_and_last_month_and_filters(client):
     assert _filtered(client, date__year=str(today.year), date__month=str(today.month)) == {
         recent.pk
     }
+
+
+def test_total_is_of_all_filtered_hours_not_only_the_page(client):
+    project = ProjectFactory(name="Bridge", number=9001)
+    for day in range(3):
+        TimeEntryFactory(
+            project=project,
+            hours=Decimal("2.5"),
+            billable_hours=Decimal("2"),
+            date=datetime.date(2026, 1, 1 + day),
+        )
+    TimeEntryFactory(hours=Decimal("8"))  # another project: not in the filtered total
+    client.force_login(admin_user())
+    response = client.get(reverse(CHANGELIST), {"project": "9001"})
+    assert response.context["cl"].result_count == 3
+    assert response.context["hours_total"] == format_hours(Decimal("7.5"))
+    assert response.context["billable_total"] == format_hours(Decimal("6"))
 
 
 def test_employee_filtering_by_project_still_sees_only_their_own_hours(client):
