@@ -58,6 +58,8 @@ class TotalsPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if getattr(self.object_list, "model", None) is not TimeEntry:  # e.g. the history page
+            return super().count
         self.totals = self.object_list.order_by().aggregate(
             n=Count("pk"), hours=Sum("hours"), billable=Sum("billable_hours")
         )
