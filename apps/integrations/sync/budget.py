@@ -19,9 +19,13 @@ class DatabaseRequestBudget:
     """
 
     def _key_row(self, key: str) -> RequestBudgetKey:
-        row, _created = RequestBudgetKey.objects.get_or_create(key=key)
-        # Locks the key's row on PostgreSQL so two workers cannot both take the last request.
-        return RequestBudgetKey.objects.select_for_update().get(pk=row.pk)
+        # Locks the key's row on PostgreSQL so two workers cannot both take the last request;
+        # one query once the key exists (every request but the first of a key).
+        row = RequestBudgetKey.objects.select_for_update().filter(key=key).first()
+        if row is None:
+            row, _created = RequestBudgetKey.objects.get_or_create(key=key)
+            row = RequestBudgetKey.objects.select_for_update().get(pk=row.pk)
+        return row
 
     def try_acquire(
         self, key: str, *, limit: int, window: timedelta, now: datetime

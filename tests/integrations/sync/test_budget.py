@@ -92,3 +92,13 @@ def test_prune_drops_old_minutes_only():
     budget.try_acquire(KEY, limit=10, window=HOUR, now=T0 + timedelta(hours=2))
     assert budget.prune(before=T0 + timedelta(hours=1)) == 1
     assert RequestCount.objects.count() == 1
+
+
+def test_counting_a_request_costs_three_statements_once_the_key_exists(django_assert_num_queries):
+    budget = DatabaseRequestBudget()
+    budget.try_acquire(KEY, limit=10, window=HOUR, now=T0)
+    # The key row (locked), the window's sum, the minute's count — plus the savepoint pair the
+    # test's own transaction turns the budget's transaction into. Was 6 (get_or_create + lock).
+    with django_assert_num_queries(5):
+        assert budget.try_acquire(KEY, limit=10, window=HOUR, now=T0) is None
+    assert budget.used(KEY, window=HOUR, now=T0) == 2
