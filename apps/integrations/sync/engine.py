@@ -118,20 +118,8 @@ def sync_entity(
             lease=(name, owner),
         )
         run.status = SyncRun.Status.SUCCEEDED
-    except ConnectorError as exc:
-        run.status = SyncRun.Status.FAILED
-        run.error_text = str(exc)[:2000]
-        stats.errors += 1
-    except locks.LeaseLost:
-        logger.warning("sync of %s lost its lease to another worker", entity)
-        run.status = SyncRun.Status.FAILED
-        run.error_text = "Another worker took over this sync (the lease expired); stopped."
-        stats.errors += 1
-    except Exception as exc:  # a bug must end the run visibly, not leave it "running"
-        logger.exception("sync of %s failed", entity)
-        run.status = SyncRun.Status.FAILED
-        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
-        stats.errors += 1
+    except Exception as exc:  # every failure ends the run visibly, never leaves it "running"
+        _record_failure(run, stats, exc, what=f"sync of {entity}")
     finally:
         locks.release(name, owner)
         if own_connector and connector is not None:
@@ -139,6 +127,22 @@ def sync_entity(
     requests = connector.requests - start_requests if connector is not None else 0
     _finish(run, stats, requests=requests)
     return run
+
+
+def _record_failure(run: SyncRun, stats: RunStats, exc: Exception, *, what: str) -> None:
+    """Marks a pull/reconciliation failed with a text for the office; logs bugs with a trace.
+    Call it from the `except` block (the trace is the one being handled)."""
+    if isinstance(exc, ConnectorError):
+        text = str(exc)
+    elif isinstance(exc, locks.LeaseLost):
+        logger.warning("%s lost its lease to another worker", what)
+        text = "Another worker took over this sync (the lease expired); stopped."
+    else:
+        logger.exception("%s failed", what)
+        text = f"{type(exc).__name__}: {exc}"
+    run.status = SyncRun.Status.FAILED
+    run.error_text = text[:2000]
+    stats.errors += 1
 
 
 def _close_previous_holder(connection: Connection, entity: str) -> None:
@@ -556,15 +560,8 @@ def reconcile_entity(
         if records:
             apply_page(connection, adapter_for(entity), records, stats, lease=(name, owner))
         run.status = SyncRun.Status.SUCCEEDED
-    except ConnectorError as exc:
-        run.status = SyncRun.Status.FAILED
-        run.error_text = str(exc)[:2000]
-        stats.errors += 1
-    except Exception as exc:  # a bug must end the run visibly, not leave it "running"
-        logger.exception("reconciliation of %s failed", entity)
-        run.status = SyncRun.Status.FAILED
-        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
-        stats.errors += 1
+    except Exception as exc:  # every failure ends the run visibly, never leaves it "running"
+        _record_failure(run, stats, exc, what=f"reconciliation of {entity}")
     finally:
         locks.release(name, owner)
         if own_connector and connector is not None:
