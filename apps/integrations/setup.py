@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,26 +74,28 @@ def settle_user_bindings(connection: Connection) -> None:
     loose = Binding.objects.filter(
         connection=connection, entity="user", local_id__isnull=True
     ).exclude(state=State.EXCLUDED)
-    mapped = set(
-        Binding.objects.filter(
-            connection=connection, entity="user", local_id__isnull=False
-        ).values_list("local_id", flat=True)
-    )
-    emails = {(b.remote_values or {}).get("email"): b for b in loose}
-    emails.pop("", None)
-    emails.pop(None, None)
+    mapped = Binding.objects.filter(
+        connection=connection, entity="user", local_id__isnull=False
+    ).values("local_id")
+    # Matched in the database: a run reads only the Tidsbro users an unmapped ERP user's
+    # address names (usually none), not every ERP user it keeps.
+    erp_emails = loose.annotate(address=KT("remote_values__email")).values("address")
     users = {
         u.email.lower(): u
-        for u in User.objects.filter(email__in=list(emails)).exclude(pk__in=mapped)
+        for u in User.objects.annotate(address=Lower("email"))
+        .filter(address__in=erp_emails)
+        .exclude(pk__in=mapped)
     }
     now = timezone.now()
     with transaction.atomic():
-        for email, binding in emails.items():
-            user = users.get(email)
-            if user is not None:
-                Binding.objects.filter(pk=binding.pk).update(
-                    local_id=user.pk, state=State.LINKED, synced_at=now
-                )
+        if users:
+            found = loose.filter(remote_values__email__in=list(users))
+            for binding_pk, address in found.values_list("pk", "remote_values__email"):
+                user = users.pop(address, None)
+                if user is not None:
+                    Binding.objects.filter(pk=binding_pk).update(
+                        local_id=user.pk, state=State.LINKED, synced_at=now
+                    )
         loose.filter(local_id__isnull=True).exclude(state=State.REMOTE_ONLY).update(
             state=State.REMOTE_ONLY
         )

@@ -91,6 +91,8 @@ class Person(models.Model):
         verbose_name = _("24SO sandbox person")
         verbose_name_plural = _("24SO sandbox persons")
         ordering = ["client", "contact_id"]
+        # ChangedAfter searches (an incremental sync) read only what changed.
+        indexes = [models.Index(fields=["client", "date_changed"], name="so24_person_changed_idx")]
         constraints = [
             models.UniqueConstraint(fields=["client", "contact_id"], name="sandbox24so_person_uniq")
         ]
@@ -164,6 +166,8 @@ class Company(models.Model):
         verbose_name = _("24SO sandbox company")
         verbose_name_plural = _("24SO sandbox companies")
         ordering = ["client", "company_id"]
+        # ChangedAfter searches (an incremental sync) read only what changed.
+        indexes = [models.Index(fields=["client", "date_changed"], name="so24_company_changed_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "company_id"], name="sandbox24so_company_uniq"
@@ -278,6 +282,8 @@ class Project(models.Model):
         verbose_name = _("24SO sandbox project")
         verbose_name_plural = _("24SO sandbox projects")
         ordering = ["client", "project_id"]
+        # ChangedAfter searches (an incremental sync) read only what changed.
+        indexes = [models.Index(fields=["client", "date_changed"], name="so24_project_changed_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "project_id"], name="sandbox24so_project_uniq"

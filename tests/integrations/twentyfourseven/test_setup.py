@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from apps.accounts.models import User
@@ -105,6 +108,55 @@ def test_a_user_created_later_with_the_same_email_is_linked_on_the_next_fetch(
 
     assert user_binding(connection, 4).local_id == later.pk
     assert user_binding(connection, 4).state == Binding.State.LINKED
+
+
+def test_an_incremental_user_pull_reads_only_employees_changed_in_24so(
+    connection: Connection, sandbox: so.Client
+):
+    pull(connection, "user")  # the first pull reads every user
+    bindings = dict(
+        Binding.objects.filter(entity="user").values_list("external_id", "remote_values")
+    )
+
+    def again() -> SyncRun:
+        run = sync_entity(connection=connection, entity="user", trigger="manual")
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
+        return run
+
+    # Nothing changed: one GetPersons(ChangedAfter), no GetUsers, nothing read.
+    unchanged = again()
+    assert (unchanged.requests, unchanged.fetched) == (1, 0)
+
+    # An employee's address changed in 24SO, and a new employee got a login.
+    now = timezone.now()
+    kari = person(sandbox, 3)
+    so.Person.objects.filter(pk=kari.pk).update(email="kari.ny@fjordlys.no", date_changed=now)
+    so.Person.objects.create(
+        client=sandbox,
+        contact_id=990,
+        first_name="Nina",
+        last_name="Nyansatt",
+        email="nina@fjordlys.no",
+        employee_id=990,
+        user_guid=uuid.uuid4(),
+        date_registered=now,
+        date_changed=now,
+    )
+
+    changed = again()
+
+    # GetPersons(ChangedAfter) and, because employees changed, GetUsers: the two are read.
+    assert (changed.requests, changed.fetched) == (2, 2)
+    assert user_binding(connection, 3).remote_values["email"] == "kari.ny@fjordlys.no"
+    nina = user_binding(connection, 990)
+    assert (nina.remote_values["name"], nina.state) == ("Nina Nyansatt", Binding.State.REMOTE_ONLY)
+    untouched = {k: v for k, v in bindings.items() if k != "3"}
+    assert {
+        k: v
+        for k, v in Binding.objects.filter(
+            entity="user", external_id__in=list(untouched)
+        ).values_list("external_id", "remote_values")
+    } == untouched
 
 
 def test_suggestions_by_email_and_by_similar_name(connection: Connection, sandbox: so.Client):

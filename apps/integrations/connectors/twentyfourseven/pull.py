@@ -21,8 +21,9 @@ push). Values come from `mappers.py`; what each call costs in requests:
 - tasks: full = GetProjectTasks per bound project; incremental = one GetProjectList
   (ChangedAfter) and GetProjectTasks only for the bound projects it lists (24SO has no
   ChangedAfter for tasks). An unchanged run is one request.
-- users: GetUsers + GetPersons(IsEmployee) for their e-mail addresses; incremental: GetPersons
-  only when a user is new or changed (an unchanged run is one request).
+- users: full = GetUsers + GetPersons(IsEmployee) for their e-mail addresses; incremental =
+  GetPersons(ChangedAfter, IsEmployee) and GetUsers only when an employee changed (an
+  unchanged run is one request, whatever the number of users).
 - participants: GetProjectParticipants(ProjectIds, ChangedAfter) for the bound projects, only
   participants whose contact is mapped to a Tidsbro user (the others cannot be members here).
 """
@@ -224,14 +225,16 @@ def _task(task: Any) -> RemoteRecord:
 
 def _tasks(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord]]:
     client = _client(connector)
-    projects = _bound_projects(connector, active_only=False)
+    changed = None
     if after is not None:
         # 24SO has no "changed after" for tasks, and GetProjectTasks costs a request per
         # project: an incremental run reads the tasks of the bound projects 24SO lists as
         # changed since then (one GetProjectList; an unchanged hour costs nothing more).
         # A task edited in 24SO without its project changing comes with the daily full sync.
-        changed = {str(p.id) for p in client.get_project_list(changed_after=after) if p.id}
-        projects = [p for p in projects if p in changed]
+        changed = [str(p.id) for p in client.get_project_list(changed_after=after) if p.id]
+        if not changed:
+            return
+    projects = _bound_projects(connector, active_only=False, external_ids=changed)
     batch: list[RemoteRecord] = []
     for project_id in projects:
         batch.extend(_task(t) for t in client.get_project_tasks(int(project_id)) if t.id)
@@ -246,39 +249,27 @@ def _tasks(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord
 # ------------------------------------------------------------------------------
 def _users(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord]]:
     client = _client(connector)
-    users = [u for u in client.get_users() if u.contact_id]
-    # GetUsers has no e-mail addresses, GetPersons has (and no "changed after" for users):
-    # an incremental run asks for the persons only when a user is new or changed, else the
-    # addresses come from the last sync (a changed address arrives with the full sync).
-    known = _bound_values(connector, "user", None) if after is not None else {}
-
-    def kept(user: Any) -> dict[str, Any] | None:
-        values = known.get(str(user.contact_id))
-        if not values:
-            return None
-        again = mappers.user_from_24so(
-            user,
-            email=values.get("email") or "",
-            first_name=values.get("first_name") or "",
-            last_name=values.get("last_name") or "",
-        )
-        return again if again == values else None
-
-    reused = {u.contact_id: kept(u) for u in users}
-    persons = {}
-    if not all(reused.values()):
+    if after is None:
+        users = [u for u in client.get_users() if u.contact_id]
         persons = {p.id: p for p in client.get_persons(is_employee=True)}
+    else:
+        # GetUsers has no "changed after" (and no e-mail addresses); GetPersons has both, and
+        # a 24SO user is an employee person. So an incremental run asks which employees
+        # changed and reads the users only when one did: an unchanged hour is one request
+        # however many users the client has. A login given to an employee without touching
+        # the person comes with the daily full sync; removed users with the nightly
+        # reconciliation (which lists GetUsers).
+        persons = {p.id: p for p in client.get_persons(changed_after=after, is_employee=True)}
+        users = [u for u in client.get_users() if u.contact_id in persons] if persons else []
     records = []
     for user in users:
-        values = reused[user.contact_id] if not persons else None
-        if values is None:
-            person = persons.get(user.contact_id)
-            values = mappers.user_from_24so(
-                user,
-                email=person.email if person else "",
-                first_name=person.first_name if person else "",
-                last_name=person.last_name if person else "",
-            )
+        person = persons.get(user.contact_id)
+        values = mappers.user_from_24so(
+            user,
+            email=person.email if person else "",
+            first_name=person.first_name if person else "",
+            last_name=person.last_name if person else "",
+        )
         records.append(RemoteRecord(external_id=str(user.contact_id), values=values))
     yield from _chunks(records)
     # The engine has applied every page when the generator resumes here (users no Tidsbro
@@ -321,15 +312,20 @@ def _participant_records(connector: Any, after: datetime | None) -> Iterator[lis
 
 # LOCAL LOOK-UPS (one query each)
 # ------------------------------------------------------------------------------
-def _bound_projects(connector: Any, *, active_only: bool) -> list[str]:
+def _bound_projects(
+    connector: Any, *, active_only: bool, external_ids: Iterable[str] | None = None
+) -> list[str]:
+    """The bound projects' ids in number order (of `external_ids` only, when given)."""
     from apps.integrations.models import Binding
 
     rows = (
         Binding.objects.filter(connection=connector.connection, entity="project")
         .exclude(external_id="")
         .exclude(state=Binding.State.EXCLUDED)
-        .values_list("external_id", "snapshot")
     )
+    if external_ids is not None:
+        rows = rows.filter(external_id__in=list(external_ids))
+    rows = rows.values_list("external_id", "snapshot")
     return sorted(
         (
             external_id
