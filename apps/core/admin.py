@@ -1,10 +1,14 @@
 """The admin's title, and the base every domain admin uses to write through its services."""
 
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import QuerySet
@@ -65,8 +69,40 @@ class ServiceModelForm(forms.ModelForm):
         return self.instance
 
 
+class FastChangeList(ChangeList):
+    """Django's change list, with each row's link built from one reversed URL per page
+    instead of a `reverse()` per linked column and row (two hundred on a page of hours)."""
+
+    PLACEHOLDER = "__tidsbro_pk__"
+
+    def url_for_result(self, result: Any) -> str:
+        template = self.__dict__.get("_url_template")
+        if template is None:
+            template = self._url_template = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=(self.PLACEHOLDER,),
+                current_app=self.model_admin.admin_site.name,
+            )
+        # As reverse() would write it: the admin's quoting, then URL escaping.
+        pk = url_quote(quote(str(getattr(result, self.pk_attname))), safe="!$&'()*+,;=/~:@")
+        return template.replace(self.PLACEHOLDER, pk)
+
+
 class ServiceModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose writes are service calls; refusals show as form errors or messages."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return FastChangeList
+
+    def action_checkbox(self, obj: Any) -> str:
+        """Django's row checkbox, written directly: the form widget renders a template per
+        row, about a third of a 100-row list's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)

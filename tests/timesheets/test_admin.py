@@ -1,6 +1,7 @@
 """The time entry admin: who sees which hours, registering through the rules, bulk approval."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -569,6 +570,53 @@ def test_total_is_of_all_filtered_hours_not_only_the_page(client):
     assert response.context["cl"].result_count == 3
     assert response.context["hours_total"] == format_hours(Decimal("7.5"))
     assert response.context["billable_total"] == format_hours(Decimal("6"))
+
+
+def test_a_list_past_the_exact_limit_says_more_than_and_totals_wait_for_a_filter(
+    client, monkeypatch
+):
+    from apps.timesheets.admin import TotalsPaginator
+
+    # The limit is 100,000 entries; the behaviour is the same at 6 (the page holds 50).
+    monkeypatch.setattr(TotalsPaginator, "EXACT_UP_TO", 6)
+    project = ProjectFactory(name="Bridge", number=9001)
+    for day in range(3):
+        TimeEntryFactory(
+            project=project, hours=Decimal("2.5"), date=datetime.date(2026, 1, 1 + day)
+        )
+    for day in range(5):
+        TimeEntryFactory(hours=Decimal("8"), date=datetime.date(2026, 2, 1 + day))
+    client.force_login(admin_user())
+
+    response = client.get(reverse(CHANGELIST))
+
+    page = response.content.decode()
+    assert "More than 6 time entries" in page
+    assert "hours_total" not in response.context  # no total of an unbounded list
+    assert 'class="hours-total"' not in page
+    assert len(response.context["cl"].result_list) == 8  # every row is still listed
+
+    narrowed = client.get(reverse(CHANGELIST), {"project": "9001"})
+    assert "3 time entries" in narrowed.content.decode()
+    assert narrowed.context["hours_total"] == format_hours(Decimal("7.5"))
+
+
+def test_a_long_list_past_the_limit_has_no_last_page_link(client, monkeypatch):
+    from apps.timesheets.admin import TimeEntryAdmin, TotalsPaginator
+
+    monkeypatch.setattr(TotalsPaginator, "EXACT_UP_TO", 30)
+    monkeypatch.setattr(TimeEntryAdmin, "list_per_page", 5)
+    for day in range(40):
+        TimeEntryFactory(date=datetime.date(2026, 1, 1) + datetime.timedelta(days=day))
+    client.force_login(admin_user())
+
+    response = client.get(reverse(CHANGELIST), {"p": "2"})
+
+    paginator = response.content.decode().split('class="paginator"')[1].split("</p>")[0]
+    # 31 of 40 counted: the neighbours of page 2, then "…" (no "last" page 7 or 8).
+    assert re.findall(r">(\d+)</a>", paginator) == ["1", "3", "4", "5"]
+    assert "…" in paginator.split(">5</a>")[1]
+    assert len(response.context["cl"].result_list) == 5
 
 
 def test_employee_filtering_by_project_still_sees_only_their_own_hours(client):
