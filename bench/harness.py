@@ -207,7 +207,7 @@ def plan_for(args: argparse.Namespace) -> Plan:
         rss=["M", "L"] if with_l else ["M"],
         admin="L" if with_l else "M",
         runs=args.runs,
-        incremental_runs=args.runs,
+        incremental_runs=max(args.runs, 7),  # cheap runs; medians of more settle the ratios
         push_hours=20,
         load_seconds=10.0,
         load_threads=4,
