@@ -236,7 +236,8 @@ class RequestBudget(Protocol):
 
     `try_acquire` counts one request and returns None when it fits under `limit` within
     `window` (and no block is active), else counts nothing and returns the seconds to wait.
-    `block` records that the remote side refuses requests until `until`.
+    `block` records that the remote side refuses requests until `until`. `release` gives
+    back what the budget reserved for this client ahead of use (called when it closes).
     """
 
     def try_acquire(
@@ -244,6 +245,8 @@ class RequestBudget(Protocol):
     ) -> float | None: ...
 
     def block(self, key: str, *, until: datetime) -> None: ...
+
+    def release(self, key: str) -> None: ...
 
 
 class InMemoryRequestBudget:
@@ -282,6 +285,9 @@ class InMemoryRequestBudget:
     def used(self, key: str, *, window: timedelta, now: datetime) -> int:
         with self._lock:
             return sum(1 for at in self._log.get(key, ()) if at > now - window)
+
+    def release(self, key: str) -> None:
+        """Nothing to give back: requests are logged one by one as they are sent."""
 
 
 # One per process, so every client in a worker shares the count for its key.
@@ -578,8 +584,14 @@ class TwentyFourSevenClient:
     # LIFECYCLE
     # --------------------------------------------------------------------------
     def close(self) -> None:
-        """Close the HTTP connections (the stored session stays valid)."""
-        self._http.close()
+        """Close the HTTP connections (the stored session stays valid) and give back the
+        requests the budget reserved for this client and did not send."""
+        try:
+            self._budget.release(self._budget_key)
+        except Exception:  # closing never fails; unspent reservations then age out in an hour
+            log.warning("could not give back the unspent request budget", exc_info=True)
+        finally:
+            self._http.close()
 
     def __enter__(self) -> TwentyFourSevenClient:
         return self
