@@ -231,24 +231,34 @@ def bulk_insert(rows: dict[type, list[Any]]) -> float:
 # CHANGES IN THE ERP (as a person editing 24SO would make them)
 # ------------------------------------------------------------------------------
 def erp_changes(round_no: int, n: int = 10) -> None:
-    """`n` records changed in the sandbox now: companies, projects and tasks by turns."""
+    """`n` records changed in the sandbox now: companies, projects and tasks by turns.
+
+    Exactly `n` at every size (the choice wraps around a small world's records). The changes
+    of earlier rounds are moved an hour back first, as if the next hourly run came an hour
+    later: the engine re-reads what changed within its overlap before the watermark (two
+    minutes), and rounds a few seconds apart would otherwise re-read every earlier round.
+    """
     now = timezone.now()
     client = so.Client.objects.get()
+    earlier = now - timedelta(minutes=10)
+    for model in (so.Company, so.Project, so.Task):
+        model.objects.filter(client=client, date_changed__gt=earlier).update(
+            date_changed=now - timedelta(hours=1)
+        )
     k = round_no * 7
-    companies = list(
-        so.Company.objects.filter(client=client, active=True)
-        .order_by("company_id")
-        .values_list("pk", flat=True)[k : k + n - 2 * (n // 3)]
+
+    def pick(qs: Any, order: str, count: int) -> list[int]:
+        pks = list(qs.order_by(order).values_list("pk", flat=True))
+        return [pks[(k + i) % len(pks)] for i in range(count)] if pks else []
+
+    companies = pick(
+        so.Company.objects.filter(client=client, active=True), "company_id", n - 2 * (n // 3)
     )
-    projects = list(
-        so.Project.objects.filter(client=client, status__active=True)
-        .order_by("project_id")
-        .values_list("pk", flat=True)[k : k + n // 3]
+    projects = pick(
+        so.Project.objects.filter(client=client, status__active=True), "project_id", n // 3
     )
-    tasks = list(
-        so.Task.objects.filter(client=client, project__status__active=True)
-        .order_by("task_id")
-        .values_list("pk", flat=True)[k : k + n // 3]
+    tasks = pick(
+        so.Task.objects.filter(client=client, project__status__active=True), "task_id", n // 3
     )
     for pk in companies:
         so.Company.objects.filter(pk=pk).update(name=f"Endret {round_no}-{pk}", date_changed=now)

@@ -15,8 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models.fields.json import KT
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,15 +75,9 @@ def settle_user_bindings(connection: Connection) -> None:
     mapped = Binding.objects.filter(
         connection=connection, entity="user", local_id__isnull=False
     ).values("local_id")
-    # Matched in the database: a run reads only the Tidsbro users an unmapped ERP user's
-    # address names (usually none), not every ERP user it keeps.
-    erp_emails = loose.annotate(address=KT("remote_values__email")).values("address")
-    users = {
-        u.email.lower(): u
-        for u in User.objects.annotate(address=Lower("email"))
-        .filter(address__in=erp_emails)
-        .exclude(pk__in=mapped)
-    }
+    # From the Tidsbro side: the users not mapped yet are few (an office maps its people),
+    # the ERP users kept unmapped may be a thousand; only their addresses are compared.
+    users = {u.email.lower(): u for u in User.objects.exclude(pk__in=mapped)}
     now = timezone.now()
     with transaction.atomic():
         if users:
