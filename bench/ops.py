@@ -352,6 +352,13 @@ def push_hours(conn: Connection, n: int) -> PushResult:
     )
 
 
+def settle_database() -> None:
+    """What autovacuum does to tables that grew: statistics, and (PostgreSQL) the visibility
+    map that lets counts use index-only scans."""
+    with db.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if db.vendor == "postgresql" else "ANALYZE")
+
+
 # LOCAL TIME ENTRIES (generated directly, for the admin and API figures)
 # ------------------------------------------------------------------------------
 def local_time_entries(n: int, *, users: int = 50, batch: int = 5000) -> dict[str, Any]:
@@ -390,8 +397,5 @@ def local_time_entries(n: int, *, users: int = 50, batch: int = 5000) -> dict[st
             chunk = []
     if chunk:
         TimeEntry.objects.bulk_create(chunk, batch_size=batch)
-    with db.cursor() as cursor:
-        # What autovacuum does to a table that grew: statistics, and (PostgreSQL) the
-        # visibility map that lets counts use index-only scans.
-        cursor.execute("VACUUM ANALYZE" if db.vendor == "postgresql" else "ANALYZE")
+    settle_database()
     return {"user": people[3].pk, "project": projects[0], "work_type": work_types[0]}
