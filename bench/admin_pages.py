@@ -65,17 +65,9 @@ def main() -> None:
     vendor = "PostgreSQL" if django.db.connection.vendor == "postgresql" else "SQLite"
     print(f"{TimeEntry.objects.count():,} entries, {vendor}")
     for name, url in pages.items():
-        times, queries = [], set()
-        for r in range(6):
-            with ops.count_queries() as q:
-                started = time.perf_counter()
-                response = browser.get(url)
-                elapsed = time.perf_counter() - started
-            if r:
-                times.append(elapsed)
-                queries.add(q[0])
+        seconds, queries, status = ops.time_page(browser, url)
         print(
-            f"  {name:28} {response.status_code} {ops.median(times) * 1000:6.0f} ms  "
+            f"  {name:28} {status} {seconds * 1000:6.0f} ms  "
             f"{'/'.join(map(str, sorted(queries)))} queries"
         )
 

@@ -535,18 +535,9 @@ def admin_and_api(conn: Any, plan: Plan, results: Results, size: str, port: int)
         ),
     }
     for name, url in pages.items():
-        times, queries = [], set()
-        for r in range(6):
-            with ops.count_queries() as q:
-                started = time.perf_counter()
-                response = browser.get(url)
-                elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}")
-            if r:  # the first request warms caches
-                times.append(elapsed)
-                queries.add(q[0])
-        t = ops.median(times)
+        t, queries, status = ops.time_page(browser, url)
+        if status != 200:
+            raise RuntimeError(f"{url} answered {status}")
         results.add(
             6,
             f"{name} at {n:,} rows ({'PostgreSQL' if conn_vendor() == 'postgresql' else 'SQLite'})",

@@ -64,6 +64,23 @@ def count_queries() -> Iterator[list[int]]:
         yield box
 
 
+def time_page(browser: Any, url: str, *, runs: int = 6) -> tuple[float, set[int], int]:
+    """Median seconds of `runs - 1` GETs after a warm-up, their query counts, last status."""
+    times: list[float] = []
+    queries: set[int] = set()
+    status = 0
+    for r in range(runs):
+        with count_queries() as q:
+            started = time.perf_counter()
+            response = browser.get(url)
+            elapsed = time.perf_counter() - started
+        status = response.status_code
+        if r:  # the first request warms caches
+            times.append(elapsed)
+            queries.add(q[0])
+    return median(times), queries, status
+
+
 # RECORDING THE CLIENT'S HTTP REQUESTS (for the floor: the same requests, replayed)
 # ------------------------------------------------------------------------------
 @dataclass
