@@ -6,6 +6,8 @@ were the secret. Each value is bound to its purpose (model field) so a ciphertex
 another column does not decrypt there.
 """
 
+import base64
+import binascii
 import json
 from functools import lru_cache
 
@@ -18,17 +20,47 @@ class DecryptionFailed(Exception):
     """A stored secret could not be decrypted with any configured key."""
 
 
+_KEY_BYTES = 32  # a Fernet key: 32 random bytes (signing + encryption), URL-safe base64
+_GENERATE = "generate one with `manage.py generate_encryption_key`"
+
+
+def key_problems(keys: list[str] | tuple[str, ...]) -> list[str]:
+    """What is wrong with a key list, one sentence per problem; [] when every key is usable.
+
+    Names the position of a bad key, never the key itself (the message ends up in logs).
+    """
+    if not keys or not any(str(key).strip() for key in keys):
+        return [f"TIDSBRO_ENCRYPTION_KEYS is empty: ERP secrets cannot be stored ({_GENERATE})."]
+    problems = []
+    count = len(keys)
+    for position, key in enumerate(keys, start=1):
+        where = f"TIDSBRO_ENCRYPTION_KEYS key {position} of {count}"
+        text = str(key).strip()
+        if not text:
+            problems.append(f"{where} is empty (two commas in a row?).")
+            continue
+        try:
+            raw = base64.b64decode(text.translate(str.maketrans("-_", "+/")), validate=True)
+        except (binascii.Error, ValueError):
+            problems.append(
+                f"{where} is not base64: a Fernet key is 44 characters of URL-safe base64 "
+                f"({_GENERATE})."
+            )
+            continue
+        if len(raw) != _KEY_BYTES:
+            problems.append(
+                f"{where} has the wrong length: it decodes to {len(raw)} bytes, a Fernet key "
+                f"to {_KEY_BYTES} ({_GENERATE})."
+            )
+    return problems
+
+
 @lru_cache(maxsize=8)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        raise ImproperlyConfigured("TIDSBRO_ENCRYPTION_KEYS is empty: secrets cannot be stored.")
-    try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            "TIDSBRO_ENCRYPTION_KEYS holds a key that is not a Fernet key "
-            "(generate one with `manage.py generate_encryption_key`)."
-        ) from exc
+    problems = key_problems(keys)
+    if problems:
+        raise ImproperlyConfigured(" ".join(problems))
+    return MultiFernet([Fernet(key.strip().encode()) for key in keys])
 
 
 def _current() -> MultiFernet:

@@ -55,3 +55,70 @@ def test_no_keys_configured_refuses_to_store_secrets(settings):
 
     with pytest.raises(ImproperlyConfigured):
         crypto.encrypt("hunter2", purpose="p")
+
+
+# --- the keys are checked at start-up ---------------------------------------------------------
+
+GOOD_KEY = "piYGpwlIQrCN0T_BVWcOHiYGaJk1yQwUa82YQgXRJHQ="
+
+
+def _check_output(*args: str) -> str:
+    """Runs `manage.py check`; returns the SystemCheckError's message ("" when it passes)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", *args, stdout=StringIO(), stderr=StringIO())
+    except SystemCheckError as exc:
+        return str(exc)
+    return ""
+
+
+def test_good_keys_pass_the_start_up_check():
+    from django.test import override_settings
+
+    with override_settings(TIDSBRO_ENCRYPTION_KEYS=[Fernet.generate_key().decode(), GOOD_KEY]):
+        assert _check_output() == ""
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ([], "TIDSBRO_ENCRYPTION_KEYS is empty"),
+        ([""], "TIDSBRO_ENCRYPTION_KEYS is empty"),
+        ([GOOD_KEY, "not a key!"], "key 2 of 2 is not base64"),
+        (["c2hvcnQ=", GOOD_KEY], "key 1 of 2 has the wrong length: it decodes to 5 bytes"),
+        ([GOOD_KEY[:-1]], "key 1 of 1 is not base64"),  # cut short: the padding is missing
+    ],
+    ids=["empty-list", "empty-string", "not-base64", "wrong-length", "truncated"],
+)
+def test_bad_keys_stop_every_command_with_a_message_naming_the_problem(keys, expected):
+    from django.test import override_settings
+
+    with override_settings(TIDSBRO_ENCRYPTION_KEYS=keys):
+        message = _check_output()
+
+    assert "tidsbro.E001" in message
+    assert expected in message
+
+
+def test_bad_keys_fail_the_deploy_check_and_the_message_holds_no_key():
+    from django.test import override_settings
+
+    secretish = "c2VjcmV0LWJ1dC10b28tc2hvcnQ="  # base64, 21 bytes
+    with override_settings(TIDSBRO_ENCRYPTION_KEYS=[GOOD_KEY, secretish]):
+        message = _check_output("--deploy")
+
+    assert "key 2 of 2 has the wrong length" in message
+    assert secretish not in message and GOOD_KEY not in message
+
+
+def test_a_bad_key_refuses_to_store_secrets_with_the_same_message(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.TIDSBRO_ENCRYPTION_KEYS = [GOOD_KEY, "!!"]
+
+    with pytest.raises(ImproperlyConfigured, match="key 2 of 2 is not base64"):
+        crypto.encrypt("hunter2", purpose="p")
