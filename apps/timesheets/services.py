@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -54,6 +54,47 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 TWO_PLACES = Decimal("0.01")
+
+# The days hours can be registered on: from 2000 (older hours belong in the archive, not in
+# a time sheet) to two years ahead (planned absence). Outside it a date is a typo, and one at
+# the ends of the calendar (year 1, year 9999) cannot even be moved between time zones.
+FIRST_DAY = date(2000, 1, 1)
+YEARS_AHEAD = 2
+# The longest description or internal note (a few paragraphs), and the longest reason.
+TEXT_MAX_LENGTH = 5000
+REASON_MAX_LENGTH = 2000
+
+
+def time_entry_last_day() -> date:
+    """The last day hours can be registered on: two years from today."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def time_entry_day_range_message() -> str:
+    return _("Hours can be registered from %(first)s to %(last)s.") % {
+        "first": FIRST_DAY.isoformat(),
+        "last": time_entry_last_day().isoformat(),
+    }
+
+
+def time_entry_check_day(day: date, *, field_name: str = "date", slack: int = 0) -> None:
+    """Refuses a day outside the registration range (`slack` days either side for a
+    wall-clock time whose zone is not applied yet)."""
+    margin = timedelta(days=slack)
+    if not (FIRST_DAY - margin <= day <= time_entry_last_day() + margin):
+        raise ApplicationError(time_entry_day_range_message(), field=field_name)
+
+
+def _check_text_lengths(entry: TimeEntry) -> None:
+    for name in ("description", "internal_note"):
+        if len(getattr(entry, name) or "") > TEXT_MAX_LENGTH:
+            raise ApplicationError(
+                _("At most %(max)d characters.") % {"max": TEXT_MAX_LENGTH}, field=name
+            )
 
 
 # --- who may do what ------------------------------------------------------------------------
@@ -122,6 +163,14 @@ def _normalise(entry: TimeEntry, *, billable_given: bool) -> None:
     """Derives hours and the local day from start/stop, and billable hours from the work type."""
     if (entry.started_at is None) != (entry.ended_at is None):
         raise ApplicationError(_("Give both start and stop, or neither."), field="ended_at")
+    _check_text_lengths(entry)
+    for name in ("started_at", "ended_at"):
+        moment = getattr(entry, name)
+        if moment is not None:
+            # Before any zone is applied: year 1 or 9999 cannot be moved between zones.
+            time_entry_check_day(moment.date(), field_name=name, slack=1)
+    if entry.date:
+        time_entry_check_day(entry.date)
     if entry.started_at is not None:
         # A start/stop without a zone is the user's own wall-clock time.
         entry.started_at = _aware(entry.started_at, entry.user)
@@ -137,6 +186,7 @@ def _normalise(entry: TimeEntry, *, billable_given: bool) -> None:
                 field="date",
             )
         entry.date = local_day
+        time_entry_check_day(entry.date, field_name="started_at")
     else:
         if entry.hours is None:
             raise ApplicationError(_("Give the hours, or a start and stop time."), field="hours")
@@ -299,6 +349,10 @@ def time_entry_transition(
     reason = (reason or "").strip()
     if action in (Action.REJECT, Action.REOPEN) and not reason:
         raise ApplicationError(_("Give a reason."), field="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ApplicationError(
+            _("At most %(max)d characters.") % {"max": REASON_MAX_LENGTH}, field="reason"
+        )
     with transaction.atomic():
         current = (
             TimeEntry.objects.select_for_update(of=("self",))

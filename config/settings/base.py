@@ -246,6 +246,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    # JSON bounded in size and nesting (a deep body is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": (
+        "apps.core.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tidsbro API",

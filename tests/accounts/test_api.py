@@ -179,3 +179,12 @@ def test_token_endpoint_slows_down_password_guessing():
 
     assert response.status_code == 429
     assert not Token.objects.exists()
+
+
+def test_token_endpoint_refuses_deeply_nested_json_without_logging_in():
+    response = APIClient().post(
+        TOKEN_URL, data="[" * 5000 + "]" * 5000, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["detail"]

@@ -960,3 +960,147 @@ def test_retrieve_and_approval_answers_use_a_constant_number_of_queries(
         response = boss_client.post(step_url(entry, "approve-user"))
     assert response.status_code == 200
     assert len(response.json()["transitions"]) == steps + 1
+
+
+# --- hostile input (issue 14: items 4, 5, 8) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"started_at": "0001-01-01T00:30:00", "ended_at": "0001-01-01T01:30:00"}, "started_at"),
+        (
+            {"started_at": "0001-01-01T00:30:00+05:00", "ended_at": "0001-01-01T01:30:00"},
+            "started_at",
+        ),
+        ({"started_at": "9999-12-31T23:00:00", "ended_at": "9999-12-31T23:30:00"}, "started_at"),
+        ({"date": "0001-01-01"}, "date"),
+        ({"date": "9999-12-31"}, "date"),
+        ({"date": "1999-12-31"}, "date"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_field_error(payload, field):
+    worker = employee()
+    body = new_entry(**payload)
+    if "started_at" in payload:
+        del body["date"], body["hours"]
+
+    response = client_for(worker).post(LIST_URL, body, format="json")
+
+    assert response.status_code == 400
+    assert "Hours can be registered from 2000-01-01" in response.json()[field][0]
+    assert TimeEntry.objects.count() == 0
+
+
+def test_changing_a_draft_to_year_1_is_refused_and_nothing_changes():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker)
+
+    response = client_for(worker).patch(
+        detail_url(entry),
+        {"started_at": "0001-01-01T00:30:00", "ended_at": "0001-01-01T01:00:00"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"started_at", "ended_at"}
+    entry.refresh_from_db()
+    assert entry.started_at is None
+
+
+def test_a_misspelled_field_is_refused_and_named():
+    worker = employee()
+
+    response = client_for(worker).post(LIST_URL, new_entry(descripton="Workshop"), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"descripton": ["Unknown field. Did you mean “description”?"]}
+    assert TimeEntry.objects.count() == 0
+
+
+def test_unknown_fields_are_refused_on_every_write_of_an_entry():
+    worker = employee()
+    boss = admin_user()
+    entry = TimeEntryFactory(user=worker)
+
+    patch = client_for(worker).patch(detail_url(entry), {"status": "locked"}, format="json")
+    submit = client_for(worker).post(step_url(entry, "submit"), {"why": "x"}, format="json")
+    bulk = client_for(boss).post(
+        BULK_URL, {"ids": [entry.pk], "action": "submit", "reasn": "x"}, format="json"
+    )
+
+    assert patch.status_code == submit.status_code == bulk.status_code == 400
+    assert list(patch.json()) == ["status"]
+    assert list(submit.json()) == ["why"]
+    assert list(bulk.json()) == ["reasn"]
+    entry.refresh_from_db()
+    assert entry.status == Status.DRAFT
+
+
+def test_a_description_of_a_million_characters_is_refused():
+    worker = employee()
+
+    response = client_for(worker).post(
+        LIST_URL, new_entry(description="x" * 1_000_000), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "5000" in response.json()["description"][0]
+    assert TimeEntry.objects.count() == 0
+
+
+def test_a_reason_longer_than_the_limit_is_refused():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, status=Status.SUBMITTED)
+
+    response = client_for(admin_user()).post(
+        step_url(entry, "reject"), {"reason": "x" * 2001}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason"]
+    entry.refresh_from_db()
+    assert entry.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("depth", [33, 5000, 100_000])
+def test_deeply_nested_json_is_a_400_with_the_reason(depth):
+    worker = employee()
+
+    response = client_for(worker).post(
+        LIST_URL, data="[" * depth + "]" * depth, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The JSON is nested more than 32 levels deep."
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    worker = employee()
+
+    response = client_for(worker).post(
+        LIST_URL, new_entry(description="[" * 100 + "{" * 100), format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["description"] == "[" * 100 + "{" * 100
+
+
+def test_a_body_larger_than_the_upload_limit_is_refused(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+
+    response = client_for(employee()).post(
+        LIST_URL, new_entry(description="x" * 20_000), format="json"
+    )
+
+    # Django's own check (RequestDataTooBig) or the parser's: a 4xx either way, never read.
+    assert response.status_code in (400, 413)
+    assert TimeEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31"])
+def test_list_filter_dates_at_the_ends_of_the_calendar_are_a_400(value):
+    response = client_for(employee()).get(LIST_URL, {"date_from": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["date_from"]

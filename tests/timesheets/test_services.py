@@ -1204,3 +1204,76 @@ def test_two_registrations_at_once_cannot_together_pass_the_24_hour_day(monkeypa
         assert "a day has at most 24" in refused
     else:
         assert refused.startswith(("locked", f"{user} already has"))
+
+
+# --- the range of days and the length of texts (issue 14: items 4, 8) ----------------------
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        (
+            {
+                "started_at": datetime.datetime(1, 1, 1, 0, 30),
+                "ended_at": datetime.datetime(1, 1, 1, 1, 30),
+            },
+            "started_at",
+        ),
+        (
+            {
+                "started_at": datetime.datetime(9999, 12, 31, 23, 0),
+                "ended_at": datetime.datetime(9999, 12, 31, 23, 30),
+            },
+            "started_at",
+        ),
+        ({"date": datetime.date(1, 1, 1)}, "date"),
+        ({"date": datetime.date(1999, 12, 31)}, "date"),
+    ],
+)
+def test_days_outside_the_registration_range_are_refused_by_the_service(
+    worker, project, data, field
+):
+    # The admin, the API and any import all call this service: one rule, one message.
+    if "started_at" in data:
+        data["date"] = None
+    with pytest.raises(ApplicationError) as refused:
+        _register(worker, project, **data)
+
+    assert refused.value.field == field
+    assert "Hours can be registered from 2000-01-01" in refused.value.message
+    assert TimeEntry.objects.count() == 0
+
+
+def test_a_day_two_years_ahead_is_accepted_and_one_more_is_not(worker, project):
+    last = services.time_entry_last_day()
+
+    _register(worker, project, date=last)
+    with pytest.raises(ApplicationError):
+        _register(worker, project, date=last + datetime.timedelta(days=1))
+
+    assert TimeEntry.objects.count() == 1
+
+
+def test_changing_a_draft_to_year_1_is_refused_by_the_service(worker, project):
+    entry = _register(worker, project)
+
+    with pytest.raises(ApplicationError) as refused:
+        time_entry_update(
+            actor=worker,
+            entry=entry,
+            data={
+                "started_at": datetime.datetime(1, 1, 1, 0, 30),
+                "ended_at": datetime.datetime(1, 1, 1, 1, 0),
+            },
+        )
+
+    assert refused.value.field == "started_at"
+
+
+@pytest.mark.parametrize("field", ["description", "internal_note"])
+def test_a_text_longer_than_the_limit_is_refused_by_the_service(worker, project, field):
+    with pytest.raises(ApplicationError) as refused:
+        _register(worker, project, **{field: "x" * (services.TEXT_MAX_LENGTH + 1)})
+
+    assert refused.value.field == field
+    assert TimeEntry.objects.count() == 0

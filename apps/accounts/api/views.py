@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
@@ -36,6 +37,8 @@ class EmailObtainAuthToken(ObtainAuthToken):
     # No session here: a logged-in browser must not need a CSRF token to call it, and the
     # answer depends only on the credentials in the body.
     authentication_classes = ()
+    # ObtainAuthToken names its own parsers; use the API's bounded ones (apps/core/api/parsers).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
     throttle_classes = (TokenLoginThrottle,)
     serializer_class = EmailAuthTokenSerializer
 

@@ -10,24 +10,41 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.core.api.fields import IdField
+from apps.core.api.fields import DateField, DateTimeField, IdField
+from apps.core.api.serializers import InputSerializer
 from apps.projects.models import Project
 from apps.projects.selectors import project_list
 from apps.tasks.models import Task
 from apps.tasks.selectors import task_list
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from apps.timesheets.services import (
+    FIRST_DAY,
+    REASON_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    time_entry_day_range_message,
+    time_entry_last_day,
+)
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 
 # --- input --------------------------------------------------------------------------------
 
 
-class WallClockDateTimeField(serializers.DateTimeField):
+# The days hours can be registered on, as the services decide them.
+ENTRY_DAYS = {
+    "first": FIRST_DAY,
+    "last": time_entry_last_day,
+    "range_message": time_entry_day_range_message,
+}
+
+
+class WallClockDateTimeField(DateTimeField):
     """Leaves a start/stop without a zone as it is: the service reads it as the user's own
     wall-clock time (DRF would otherwise pin it to the server's zone)."""
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):
+            self.check_day(value.date())
             return value
         return super().enforce_timezone(value)
 
@@ -53,19 +70,24 @@ def _hours_field(**kwargs) -> serializers.DecimalField:
 
 
 @extend_schema_serializer(component_name="TimeEntryUpdate")
-class TimeEntryInputSerializer(serializers.Serializer):
+class TimeEntryInputSerializer(InputSerializer):
     """A draft's fields. Give either `hours`, or `started_at` and `ended_at`."""
 
-    date = serializers.DateField(
-        required=False, help_text=_("Your local day; derived from the start when given.")
+    date = DateField(
+        required=False,
+        help_text=_("Your local day; derived from the start when given."),
+        **ENTRY_DAYS,
     )
     hours = _hours_field(required=False, help_text=_("Duration, when no start/stop is given."))
     started_at = WallClockDateTimeField(
         required=False,
         allow_null=True,
         help_text=_("Start; without a zone it is read in your own time zone."),
+        **ENTRY_DAYS,
     )
-    ended_at = WallClockDateTimeField(required=False, allow_null=True, help_text=_("Stop."))
+    ended_at = WallClockDateTimeField(
+        required=False, allow_null=True, help_text=_("Stop."), **ENTRY_DAYS
+    )
     billable_hours = _hours_field(
         required=False,
         allow_null=True,
@@ -89,8 +111,12 @@ class TimeEntryInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("Empty: the project's default work type."),
     )
-    description = serializers.CharField(required=False, allow_blank=True)
-    internal_note = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
+    internal_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
 
 
 @extend_schema_serializer(component_name="TimeEntryCreate")
@@ -103,28 +129,31 @@ class TimeEntryCreateInputSerializer(TimeEntryInputSerializer):
 
 
 class TimeEntryFilterSerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text=_("From this day (inclusive)."))
-    date_to = serializers.DateField(required=False, help_text=_("Up to this day (inclusive)."))
+    date_from = DateField(required=False, help_text=_("From this day (inclusive)."))
+    date_to = DateField(required=False, help_text=_("Up to this day (inclusive)."))
     project = IdField(required=False, help_text=_("Project id."))
     status = serializers.ChoiceField(choices=TimeEntry.Status.choices, required=False)
     user = IdField(required=False, help_text=_("Only this person's hours (user id)."))
 
 
 @extend_schema_serializer(component_name="TimeEntryStep")
-class TimeEntryTransitionInputSerializer(serializers.Serializer):
+class TimeEntryTransitionInputSerializer(InputSerializer):
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
+        max_length=REASON_MAX_LENGTH,
         help_text=_("Why; required when rejecting or reopening."),
     )
 
 
 @extend_schema_serializer(component_name="TimeEntryBulkStep")
-class TimeEntryBulkTransitionInputSerializer(serializers.Serializer):
+class TimeEntryBulkTransitionInputSerializer(InputSerializer):
     ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=1000)
     action = serializers.ChoiceField(choices=TimeEntryTransition.Action.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+    )
 
 
 # --- output -------------------------------------------------------------------------------
