@@ -28,24 +28,24 @@ SITE_ID = 1
 # ------------------------------------------------------------------------------
 # SQLite is the embedded default; DATABASE_URL (postgres://…) switches to PostgreSQL.
 SQLITE_PATH = env.path("SQLITE_PATH", default=BASE_DIR / "db.sqlite3")
+# What every SQLite database gets, whether named by SQLITE_PATH or DATABASE_URL=sqlite:///…:
+# WAL lets the web process read while the worker writes; IMMEDIATE takes the write lock at
+# BEGIN (a deferred transaction that reads, then writes, fails at once if another process
+# wrote meanwhile, whatever the timeout); the busy timeout makes a writer wait for the lock
+# instead of failing after SQLite's 5 s. Options in the URL (?timeout=…) still win.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(SQLITE_PATH),
-            "OPTIONS": {
-                # WAL lets the web process read while the worker writes; the busy
-                # timeout makes a writer wait for the lock instead of failing at once.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # URLS
@@ -126,6 +126,9 @@ AXES_USERNAME_CALLABLE = "apps.core.security.login_username"
 AXES_CLIENT_IP_CALLABLE = "apps.core.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "apps.core.security.lockout_response"
 AXES_COOLOFF_MESSAGE = _("Too many failed logins. Try again later.")
+# Not verbose: otherwise every process (each manage.py command, each worker) logs an
+# "AXES: BEGIN …" banner at start-up. Failed logins and lockouts are still logged.
+AXES_VERBOSE = False
 AXES_PERMALOCK_MESSAGE = _("Too many failed logins. Ask an administrator to unlock the login.")
 # Number of reverse proxies in front of Tidsbro that append to X-Forwarded-For (nginx,
 # a load balancer: 1 or 2). 0 (default) trusts no header and uses the socket's address.

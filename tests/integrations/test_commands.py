@@ -1,5 +1,10 @@
 """The integrations management commands, against the 24SO sandbox over real HTTP."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -347,3 +352,23 @@ def test_the_demo_office_connects_to_the_sandbox_and_imports_without_clashes(san
     live = Company.objects.filter(client__name=FJORDLYS, active=True)
     assert Customer.objects.count() == customers_before + live.count()
     assert Project.objects.count() > projects_before
+
+
+# --- start-up output --------------------------------------------------------------------------
+
+
+def test_a_command_prints_only_its_own_output(tmp_path):
+    """django-axes' start-up banner ("AXES: BEGIN version …") is not printed by every command."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", SQLITE_PATH=str(tmp_path / "db"))
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout + done.stderr == "System check identified no issues (0 silenced).\n"
