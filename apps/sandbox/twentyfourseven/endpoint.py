@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from django.utils import timezone
 from .models import Login, RequestLog
 from .operations import REGISTRY, Call, handler_for, load_all
 from .operations.auth import username_of
+from .redaction import redact
 from .runtime import (
     INJECTED_FAULT,
     NOT_AUTHENTICATED,
@@ -44,16 +44,6 @@ SESSION_COOKIE = "ASP.NET_SessionId"
 LOG_LIMIT = 20_000  # characters kept of each body
 LOG_KEEP = 10_000  # entries kept; older ones are pruned now and then
 LOG_PRUNE_EVERY = 500
-_SECRET_ELEMENTS = re.compile(
-    r"<((?:[\w.-]+:)?(?:\w*Password|LoginResult))(\s[^>]*)?>.*?</\1>", re.DOTALL
-)
-
-
-def redact(text: str) -> str:
-    """The body with every *Password element and session id blanked out."""
-    return _SECRET_ELEMENTS.sub(
-        lambda m: f"<{m.group(1)}{m.group(2) or ''}>***</{m.group(1)}>", text
-    )
 
 
 @dataclass
@@ -158,8 +148,8 @@ def handle(request: HttpRequest, service: Service) -> Outcome:
     entry.http_status = outcome.status
     entry.duration_ms = int((time.monotonic() - started) * 1000)
     # Redact before truncating so a cut never leaves half a password behind.
-    entry.request_body = redact(raw.decode("utf-8", errors="replace"))[:LOG_LIMIT]
-    entry.response_body = redact(outcome.body.decode("utf-8", errors="replace"))[:LOG_LIMIT]
+    entry.request_body = redact(raw)[:LOG_LIMIT]
+    entry.response_body = redact(outcome.body)[:LOG_LIMIT]
     try:
         entry.save()
         if entry.pk % LOG_PRUNE_EVERY == 0:
