@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import ForeignKey, QuerySet
+from django.forms import BaseInlineFormSet, ModelChoiceField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -18,12 +19,13 @@ from apps.core.admin import (
 from apps.core.exceptions import ApplicationError
 from apps.integrations.admin import FetchNowMixin
 from apps.projects.models import Project, ProjectMember, ProjectRole
-from apps.projects.selectors import project_list
+from apps.projects.selectors import project_list, projects_with_members_managed_by
 from apps.projects.services import (
     EDITABLE_FIELDS,
     project_activate,
     project_archive,
     project_create,
+    project_member_grant_check,
     project_member_remove,
     project_member_set,
     project_role_create,
@@ -47,8 +49,48 @@ class ProjectForm(ServiceModelForm):
         return project_update(project=self.instance, data=data)
 
 
+def _manages_members(request: HttpRequest, project: Project | None) -> bool:
+    """Whether the person may change who is on `project` (None: the one they are creating)."""
+    if project is None or project.pk is None:
+        return request.user.has_perm("projects.add_projectmember")
+    return projects_with_members_managed_by(user=request.user).filter(pk=project.pk).exists()
+
+
+class ProjectMemberFormSet(BaseInlineFormSet):
+    """Refuses, row by row, what the person may not grant (the services would refuse it too)."""
+
+    actor: User | None = None
+    founding = False
+
+    def clean(self) -> None:
+        super().clean()
+        if self.actor is None:
+            return
+        project = self.instance
+        for form in self.forms:
+            if not form.has_changed() or not hasattr(form, "cleaned_data"):
+                continue
+            existing, deleted = form.instance.pk is not None, form in self.deleted_forms
+            if deleted and not existing:
+                continue
+            # The role before this change (the form has put the new one on its instance).
+            previous = ProjectRole.objects.filter(pk=form.initial.get("role")).first()
+            try:
+                project_member_grant_check(
+                    actor=self.actor,
+                    project=project,
+                    role=None if deleted else form.cleaned_data.get("role"),
+                    permission="delete" if deleted else ("change" if existing else "add"),
+                    previous_role=previous,
+                    founding=self.founding,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+
+
 class ProjectMemberInline(admin.TabularInline):
     model = ProjectMember
+    formset = ProjectMemberFormSet
     fields = ["user", "role"]
     autocomplete_fields = ["user"]
     extra = 1
@@ -56,6 +98,21 @@ class ProjectMemberInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("user", "role")
+
+    def get_formset(self, request: HttpRequest, obj: Project | None = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.actor, formset.founding = request.user, obj is None
+        return formset
+
+    # Read-only on projects the person does not manage (a project manager sees them all).
+    def has_add_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        return super().has_add_permission(request, obj) and _manages_members(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        return super().has_change_permission(request, obj) and _manages_members(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and _manages_members(request, obj)
 
 
 @admin.register(Project)
@@ -94,6 +151,10 @@ class ProjectAdmin(FetchNowMixin, ServiceModelAdmin):
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if is_autocomplete_for(request, "projects.projectmember.project"):
+            # Only the projects whose members the person may change.
+            managed = projects_with_members_managed_by(user=request.user).values("pk")
+            queryset = queryset.filter(pk__in=managed)
         if is_autocomplete_for(request, "timesheets.timeentry.project"):
             # Archived projects take no hours; don't offer them (the service still refuses).
             active = project_list(user=request.user, status=Project.Status.ACTIVE).values("pk")
@@ -109,12 +170,14 @@ class ProjectAdmin(FetchNowMixin, ServiceModelAdmin):
         return False
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        project = form.instance
+        project, actor, founding = form.instance, request.user, not change
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for member_form in formset.deleted_forms:
             if member_form.instance.pk:
                 previous = member_form.initial.get("user")
-                project_member_remove(project=project, user=User.objects.get(pk=previous))
+                project_member_remove(
+                    project=project, user=User.objects.get(pk=previous), actor=actor
+                )
                 formset.deleted_objects.append(member_form.instance)
         for member_form in formset.forms:
             if member_form in formset.deleted_forms or not member_form.has_changed():
@@ -124,8 +187,16 @@ class ProjectAdmin(FetchNowMixin, ServiceModelAdmin):
                 continue
             previous = member_form.initial.get("user")
             if previous and previous != data["user"].pk:
-                project_member_remove(project=project, user=User.objects.get(pk=previous))
-            member = project_member_set(project=project, user=data["user"], role=data.get("role"))
+                project_member_remove(
+                    project=project, user=User.objects.get(pk=previous), actor=actor
+                )
+            member = project_member_set(
+                project=project,
+                user=data["user"],
+                role=data.get("role"),
+                actor=actor,
+                founding=founding,
+            )
             if member_form.instance.pk:
                 formset.changed_objects.append((member, member_form.changed_data))
             else:
@@ -174,11 +245,16 @@ class ProjectMemberForm(ServiceModelForm):
         data = self.cleaned_data
         project = data.get("project") or self.instance.project
         user = data.get("user") or self.instance.user
-        return project_member_set(project=project, user=user, role=data.get("role"))
+        return project_member_set(
+            project=project, user=user, role=data.get("role"), actor=self.request.user
+        )
 
 
 @admin.register(ProjectMember)
 class ProjectMemberAdmin(ServiceModelAdmin):
+    """Who is on which project in which role. Everyone who may see it sees all of it; a
+    project manager changes only the members of projects he manages (administrators: all)."""
+
     form = ProjectMemberForm
     list_display = ["user", "project", "role"]
     list_filter = ["role", "project__status"]
@@ -190,8 +266,23 @@ class ProjectMemberAdmin(ServiceModelAdmin):
         # Moving a membership to another person or project is a remove and an add.
         return ["project", "user"] if obj is not None else []
 
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if db_field.name == "project":
+            kwargs["queryset"] = projects_with_members_managed_by(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: ProjectMember | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or _manages_members(request, obj.project))
+
+    def has_delete_permission(self, request: HttpRequest, obj: ProjectMember | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or _manages_members(request, obj.project))
+
     def delete_service(self, request: HttpRequest, obj: ProjectMember) -> None:
-        project_member_remove(project=obj.project, user=obj.user)
+        project_member_remove(project=obj.project, user=obj.user, actor=request.user)
 
 
 class ProjectRoleForm(ServiceModelForm):

@@ -38,3 +38,24 @@ def user_can_approve_project(*, user: User, project: Project) -> bool:
             user=user, project=project, role__can_approve=True
         ).exists()
     )
+
+
+# WHO MAY PUT PEOPLE ON A PROJECT
+# ------------------------------------------------------------------------------
+# Administrators put anyone on any project in any role. A project manager does so only on the
+# projects he manages (where his own project role approves hours), and never in a role above
+# his own there. apps/projects/services.py enforces it; the admin offers only what it allows.
+
+
+def user_grants_memberships_everywhere(*, user: User) -> bool:
+    """Administrators: who may change people's roles could give themselves any right anyway."""
+    return user.is_active and (user.is_superuser or user.has_perm("accounts.change_user"))
+
+
+def projects_with_members_managed_by(*, user: User) -> QuerySet[Project]:
+    """Projects on which `user` may add, change and remove members."""
+    if not user.has_perm("projects.add_projectmember"):
+        return Project.objects.none()
+    if user_grants_memberships_everywhere(user=user):
+        return Project.objects.all()
+    return Project.objects.filter(pk__in=project_ids_approved_by(user=user))

@@ -10,6 +10,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.hooks import local_change
 from apps.core.services import model_update
 from apps.projects.models import Project, ProjectMember, ProjectRole
+from apps.projects.selectors import user_grants_memberships_everywhere
 
 EDITABLE_FIELDS = [
     "name",
@@ -73,10 +74,71 @@ def project_assign_number(*, project: Project, number: int) -> Project:
     return project
 
 
+def _role_rank(role: ProjectRole | None) -> int:
+    """What a project role may do, as a number: approving hours ranks above not approving."""
+    return 1 if role is not None and role.can_approve else 0
+
+
+def project_member_grant_check(
+    *,
+    actor: User,
+    project: Project,
+    role: ProjectRole | None,
+    permission: str,
+    previous_role: ProjectRole | None = None,
+    founding: bool = False,
+) -> None:
+    """Raises ApplicationError unless `actor` may give `role` on `project` (no writes).
+
+    Administrators may everywhere. A project manager only on a project he manages, in a role
+    no higher than his own there; `previous_role` (the member's role before a change or
+    removal) may not be above his either. `founding`: the caller vouches that the actor
+    created the project in this same request (the admin's add page) and is staffing it.
+    """
+    if not actor.is_active or not actor.has_perm(f"projects.{permission}_projectmember"):
+        raise ApplicationError(_("You may not change who is on projects."), field="project")
+    if user_grants_memberships_everywhere(user=actor):
+        return
+    if founding and actor.has_perm("projects.add_project"):
+        return
+    own = ProjectMember.objects.filter(project=project, user=actor).select_related("role").first()
+    own_rank = _role_rank(own.role) if own else -1
+    if own is None or own_rank < 1:
+        raise ApplicationError(
+            _("You may only change the members of projects you manage."),
+            field="project",
+        )
+    if max(_role_rank(role), _role_rank(previous_role)) > own_rank:
+        raise ApplicationError(
+            _("You may not give a project role above your own on this project."),
+            field="role",
+        )
+
+
 def project_member_set(
-    *, project: Project, user: User, role: ProjectRole | None = None
+    *,
+    project: Project,
+    user: User,
+    role: ProjectRole | None = None,
+    actor: User | None = None,
+    founding: bool = False,
 ) -> ProjectMember:
-    """Adds a person to a project, or changes their project role if they are already on it."""
+    """Adds a person to a project, or changes their project role if they are already on it.
+
+    `actor` is the person doing it, checked by `project_member_grant_check`; the admin and
+    the API always pass it. None is the system itself (the ERP sync, demo data).
+    """
+    existing = ProjectMember.objects.filter(project=project, user=user).select_related("role")
+    current = existing.first()
+    if actor is not None:
+        project_member_grant_check(
+            actor=actor,
+            project=project,
+            role=role,
+            permission="change" if current else "add",
+            previous_role=current.role if current else None,
+            founding=founding,
+        )
     try:
         with transaction.atomic():
             member, created = ProjectMember.objects.get_or_create(
@@ -90,8 +152,22 @@ def project_member_set(
     return member
 
 
-def project_member_remove(*, project: Project, user: User) -> None:
-    """Takes a person off a project and off its tasks (their registered hours stay)."""
+def project_member_remove(*, project: Project, user: User, actor: User | None = None) -> None:
+    """Takes a person off a project and off its tasks (their registered hours stay).
+
+    `actor` as for `project_member_set`: a project manager may not remove someone whose
+    project role is above his own.
+    """
+    if actor is not None:
+        current = ProjectMember.objects.filter(project=project, user=user).select_related("role")
+        member = current.first()
+        project_member_grant_check(
+            actor=actor,
+            project=project,
+            role=None,
+            permission="delete",
+            previous_role=member.role if member else None,
+        )
     with transaction.atomic():
         ProjectMember.objects.filter(project=project, user=user).delete()
         for task in project.tasks.filter(assignees=user):

@@ -278,3 +278,83 @@ def test_changelist_searches_by_project_number(client):
     client.force_login(admin_user())
     response = client.get(reverse(CHANGELIST), {"q": "4711"})
     assert [p.pk for p in response.context["cl"].result_list] == [wanted.pk]
+
+
+# --- who may put people on a project ------------------------------------------------------------
+
+
+def _managing(project=None):
+    manager = project_manager()
+    project = project or ProjectFactory(name="Managed")
+    ProjectMemberFactory(project=project, user=manager, role=manager_role())
+    return manager, project
+
+
+def test_the_member_admin_offers_a_project_manager_only_the_projects_he_manages(client):
+    manager, managed = _managing()
+    ProjectFactory(name="Somebody else's")
+    client.force_login(manager)
+
+    form = client.get(reverse("admin:projects_projectmember_add")).context["adminform"].form
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "",
+            "app_label": "projects",
+            "model_name": "projectmember",
+            "field_name": "project",
+        },
+    )
+
+    assert list(form.fields["project"].queryset) == [managed]
+    assert [r["id"] for r in found.json()["results"]] == [str(managed.pk)]
+
+
+def test_a_project_manager_cannot_add_himself_to_another_project_in_the_member_admin(client):
+    manager, _managed = _managing()
+    other = ProjectFactory(name="Somebody else's")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:projects_projectmember_add"),
+        {"project": other.pk, "user": manager.pk, "role": manager_role().pk},
+    )
+
+    assert response.status_code == 200
+    assert "project" in response.context["adminform"].form.errors
+    assert not ProjectMember.objects.filter(project=other).exists()
+
+
+def test_another_projects_members_are_read_only_for_a_project_manager(client):
+    manager, _managed = _managing()
+    held = ProjectMemberFactory(role=None)
+    client.force_login(manager)
+
+    page = client.get(_change_url(held.project))
+    member_page = client.get(reverse("admin:projects_projectmember_change", args=[held.pk]))
+    posted = client.post(
+        reverse("admin:projects_projectmember_change", args=[held.pk]), {"role": manager_role().pk}
+    )
+
+    inline = page.context["inline_admin_formsets"][0]
+    assert not inline.has_add_permission and not inline.has_change_permission
+    assert not member_page.context["has_change_permission"]
+    assert posted.status_code == 403
+    held.refresh_from_db()
+    assert held.role is None
+
+
+def test_a_project_manager_adds_a_colleague_to_his_project_inline(client):
+    manager, managed = _managing()
+    colleague = employee()
+    client.force_login(manager)
+    existing = managed.memberships.get()
+    row = {"id": existing.pk, "project": managed.pk, "user": manager.pk, "role": existing.role_id}
+    data = _form(
+        members=_members([row, {"user": colleague.pk, "role": ""}], initial=1),
+        name=managed.name,
+        customer=managed.customer_id,
+    )
+
+    assert client.post(_change_url(managed), data).status_code == 302
+    assert set(managed.members.all()) == {manager, colleague}

@@ -11,6 +11,7 @@ from apps.projects.services import (
     project_archive,
     project_assign_number,
     project_create,
+    project_member_grant_check,
     project_member_remove,
     project_member_set,
     project_role_create,
@@ -18,7 +19,7 @@ from apps.projects.services import (
     project_role_update,
     project_update,
 )
-from tests.accounts.factories import employee
+from tests.accounts.factories import admin_user, employee, project_manager, support_user
 from tests.customers.factories import CustomerFactory
 from tests.projects.factories import ProjectFactory, ProjectRoleFactory, manager_role
 from tests.tasks.factories import TaskFactory
@@ -242,3 +243,80 @@ def test_project_assign_number_racing_another_project_for_the_number_is_refused(
     assert project.number == 7
     project.refresh_from_db()
     assert project.number == 7
+
+
+# --- who may put people on a project ------------------------------------------------------------
+
+
+def test_a_project_manager_cannot_put_himself_on_a_project_he_does_not_manage():
+    manager, project = project_manager(), ProjectFactory()
+
+    with pytest.raises(ApplicationError, match="only change the members of projects you manage"):
+        project_member_set(project=project, user=manager, role=manager_role(), actor=manager)
+
+    assert not project.memberships.exists()
+
+
+def test_an_advisor_on_a_project_cannot_promote_himself_to_approver():
+    manager, project = project_manager(), ProjectFactory()
+    advisor = ProjectRoleFactory(name="Advisor")
+    project_member_set(project=project, user=manager, role=advisor)
+
+    with pytest.raises(ApplicationError, match="projects you manage"):
+        project_member_set(project=project, user=manager, role=manager_role(), actor=manager)
+    with pytest.raises(ApplicationError, match="projects you manage"):
+        project_member_set(project=project, user=employee(), role=None, actor=manager)
+
+    assert project.memberships.get().role == advisor
+
+
+def test_a_project_manager_staffs_the_project_he_manages():
+    manager, project, colleague = project_manager(), ProjectFactory(), employee()
+    project_member_set(project=project, user=manager, role=manager_role())
+    consultant = ProjectRoleFactory(name="Consultant")
+
+    project_member_set(project=project, user=colleague, role=consultant, actor=manager)
+    project_member_set(project=project, user=colleague, role=manager_role(), actor=manager)
+    project_member_remove(project=project, user=colleague, actor=manager)
+
+    assert list(project.members.all()) == [manager]
+
+
+def test_a_project_manager_cannot_take_people_off_another_project():
+    manager, project, colleague = project_manager(), ProjectFactory(), employee()
+    project_member_set(project=project, user=colleague)
+    project_member_set(project=ProjectFactory(), user=manager, role=manager_role())
+
+    with pytest.raises(ApplicationError, match="projects you manage"):
+        project_member_remove(project=project, user=colleague, actor=manager)
+
+    assert list(project.members.all()) == [colleague]
+
+
+@pytest.mark.parametrize("make", [employee, support_user], ids=["employee", "support"])
+def test_people_without_the_membership_permissions_change_nobodys_projects(make):
+    actor, project = make(), ProjectFactory()
+    project_member_set(project=project, user=actor, role=manager_role())
+
+    with pytest.raises(ApplicationError, match="may not change who is on projects"):
+        project_member_set(project=project, user=employee(), actor=actor)
+
+
+def test_administrators_put_anyone_on_any_project_in_any_role():
+    office, project, colleague = admin_user(), ProjectFactory(), employee()
+
+    member = project_member_set(project=project, user=colleague, role=manager_role(), actor=office)
+
+    assert member.role.can_approve
+
+
+def test_the_one_who_creates_a_project_staffs_it():
+    manager, project = project_manager(), ProjectFactory()
+
+    project_member_grant_check(
+        actor=manager, project=project, role=manager_role(), permission="add", founding=True
+    )
+    with pytest.raises(ApplicationError):
+        project_member_grant_check(
+            actor=employee(), project=project, role=None, permission="add", founding=True
+        )

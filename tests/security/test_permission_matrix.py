@@ -460,3 +460,75 @@ def test_support_and_administrators_see_everybodys_hours(world):
     api = APIClient()
     api.force_authenticate(world.me)
     assert api.get(f"/api/v1/time-entries/{world.other_entry.pk}/").status_code == 200
+
+
+# --- nobody gives themselves rights they were not given -----------------------------------------
+
+
+def _project_form(project, rows: list[dict]) -> dict:
+    data = {
+        "name": project.name,
+        "customer": project.customer_id,
+        "status": project.status,
+        "default_work_type": project.default_work_type_id or "",
+        "needs_approval": "on" if project.needs_approval else "",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"memberships-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+@pytest.mark.parametrize("world", ROLES[:-1], indirect=True, ids=lambda r: r)
+def test_memberships_are_granted_only_by_those_who_may_grant_them(world):
+    from apps.projects.models import ProjectMember
+
+    role = next(iter(world.me.groups.values_list("name", flat=True)))
+    other, approver = world.other_entry.project, manager_role()
+    held = ProjectMemberFactory(project=other, user=employee(email="held@example.no"), role=None)
+    client = _client_for(world)
+
+    # On a project they do not manage: join it as its approver, in every screen that could.
+    client.post(
+        reverse("admin:projects_projectmember_add"),
+        {"project": other.pk, "user": world.me.pk, "role": approver.pk},
+    )
+    client.post(
+        reverse("admin:projects_project_change", args=[other.pk]),
+        _project_form(other, [{"user": world.me.pk, "role": approver.pk}]),
+    )
+    client.post(
+        reverse("admin:projects_projectmember_change", args=[held.pk]), {"role": approver.pk}
+    )
+    client.post(reverse("admin:projects_projectmember_delete", args=[held.pk]), {"post": "yes"})
+
+    joined = ProjectMember.objects.filter(project=other, user=world.me).exists()
+    held = ProjectMember.objects.filter(pk=held.pk).first()
+    if role == roles.ADMIN:
+        assert joined and held is None
+        return
+    assert not joined, f"{role} put themselves on a project they do not manage"
+    assert held is not None and held.role is None, f"{role} changed another project's member"
+    # ... so the colleague's hours there stay out of reach (support sees, never approves, all).
+    api = APIClient()
+    api.force_authenticate(world.me)
+    listed = api.get("/api/v1/time-entries/", {"project": other.pk}).json()
+    if role != roles.SUPPORT:
+        assert listed.get("results", []) == []
+    before = world.other_entry.status
+    api.post(f"/api/v1/time-entries/{world.other_entry.pk}/approve-project/", {})
+    world.other_entry.refresh_from_db()
+    assert world.other_entry.status == before
+
+    # On their own project: a manager staffs it; nobody else may.
+    own = world.own_entry.project
+    newcomer = employee(email="newcomer@example.no")
+    client.post(
+        reverse("admin:projects_projectmember_add"),
+        {"project": own.pk, "user": newcomer.pk, "role": approver.pk},
+    )
+    staffed = ProjectMember.objects.filter(project=own, user=newcomer, role=approver).exists()
+    assert staffed == (role == roles.PROJECT_MANAGER), role
