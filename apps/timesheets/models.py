@@ -159,3 +159,42 @@ class TimeEntryTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Timer(models.Model):
+    """A clock one person has running: stopping it registers the time as a draft entry."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="running_timer",
+        verbose_name=_("user"),
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name=_("project")
+    )
+    task = models.ForeignKey(
+        "tasks.Task",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("task"),
+    )
+    work_type = models.ForeignKey(
+        "worktypes.WorkType",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work type"),
+    )
+    description = models.TextField(_("description"), blank=True)
+    started_at = models.DateTimeField(_("start"))
+
+    class Meta:
+        verbose_name = _("running timer")
+        verbose_name_plural = _("running timers")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -19,7 +19,7 @@ from apps.core.hooks import local_change
 from apps.projects.models import Project
 from apps.projects.selectors import user_can_approve_project
 from apps.tasks.models import Task
-from apps.timesheets.models import MAX_HOURS_PER_ENTRY, TimeEntry, TimeEntryTransition
+from apps.timesheets.models import MAX_HOURS_PER_ENTRY, TimeEntry, TimeEntryTransition, Timer
 from apps.worktypes.models import WorkType
 
 logger = logging.getLogger(__name__)
@@ -427,3 +427,303 @@ def time_entries_transition(
         except ApplicationError as exc:
             result.refused.append((entry, exc.message))
     return result
+
+
+# --- the week timesheet --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """What one day of a week row should hold: hours, or a start and stop on that day."""
+
+    hours: Decimal | None = None
+    start: time | None = None
+    stop: time | None = None
+
+
+@dataclass
+class WeekRowInput:
+    """A row of the week as typed: its project/task/work type and the days that were sent.
+
+    `cells` maps a day (0 = Monday) to its value; None empties the day. Days left out are
+    not touched (e.g. read-only cells).
+    """
+
+    project: Project
+    task: Task | None
+    work_type: WorkType | None
+    cells: dict[int, CellValue | None]
+
+
+class WeekErrors(ApplicationError):
+    """Some cells of a week were refused; nothing of the week was saved."""
+
+    def __init__(self, cells: dict[tuple[int, int | None], str]):
+        super().__init__(_("Nothing was saved: correct the marked cells."))
+        self.cells = cells
+
+
+@dataclass
+class WeekSaveResult:
+    created: int = 0
+    changed: int = 0
+    deleted: int = 0
+
+
+def _same_value(entry: TimeEntry, value: CellValue) -> bool:
+    if value.start is not None:
+        if entry.started_at is None:
+            return False
+        tz = entry.user.tzinfo
+        return (
+            timezone.localtime(entry.started_at, tz).time().replace(second=0, microsecond=0)
+            == value.start
+            and timezone.localtime(entry.ended_at, tz).time().replace(second=0, microsecond=0)
+            == value.stop
+        )
+    return value.hours is not None and entry.hours == value.hours
+
+
+def _cell_data(day: date, value: CellValue) -> dict[str, Any]:
+    if value.start is not None:
+        return {
+            "started_at": datetime.combine(day, value.start),
+            "ended_at": datetime.combine(day, value.stop),
+        }
+    return {"hours": value.hours}
+
+
+def timesheet_week_save(
+    *, actor: User, user: User, week_start: date, rows: list[WeekRowInput]
+) -> WeekSaveResult:
+    """Writes a person's week cell by cell through the entry services, all or nothing.
+
+    Every refused cell is reported (WeekErrors, keyed by row and day) and none is saved.
+    A cell holding several entries, or one that is no longer a draft, is left alone unless
+    its value changed (then it is refused with the reason).
+    """
+    from apps.timesheets.selectors import DAYS_IN_WEEK, timesheet_week
+
+    _check_may_edit_for(actor=actor, owner=user)
+    result = WeekSaveResult()
+    errors: dict[tuple[int, int | None], str] = {}
+    with transaction.atomic():
+        _lock_user_day(user)
+        sheet = timesheet_week(user=user, week_start=week_start)
+        existing = {row.key: row for row in sheet.rows}
+        seen: dict[tuple, int] = {}
+        changes: list[tuple[Decimal, int, int, Any]] = []
+        for index, row in enumerate(rows):
+            work_type = row.work_type or row.project.default_work_type
+            key = (
+                row.project.pk,
+                row.task.pk if row.task else None,
+                getattr(work_type, "pk", None),
+            )
+            if key in seen:
+                errors[(index, None)] = _("This row is already in the week.")
+                continue
+            seen[key] = index
+            current = existing.get(key)
+            for day, value in row.cells.items():
+                if not 0 <= day < DAYS_IN_WEEK:
+                    continue
+                entries = current.cells[day] if current else []
+                if len(entries) > 1:
+                    total = sum((e.hours for e in entries), Decimal("0"))
+                    if value is not None and value.start is None and value.hours == total:
+                        continue
+                    errors[(index, day)] = _(
+                        "This day has several entries; change them under My hours."
+                    )
+                    continue
+                entry = entries[0] if entries else None
+                if entry is None and value is None:
+                    continue
+                if entry is not None and value is not None and _same_value(entry, value):
+                    continue
+                if entry is not None and not entry.is_editable:
+                    errors[(index, day)] = _read_only_message(entry)
+                    continue
+                old = entry.hours if entry else Decimal("0")
+                new = value.hours if value and value.hours is not None else Decimal("24")
+                # Decreases first, so moving hours between rows of a day stays within 24.
+                changes.append(
+                    (new - old if value else -old, index, day, (row, work_type, entry, value))
+                )
+        for _delta, index, day, (row, work_type, entry, value) in sorted(
+            changes, key=lambda c: c[:3]
+        ):
+            try:
+                with transaction.atomic():
+                    if value is None:
+                        time_entry_delete(actor=actor, entry=entry)
+                        result.deleted += 1
+                    elif entry is None:
+                        time_entry_create(
+                            actor=actor,
+                            user=user,
+                            date=week_start + timedelta(days=day),
+                            project=row.project,
+                            task=row.task,
+                            work_type=work_type,
+                            **_cell_data(week_start + timedelta(days=day), value),
+                        )
+                        result.created += 1
+                    else:
+                        time_entry_update(
+                            actor=actor,
+                            entry=entry,
+                            data=_cell_data(week_start + timedelta(days=day), value),
+                        )
+                        result.changed += 1
+            except ApplicationError as exc:
+                errors[(index, day)] = exc.message
+        if errors:
+            raise WeekErrors(errors)
+    return result
+
+
+def timesheet_week_submit(*, actor: User, user: User, week_start: date) -> int:
+    """Submits every draft of the person's week for approval (all or none); returns how many."""
+    _check_may_edit_for(actor=actor, owner=user)
+    with transaction.atomic():
+        drafts = list(
+            TimeEntry.objects.filter(
+                user=user,
+                status=Status.DRAFT,
+                date__gte=week_start,
+                date__lt=week_start + timedelta(days=7),
+            ).order_by("date", "id")
+        )
+        if not drafts:
+            raise ApplicationError(_("There are no draft hours in this week to submit."))
+        for entry in drafts:
+            time_entry_transition(actor=actor, entry=entry, action=Action.SUBMIT)
+    return len(drafts)
+
+
+def timesheet_week_approve(*, actor: User, owner_id: int, week_start: date) -> BulkResult:
+    """Approves what waits for `actor` in one person's week: each entry as far as the actor
+    may take it (an administrator approves per user and for the project in one go)."""
+    from apps.timesheets.selectors import entries_waiting_in_week
+
+    result = BulkResult()
+    with transaction.atomic():
+        entries = list(
+            entries_waiting_in_week(approver=actor, owner_id=owner_id, week_start=week_start)
+            .select_related("project", "user")
+            .order_by("date", "id")
+        )
+        if not entries:
+            raise ApplicationError(_("Nothing in this week waits for your approval any more."))
+        for entry in entries:
+            try:
+                if entry.status == Status.SUBMITTED:
+                    entry = time_entry_transition(
+                        actor=actor, entry=entry, action=Action.APPROVE_USER
+                    )
+                if entry.status == Status.USER_APPROVED and user_can_approve_project(
+                    user=actor, project=entry.project
+                ):
+                    entry = time_entry_transition(
+                        actor=actor, entry=entry, action=Action.APPROVE_PROJECT
+                    )
+                result.done.append(entry)
+            except ApplicationError as exc:
+                result.refused.append((entry, exc.message))
+    return result
+
+
+def timesheet_week_reject(
+    *, actor: User, owner_id: int, week_start: date, reason: str
+) -> BulkResult:
+    """Sends what waits for `actor` in one person's week back to draft, with the reason."""
+    from apps.timesheets.selectors import entries_waiting_in_week
+
+    if not (reason or "").strip():
+        raise ApplicationError(_("Give a reason."), field="reason")
+    with transaction.atomic():
+        entries = list(
+            entries_waiting_in_week(approver=actor, owner_id=owner_id, week_start=week_start)
+            .select_related("project", "user")
+            .order_by("date", "id")
+        )
+        if not entries:
+            raise ApplicationError(_("Nothing in this week waits for your approval any more."))
+        return time_entries_transition(
+            actor=actor, entries=entries, action=Action.REJECT, reason=reason
+        )
+
+
+# --- the running timer ---------------------------------------------------------------------
+
+MIN_TIMER_SECONDS = 60
+
+
+def timer_start(
+    *,
+    actor: User,
+    project: Project,
+    task: Task | None = None,
+    work_type: WorkType | None = None,
+    description: str = "",
+) -> Timer:
+    """Starts the person's clock on a project (one at a time); nothing is registered yet."""
+    if project.is_archived:
+        raise ApplicationError(
+            _("%(project)s is archived: no hours can be registered on it.") % {"project": project},
+            field="project",
+        )
+    if task is not None:
+        if task.project_id != project.pk:
+            raise ApplicationError(
+                _("The task %(task)s belongs to another project.") % {"task": task}, field="task"
+            )
+        if not task.assignees.filter(pk=actor.pk).exists():
+            raise ApplicationError(
+                _("Only the task's assignees can register time on it."), field="task"
+            )
+    with transaction.atomic():
+        _lock_user_day(actor)
+        if Timer.objects.filter(user=actor).exists():
+            raise ApplicationError(_("A timer is already running; stop it first."))
+        return Timer.objects.create(
+            user=actor,
+            project=project,
+            task=task,
+            work_type=work_type,
+            description=description.strip(),
+            started_at=timezone.now(),
+        )
+
+
+def timer_stop(*, actor: User) -> TimeEntry | None:
+    """Stops the person's clock and registers the time as a draft from start to now.
+
+    Less than a minute registers nothing. If the entry is refused (e.g. the day would pass
+    24 hours) the timer keeps running and the reason is raised.
+    """
+    with transaction.atomic():
+        timer = Timer.objects.select_for_update().filter(user=actor).first()
+        if timer is None:
+            raise ApplicationError(_("No timer is running."))
+        now = timezone.now().replace(microsecond=0)
+        entry = None
+        if (now - timer.started_at).total_seconds() >= MIN_TIMER_SECONDS:
+            entry = time_entry_create(
+                actor=actor,
+                project=timer.project,
+                task=timer.task,
+                work_type=timer.work_type,
+                started_at=timer.started_at.replace(microsecond=0),
+                ended_at=now,
+                description=timer.description,
+            )
+        timer.delete()
+    return entry
+
+
+def timer_discard(*, actor: User) -> None:
+    """Throws the person's running clock away without registering anything."""
+    Timer.objects.filter(user=actor).delete()
