@@ -1,4 +1,4 @@
-"""Login protection helpers for django-axes: who is trying to log in, and from where."""
+"""Login protection: who is trying to log in, and from where (django-axes and every rate limit)."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
+from rest_framework.throttling import AnonRateThrottle
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -46,6 +47,18 @@ def client_ip(request: HttpRequest) -> str | None:
     if len(forwarded) < count:
         return remote  # did not come through every proxy: trust only the socket
     return forwarded[-count]
+
+
+class ClientAddressThrottle(AnonRateThrottle):
+    """DRF's per-address rate limit, counting per `client_ip` (the lockout's proxy rule).
+
+    DRF's own `get_ident` believes the whole client-written ``X-Forwarded-For`` unless
+    ``NUM_PROXIES`` is set, so a caller could start a fresh count with every request.
+    Every throttle in Tidsbro derives from this class (tests/security/test_rate_limit.py).
+    """
+
+    def get_ident(self, request: Any) -> str:
+        return client_ip(request) or ""
 
 
 def lockout_response(

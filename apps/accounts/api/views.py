@@ -7,11 +7,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import EmailAuthTokenSerializer, MeOutputSerializer
 from apps.core.api.base import ApiViewMixin
+from apps.core.security import ClientAddressThrottle
 
 
 class MeView(ApiViewMixin, APIView):
@@ -24,7 +24,7 @@ class MeView(ApiViewMixin, APIView):
         return Response(MeOutputSerializer(request.user).data)
 
 
-class TokenLoginThrottle(AnonRateThrottle):
+class TokenLoginThrottle(ClientAddressThrottle):
     """Slows password guessing: a few attempts per minute from one address."""
 
     scope = "token_login"
