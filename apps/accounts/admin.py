@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from unfold.admin import ModelAdmin, TabularInline
 
 from apps.accounts.models import Invitation, User
 from apps.accounts.roles import ROLE_LABELS
@@ -66,7 +67,7 @@ class UserChangeForm(ServiceModelForm):
         return user_update(user=self.instance, data=data, roles=self.cleaned_data.get("roles"))
 
 
-class InvitationInline(admin.TabularInline):
+class InvitationInline(TabularInline):
     model = Invitation
     fk_name = "user"
     fields = ["created_at", "invited_by", "expires_at", "accepted_at", "revoked_at"]
@@ -175,7 +176,7 @@ class UserAdmin(ServiceModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ModelAdmin):
     """Who was invited by whom and what became of the link. The token is never shown."""
 
     list_display = ["user", "invited_by", "created_at", "expires_at", "state"]

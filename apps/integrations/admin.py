@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm
 from apps.core.exceptions import ApplicationError
@@ -43,7 +44,7 @@ def _can_run_sync(request: HttpRequest) -> bool:
     return request.user.has_perm("integrations.run_sync")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Logs and bookkeeping: shown, never written from the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
 from apps.core.exceptions import ApplicationError
 from apps.core.formatting import format_hours
@@ -22,7 +23,7 @@ from apps.orders.services import order_create, order_lines_draft
 from apps.projects.models import Project
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(TabularInline):
     model = OrderLine
     fields = ["entry", "work_type", "product_number", "description", "registered", "billed"]
     fields += ["rate"]
@@ -68,7 +69,7 @@ class ChooseForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ModelAdmin):
     list_display = ["external_id", "customer", "project", "total", "created_by", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["external_id", "customer__name", "project__name", "title"]

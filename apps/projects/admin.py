@@ -8,6 +8,7 @@ from django.forms import BaseInlineFormSet, ModelChoiceField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from unfold.admin import TabularInline
 
 from apps.accounts.models import User
 from apps.core.admin import (
@@ -88,7 +89,7 @@ class ProjectMemberFormSet(BaseInlineFormSet):
                 form.add_error(None, exc.message)
 
 
-class ProjectMemberInline(admin.TabularInline):
+class ProjectMemberInline(TabularInline):
     model = ProjectMember
     formset = ProjectMemberFormSet
     fields = ["user", "role"]

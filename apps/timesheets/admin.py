@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from import_export import fields, resources, widgets
+from unfold.admin import ModelAdmin, TabularInline
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.core.exports import spreadsheet_response
@@ -260,7 +261,7 @@ class TimeEntryForm(ServiceModelForm):
         return time_entry_update(actor=actor, entry=self.instance, data=changed)
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(TabularInline):
     """The approval trail of one entry: read-only."""
 
     model = TimeEntryTransition
@@ -618,7 +619,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
 
 @admin.register(TimeEntryTransition)
-class TimeEntryTransitionAdmin(admin.ModelAdmin):
+class TimeEntryTransitionAdmin(ModelAdmin):
     """The approval trail of all visible hours: a log, read-only."""
 
     list_display = ["at", "entry", "action", "from_status", "to_status", "actor", "reason"]

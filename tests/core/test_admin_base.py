@@ -1,10 +1,11 @@
-"""The shared admin base: its faster row checkbox and row links write what Django writes."""
+"""The shared admin base: its faster row checkbox and row links write what the theme writes."""
 
 from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
+from unfold.admin import ModelAdmin
+from unfold.views import ChangeList
 
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user
@@ -13,13 +14,17 @@ from tests.timesheets.factories import TimeEntryFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_row_checkbox_is_the_same_html_as_djangos_widget():
+def test_row_checkbox_is_the_same_html_as_the_themes_widget():
     entry = TimeEntryFactory()
     model_admin = admin.site._registry[TimeEntry]
 
     ours = model_admin.action_checkbox(entry)
 
-    assert ours == admin.ModelAdmin.action_checkbox(model_admin, entry)
+    assert ours == ModelAdmin.action_checkbox(model_admin, entry)
+    # The header's "select all" box stays the theme's too.
+    assert model_admin.action_checkbox.short_description == (
+        ModelAdmin.action_checkbox.short_description
+    )
     assert 'name="_selected_action"' in ours and f'value="{entry.pk}"' in ours
 
 

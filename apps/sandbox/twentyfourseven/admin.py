@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
 from .models import (
     Client,
@@ -31,7 +32,7 @@ from .runtime import knobs_get
 from .services import sandbox_record_save, sandbox_sessions_expire
 
 
-class SandboxRecordAdmin(admin.ModelAdmin):
+class SandboxRecordAdmin(ModelAdmin):
     """Saves through the sandbox service so edits get a number and a new DateChanged."""
 
     list_select_related = ["client"]
@@ -41,7 +42,7 @@ class SandboxRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ModelAdmin):
     list_display = ["client_id", "name", "organization_number", "city"]
     search_fields = ["name", "organization_number"]
     ordering = ["client_id"]
@@ -57,7 +58,7 @@ class PersonAdmin(SandboxRecordAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(admin.ModelAdmin):
+class IdentityAdmin(ModelAdmin):
     list_display = ["login", "client", "person", "is_default", "is_disabled", "is_blocked"]
     list_filter = ["client", "is_blocked"]
     list_select_related = ["login", "client", "person"]
@@ -83,7 +84,7 @@ class CompanyAdmin(SandboxRecordAdmin):
     ]
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(TabularInline):
     model = ProjectParticipant
     extra = 0
     raw_id_fields = ["person"]
@@ -160,7 +161,7 @@ class HourAdmin(SandboxRecordAdmin):
 
 
 @admin.register(WorkType)
-class WorkTypeAdmin(admin.ModelAdmin):
+class WorkTypeAdmin(ModelAdmin):
     list_display = ["work_type_id", "name", "invoiceable", "price", "active", "client"]
     list_filter = ["client", "active"]
     list_select_related = ["client"]
@@ -168,14 +169,14 @@ class WorkTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectStatus)
-class ProjectStatusAdmin(admin.ModelAdmin):
+class ProjectStatusAdmin(ModelAdmin):
     list_display = ["status_id", "name", "active", "client"]
     list_filter = ["client"]
     ordering = ["client", "status_id"]
 
 
 @admin.register(ProjectRole)
-class ProjectRoleAdmin(admin.ModelAdmin):
+class ProjectRoleAdmin(ModelAdmin):
     list_display = ["role_id", "name", "parent", "client"]
     list_filter = ["client"]
     ordering = ["client", "role_id"]
@@ -189,7 +190,7 @@ class InvoiceOrderAdmin(SandboxRecordAdmin):
     ordering = ["client", "order_id"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -226,7 +227,7 @@ class SessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Knobs)
-class KnobsAdmin(admin.ModelAdmin):
+class KnobsAdmin(ModelAdmin):
     """One page with the runtime switches; "Expire all sessions now" as an object tool."""
 
     fieldsets = [
