@@ -72,7 +72,7 @@ class ServiceModelForm(forms.ModelForm):
 
 
 class FastChangeList(ChangeList):
-    """The theme's (Django's) change list, with each row's link built from one reversed URL per page
+    """The theme's change list, with each row's link built from one reversed URL per page
     instead of a `reverse()` per linked column and row (two hundred on a page of hours)."""
 
     PLACEHOLDER = "__tidsbro_pk__"
