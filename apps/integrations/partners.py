@@ -36,6 +36,7 @@ from apps.integrations.connectors.base import ConnectorError
 from apps.integrations.models import Binding, Conflict, Connection, Master
 from apps.integrations.registry import adapter_for, connector_capabilities, connector_for
 from apps.integrations.setup import name_score
+from apps.integrations.sync import waiting
 
 State = Binding.State
 
@@ -325,6 +326,8 @@ def binding_link(
         binding.state = State.CONFLICT if conflicts else State.LINKED
         binding.save(update_fields=["snapshot", "synced_at", "state"])
         _log(actor, obj, _("Linked to the ERP record %(id)s") % {"id": external_id})
+        # What waited for this record (a project's hours, a customer's projects) goes now.
+        waiting.release(connection, entity, [local_id])
     return binding
 
 
@@ -453,6 +456,17 @@ def create_partner_remote(
             % {"count": len(linked)}
         )
     objs = list(model.objects.filter(pk__in=local_ids))
+    if entity == "project":
+        missing = customers_without_partner(connection=connection, projects=objs)
+        if missing:
+            raise ApplicationError(
+                _(
+                    "A project is created in 24SevenOffice only with its customer, and these "
+                    "customers have no partner there yet: %(customers)s. Choose their partners "
+                    "(Sync center → Customers → Only in Tidsbro) first, then create the projects."
+                )
+                % {"customers": ", ".join(sorted({str(c) for _p, c in missing}))}
+            )
     with transaction.atomic():
         Binding.objects.filter(
             connection=connection, entity=entity, local_id__in=local_ids, external_id=""
@@ -460,6 +474,27 @@ def create_partner_remote(
         _enqueue(connection, entity, [o.pk for o in objs])
         _log_many(actor, objs, _("Queued for creation in the ERP"))
     return len(objs)
+
+
+def customers_without_partner(
+    *, connection: Connection, projects: Sequence[Any]
+) -> list[tuple[Any, Any]]:
+    """(project, customer) for the projects whose customer has no partner in the ERP: such a
+    project is not created there (it would be created without its customer). One query."""
+    wanted = {p.customer_id for p in projects if p.customer_id is not None}
+    if not wanted:
+        return []
+    partnered = set(
+        Binding.objects.filter(connection=connection, entity="customer", local_id__in=wanted)
+        .exclude(external_id="")
+        .exclude(state=State.EXCLUDED)
+        .values_list("local_id", flat=True)
+    )
+    return [
+        (p, p.customer)
+        for p in projects
+        if p.customer_id is not None and p.customer_id not in partnered
+    ]
 
 
 def create_partner_local(

@@ -6,7 +6,8 @@ their bindings in one query per object type for a whole batch:
 
 References are 24SO ids as strings, like every canonical dict (see `mappers.py`).
 
-- `project`: the project's ERP id (binding, else its number — 24SO's id is the number);
+- `project`: the project's ERP id (its binding; when projects are not kept in step, its
+  number — 24SO's id is the number). A kept project not in the ERP yet: the hour waits;
 - `task`, `work_type`: their ERP ids (None when not bound);
 - `user`: the person's ERP id (user binding); None when unmapped — the hour then goes on the
   connection's integration user and `flagged` says so;
@@ -24,6 +25,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_noop
 
 from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
+from apps.integrations.sync import waiting
 from apps.timesheets.models import TimeEntry
 
 # Stored untranslated (it is data); screens show it through gettext.
@@ -87,9 +89,12 @@ class HourAdapter:
         work_types = _external_ids(connection, "work_type", (e.work_type_id for e in objs))
         users = _external_ids(connection, "user", (e.user_id for e in objs))
         result: dict[int, dict[str, Any]] = {}
+        # Projects kept in step are referred to by their binding only: a project only in
+        # Tidsbro has a local number 24SO does not know (the hour waits, see waiting_for).
+        by_number = not connection.is_connected("project")
         for entry in objs:
             project = projects.get(entry.project_id) or (
-                str(entry.project.number) if entry.project.number else None
+                str(entry.project.number) if by_number and entry.project.number else None
             )
             user = users.get(entry.user_id)
             result[entry.pk] = {
@@ -107,6 +112,14 @@ class HourAdapter:
                 "flagged": "" if user is not None else UNMAPPED_FLAG,
             }
         return result
+
+    def waiting_for(self, connection: Connection, obj: TimeEntry) -> tuple[str, int] | None:
+        """The project the hour waits for: kept in step but not in the ERP yet."""
+        if not connection.is_connected("project"):
+            return None
+        if waiting.is_bound(connection, "project", obj.project_id):
+            return None
+        return ("project", obj.project_id)
 
     def create_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[Any]:
         # Hours are registered in Tidsbro; the ERP's own hours are not imported.

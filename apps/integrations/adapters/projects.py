@@ -18,6 +18,7 @@ from apps.integrations.adapters.customers import (
 )
 from apps.integrations.connectors.twentyfourseven import mappers
 from apps.integrations.models import Binding
+from apps.integrations.sync import waiting
 from apps.projects.models import Project
 
 
@@ -85,6 +86,13 @@ class ProjectAdapter:
         from apps.projects.services import projects_archive_from_erp
 
         projects_archive_from_erp(projects=list(objs))
+
+    def waiting_for(self, connection: Any, obj: Project) -> tuple[str, int] | None:
+        """The customer a project waits for: a project goes to the ERP only with its
+        customer partnered there (never created without it)."""
+        if obj.customer_id is None or waiting.is_bound(connection, "customer", obj.customer_id):
+            return None
+        return ("customer", obj.customer_id)
 
     def after_push(self, connection: Any, obj: Project, assigned: dict[str, Any]) -> None:
         from apps.projects.services import project_assign_number

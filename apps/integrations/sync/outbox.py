@@ -21,8 +21,10 @@ from apps.integrations.connectors.base import (
 )
 from apps.integrations.models import Binding, Conflict, Connection, OutboxItem, SyncRun
 from apps.integrations.registry import adapter_for, connector_for
+from apps.integrations.sync import waiting as waits
 from apps.integrations.sync.merge import merge
 from apps.integrations.sync.types import Connector, RunStats
+from apps.integrations.sync.waiting import Waiting
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +238,16 @@ def push_item(
     # RateLimited propagates: the caller releases every item it claimed.
     try:
         _push(connection, connector, item, stats)
+    except Waiting as wait:
+        # Not an attempt and not a failure: the row waits (pending) for what it points at.
+        stats.skipped += 1
+        stats.note(
+            entity=item.entity,
+            local_id=item.local_id,
+            action="waiting",
+            waiting_for=[wait.entity, wait.local_id],
+        )
+        return True
     except RateLimited:
         # Refused before anything was created (local budget or 24SO's quarantine): the item
         # is as it was before this attempt.
@@ -339,6 +351,8 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
     if obj is None:  # deleted locally meanwhile: nothing to push
         stats.skipped += 1
         return
+    # An hour whose project is not in the ERP yet waits (the project is queued first).
+    waits.check(connection, item, adapter, obj)
     local = adapter.values(connection, [obj])[obj.pk]
 
     if binding is None or not binding.external_id:
@@ -457,6 +471,7 @@ def _store_binding(
                 "state": Binding.State.LINKED,
             },
         )
+        waits.release(connection, entity, [local_id])  # e.g. the project's hours go now
 
 
 def retry(*, item: OutboxItem) -> OutboxItem:
