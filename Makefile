@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist); files stay whole on one process.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test lint format messages bench clean
 
@@ -27,9 +29,9 @@ demo: $(VENV)/.installed
 	$(PY) manage.py sandbox_24so_seed
 	$(PY) manage.py demo_run --host $(HOST) --port $(PORT)
 
-## Runs all tests (set DATABASE_URL=postgres://… to run them on PostgreSQL).
+## Runs all tests in parallel (set DATABASE_URL=postgres://… to run them on PostgreSQL).
 test: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
