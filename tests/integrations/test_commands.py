@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,20 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection as db
+from django.utils import timezone
 
 from apps.core.crypto import DecryptionFailed
 from apps.customers.models import Customer
-from apps.integrations.models import Connection, SyncRun
+from apps.integrations import jobs
+from apps.integrations.models import Conflict, Connection, OutboxItem, SyncRun
+from apps.integrations.sync import engine, outbox
 from apps.projects.models import Project
+from apps.projects.services import project_update
 from apps.sandbox.twentyfourseven.models import Company
+from apps.sandbox.twentyfourseven.models import Project as SandboxProject
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+from apps.tasks.models import Task
+from apps.tasks.services import task_update
 
 FJORDLYS = "Fjordlys Rådgivning AS"
 
@@ -372,3 +380,115 @@ def test_a_command_prints_only_its_own_output(tmp_path):
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout + done.stderr == "System check identified no issues (0 silenced).\n"
+
+
+# --- local changes waiting for the ERP --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("args", [(), ("--object", "projects")])
+def test_sync_pushes_a_waiting_project_rename_without_hours_connected(
+    sandbox, password_env, monkeypatch, args
+):
+    connect(password_env)  # customers,projects,worktypes,tasks as in the README: no hours
+    run("integrations_sync")
+    # No worker picks up the kick after the rename (not started, or it failed to push).
+    monkeypatch.setattr(outbox, "kick", lambda connection_id: None)
+    project = Project.objects.exclude(number=None).order_by("number").first()
+    project_update(project=project, data={"name": "Omdøpt i Tidsbro"})
+
+    status = run("integrations_status")
+    assert "changes waiting to be pushed: 1\n    project: 1, oldest queued " in status
+
+    out = run("integrations_sync", *args)
+
+    assert "project push: succeeded — fetched 0, created 0, updated 1, pushed 1," in out
+    erp = SandboxProject.objects.get(client__client_id=2400101, project_id=project.number)
+    assert erp.name == "Omdøpt i Tidsbro"
+    assert OutboxItem.objects.get().status == OutboxItem.Status.DONE
+    assert "changes waiting to be pushed: 0\n" in run("integrations_status")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_lists_waiting_changes_per_type_with_the_last_error(sandbox, password_env):
+    connect(password_env)
+    run("integrations_sync")
+    connection = Connection.objects.get()
+    projects = list(Project.objects.exclude(number=None).order_by("number")[:2])
+    later = timezone.now() + timedelta(minutes=4)
+    for project in projects:
+        OutboxItem.objects.create(connection=connection, entity="project", local_id=project.pk)
+    OutboxItem.objects.filter(local_id=projects[1].pk).update(
+        attempts=2, next_attempt_at=later, last_error="24SevenOffice did not answer in time"
+    )
+    customer = Customer.objects.order_by("pk").first()
+    OutboxItem.objects.create(connection=connection, entity="customer", local_id=customer.pk)
+
+    status = run("integrations_status")
+
+    assert "changes waiting to be pushed: 3\n    customer: 1, oldest queued " in status
+    assert "    project: 2, oldest queued " in status
+    assert (
+        f"; 1 failed before, next try {timezone.localtime(later):%Y-%m-%d %H:%M} "
+        "(last error: 24SevenOffice did not answer in time)"
+    ) in status
+
+
+# --- what History says -------------------------------------------------------------------------
+
+
+def _renamed_in_both(monkeypatch) -> tuple[Project, Task]:
+    """A project and a task renamed in Tidsbro, their pushes not sent yet (no worker)."""
+    monkeypatch.setattr(outbox, "kick", lambda connection_id: None)
+    project = Project.objects.exclude(number=None).order_by("number").first()
+    project_update(project=project, data={"name": "Prosjekt omdøpt her"})
+    task = Task.objects.order_by("pk").first()
+    task_update(task=task, data={"name": "Oppgave omdøpt her"})
+    return project, task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_of_projects_and_tasks_is_one_run_per_object_type(
+    sandbox, password_env, monkeypatch
+):
+    connect(password_env)
+    run("integrations_sync")
+    connection = Connection.objects.get()
+    _renamed_in_both(monkeypatch)
+
+    jobs.push_pending(connection.pk)  # what the worker runs after a kick
+
+    pushes = SyncRun.objects.filter(kind="push").order_by("pk")
+    assert [(r.entity, r.pushed, r.status) for r in pushes] == [
+        ("project", 1, "succeeded"),
+        ("task", 1, "succeeded"),
+    ]
+    # Each run's requests are its own: together what the push cost.
+    assert all(r.requests >= 1 for r in pushes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conflict_found_by_the_pull_is_not_counted_again_by_the_push(
+    sandbox, password_env, monkeypatch
+):
+    connect(password_env)
+    run("integrations_sync")
+    connection = Connection.objects.get()
+    project, _task = _renamed_in_both(monkeypatch)
+    SandboxProject.objects.filter(client__client_id=2400101, project_id=project.number).update(
+        name="Prosjekt omdøpt i 24SO", date_changed=timezone.now()
+    )
+
+    pull = engine.sync_entity(connection=connection, entity="project", trigger="manual")
+    jobs.push_pending(connection.pk)
+
+    assert pull.conflicts == 1
+    push = SyncRun.objects.get(kind="push", entity="project")
+    assert (push.conflicts, push.status) == (0, "succeeded")
+    assert sum(SyncRun.objects.values_list("conflicts", flat=True)) == 1
+    (conflict,) = Conflict.objects.all()
+    assert (conflict.field, conflict.local_value, conflict.remote_value) == (
+        "name",
+        "Prosjekt omdøpt her",
+        "Prosjekt omdøpt i 24SO",
+    )

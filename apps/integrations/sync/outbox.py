@@ -136,19 +136,28 @@ def kick(connection_id: int) -> None:
 # --- pushing ---------------------------------------------------------------------------------
 
 
-def claim_due(connection: Connection, *, limit: int = 100) -> list[OutboxItem]:
-    """Claims due items by a conditional UPDATE each (writes leases; workers never share one)."""
+def claim_due(
+    connection: Connection,
+    *,
+    limit: int = 100,
+    entities: list[str] | None = None,
+    due_only: bool = True,
+) -> list[OutboxItem]:
+    """Claims due items by a conditional UPDATE each (writes leases; workers never share one).
+
+    `entities` limits it to those object types; `due_only=False` also takes items waiting out
+    a backoff (someone asked for a sync now)."""
     now = timezone.now()
-    due = list(
-        OutboxItem.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            connection=connection,
-            status__in=[Status.PENDING, Status.AMBIGUOUS],
-            next_attempt_at__lte=now,
-        )
-        .order_by("next_attempt_at", "id")
-        .values_list("id", "lease_until")[:limit]
+    waiting = OutboxItem.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        connection=connection,
+        status__in=[Status.PENDING, Status.AMBIGUOUS],
     )
+    if due_only:
+        waiting = waiting.filter(next_attempt_at__lte=now)
+    if entities is not None:
+        waiting = waiting.filter(entity__in=entities)
+    due = list(waiting.order_by("next_attempt_at", "id").values_list("id", "lease_until")[:limit])
     claimed = []
     for item_id, old_lease in due:
         won = OutboxItem.objects.filter(
@@ -178,49 +187,84 @@ def renew_claim(item: OutboxItem) -> bool:
 def push_pending(
     *, connection: Connection, connector: Connector | None = None, limit: int = 100
 ) -> SyncRun | None:
-    """Pushes a connection's due items (ERP, outbox, bindings, a run row); None if none due."""
-    items = claim_due(connection, limit=limit)
+    """Pushes a connection's due items (ERP, outbox, bindings, a run row per object type);
+    returns the first run in dependency order (`push_runs` returns them all), None if none due."""
+    runs = push_runs(connection=connection, connector=connector, limit=limit)
+    return runs[0] if runs else None
+
+
+def push_order(entity: str) -> tuple[int, str]:
+    """Sort key: object types in dependency order, hours last (pure)."""
+    from apps.integrations.selectors import SYNC_ORDER
+
+    # Hours (not pulled, so not in SYNC_ORDER) go after what they point at.
+    return (SYNC_ORDER.index(entity) if entity in SYNC_ORDER else len(SYNC_ORDER), entity)
+
+
+def push_runs(
+    *,
+    connection: Connection,
+    connector: Connector | None = None,
+    limit: int = 100,
+    entities: list[str] | None = None,
+    due_only: bool = True,
+) -> list[SyncRun]:
+    """Pushes a connection's due items (ERP, outbox, bindings) and records one run per object
+    type, so History names what each run carried; [] if nothing was due.
+
+    `entities` and `due_only` as in `claim_due` (`integrations_sync` pushes what waits now)."""
+    items = claim_due(connection, limit=limit, entities=entities, due_only=due_only)
     if not items:
-        return None
-    run = SyncRun.objects.create(
-        connection=connection, entity=items[0].entity, kind="push", trigger=SyncRun.Trigger.PUSH
-    )
+        return []
+    kinds = sorted({item.entity for item in items}, key=push_order)
+    runs = {
+        entity: SyncRun.objects.create(
+            connection=connection, entity=entity, kind="push", trigger=SyncRun.Trigger.PUSH
+        )
+        for entity in kinds
+    }
+    stats = {entity: RunStats() for entity in kinds}
+    requests = dict.fromkeys(kinds, 0)
     own = connector is None
-    stats = RunStats()
-    start = 0
     again = False
     try:
         connector = connector or connector_for(connection)
-        start = connector.requests
-        for item in items:
+        for index, item in enumerate(items):
             if not renew_claim(item):
                 continue  # our claim ran out while earlier items were pushed; another took it
+            start = connector.requests
             try:
-                again = push_item(connection, connector, item, stats) is False or again
+                again = push_item(connection, connector, item, stats[item.entity]) is False or again
             except RateLimited as exc:
                 # Everything else waits too; nothing counts as an attempt.
                 _release_all(items, after=timedelta(seconds=exc.retry_after), error=str(exc))
-                run.error_text = str(exc)
+                for entity in {i.entity for i in items[index:]}:
+                    runs[entity].error_text = str(exc)
                 break
+            finally:
+                requests[item.entity] += connector.requests - start
     except Exception as exc:  # no connector: give the items back at once, show the error
         logger.exception("push for connection %s failed", connection.pk)
         _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
-        run.error_text = f"{type(exc).__name__}: {exc}"[:2000]
-        stats.errors += 1
+        for entity in kinds:
+            runs[entity].error_text = f"{type(exc).__name__}: {exc}"[:2000]
+            stats[entity].errors += 1
     finally:
         if own and connector is not None:
             connector.close()
-        run.finished_at = timezone.now()
-        run.status = SyncRun.Status.FAILED if stats.errors else SyncRun.Status.SUCCEEDED
-        for counter in ("pushed", "created", "updated", "skipped", "conflicts", "errors"):
-            setattr(run, counter, getattr(stats, counter))
-        run.requests = (connector.requests - start) if connector is not None else 0
-        run.changes = stats.changes
-        run.save()
+        for entity, run in runs.items():
+            counts = stats[entity]
+            run.finished_at = timezone.now()
+            run.status = SyncRun.Status.FAILED if counts.errors else SyncRun.Status.SUCCEEDED
+            for counter in ("pushed", "created", "updated", "skipped", "conflicts", "errors"):
+                setattr(run, counter, getattr(counts, counter))
+            run.requests = requests[entity]
+            run.changes = counts.changes
+            run.save()
     if again:
         # Changed again while being pushed: the kick of that change found it claimed.
         kick_after_commit(connection.pk)
-    return run
+    return list(runs.values())
 
 
 def _release_all(items: list[OutboxItem], *, after: timedelta, error: str) -> None:
@@ -401,6 +445,13 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
         remote = binding.snapshot
     result = merge(base=binding.snapshot, local=local, remote=remote, fields=adapter.fields)
     if result.conflicts:
+        # Counted only when new, or when a side moved: a conflict the pull before this push
+        # already recorded (and counted) is the same conflict, not a second one.
+        already = {
+            c.field: (c.local_value, c.remote_value)
+            for c in Conflict.objects.filter(binding=binding, resolved_at__isnull=True)
+        }
+        fresh = [c for c in result.conflicts if already.get(c.field) != (c.local, c.remote)]
         with transaction.atomic():
             for c in result.conflicts:
                 Conflict.objects.update_or_create(
@@ -414,7 +465,7 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
                     },
                 )
             Binding.objects.filter(pk=binding.pk).update(state=Binding.State.CONFLICT)
-        stats.conflicts += len(result.conflicts)
+        stats.conflicts += len(fresh)
     assigned = {}
     outgoing: dict[str, Any] | None = None
     if result.to_remote:

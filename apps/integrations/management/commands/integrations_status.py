@@ -1,11 +1,13 @@
 """manage.py integrations_status: how the sync is doing and what needs a human."""
 
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from apps.integrations.models import Connection, SyncRun
+from apps.integrations.models import Connection, OutboxItem, SyncRun
 from apps.integrations.selectors import (
     STALE_AFTER,
     connection_list,
@@ -15,12 +17,17 @@ from apps.integrations.selectors import (
     open_conflicts,
     unmapped_users,
 )
+from apps.integrations.sync.outbox import push_order
 
 
 def _when(run: SyncRun | None) -> str:
     if run is None:
         return "never"
-    return timezone.localtime(run.finished_at or run.started_at).strftime("%Y-%m-%d %H:%M")
+    return _at(run.finished_at or run.started_at)
+
+
+def _at(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 class Command(BaseCommand):
@@ -64,10 +71,47 @@ class Command(BaseCommand):
         self.stdout.write(f"  open conflicts: {open_conflicts(connection=connection).count()}")
         self.stdout.write(f"  unmapped users: {unmapped_users(connection=connection).count()}")
         self.stdout.write(f"  failed transfers: {dead_outbox_items(connection=connection).count()}")
+        self._waiting(connection)
         self.stdout.write(
             f"  hours awaiting transfer: {hours_awaiting_transfer(connection=connection).count()}"
         )
         self._transfer_progress(connection)
+
+    def _waiting(self, connection: Connection) -> None:
+        """Local changes not in the ERP yet, per object type: how many, since when, and why
+        the ones that failed before wait."""
+        waiting = OutboxItem.objects.filter(
+            connection=connection,
+            status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
+        )
+        per_type = {
+            row["entity"]: row
+            for row in waiting.values("entity")
+            .annotate(
+                n=Count("id"),
+                oldest=Min("created_at"),
+                failed=Count("id", filter=Q(attempts__gt=0)),
+                next_try=Min("next_attempt_at", filter=Q(attempts__gt=0)),
+            )
+            .order_by()
+        }
+        total = sum(row["n"] for row in per_type.values())
+        self.stdout.write(f"  changes waiting to be pushed: {total}")
+        for entity in sorted(per_type, key=push_order):
+            row = per_type[entity]
+            line = f"    {entity}: {row['n']}, oldest queued {_at(row['oldest'])}"
+            if row["failed"]:
+                last = (
+                    waiting.filter(entity=entity, attempts__gt=0)
+                    .order_by("-updated_at")
+                    .values_list("last_error", flat=True)
+                    .first()
+                )
+                line += (
+                    f"; {row['failed']} failed before, next try {_at(row['next_try'])}"
+                    f" (last error: {(last or '')[:120]})"
+                )
+            self.stdout.write(self.style.WARNING(line) if row["failed"] else line)
 
     def _transfer_progress(self, connection: Connection) -> None:
         """The hour backlog's progress and the request budget it is spread under."""

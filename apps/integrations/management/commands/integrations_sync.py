@@ -11,6 +11,9 @@ from apps.integrations.selectors import connection_active, entities_in_sync_orde
 from apps.integrations.services import ENTITY_NAMES, entities_from_names
 from apps.integrations.sync import engine, outbox
 
+# Items one command pushes; a longer backlog (hours) is the worker's, spread under the budget.
+PUSH_LIMIT = 1000
+
 
 def run_summary(run: SyncRun) -> str:
     """One line per run: status, counts, requests and duration."""
@@ -29,7 +32,8 @@ def run_summary(run: SyncRun) -> str:
 class Command(BaseCommand):
     help = (
         "Runs a sync now in this process: one object type with --object, else every connected "
-        "type in dependency order. Exits non-zero when a run fails."
+        "type in dependency order; then pushes the local changes waiting for the ERP (of that "
+        "type, else all), backoff or not. Exits non-zero when a run fails."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -64,27 +68,40 @@ class Command(BaseCommand):
         failed = []
         for entity in entities:
             if entity == "hour":
-                run = outbox.push_pending(connection=connection)
-                if run is None:
-                    self.stdout.write("hour push: nothing waiting")
-                    continue
-            elif entity not in adapters():
+                continue  # hours are only pushed (below)
+            if entity not in adapters():
                 self.stdout.write(f"{entity}: skipped, Tidsbro cannot sync it yet")
                 continue
-            else:
-                run = engine.sync_entity(
-                    connection=connection,
-                    entity=entity,
-                    trigger=SyncRun.Trigger.COMMAND,
-                    full=options["full"],
-                )
-            ok = run.status == SyncRun.Status.SUCCEEDED
-            style = self.style.SUCCESS if ok else self.style.ERROR
-            self.stdout.write(style(run_summary(run)))
-            if not ok:
+            run = engine.sync_entity(
+                connection=connection,
+                entity=entity,
+                trigger=SyncRun.Trigger.COMMAND,
+                full=options["full"],
+            )
+            if not self._report(run):
                 failed.append(entity)
+        # What waits for the ERP goes now, whatever is connected or backed off: hours follow
+        # the transfer mode, not the connected list, and a change the worker could not push
+        # (no worker, a failure) would otherwise wait for the next sweep.
+        runs = outbox.push_runs(
+            connection=connection,
+            entities=[entities[0]] if options["object"] else None,
+            due_only=False,
+            limit=PUSH_LIMIT,
+        )
+        if not runs:
+            self.stdout.write("push: nothing waiting")
+        for run in runs:
+            if not self._report(run):
+                failed.append(f"{run.entity} push")
         if failed:
             raise CommandError(f"The sync failed for: {', '.join(failed)}.")
+
+    def _report(self, run: SyncRun) -> bool:
+        ok = run.status == SyncRun.Status.SUCCEEDED
+        style = self.style.SUCCESS if ok else self.style.ERROR
+        self.stdout.write(style(run_summary(run)))
+        return ok
 
     def _connection(self, system: str | None) -> Connection:
         connections = Connection.objects.filter(is_active=True)
