@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -23,6 +24,10 @@ from unfold.admin import ModelAdmin, TabularInline
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.core.exports import spreadsheet_response
 from apps.core.formatting import format_hours
+from apps.timesheets.admin_views.approvals import ApprovalsView
+from apps.timesheets.admin_views.pickers import PickerSelect, picker_view
+from apps.timesheets.admin_views.week import WeekView
+from apps.timesheets.forms import task_label
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.selectors import time_entries_visible_to
 from apps.timesheets.services import (
@@ -247,6 +252,24 @@ class TimeEntryForm(ServiceModelForm):
                 self.fields[name].required = False
                 self.fields[name].help_text = help_text
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        owner = data.get("user") or (
+            self.instance.user if self.instance.user_id else self.request.user
+        )
+        project = data.get("project")
+        if (
+            owner is not None
+            and project is not None
+            and "project" in self.changed_data
+            and not project.memberships.filter(user=owner).exists()
+        ):
+            self.add_error(
+                "project",
+                _("%(user)s is not a member of %(project)s.") % {"user": owner, "project": project},
+            )
+        return data
+
     def save_via_service(self) -> TimeEntry:
         data = {f: self.cleaned_data[f] for f in ENTRY_FIELDS if f in self.cleaned_data}
         for name in ("started_at", "ended_at"):
@@ -323,7 +346,8 @@ class TimeEntryAdmin(ServiceModelAdmin):
         "project__name",
         "task__name",
     ]
-    autocomplete_fields = ["user", "project", "task", "work_type"]
+    # Project and task use the admin's own pickers (only what the person may log on).
+    autocomplete_fields = ["user", "work_type"]
     inlines = [TransitionInline]
     actions = [
         "submit",
@@ -335,6 +359,31 @@ class TimeEntryAdmin(ServiceModelAdmin):
         "export_csv",
         "export_xlsx",
     ]
+
+    # --- the week timesheet, approvals and the pickers -------------------------------------
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("week/", wrap(WeekView(self)), name="timesheets_timeentry_week"),
+            path("approvals/", wrap(ApprovalsView(self)), name="timesheets_timeentry_approvals"),
+            path("picker/", wrap(picker_view), name="timesheets_timeentry_picker"),
+            *super().get_urls(),
+        ]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The pickers offer only what the person may log on (picker_view); what is posted is
+        # checked by the service (archived, assignee) and by the form (membership), so a
+        # refusal says why instead of "not one of the available choices".
+        if db_field.name in ("project", "task"):
+            kwargs["widget"] = PickerSelect(db_field, self.admin_site)
+            kwargs["queryset"] = db_field.related_model.objects.select_related(
+                *(["project"] if db_field.name == "task" else [])
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "task" and field is not None:
+            field.label_from_instance = task_label
+        return field
 
     # --- what each person sees ------------------------------------------------------------
 

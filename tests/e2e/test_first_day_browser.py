@@ -11,7 +11,7 @@ from apps.accounts.models import User
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import PASSWORD, admin_user
 from tests.e2e.conftest import admin_login
-from tests.projects.factories import ProjectFactory
+from tests.projects.factories import ProjectFactory, ProjectMemberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,7 @@ def test_invited_colleague_registers_hours_and_the_admin_approves_them(page, bro
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+/accounts/invitation/\S+/", mail.outbox[0].body).group(0)
     kari = User.objects.get(email="kari@example.no")
+    ProjectMemberFactory(project=project, user=kari)  # hours only on one's own projects
     assert not kari.has_usable_password()
 
     # Kari opens the link in her own browser and chooses a password.

@@ -58,8 +58,7 @@ def _save(person, *rows, actor=None):
 
 def _hours_by_day(person) -> dict:
     return {
-        e.date.isoformat(): e.hours
-        for e in TimeEntry.objects.filter(user=person).order_by("date")
+        e.date.isoformat(): e.hours for e in TimeEntry.objects.filter(user=person).order_by("date")
     }
 
 
