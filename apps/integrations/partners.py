@@ -8,7 +8,8 @@ screen's writes.
   side (in the ERP through the outbox, in Tidsbro through the domain services).
 - `conflict_resolve` / `conflicts_keep`: settle a record's conflicts field by field; Tidsbro is
   updated at once, the ERP through the outbox, so both end equal.
-- `rank_candidates`: partner suggestions by organisation number, number, e-mail and name.
+- `rank_candidates`: partner suggestions only with evidence (organisation number, number,
+  e-mail, the same name); `search_*`: what a person looks for when there is none.
 
 Records that exist only in the ERP are the bindings without a local id (state "only in the
 ERP", values in `remote_values`): the user pull leaves them, and unlinking makes them.
@@ -35,7 +36,7 @@ from apps.core.hooks import sync_writes
 from apps.integrations.connectors.base import ConnectorError
 from apps.integrations.models import Binding, Conflict, Connection, Master
 from apps.integrations.registry import adapter_for, connector_capabilities, connector_for
-from apps.integrations.setup import name_score
+from apps.integrations.setup import same_name
 from apps.integrations.sync import waiting
 
 State = Binding.State
@@ -107,13 +108,14 @@ def _enqueue(connection: Connection, entity: str, local_ids: Iterable[int]) -> N
 
 @dataclass(frozen=True)
 class Candidate:
-    """A possible partner of a record, with how alike they are (0–1) and why."""
+    """A possible partner of a record and the evidence for it (a value both sides share)."""
 
     key: Any  # the ERP id or the local id
     label: str
     number: str
-    score: float
+    score: float  # orders the evidence: organisation number, number, e-mail, name
     reason: str
+    evidence: str = ""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -122,22 +124,33 @@ def _same(a: Any, b: Any) -> bool:
     return bool(left) and left == right
 
 
+def evidence_for(values: dict[str, Any], other: dict[str, Any]) -> tuple[float, str, str] | None:
+    """(rank, reason, shared value) when two records share an organisation number, a number,
+    an e-mail or the same name (case, accents and spacing aside); None otherwise (pure).
+    A similar name is no evidence: "Astrid Haugen" is not "Sigrid Haugen"."""
+    checks = (
+        ("organisation_number", 1.0, _("same organisation number")),
+        ("number", 0.95, _("same number")),
+        ("email", 0.9, _("same e-mail")),
+    )
+    for name, rank, reason in checks:
+        if _same(values.get(name), other.get(name)):
+            return rank, reason, str(other.get(name))
+    if same_name(str(values.get("name") or ""), str(other.get("name") or "")):
+        return 0.85, _("same name"), str(other.get("name"))
+    return None
+
+
 def rank_candidates(
     *, values: dict[str, Any], candidates: Iterable[tuple[Any, dict[str, Any]]], limit: int = 20
 ) -> list[Candidate]:
-    """Candidates best first: same organisation number, same number, same e-mail, then
-    similar name (pure)."""
+    """The candidates with evidence, strongest first (pure); the rest are left out."""
     ranked = []
     for key, other in candidates:
-        if _same(values.get("organisation_number"), other.get("organisation_number")):
-            score, reason = 1.0, _("same organisation number")
-        elif _same(values.get("number"), other.get("number")):
-            score, reason = 0.95, _("same number")
-        elif _same(values.get("email"), other.get("email")):
-            score, reason = 0.9, _("same e-mail")
-        else:
-            score = round(name_score(values.get("name") or "", other.get("name") or "") * 0.85, 3)
-            reason = _("similar name")
+        found = evidence_for(values, other)
+        if found is None:
+            continue
+        score, reason, evidence = found
         ranked.append(
             Candidate(
                 key=key,
@@ -145,10 +158,27 @@ def rank_candidates(
                 number=str(other.get("number") or ""),
                 score=score,
                 reason=reason,
+                evidence=evidence,
             )
         )
     ranked.sort(key=lambda c: (-c.score, c.label))
     return ranked[:limit]
+
+
+def search_candidates(
+    *, values: Iterable[tuple[Any, dict[str, Any]]], limit: int = 20
+) -> list[Candidate]:
+    """Records a person searched for, as candidates without evidence (pure)."""
+    return [
+        Candidate(
+            key=key,
+            label=str(other.get("name") or other.get("email") or key),
+            number=str(other.get("number") or ""),
+            score=0.0,
+            reason="",
+        )
+        for key, other in list(values)[:limit]
+    ]
 
 
 def local_summary(entity: str, obj: Any) -> dict[str, Any]:
@@ -203,6 +233,46 @@ def candidates_for_remote(
         candidates=((o.pk, local_summary(binding.entity, o)) for o in objs[:2000]),
         limit=limit,
     )
+
+
+def search_remote(
+    *, connection: Connection, entity: str, query: str, limit: int = 20
+) -> list[Candidate]:
+    """ERP records without a Tidsbro partner whose name, number, e-mail or id contains
+    `query` (one query)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    found = (
+        Binding.objects.filter(
+            connection=connection,
+            entity=entity,
+            local_id__isnull=True,
+            state__in=[State.REMOTE_ONLY, State.EXCLUDED],
+        )
+        .exclude(external_id="")
+        .filter(
+            models.Q(external_id=query)
+            | models.Q(remote_values__name__icontains=query)
+            | models.Q(remote_values__email__icontains=query)
+            | models.Q(remote_values__number=query)
+        )
+        .order_by("id")
+        .values_list("external_id", "remote_values")[:limit]
+    )
+    return search_candidates(values=((ext, v or {}) for ext, v in found), limit=limit)
+
+
+def search_local(
+    *, connection: Connection, entity: str, query: str, limit: int = 20
+) -> list[Candidate]:
+    """Tidsbro records with no ERP partner matching `query` (the sync center's search)."""
+    from apps.integrations.selectors import partner_local_only
+
+    if not (query or "").strip():
+        return []
+    objs = partner_local_only(connection=connection, entity=entity, search=query)[:limit]
+    return search_candidates(values=((o.pk, local_summary(entity, o)) for o in objs), limit=limit)
 
 
 # --- linking ---------------------------------------------------------------------------------

@@ -25,9 +25,7 @@ from apps.integrations.sync.engine import sync_entity
 
 State = Binding.State
 SAME_EMAIL = _("same e-mail")
-SIMILAR_NAME = _("similar name")
-# Below this a name is not offered as a suggestion.
-NAME_THRESHOLD = 0.8
+SAME_NAME = _("same name")
 IMPORT_ORDER = ("customer", "work_type", "project", "user")
 
 
@@ -41,6 +39,7 @@ class UserSuggestion:
     remote_email: str
     score: float
     reason: str
+    evidence: str = ""  # the value both sides share, shown beside the reason
 
 
 @dataclass
@@ -111,8 +110,16 @@ def name_score(a: str, b: str) -> float:
     return round(max(straight, ordered), 3)
 
 
+def same_name(a: str, b: str) -> bool:
+    """Whether two full names are the same, ignoring case, accents and spacing (pure)."""
+    left = _normal(a)
+    return bool(left) and left == _normal(b)
+
+
 def suggest_user_mappings(connection: Connection) -> list[UserSuggestion]:
-    """Suggestions for Tidsbro users not mapped yet: same e-mail first, then similar names."""
+    """Suggestions for Tidsbro users not mapped yet, only with evidence: the same e-mail,
+    else the same full name (case, accents and spacing aside) that no other user on either
+    side shares. A similar name is never a suggestion (Astrid ≠ Sigrid)."""
     remote = [
         (b.external_id, b.remote_values or {})
         for b in Binding.objects.filter(
@@ -122,29 +129,40 @@ def suggest_user_mappings(connection: Connection) -> list[UserSuggestion]:
     mapped = Binding.objects.filter(
         connection=connection, entity="user", local_id__isnull=False
     ).values_list("local_id", flat=True)
+    users = list(User.objects.filter(is_active=True).exclude(pk__in=mapped))
+    by_email: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    by_name: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for external_id, values in remote:
+        if values.get("email"):
+            by_email[values["email"].strip().lower()].append((external_id, values))
+        if _normal(values.get("name") or ""):
+            by_name[_normal(values["name"])].append((external_id, values))
+    names_here: dict[str, int] = defaultdict(int)
+    for user in users:
+        names_here[_normal(user.get_full_name())] += 1
     suggestions: list[UserSuggestion] = []
-    for user in User.objects.filter(is_active=True).exclude(pk__in=mapped):
-        best: UserSuggestion | None = None
-        for external_id, values in remote:
-            email = (values.get("email") or "").lower()
-            if email and email == user.email.lower():
-                score, reason = 1.0, str(SAME_EMAIL)
-            else:
-                score = name_score(user.get_full_name(), values.get("name") or "")
-                reason = str(SIMILAR_NAME)
-                if score < NAME_THRESHOLD:
-                    continue
-            if best is None or score > best.score:
-                best = UserSuggestion(
-                    user=user,
-                    external_id=external_id,
-                    remote_name=values.get("name") or "",
-                    remote_email=values.get("email") or "",
-                    score=score,
-                    reason=reason,
-                )
-        if best is not None:
-            suggestions.append(best)
+    for user in users:
+        email = user.email.strip().lower()
+        name = _normal(user.get_full_name())
+        if email and len(by_email.get(email, ())) == 1:
+            (external_id, values), score, reason = by_email[email][0], 1.0, str(SAME_EMAIL)
+            evidence = values.get("email") or ""
+        elif name and names_here[name] == 1 and len(by_name.get(name, ())) == 1:
+            (external_id, values), score, reason = by_name[name][0], 0.9, str(SAME_NAME)
+            evidence = values.get("name") or ""
+        else:
+            continue  # no evidence, or more than one colleague fits: mapped by hand
+        suggestions.append(
+            UserSuggestion(
+                user=user,
+                external_id=external_id,
+                remote_name=values.get("name") or "",
+                remote_email=values.get("email") or "",
+                score=score,
+                reason=reason,
+                evidence=evidence,
+            )
+        )
     return sorted(suggestions, key=lambda s: (-s.score, str(s.user)))
 
 

@@ -434,7 +434,8 @@ def _confirm(
 def partner_local_view(
     model_admin: Any, request: HttpRequest, entity: str, local_id: int
 ) -> HttpResponse:
-    """Choose the ERP record a Tidsbro record is: suggestions with scores, or an ERP id."""
+    """Choose the ERP record a Tidsbro record is: suggestions with their evidence, a search,
+    or an ERP id."""
     require(request, "view_binding")
     entity = _entity(entity)
     connection = _connection_or_none()
@@ -465,6 +466,8 @@ def partner_local_view(
             )
             return HttpResponseRedirect(_after_link(connection, entity, obj.pk))
     candidates = partners.candidates_for_local(connection=connection, entity=entity, obj=obj)
+    query = (request.GET.get("q") or "").strip()
+    found = partners.search_remote(connection=connection, entity=entity, query=query)
     return TemplateResponse(
         request,
         "admin/integrations/sync_center/partner.html",
@@ -476,6 +479,8 @@ def partner_local_view(
             entity_label=ENTITIES[entity],
             record=str(obj),
             candidates=candidates,
+            query=query,
+            found=[c for c in found if c.key not in {k.key for k in candidates}],
             side=_("24SevenOffice"),
             typed=True,
             back=list_url(entity, "local_only"),
@@ -526,6 +531,8 @@ def partner_remote_view(
             )
             return HttpResponseRedirect(_after_link(connection, entity, int(choice)))
     candidates = partners.candidates_for_remote(connection=connection, binding=binding)
+    query = (request.GET.get("q") or "").strip()
+    found = partners.search_local(connection=connection, entity=entity, query=query)
     return TemplateResponse(
         request,
         "admin/integrations/sync_center/partner.html",
@@ -537,6 +544,8 @@ def partner_remote_view(
             entity_label=ENTITIES[entity],
             record=f"{remote_label(binding)} ({binding.external_id})",
             candidates=candidates,
+            query=query,
+            found=[c for c in found if c.key not in {k.key for k in candidates}],
             side=_("Tidsbro"),
             typed=False,
             back=list_url(entity, "remote_only"),

@@ -174,7 +174,7 @@ def test_suggestions_by_email_and_by_similar_name(connection: Connection, sandbo
 
     assert set(suggestions) == {namesake, same_email}
     by_name = suggestions[namesake]
-    assert (by_name.external_id, by_name.reason) == ("3", "similar name")
+    assert (by_name.external_id, by_name.reason) == ("3", "same name")
     assert by_name.score >= 0.8
     by_email = suggestions[same_email]
     assert (by_email.external_id, by_email.reason, by_email.score) == ("5", "same e-mail", 1.0)

@@ -244,7 +244,7 @@ def test_choose_partner_without_a_choice_says_so_and_links_nothing(client, conne
     assert remote.local_id is None and remote.state == Binding.State.REMOTE_ONLY
 
 
-def test_choose_partner_ranks_by_number_then_name_and_shows_the_score(client, connection, customer):
+def test_choose_partner_offers_only_evidence_and_shows_it(client, connection, customer):
     here = Project.objects.create(name="Havbris portal", number=7001, customer=customer)
     remote_only(connection, 3)
     Binding.objects.create(
@@ -259,9 +259,9 @@ def test_choose_partner_ranks_by_number_then_name_and_shows_the_score(client, co
         reverse("admin:integrations_sync_center_partner_local", args=["project", here.pk])
     )
     candidates = page.context["candidates"]
-    assert [c.key for c in candidates[:2]] == ["7001", "9100"]
-    assert candidates[0].reason == "same number" and candidates[0].score == 0.95
-    assert "95 %" in page.content.decode()
+    # "Havbris portal 2" only looks alike: no evidence, not offered.
+    assert [(c.key, c.reason, c.evidence) for c in candidates] == [("7001", "same number", "7001")]
+    assert "same number: <strong>7001</strong>" in page.content.decode()
 
 
 def test_keep_values_in_bulk_asks_first_then_settles_every_conflict(client, connection, customer):
@@ -309,7 +309,7 @@ def test_a_user_is_matched_to_a_24so_user_from_the_suggestions(client, connectio
     client.force_login(support_user())
     link = reverse("admin:integrations_sync_center_partner_remote", args=["user", erp_user.pk])
     [best, *_rest] = client.get(link).context["candidates"]
-    assert (best.key, best.reason) == (kari.pk, "similar name")
+    assert (best.key, best.reason, best.evidence) == (kari.pk, "same name", "Kari Nordmann")
 
     client.post(link, {"choice": str(kari.pk)})
     erp_user.refresh_from_db()
