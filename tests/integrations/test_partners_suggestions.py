@@ -148,3 +148,28 @@ def test_choose_partner_lists_evidence_first_and_otherwise_lets_you_search(clien
     found = [c.label for c in page.context["found"]]
     assert "Havbris Holding 1" in found and "Havbris Holding 2" not in found
     assert "Havbris Holding 12" in page.content.decode()
+
+
+def test_create_in_24so_offers_to_partner_the_customer_first(client, connection):
+    from apps.integrations.models import OutboxItem
+    from apps.projects.models import Project
+
+    stranger = Customer.objects.create(name="Ny Kunde AS", number="90001")
+    project = Project.objects.create(name="Kundeportal", number=7012, customer=stranger)
+    client.force_login(admin_user())
+    url = reverse("admin:integrations_sync_center_list", args=["project"]) + "?tab=local_only"
+
+    first = client.post(url, {"action": "create_remote", "selected": [project.pk]})
+    html = first.content.decode()
+    assert "Ny Kunde AS" in html and "sc-confirm-yes" not in html
+    partner = reverse(
+        "admin:integrations_sync_center_partner_local", args=["customer", stranger.pk]
+    )
+    assert partner in html
+
+    # Forcing the second pass is refused with the reason; nothing is queued.
+    refused = client.post(
+        url, {"action": "create_remote", "selected": [project.pk], "confirm": "yes"}, follow=True
+    )
+    assert "have no partner there yet: Ny Kunde AS" in refused.content.decode()
+    assert not OutboxItem.objects.filter(entity="project").exists()

@@ -398,6 +398,24 @@ def _confirm(
     else:
         items = _bindings(connection, entity, ids)
     rows = rows_for(connection, entity, tab, items)
+    # A project goes to 24SO only with its customer: offer to partner those customers first.
+    unpartnered = []
+    if action == "create_remote" and entity == "project":
+        seen: set[int] = set()
+        for _project, customer in partners.customers_without_partner(
+            connection=connection, projects=items
+        ):
+            if customer.pk not in seen:
+                seen.add(customer.pk)
+                unpartnered.append(
+                    {
+                        "customer": customer,
+                        "url": reverse(
+                            "admin:integrations_sync_center_partner_local",
+                            args=["customer", customer.pk],
+                        ),
+                    }
+                )
     number_note = ""
     if action == "create_remote":
         number_note = _(
@@ -425,6 +443,7 @@ def _confirm(
             action=action,
             rows=rows,
             number_note=number_note,
+            unpartnered=unpartnered,
             back=list_url(entity, tab),
             search=request.POST.get("q", ""),
         ),
