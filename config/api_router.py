@@ -3,8 +3,9 @@
 from django.urls import path
 from rest_framework import routers
 
-from apps.accounts.api.views import EmailObtainAuthToken, MeView
+from apps.accounts.api.views import ApiTokenViewSet, EmailObtainAuthToken, MeView
 from apps.core.api.base import ApiViewMixin
+from apps.customers.api.views import CustomerViewSet
 from apps.projects.api.views import ProjectViewSet
 from apps.tasks.api.views import TaskViewSet
 from apps.timesheets.api.views import TimeEntryViewSet
@@ -17,10 +18,12 @@ class ApiRootView(ApiViewMixin, routers.APIRootView):
 
 router = routers.DefaultRouter()
 router.APIRootView = ApiRootView
+router.register("customers", CustomerViewSet, basename="customer")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("work-types", WorkTypeViewSet, basename="worktype")
 router.register("time-entries", TimeEntryViewSet, basename="timeentry")
+router.register("tokens", ApiTokenViewSet, basename="apitoken")
 
 app_name = "api"
 urlpatterns = [

@@ -27,12 +27,19 @@ def test_schema_is_served_and_lists_the_time_entry_endpoints():
         "/api/v1/time-entries/{id}/reopen/",
         "/api/v1/time-entries/bulk-transition/",
         "/api/v1/projects/",
+        "/api/v1/projects/{id}/",
+        "/api/v1/projects/{id}/archive/",
+        "/api/v1/projects/{id}/activate/",
+        "/api/v1/customers/",
+        "/api/v1/customers/{id}/",
         "/api/v1/tasks/",
         "/api/v1/work-types/",
         "/api/v1/me/",
         "/api/v1/auth/token/",
     ]:
         assert path in paths
+    assert {"get", "put", "patch"} <= set(paths["/api/v1/customers/{id}/"])
+    assert "post" in paths["/api/v1/projects/"]
     listing = {p["name"] for p in paths["/api/v1/time-entries/"]["get"]["parameters"]}
     assert {"date_from", "date_to", "project", "status", "user", "page"} <= listing
 

@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Read and written (Project, ProjectWrite): one name for the enum, not a hash.
+    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "apps.projects.models.Project.Status"},
 }
 
 # 24SEVENOFFICE CONNECTOR

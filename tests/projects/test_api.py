@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from rest_framework.test import APIClient
 
 from apps.projects.models import Project
@@ -81,17 +82,13 @@ def test_bad_project_filter_is_a_400(params, field):
     assert list(response.json()) == [field]
 
 
-def test_projects_are_read_only():
+def test_projects_are_never_deleted_through_the_api():
     project = ProjectFactory(name="Urørt")
-    # Even an administrator, who may change them in the admin.
+    # Even by an administrator: projects live on in the ERP with their hours; archive them.
     client = client_for(admin_user())
 
-    assert client.post(LIST_URL, {"name": "Ny"}, format="json").status_code == 405
-    detail = f"{LIST_URL}{project.pk}/"
-    assert client.patch(detail, {"name": "Endret"}, format="json").status_code == 405
-    assert client.delete(detail).status_code == 405
-    project.refresh_from_db()
-    assert project.name == "Urørt"
+    assert client.delete(f"{LIST_URL}{project.pk}/").status_code == 405
+    assert Project.objects.filter(pk=project.pk).exists()
 
 
 @pytest.mark.parametrize("rows", [5, 50])
@@ -104,3 +101,100 @@ def test_project_list_uses_a_constant_number_of_queries(rows, django_assert_max_
         response = client.get(LIST_URL)
 
     assert len(response.json()["results"]) == rows
+
+
+# --- writing (issue 14, item 16) -----------------------------------------------------------
+
+
+def test_admin_creates_a_project_and_it_waits_for_its_number():
+    customer = CustomerFactory(name="Fjordkraft AS")
+
+    response = client_for(admin_user()).post(
+        LIST_URL,
+        {"name": "Ny nettside", "customer": customer.pk, "start_date": "2026-12-01"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["name"], body["customer_name"], body["number"]) == (
+        "Ny nettside",
+        "Fjordkraft AS",
+        None,
+    )
+    assert body["number_display"] == "number pending"
+    project = Project.objects.get(pk=body["id"])
+    assert LogEntry.objects.filter(object_id=str(project.pk), action_flag=ADDITION).exists()
+
+
+def test_the_project_number_cannot_be_set_through_the_api():
+    project = ProjectFactory()
+
+    response = client_for(admin_user()).patch(
+        f"{LIST_URL}{project.pk}/", {"number": 4711}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "number": ["The project number is assigned by the ERP when the project is transferred."]
+    }
+    project.refresh_from_db()
+    assert project.number is None
+
+
+def test_admin_changes_and_archives_a_project_through_the_services():
+    project = ProjectFactory(name="Gammel")
+    client = client_for(admin_user())
+
+    changed = client.patch(f"{LIST_URL}{project.pk}/", {"name": "Ny"}, format="json")
+    archived = client.post(f"{LIST_URL}{project.pk}/archive/")
+    activated = client.post(f"{LIST_URL}{project.pk}/activate/")
+
+    assert changed.status_code == archived.status_code == activated.status_code == 200
+    assert changed.json()["name"] == "Ny"
+    assert archived.json()["status"] == "archived"
+    assert activated.json()["status"] == "active"
+    assert LogEntry.objects.filter(object_id=str(project.pk), action_flag=CHANGE).count() == 3
+
+
+def test_the_services_rules_come_back_as_field_errors():
+    project = ProjectFactory()
+
+    response = client_for(admin_user()).patch(
+        f"{LIST_URL}{project.pk}/",
+        {"start_date": "2026-12-10", "end_date": "2026-12-01"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "The end date cannot be before the start date." in str(response.json())
+
+
+@pytest.mark.parametrize("user", [employee, support_user])
+def test_people_without_the_projects_permissions_cannot_write(user):
+    project = ProjectFactory(name="Urørt")
+    client = client_for(user())
+
+    assert client.post(LIST_URL, {"name": "X"}, format="json").status_code == 403
+    assert client.patch(f"{LIST_URL}{project.pk}/", {"name": "X"}, format="json").status_code == 403
+    assert client.post(f"{LIST_URL}{project.pk}/archive/").status_code == 403
+    project.refresh_from_db()
+    assert (project.name, project.status) == ("Urørt", "active")
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "x" * 256}, "name"),
+        ({"name": "X", "description": "x" * 1_000_000}, "description"),
+        ({"name": "X", "start_date": "0001-01-01"}, "start_date"),
+        ({"name": "X", "end_date": "9999-12-31"}, "end_date"),
+        ({"name": "X", "nmae": "Y"}, "nmae"),
+    ],
+)
+def test_hostile_project_input_is_a_400_on_the_field(payload, field):
+    response = client_for(admin_user()).post(LIST_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Project.objects.exists()

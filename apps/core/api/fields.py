@@ -76,4 +76,3 @@ class DateTimeField(_DayRangeMixin, serializers.DateTimeField):
     def enforce_timezone(self, value: datetime.datetime) -> datetime.datetime:
         self.check_day(value.date())
         return super().enforce_timezone(value)
-

@@ -17,8 +17,11 @@ class RefuseUnknownFieldsMixin:
 
     DRF drops unknown (and read-only) fields silently, so a misspelled `descripton` would be
     created without its description and answered 201. Put first in the bases of every input
-    serializer of the API.
+    serializer of the API. `refused_fields` maps a field callers may expect to be able to set
+    (a project's number) to the reason they cannot.
     """
+
+    refused_fields: dict[str, Any] = {}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -27,7 +30,11 @@ class RefuseUnknownFieldsMixin:
             if unknown:
                 raise serializers.ValidationError(
                     {
-                        str(name)[:MAX_NAME_LENGTH]: [_unknown_message(str(name), writable)]
+                        str(name)[:MAX_NAME_LENGTH]: [
+                            str(self.refused_fields[name])
+                            if name in self.refused_fields
+                            else _unknown_message(str(name), writable)
+                        ]
                         for name in unknown[:MAX_NAMED]
                     }
                 )
