@@ -224,13 +224,15 @@ class WeekView:
         cells = []
         for day in range(DAYS_IN_WEEK):
             entries = week_row.cells[day] if week_row else []
-            reason = ""
+            reason = label = ""
             if len(entries) > 1:
                 reason = _("%(n)d entries: change them under My hours.") % {"n": len(entries)}
+                label = _("%(n)d entries") % {"n": len(entries)}
             elif entries and not entries[0].is_editable:
-                reason = entries[0].get_status_display()
+                reason = label = entries[0].get_status_display()
             elif fixed and week_row.project.is_archived:
                 reason = _("The project is archived.")
+                label = _("Archived")
             text = cell_text(entries, self.tz) if entries else ""
             if posted is not None and posted.texts[day] and not reason:
                 text = posted.texts[day]
@@ -242,6 +244,7 @@ class WeekView:
                     "text": text,
                     "readonly": bool(reason),
                     "reason": reason,
+                    "label": label,
                     "status": entries[0].status if entries else "",
                     "error": form.errors.get((posted.index, day)) if form and posted else None,
                     "entry_url": (
