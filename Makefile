@@ -26,7 +26,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo_data
-	$(PY) manage.py sandbox_24so_seed
+	$(PY) manage.py sandbox_24so_seed --demo-office
 	$(PY) manage.py demo_run --host $(HOST) --port $(PORT)
 
 ## Runs all tests in parallel (set DATABASE_URL=postgres://… to run them on PostgreSQL).

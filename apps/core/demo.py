@@ -182,21 +182,22 @@ def _org_number(rng: random.Random, taken: set[str]) -> str:
 
 # --- work types, project roles, projects ----------------------------------------------------
 
-CONSULTING = "Consulting"
-PROJECT_MANAGEMENT = "Project management"
-TRAVEL = "Travel"
-INTERNAL_MEETING = "Internal meeting"
-TRAINING = "Training"
-SUPPORT_WORK = "Support"
+CONSULTING = "Rådgivning"
+PROJECT_MANAGEMENT = "Prosjektledelse"
+TRAVEL = "Reise"
+INTERNAL_MEETING = "Internmøte"
+TRAINING = "Kurs og opplæring"
+SUPPORT_WORK = "Support og drift"
 
-# (name, invoiceable, price, product number, description)
+# (name, invoiceable, price, product number, description). The product numbers are the
+# 24SO product ids the office bills them as (an order refuses anything else).
 WORK_TYPES = [
-    (CONSULTING, True, "1450.00", "T-100", "Advice and hands-on work for the customer."),
-    (PROJECT_MANAGEMENT, True, "1350.00", "T-110", "Planning, follow-up and reporting."),
-    (TRAVEL, False, "650.00", "T-900", "Travel to and from the customer."),
-    (INTERNAL_MEETING, False, "0.00", "", "Meetings inside the office."),
-    (TRAINING, True, "1100.00", "T-200", "Courses and workshops for the customer's staff."),
-    (SUPPORT_WORK, True, "1250.00", "T-300", "Support and operations after delivery."),
+    (CONSULTING, True, "1450.00", "1010", "Rådgivning og praktisk arbeid hos kunden."),
+    (PROJECT_MANAGEMENT, True, "1350.00", "1020", "Planlegging, oppfølging og rapportering."),
+    (TRAVEL, False, "650.00", "1090", "Reise til og fra kunden."),
+    (INTERNAL_MEETING, False, "0.00", "", "Møter internt på kontoret."),
+    (TRAINING, True, "1100.00", "1030", "Kurs og workshops for kundens ansatte."),
+    (SUPPORT_WORK, True, "1250.00", "1040", "Support og drift etter levering."),
 ]
 
 PROJECT_MANAGER_ROLE, CONSULTANT_ROLE, ADVISOR_ROLE = "Project manager", "Consultant", "Advisor"
@@ -236,8 +237,10 @@ PROJECTS = [
     ("Intern: kompetanseutvikling", INTERNAL_MEETING, False, False, False),
 ]
 INTERNAL_PREFIX = "Intern:"
-FIRST_CUSTOMER_NUMBER = 50001  # clear of the 24SO sandbox's company ids (10001…)
-FIRST_PROJECT_NUMBER = 7001  # clear of the 24SO sandbox's project numbers (1001…)
+# The numbers are the office's 24SO ids: customer number = 24SO company id, project number =
+# 24SO project number (see `erp_world`), so the first sync pairs the records.
+FIRST_CUSTOMER_NUMBER = 50001
+FIRST_PROJECT_NUMBER = 7001
 
 TASK_NAMES = ["Analyse", "Design", "Utvikling", "Test", "Opplæring", "Prosjektledelse", "Drift"]
 
@@ -281,6 +284,121 @@ class Summary:
             f"{WorkType.objects.count()} work types.",
             f"Hours: {sum(self.statuses.values())} entries ({by_status}).",
         ]
+
+
+# --- the same office in 24SevenOffice --------------------------------------------------------
+
+ERP_CLIENT_NAME = "Tidsbro Rådgivning AS"
+# What differs on purpose, so the sync center and the conflict screen show something true:
+# customers only in Tidsbro (numbers), only in 24SO, projects changed in 24SO, only in 24SO.
+LOCAL_ONLY_CUSTOMERS = frozenset({"50037", "50039"})
+ERP_ONLY_CUSTOMERS = [
+    ("Kvitfjell Trevare AS", "2636", "Øyer"),
+    ("Sandnes Bilsenter AS", "4307", "Sandnes"),
+    ("Orkdal Verft AS", "7300", "Orkanger"),
+]
+ERP_RENAMED_PROJECTS = {"Datavarehus": "Datavarehus og rapportering"}
+ERP_REDESCRIBED_PROJECTS = {"Lagerstyring": "Lagerstyring, fase 2 avtalt med kunden i mai."}
+# (name, customer number)
+ERP_ONLY_PROJECTS = [("Ny kasseløsning", "50041"), ("Serviceavtale 2027", "50002")]
+# In 24SO only: the bookkeeper, who never registers hours in Tidsbro.
+ERP_ONLY_PEOPLE = [("Randi", "Aas", f"randi@{DOMAIN}")]
+
+
+def erp_world() -> dict[str, Any]:
+    """The demo office as its 24SO client holds it (pure): the same people (same e-mails),
+    customers and projects under the same numbers, the work types' product ids, and the
+    few deliberate differences above. The sandbox seeds it (`sandbox_24so_seed --demo`)."""
+    customers = customer_specs()
+    names = {c["number"]: c["name"] for c in customers}
+    companies = [
+        {
+            "company_id": int(c["number"]),
+            "name": c["name"],
+            "organization_number": c["organisation_number"],
+            "email": c["email"],
+            "phone": c["phone"],
+            "street": c["address_line1"],
+            "postal_code": c["postal_code"],
+            "city": c["city"],
+        }
+        for c in customers
+        if c["number"] not in LOCAL_ONLY_CUSTOMERS
+    ]
+    rng = random.Random(f"{SEED}:erp-customers")
+    taken = {c["organisation_number"] for c in customers}
+    for offset, (name, postal_code, city) in enumerate(ERP_ONLY_CUSTOMERS):
+        number = FIRST_CUSTOMER_NUMBER + len(CUSTOMERS) + offset
+        names[str(number)] = name
+        companies.append(
+            {
+                "company_id": number,
+                "name": name,
+                "organization_number": _org_number(rng, taken),
+                "email": f"post@{ascii_slug(name.split(' ')[0])}.no",
+                "phone": f"+47 {rng.randint(22, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                "street": f"{rng.choice(STREETS)} {rng.randint(1, 80)}",
+                "postal_code": postal_code,
+                "city": city,
+            }
+        )
+    work_types = [
+        {
+            "work_type_id": index + 1,
+            "name": name,
+            "invoiceable": invoiceable,
+            "price": price,
+            "product_id": int(product) if product else None,
+            "description": description,
+            "active": True,
+        }
+        for index, (name, invoiceable, price, product, description) in enumerate(WORK_TYPES)
+    ]
+    work_type_ids = {w["name"]: w["work_type_id"] for w in work_types}
+    plans = project_plans()
+    projects = [
+        {
+            "project_id": plan.number,
+            "name": ERP_RENAMED_PROJECTS.get(plan.name, plan.name),
+            "customer_id": int(plan.customer_number) if plan.customer_number else None,
+            "start": plan.start,
+            "active": not plan.archived,
+            "description": ERP_REDESCRIBED_PROJECTS.get(
+                plan.name,
+                f"{plan.name} for {names[plan.customer_number]}."
+                if plan.customer_number
+                else plan.name,
+            ),
+            "work_type_id": work_type_ids[plan.default_work_type],
+            "need_approval": plan.needs_approval,
+        }
+        for plan in plans
+        if plan.number is not None
+    ]
+    last = max(p["project_id"] for p in projects)
+    for offset, (name, customer_number) in enumerate(ERP_ONLY_PROJECTS):
+        projects.append(
+            {
+                "project_id": last + 1 + offset,
+                "name": name,
+                "customer_id": int(customer_number),
+                "start": datetime.date(2026, 9, 1),
+                "active": True,
+                "description": f"{name} for {names[customer_number]}.",
+                "work_type_id": work_type_ids[CONSULTING],
+                "need_approval": True,
+            }
+        )
+    people = [
+        {"first_name": p.first_name, "last_name": p.last_name, "email": p.address} for p in PEOPLE
+    ] + [{"first_name": f, "last_name": la, "email": e} for f, la, e in ERP_ONLY_PEOPLE]
+    return {
+        "client_name": ERP_CLIENT_NAME,
+        "people": people,
+        "companies": companies,
+        "work_types": work_types,
+        "projects": projects,
+    }
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -339,38 +457,43 @@ def _people(summary: Summary) -> dict[str, User]:
     return users
 
 
-def _customers(summary: Summary) -> list[Customer]:
+def customer_specs() -> list[dict[str, Any]]:
+    """The demo customers' values (pure: the same list every run, numbers from 50001)."""
     rng = random.Random(f"{SEED}:customers")
-    existing = {c.number: c for c in Customer.objects.all()}
-    taken = set(Customer.objects.values_list("organisation_number", flat=True))
-    customers = []
+    taken: set[str] = set()
+    specs = []
     for index, (name, postal_code, city) in enumerate(CUSTOMERS):
-        number = str(FIRST_CUSTOMER_NUMBER + index)
-        # Draw every random value even for existing customers so the others stay the same.
         org_number = _org_number(rng, taken)
         erp_owned = rng.random() < 0.4
         phone = f"+47 {rng.randint(22, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
         street = f"{rng.choice(STREETS)} {rng.randint(1, 80)}"
-        if number in existing:
-            customers.append(existing[number])
-            continue
-        domain = ascii_slug(name.split(" ")[0]) + ".no"
-        customer = customer_create(
-            data={
+        specs.append(
+            {
                 "name": name,
-                "number": number,
+                "number": str(FIRST_CUSTOMER_NUMBER + index),
                 "organisation_number": org_number,
-                "email": f"post@{domain}",
+                "email": f"post@{ascii_slug(name.split(' ')[0])}.no",
                 "phone": phone,
                 "address_line1": street,
                 "postal_code": postal_code,
                 "city": city,
                 "country": "NO",
-            },
-            from_erp=erp_owned,
-            erp_system=ERP_SYSTEM,
+                "erp_owned": erp_owned,
+            }
         )
-        customers.append(customer)
+    return specs
+
+
+def _customers(summary: Summary) -> list[Customer]:
+    existing = {c.number: c for c in Customer.objects.all()}
+    customers = []
+    for spec in customer_specs():
+        data = dict(spec)
+        erp_owned = data.pop("erp_owned")
+        if data["number"] in existing:
+            customers.append(existing[data["number"]])
+            continue
+        customers.append(customer_create(data=data, from_erp=erp_owned, erp_system=ERP_SYSTEM))
         summary.created["customers"] += 1
     return customers
 
@@ -403,6 +526,67 @@ def _project_roles(summary: Summary) -> dict[str, ProjectRole]:
     return existing
 
 
+@dataclass(frozen=True)
+class ProjectPlan:
+    """One demo project as both sides know it (pure data; people by e-mail address)."""
+
+    name: str
+    number: int | None
+    customer_number: str | None
+    start: datetime.date
+    default_work_type: str
+    needs_approval: bool
+    archived: bool
+    lead: str
+    team: tuple[str, ...]
+    advisor: str | None
+    tasks: tuple[tuple[str, tuple[str, ...], int], ...]  # (name, assignees, estimate hours)
+
+
+def project_plans() -> list[ProjectPlan]:
+    """The demo projects, numbered from 7001 in order (pure: the same every run)."""
+    rng = random.Random(f"{SEED}:projects")
+    customers = customer_specs()
+    managers = [p.address for p in PEOPLE if p.role == roles.PROJECT_MANAGER]
+    admins = [p.address for p in PEOPLE if p.role == roles.ADMIN and not p.superuser]
+    staff = [p.address for p in PEOPLE if p.role == roles.EMPLOYEE]
+    workers = staff + managers + admins
+    next_number = FIRST_PROJECT_NUMBER
+    plans = []
+    for index, (name, work_type, needs_approval, archived, numbered) in enumerate(PROJECTS):
+        internal = name.startswith(INTERNAL_PREFIX)
+        customer = None if internal else customers[(index * 7) % len(customers)]
+        start = datetime.date(2026, 1, 5) + datetime.timedelta(weeks=rng.randint(0, 30))
+        lead = rng.choice(managers + admins[:1])
+        # Everybody registers internal time.
+        team = workers if internal else rng.sample(staff, rng.randint(3, 6))
+        advisor = rng.choice(admins) if rng.random() < 0.3 else None
+        task_plan = [
+            (task, tuple(rng.sample(team, rng.randint(1, min(3, len(team))))))
+            for task in rng.sample(TASK_NAMES, rng.randint(2, 4))
+        ]
+        tasks = tuple(
+            (task, assignees, rng.choice([20, 40, 80, 120])) for task, assignees in task_plan
+        )
+        plans.append(
+            ProjectPlan(
+                name=name,
+                number=next_number if numbered else None,
+                customer_number=customer["number"] if customer else None,
+                start=start,
+                default_work_type=work_type,
+                needs_approval=needs_approval,
+                archived=archived,
+                lead=lead,
+                team=tuple(team),
+                advisor=advisor,
+                tasks=tasks,
+            )
+        )
+        next_number += 1 if numbered else 0
+    return plans
+
+
 def _projects(
     summary: Summary,
     customers: list[Customer],
@@ -410,64 +594,49 @@ def _projects(
     project_roles: dict[str, ProjectRole],
     users: dict[str, User],
 ) -> list[tuple[Project, bool]]:
-    rng = random.Random(f"{SEED}:projects")
+    by_number = {c.number: c for c in customers}
     existing = set(Project.objects.values_list("name", flat=True))
-    managers = [users[p.address] for p in PEOPLE if p.role == roles.PROJECT_MANAGER]
-    admins = [users[p.address] for p in PEOPLE if p.role == roles.ADMIN and not p.superuser]
-    staff = [users[p.address] for p in PEOPLE if p.role == roles.EMPLOYEE]
-    workers = staff + managers + admins
-    used_numbers = set(Project.objects.exclude(number=None).values_list("number", flat=True))
-    next_number = max([FIRST_PROJECT_NUMBER - 1, *used_numbers]) + 1
+    taken = set(Project.objects.exclude(number=None).values_list("number", flat=True))
     created = []
-    for index, (name, work_type, needs_approval, archived, numbered) in enumerate(PROJECTS):
-        internal = name.startswith(INTERNAL_PREFIX)
-        customer = None if internal else customers[(index * 7) % len(customers)]
-        start = datetime.date(2026, 1, 5) + datetime.timedelta(weeks=rng.randint(0, 30))
-        lead = rng.choice(managers + admins[:1])
-        if internal:
-            team = workers  # everybody registers internal time
-        else:
-            team = rng.sample(staff, rng.randint(3, 6))
-        advisor = rng.choice(admins) if rng.random() < 0.3 else None
-        task_plan = [
-            (task, rng.sample(team, rng.randint(1, min(3, len(team)))))
-            for task in rng.sample(TASK_NAMES, rng.randint(2, 4))
-        ]
-        if name in existing:
+    for plan in project_plans():
+        if plan.name in existing:
             continue
+        customer = by_number.get(plan.customer_number) if plan.customer_number else None
         project = project_create(
             data={
-                "name": name,
+                "name": plan.name,
                 "customer": customer,
-                "start_date": start,
-                "default_work_type": work_types[work_type],
-                "needs_approval": needs_approval,
-                "description": f"{name} for {customer.name}." if customer else name,
+                "start_date": plan.start,
+                "default_work_type": work_types[plan.default_work_type],
+                "needs_approval": plan.needs_approval,
+                "description": f"{plan.name} for {customer.name}." if customer else plan.name,
             }
         )
-        if numbered:
-            project_assign_number(project=project, number=next_number)
-            next_number += 1
+        if plan.number is not None and plan.number not in taken:
+            project_assign_number(project=project, number=plan.number)
+        lead = users[plan.lead]
         project_member_set(project=project, user=lead, role=project_roles[PROJECT_MANAGER_ROLE])
-        for person in team:
-            if person.pk != lead.pk:
+        for address in plan.team:
+            if address != plan.lead:
                 project_member_set(
-                    project=project, user=person, role=project_roles[CONSULTANT_ROLE]
+                    project=project, user=users[address], role=project_roles[CONSULTANT_ROLE]
                 )
-        if advisor and advisor.pk != lead.pk:
-            project_member_set(project=project, user=advisor, role=project_roles[ADVISOR_ROLE])
-        for task_name, assignees in task_plan:
+        if plan.advisor and plan.advisor != plan.lead:
+            project_member_set(
+                project=project, user=users[plan.advisor], role=project_roles[ADVISOR_ROLE]
+            )
+        for task_name, assignees, estimate in plan.tasks:
             task_create(
                 data={
                     "project": project,
                     "name": task_name,
                     "status": Task.Status.IN_PROGRESS,
-                    "estimate_hours": Decimal(rng.choice([20, 40, 80, 120])),
+                    "estimate_hours": Decimal(estimate),
                 },
-                assignees=assignees,
+                assignees=[users[a] for a in assignees],
             )
             summary.created["tasks"] += 1
-        created.append((project, archived))
+        created.append((project, plan.archived))
         summary.created["projects"] += 1
     return created
 

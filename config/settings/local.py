@@ -22,11 +22,14 @@ STORAGES = {
 
 # 24SEVENOFFICE CONNECTOR: the sandbox emulator unless the environment says otherwise
 # ------------------------------------------------------------------------------
+# Where this server answers; `manage.py demo_run --host/--port` sets it (and the settings
+# below) so the connector reaches the sandbox on the address actually served.
+TIDSBRO_BASE_URL = env("TIDSBRO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 TWENTYFOURSEVEN_API_BASE = env(
-    "TWENTYFOURSEVEN_API_BASE", default="http://127.0.0.1:8000/sandbox/24so"
+    "TWENTYFOURSEVEN_API_BASE", default=f"{TIDSBRO_BASE_URL}/sandbox/24so"
 )
 TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
-    "TWENTYFOURSEVEN_WEBSERVICES_BASE", default="http://127.0.0.1:8000/sandbox/24so"
+    "TWENTYFOURSEVEN_WEBSERVICES_BASE", default=f"{TIDSBRO_BASE_URL}/sandbox/24so"
 )
 TWENTYFOURSEVEN_APPLICATION_ID = env(
     "TWENTYFOURSEVEN_APPLICATION_ID", default="5f1c2a8e-0000-4000-8000-000000000024"

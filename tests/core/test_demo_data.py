@@ -145,13 +145,16 @@ def test_demo_projects_roles_and_work_types(demo):
         ("Advisor", False),
     }
     assert dict(WorkType.objects.values_list("name", "invoiceable")) == {
-        "Consulting": True,
-        "Project management": True,
-        "Travel": False,
-        "Internal meeting": False,
-        "Training": True,
-        "Support": True,
+        "Rådgivning": True,
+        "Prosjektledelse": True,
+        "Reise": False,
+        "Internmøte": False,
+        "Kurs og opplæring": True,
+        "Support og drift": True,
     }
+    # An order bills a work type under its 24SO product id: a number, or none at all.
+    for work_type in WorkType.objects.filter(invoiceable=True):
+        assert work_type.product_number.isdigit(), work_type
     for project in projects:
         assert project.memberships.filter(role__can_approve=True).count() == 1, project
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db.models import Q
+
 from apps.customers.models import Customer
 from apps.integrations.connectors.twentyfourseven import mappers
 from apps.integrations.models import Binding
@@ -65,6 +67,14 @@ def carry_reference(
     return local_ref
 
 
+def unbound(connection: Any, entity: str, qs: Any) -> Any:
+    """`qs` less the records with any binding of `entity` (linked, or marked "no sync")."""
+    bound = Binding.objects.filter(
+        connection=connection, entity=entity, local_id__isnull=False
+    ).values("local_id")
+    return qs.exclude(pk__in=bound)
+
+
 def erp_system_name(connection: Any) -> str:
     return ERP_NAMES.get(connection.system, connection.get_system_display())
 
@@ -88,6 +98,26 @@ class CustomerAdapter:
         return customers_create_from_erp(
             rows=[_local(r) for r in rows], erp_system=erp_system_name(connection)
         )
+
+    def find_partners(
+        self, connection: Any, rows: Sequence[dict[str, Any]]
+    ) -> list[Customer | None]:
+        """The unbound customer with the same number, else the same organisation number,
+        per ERP row (the office's own register, imported or typed, met on the first sync)."""
+        numbers = {str(r.get("number") or "") for r in rows} - {""}
+        org_numbers = {str(r.get("organisation_number") or "") for r in rows} - {""}
+        candidates = list(
+            unbound(connection, self.entity, Customer.objects).filter(
+                Q(number__in=numbers) | Q(organisation_number__in=org_numbers)
+            )
+        )
+        by_number = {c.number: c for c in candidates if c.number}
+        by_org = {c.organisation_number: c for c in candidates if c.organisation_number}
+        return [
+            by_number.get(str(r.get("number") or ""))
+            or by_org.get(str(r.get("organisation_number") or ""))
+            for r in rows
+        ]
 
     def update_many(
         self, connection: Any, changes: Sequence[tuple[Customer, dict[str, Any]]]

@@ -15,6 +15,7 @@ from apps.integrations.adapters.customers import (
     external_ids,
     local_ids,
     snapshots,
+    unbound,
 )
 from apps.integrations.connectors.twentyfourseven import mappers
 from apps.integrations.models import Binding
@@ -73,6 +74,20 @@ class ProjectAdapter:
 
         translate = _translator(connection, rows)
         return projects_create_from_erp(rows=[translate(r) for r in rows])
+
+    def find_partners(
+        self, connection: Any, rows: Sequence[dict[str, Any]]
+    ) -> list[Project | None]:
+        """The unbound project with the same number, per ERP row (24SO's id is the number)."""
+        numbers = {int(r["number"]) for r in rows if str(r.get("number") or "").isdigit()}
+        found = {
+            p.number: p
+            for p in unbound(connection, self.entity, Project.objects).filter(number__in=numbers)
+        }
+        return [
+            found.get(int(r["number"])) if str(r.get("number") or "").isdigit() else None
+            for r in rows
+        ]
 
     def update_many(
         self, connection: Any, changes: Sequence[tuple[Project, dict[str, Any]]]

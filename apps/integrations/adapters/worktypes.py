@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from apps.integrations.adapters.customers import unbound
 from apps.integrations.connectors.twentyfourseven import mappers
 from apps.worktypes.models import WorkType
 
@@ -37,6 +38,20 @@ class WorkTypeAdapter:
         from apps.worktypes.services import work_types_create_from_erp
 
         return work_types_create_from_erp(rows=[_local(r) for r in rows])
+
+    def find_partners(
+        self, connection: Any, rows: Sequence[dict[str, Any]]
+    ) -> list[WorkType | None]:
+        """The unbound work type with the same product number, else the same name, per
+        ERP row (work types the office set up before connecting)."""
+        local = list(unbound(connection, self.entity, WorkType.objects))
+        by_product = {w.product_number.strip(): w for w in local if w.product_number.strip()}
+        by_name = {w.name.strip().casefold(): w for w in local}
+        return [
+            by_product.get(mappers.text(r.get("product_number")) or "\0")
+            or by_name.get(mappers.text(r.get("name")).casefold())
+            for r in rows
+        ]
 
     def update_many(
         self, connection: Any, changes: Sequence[tuple[WorkType, dict[str, Any]]]

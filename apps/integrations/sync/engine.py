@@ -234,6 +234,7 @@ def _apply(
         resolved_at__isnull=True,
     ):
         open_conflicts.setdefault(conflict.binding_id, {})[conflict.field] = conflict
+    paired = _pair_existing(connection, adapter, entity, page, bindings)
     local_ids = [b.local_id for b in bindings.values() if b.local_id is not None]
     objs = adapter.load(connection, local_ids) if local_ids else {}
     # Back in the ERP after being missing there: undo what marking it deleted did locally
@@ -250,6 +251,11 @@ def _apply(
     if returning and restore_many is not None:
         restore_many(connection, returning)
     local_values = adapter.values(connection, list(objs.values())) if objs else {}
+    for binding in paired:
+        # Paired on first sight, never synced: equal fields agree, different ones are
+        # conflicts (merge with no base), and a field Tidsbro left empty takes the ERP's.
+        local = local_values.get(binding.local_id, {})
+        binding.snapshot = {f: v for f, v in local.items() if v in (None, "")}
     deleted_values = getattr(adapter, "deleted_values", {})
     now = timezone.now()
     # The ERP owns this type here: Tidsbro's values never go there, the ERP's always win.
@@ -467,6 +473,44 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def _pair_existing(
+    connection: Connection,
+    adapter: LocalAdapter,
+    entity: str,
+    page: list[RemoteRecord],
+    bindings: dict[str, Binding],
+) -> list[Binding]:
+    """Binds ERP records seen for the first time to the Tidsbro records that are the same
+    (the adapter's `find_partners`: same number, organisation number …) instead of creating
+    copies; returns the new bindings (not synced yet). Adapters without it pair nothing."""
+    find = getattr(adapter, "find_partners", None)
+    new = [r for r in page if not r.deleted and r.external_id not in bindings]
+    if find is None or not new:
+        return []
+    found = find(connection, [r.values for r in new])
+    taken: set[int] = set()
+    paired = []
+    for record, obj in zip(new, found, strict=True):
+        if obj is None or obj.pk in taken:
+            continue
+        taken.add(obj.pk)
+        paired.append(
+            Binding(
+                connection=connection,
+                entity=entity,
+                local_id=obj.pk,
+                external_id=record.external_id,
+                snapshot={},
+                remote_values={},
+                state=State.LINKED,
+            )
+        )
+    if paired:
+        paired = Binding.objects.bulk_create(paired)
+        bindings.update({b.external_id: b for b in paired})
+    return paired
 
 
 def relink_records(relink: list[tuple[Binding, RemoteRecord]]) -> list[RemoteRecord]:

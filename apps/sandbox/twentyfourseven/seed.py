@@ -86,8 +86,12 @@ WORK_TYPES = [
 ]
 
 
-def seed(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Creates the demo world where it is missing (idempotent); returns counts per model."""
+def seed(*, now: dt.datetime | None = None, office: dict | None = None) -> dict[str, int]:
+    """Creates the demo world where it is missing (idempotent); returns counts per model.
+
+    With `office` (the Tidsbro demo office as 24SO holds it, `apps.core.demo.erp_world`) the
+    default client is that office instead of the generated one.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         Application.objects.get_or_create(
@@ -104,10 +108,14 @@ def seed(*, now: dt.datetime | None = None) -> dict[str, int]:
                     k: spec[k]
                     for k in ("name", "organization_number", "city", "street", "postal_code")
                 }
-                | {"email": f"post@{spec['client_id']}.example.no", "phone": "+47 55 00 00 00"},
+                | {"email": f"post@{spec['client_id']}.example.no", "phone": "+47 55 00 00 00"}
+                | ({"name": office["client_name"]} if office and spec["default"] else {}),
             )
             if not client.persons.exists():
-                _world(client, spec, now)
+                if office and spec["default"]:
+                    _office(client, office, now)
+                else:
+                    _world(client, spec, now)
             api_user = client.persons.order_by("contact_id").first()
             Identity.objects.get_or_create(
                 login=login,
@@ -371,3 +379,102 @@ def _world(client: Client, spec: dict, now: dt.datetime) -> None:
                 )
             )
     Hour.objects.bulk_create(hours)
+
+
+def _office(client: Client, office: dict, now: dt.datetime) -> None:
+    """The office's own 24SO client: its people, customers, work types and projects as given
+    (ids and numbers as in Tidsbro), no hours yet: they come from Tidsbro."""
+    long_ago = now - dt.timedelta(days=400)
+    people = [
+        Person(
+            client=client,
+            contact_id=1,
+            first_name="API",
+            last_name="Tidsbro",
+            email=f"api+{client.client_id}@tidsbro.no",
+            user_guid=uuid.uuid5(_NS, f"user-{client.client_id}-1"),
+            is_employee=True,
+            date_registered=long_ago,
+            date_changed=long_ago,
+        )
+    ]
+    for i, p in enumerate(office["people"]):
+        people.append(
+            Person(
+                client=client,
+                contact_id=i + 2,
+                first_name=p["first_name"],
+                last_name=p["last_name"],
+                email=p["email"],
+                employee_id=i + 1,
+                user_guid=uuid.uuid5(_NS, f"user-{client.client_id}-{i + 2}"),
+                hour_cost=Decimal("600.00"),
+                date_registered=long_ago,
+                date_changed=long_ago,
+            )
+        )
+    Person.objects.bulk_create(people)
+    Company.objects.bulk_create(
+        Company(
+            client=client,
+            company_id=c["company_id"],
+            name=c["name"],
+            organization_number=c["organization_number"],
+            country="NO",
+            email=c["email"],
+            phone=c["phone"],
+            data={
+                "Addresses": {
+                    "Post": {
+                        "Street": c["street"],
+                        "PostalCode": c["postal_code"],
+                        "City": c["city"],
+                        "Country": "NO",
+                    }
+                }
+            },
+            date_created=long_ago,
+            date_changed=long_ago,
+        )
+        for c in office["companies"]
+    )
+    ProjectStatus.objects.bulk_create(
+        ProjectStatus(client=client, status_id=i, name=n, active=a) for i, n, a in STATUSES
+    )
+    statuses = {s.status_id: s for s in client.project_statuses.all()}
+    ProjectRole.objects.bulk_create(
+        ProjectRole(client=client, role_id=i, name=n, parent=p) for i, n, p in ROLES
+    )
+    WorkType.objects.bulk_create(
+        WorkType(
+            client=client,
+            work_type_id=w["work_type_id"],
+            name=w["name"],
+            description=w["description"],
+            invoiceable=w["invoiceable"],
+            price=Decimal(w["price"]),
+            product_id=w["product_id"],
+            active=w["active"],
+        )
+        for w in office["work_types"]
+    )
+    Project.objects.bulk_create(
+        Project(
+            client=client,
+            project_id=p["project_id"],
+            name=p["name"],
+            customer_id=p["customer_id"],
+            status=statuses[1 if p["active"] else 3],
+            version=Project.OPEN,
+            time_reg="WorkType",
+            need_approval="True" if p["need_approval"] else "False",
+            description=p["description"],
+            work_type_id=p["work_type_id"],
+            owner_contact_id=1,
+            # Noon UTC: the same calendar day in every Nordic time zone.
+            date_start=dt.datetime.combine(p["start"], dt.time(12), tzinfo=dt.UTC),
+            date_registered=long_ago,
+            date_changed=long_ago,
+        )
+        for p in office["projects"]
+    )

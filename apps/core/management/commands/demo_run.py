@@ -12,10 +12,36 @@ from django.core.management.base import BaseCommand
 
 DEMO_ADMIN_EMAIL = "admin@tidsbro.no"
 DEMO_PASSWORD = "tidsbro-demo"  # noqa: S105 - the published demo login, not a secret
+SANDBOX_PATH = "/sandbox/24so"
+
+
+def served_base_url(host: str, port: str) -> str:
+    """The address the app reaches itself on when serving on host:port (a wildcard host
+    means this machine)."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - read, not bound
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def follow_served_address(base_url: str) -> dict[str, str]:
+    """Points the connector at the sandbox on `base_url` in this process and returns the
+    environment for child processes (the worker) that does the same. An address set
+    explicitly in the environment (a real 24SO, another sandbox) is left as it is."""
+    env = {"TIDSBRO_BASE_URL": base_url}
+    settings.TIDSBRO_BASE_URL = base_url
+    for name in ("TWENTYFOURSEVEN_API_BASE", "TWENTYFOURSEVEN_WEBSERVICES_BASE"):
+        if not os.environ.get(name):
+            setattr(settings, name, f"{base_url}{SANDBOX_PATH}")
+            env[name] = f"{base_url}{SANDBOX_PATH}"
+    return env
 
 
 class Command(BaseCommand):
-    help = "Runs the demo web server and a django-q2 worker until Ctrl+C."
+    help = "Runs the demo web server and a django-q2 worker until Ctrl+C or SIGTERM."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -25,28 +51,41 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             self.stderr.write("demo_run is for the demo settings only.")
             sys.exit(2)
-        env = {**os.environ, "TIDSBRO_BASE_URL": f"http://{host}:{port}"}
+        base_url = served_base_url(host, port)
+        env = {**os.environ, **follow_served_address(base_url)}
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
             [sys.executable, "manage.py", "qcluster"], env=env, start_new_session=True
         )
-        url = f"http://{host}:{port}/admin/"
+
+        def stop(signum: int, frame: Any) -> None:
+            # SIGTERM ends the server the way Ctrl+C does, so the worker is stopped below.
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nTidsbro demo: {url}\n"
+                f"\nTidsbro demo: {base_url}/admin/\n"
                 f"  log in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
                 f"  (employees: <firstname>@tidsbro.no, same password)\n"
-                f"  API docs: http://{host}:{port}/api/docs/\n"
+                f"  API docs: {base_url}/api/docs/\n"
                 f'  The 24SO side: the admin\'s "24SO sandbox" section; SOAP at '
-                f"http://{host}:{port}/sandbox/24so/<real 24SO path>\n"
+                f"{settings.TWENTYFOURSEVEN_API_BASE}/<real 24SO path>\n"
                 "  (login demo@tidsbro.no / tidsbro-demo)\n"
+                f"  Background worker: process {worker.pid}.\n"
                 "  Stop with Ctrl+C.\n"
             )
         )
+        self.stdout.flush()
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+        except KeyboardInterrupt:
+            pass
         finally:
             try:
                 os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=5)
