@@ -378,6 +378,69 @@ def settle_database() -> None:
 
 # LOCAL TIME ENTRIES (generated directly, for the admin and API figures)
 # ------------------------------------------------------------------------------
+def week_person(*, years: int = 5, projects: int = 8) -> Any:
+    """A person with `years` of hours (two entries a working day over `projects` of their
+    projects, a task on each), for the week timesheet; made once, found again after."""
+    from apps.accounts.models import User
+    from apps.projects.models import ProjectMember
+    from apps.timesheets.models import TimeEntry
+    from apps.worktypes.models import WorkType
+
+    person, created = User.objects.get_or_create(
+        email="bench-week@tidsbro.no", defaults={"first_name": "Uke", "password": "!"}
+    )
+    if not created and TimeEntry.objects.filter(user=person).exists():
+        return person
+    from django.contrib.auth.models import Group
+
+    person.groups.add(Group.objects.get(name="employee"))
+    work_type = WorkType.objects.filter(is_active=True).order_by("pk").first() or (
+        WorkType.objects.create(name="Arbeid")
+    )
+    mine = []
+    for i in range(projects):
+        project = Project.objects.create(name=f"Ukeprosjekt {i}", default_work_type=work_type)
+        ProjectMember.objects.create(project=project, user=person)
+        task = Task.objects.create(project=project, name="Arbeid")
+        task.assignees.add(person)
+        mine.append((project, task))
+    today = date.today()
+    chunk = []
+    for back in range(365 * years):
+        day = today - timedelta(days=back)
+        if day.weekday() >= 5:
+            continue
+        for k, hours in enumerate((Decimal("4.00"), Decimal("3.50"))):
+            project, task = mine[(back + k) % projects]
+            chunk.append(
+                TimeEntry(
+                    user=person,
+                    date=day,
+                    hours=hours,
+                    billable_hours=hours,
+                    project=project,
+                    task=task if k else None,
+                    work_type=work_type,
+                    description="Benk",
+                    status=TimeEntry.Status.LOCKED if back > 14 else TimeEntry.Status.DRAFT,
+                )
+            )
+    TimeEntry.objects.bulk_create(chunk, batch_size=5000)
+    settle_database()
+    return person
+
+
+def week_page(browser: Any) -> tuple[float, set[int], int, int]:
+    """Median seconds, query counts and status of the week view (this week, with last week's
+    rows copied) for the person of `week_person`, and how many hours they have."""
+    from apps.timesheets.models import TimeEntry
+
+    person = week_person()
+    browser.force_login(person)
+    seconds, queries, status = time_page(browser, "/admin/timesheets/timeentry/week/?copy=1")
+    return seconds, queries, status, TimeEntry.objects.filter(user=person).count()
+
+
 def local_time_entries(n: int, *, users: int = 50, batch: int = 5000) -> dict[str, Any]:
     """`n` time entries over `users` local users and the pulled projects, bulk-inserted."""
     from apps.accounts.models import User
