@@ -513,7 +513,6 @@ def admin_and_api(conn: Any, plan: Plan, results: Results, size: str, port: int)
     ids = ops.local_time_entries(n)
     say(f"  {n:,} local time entries written in {time.perf_counter() - t0:.1f} s")
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from apps.accounts.models import User
 
@@ -561,7 +560,9 @@ def admin_and_api(conn: Any, plan: Plan, results: Results, size: str, port: int)
         t <= 0.200 and len(queries) == 1,
     )
 
-    token, _ = Token.objects.get_or_create(user=admin)
+    from apps.accounts.services import api_token_create
+
+    _token, token_key = api_token_create(user=admin, name="bench")
     out = subprocess.run(
         [
             sys.executable,
@@ -570,7 +571,7 @@ def admin_and_api(conn: Any, plan: Plan, results: Results, size: str, port: int)
             "--base",
             f"http://127.0.0.1:{port}",
             "--token",
-            token.key,
+            token_key,
             "--project",
             str(ids["project"]),
             "--work-type",

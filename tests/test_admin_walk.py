@@ -7,9 +7,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_q.models import Schedule
-from rest_framework.authtoken.models import Token
 
-from apps.accounts.services import user_invite
+from apps.accounts.services import api_token_create, user_invite
 from apps.timesheets.models import TimeEntryTransition
 from apps.timesheets.services import time_entry_transition
 from tests.accounts.factories import UserFactory, employee
@@ -36,7 +35,7 @@ def _add_demo_rows(superuser) -> None:
     time_entry_transition(actor=worker, entry=entry, action=TimeEntryTransition.Action.SUBMIT)
     TimeEntryFactory(user=worker, project=member.project)
     user_invite(email=f"invitee-{worker.pk}@example.no", invited_by=superuser, base_url="x")
-    Token.objects.create(user=worker)
+    api_token_create(user=worker, name="Script")
 
 
 @pytest.fixture

@@ -1,18 +1,26 @@
-"""Users (invited by e-mail, never given a password here) and their invitations."""
+"""Users (invited by e-mail, never given a password here), their invitations and API tokens."""
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
-from apps.accounts.models import Invitation, User
+from apps.accounts.models import ApiToken, Invitation, User
 from apps.accounts.roles import ROLE_LABELS
-from apps.accounts.services import USER_EDITABLE_FIELDS, invitation_resend, user_invite, user_update
+from apps.accounts.services import (
+    USER_EDITABLE_FIELDS,
+    api_token_create,
+    api_token_revoke,
+    invitation_resend,
+    user_invite,
+    user_update,
+)
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.core.exceptions import ApplicationError
 
@@ -205,3 +213,90 @@ class InvitationAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+class ApiTokenForm(ServiceModelForm):
+    """Makes a token for the person filling it in; the key goes on the instance, unsaved."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["name"]
+        help_texts = {"name": _("What the token is for, e.g. the script or system that uses it.")}
+
+    def save_via_service(self) -> ApiToken:
+        token, key = api_token_create(user=self.request.user, name=self.cleaned_data["name"])
+        token.shown_once_key = key  # for the answer to this request only; never stored
+        return token
+
+
+def _manages_all_tokens(request: HttpRequest) -> bool:
+    return request.user.has_perm("accounts.manage_all_apitoken")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ServiceModelAdmin):
+    """API tokens. Everybody sees, makes and revokes their own ("My API tokens");
+    administrators see and revoke everybody's. Only a digest is stored: no key is readable."""
+
+    form = ApiTokenForm
+    list_display = ["name", "starts_with", "user", "created_at", "last_used_at"]
+    list_display_links = ["name"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__email", "user__first_name", "user__last_name"]
+    ordering = ["-created_at", "-pk"]
+    readonly_fields = ["name", "starts_with", "user", "created_at", "last_used_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return queryset if _manages_all_tokens(request) else queryset.filter(user=request.user)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        if _manages_all_tokens(request):
+            return self.list_display
+        return [name for name in self.list_display if name != "user"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list:
+        return ["name"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list:
+        return [] if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # a token is made and revoked, never edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (
+            obj is None or obj.user_id == request.user.pk or _manages_all_tokens(request)
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if not _manages_all_tokens(request):
+            extra_context = {**(extra_context or {}), "title": _("My API tokens")}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("starts with"), ordering="prefix")
+    def starts_with(self, obj: ApiToken) -> str:
+        return f"{obj.prefix}…"
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        # The only time the key exists outside the caller's hands: show it, cache nothing.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Your new API token"),
+            "token": obj,
+            "key": obj.shown_once_key,
+            "api_url": request.build_absolute_uri("/api/v1/me/"),
+        }
+        response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def delete_service(self, request: HttpRequest, obj: ApiToken) -> None:
+        api_token_revoke(token=obj, actor=request.user)

@@ -147,3 +147,31 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and not self.is_expired
+
+
+class ApiToken(models.Model):
+    """A key a script or integration uses to call the API as its person.
+
+    Only the key's SHA-256 digest is stored: the key itself is shown once, when it is made,
+    and nobody (administrators included) can read it afterwards. The first characters stay
+    so people can tell their keys apart.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("starts with"), max_length=8, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        permissions = [("manage_all_apitoken", _("Can see and revoke everybody's API tokens"))]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

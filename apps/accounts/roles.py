@@ -23,7 +23,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [
         "accounts.*",
         "auth.view_group",
-        "authtoken.*",
         "customers.*",
         "projects.*",
         "worktypes.*",
@@ -38,6 +37,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     PROJECT_MANAGER: [
         "accounts.view_user",
+        "accounts.view_apitoken",  # their own API tokens (everybody's: manage_all_apitoken)
+        "accounts.add_apitoken",
+        "accounts.delete_apitoken",
         "customers.view_customer",
         "projects.view_project",
         "projects.add_project",
@@ -60,6 +62,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.view_timeentrytransition",
     ],
     EMPLOYEE: [
+        "accounts.view_apitoken",  # their own API tokens (everybody's: manage_all_apitoken)
+        "accounts.add_apitoken",
+        "accounts.delete_apitoken",
         "customers.view_customer",
         "projects.view_project",
         "worktypes.view_worktype",
@@ -72,6 +77,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     SUPPORT: [
         "accounts.view_user",
+        "accounts.view_apitoken",  # their own API tokens (everybody's: manage_all_apitoken)
+        "accounts.add_apitoken",
+        "accounts.delete_apitoken",
         "customers.view_*",
         "projects.view_*",
         "worktypes.view_*",

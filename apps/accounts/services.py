@@ -1,4 +1,4 @@
-"""Inviting colleagues and accepting invitations."""
+"""Inviting colleagues and accepting invitations; API tokens."""
 
 import hashlib
 import secrets
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Invitation, User
+from apps.accounts.models import ApiToken, Invitation, User
 from apps.accounts.roles import ROLE_LABELS
 from apps.core.exceptions import ApplicationError
 from apps.core.services import model_update
@@ -147,3 +147,45 @@ def invitation_accept(*, token: str, password: str) -> User:
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
     return user
+
+
+# API TOKENS
+# ------------------------------------------------------------------------------
+# A key is 40 random hex characters; only its SHA-256 digest is stored (a key this random
+# needs no slow hash), so a leaked database or an administrator's screen reveals no key.
+API_TOKEN_LAST_USED_EVERY = timedelta(minutes=1)  # one write a minute, not one per request
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Makes a token for `user`; returns it and its key, which is never available again."""
+    key = secrets.token_hex(20)
+    token = ApiToken(user=user, name=name.strip(), prefix=key[:8], digest=api_token_digest(key))
+    token.full_clean(exclude=["digest", "prefix"])
+    with transaction.atomic():
+        token.save()
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    """Deletes a token: its key stops working at once. Own tokens, or anyone's for admins."""
+    if token.user_id != actor.pk and not actor.has_perm("accounts.manage_all_apitoken"):
+        raise ApplicationError(_("You may only revoke your own API tokens."))
+    token.delete()
+
+
+def api_token_authenticate(*, key: str) -> ApiToken | None:
+    """The token with this key (and its user), noting when it was last used; None if none."""
+    if not key or len(key) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

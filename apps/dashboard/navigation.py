@@ -167,23 +167,11 @@ def erp_sync(user: Any) -> dict[str, Any] | None:
                 url_or_none("admin:integrations_sync_history"),
                 user.has_perm("integrations.view_syncrun"),
             ),
-            _item(
-                _("Connections"),
-                "cable",
+            _item(  # its list offers the wizard and both settings pages
+                _("Connection and settings"),
+                "settings",
                 _changelist("integrations.connection"),
                 user.has_perm("integrations.view_connection"),
-            ),
-            _item(
-                _("24SevenOffice settings"),
-                "settings",
-                url_or_none("admin:integrations_connection_settings"),
-                user.has_perm("integrations.change_connection"),
-            ),
-            _item(
-                _("General settings"),
-                "tune",
-                url_or_none("admin:integrations_connection_general"),
-                user.has_perm("integrations.change_connection"),
             ),
         ],
         separator=True,
@@ -217,7 +205,6 @@ def system(user: Any) -> dict[str, Any] | None:
                 (_("Sync runs"), "manage_history", "integrations.syncrun", _superuser),
                 (_("Watermarks"), "water", "integrations.watermark", _superuser),
                 (_("Leases"), "lock_clock", "integrations.lease", _superuser),
-                (_("API tokens"), "key", "authtoken.tokenproxy", _superuser),
                 (_("Audit log"), "policy", "core.auditrecord", _superuser),
             ],
         ),
@@ -256,6 +243,19 @@ def _mark_active(request: HttpRequest, items: list[dict[str, Any]]) -> None:
     best = max(scored, default=((-1, 0), -1))
     for index, item in enumerate(items):
         item["active"] = best[0][0] >= 0 and index == best[1]
+
+
+def account_links(request: HttpRequest) -> list[dict[str, Any]]:
+    """The menu under the person's name (UNFOLD["ACCOUNT"]): their password and API tokens."""
+    user = request.user
+    links = []
+    if user.is_authenticated and user.has_usable_password():
+        links.append({"title": _("Change password"), "link": url_or_none("admin:password_change")})
+    # One's own tokens; administrators see and revoke everybody's there too.
+    tokens = url_or_none("admin:accounts_apitoken_changelist")
+    if tokens and user.has_perm("accounts.view_apitoken"):
+        links.append({"title": _("API tokens"), "link": tokens})
+    return links
 
 
 def show_all_applications(request: HttpRequest) -> bool:

@@ -1,8 +1,9 @@
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apps.accounts.models import ApiToken
+from apps.accounts.services import api_token_create, api_token_digest
 from tests.accounts.factories import PASSWORD, UserFactory, employee, project_manager
 
 pytestmark = pytest.mark.django_db
@@ -64,22 +65,30 @@ def test_token_is_obtained_with_email_and_password_and_then_authenticates():
 
     assert response.status_code == 200, response.json()
     token = response.json()["token"]
-    assert token == Token.objects.get(user=user).key
+    assert ApiToken.objects.get(user=user).digest == api_token_digest(token)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get(ME_URL).json()["id"] == user.pk
     assert client.get("/api/v1/time-entries/").status_code == 200
 
 
-def test_token_endpoint_gives_the_same_token_twice_and_ignores_email_case():
+def test_token_endpoint_gives_a_new_token_each_time_and_ignores_email_case():
     employee(email="ola@example.no")
     client = APIClient()
 
     first = client.post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
-    second = client.post(TOKEN_URL, {"email": "OLA@example.no", "password": PASSWORD})
+    second = client.post(
+        TOKEN_URL, {"email": "OLA@example.no", "password": PASSWORD, "name": "Nightly export"}
+    )
 
     assert first.status_code == second.status_code == 200
-    assert first.json()["token"] == second.json()["token"]
+    assert first.json()["token"] != second.json()["token"]
+    assert second.json()["name"] == "Nightly export"
+    assert "no-store" in first["Cache-Control"]
+    for answer in (first, second):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
+        assert api.get(ME_URL).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -98,7 +107,7 @@ def test_token_is_refused_for_bad_credentials(payload, field):
 
     assert response.status_code == 400
     assert field in response.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_token_is_refused_for_an_inactive_user():
@@ -142,9 +151,9 @@ def test_session_writes_still_need_csrf():
 
 def test_token_caller_gets_the_language_of_their_profile():
     user = employee(language="nb")
-    token = Token.objects.create(user=user)
+    _token, key = api_token_create(user=user, name="test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     response = client.get(ME_URL, HTTP_ACCEPT_LANGUAGE="sv")
 
@@ -152,9 +161,9 @@ def test_token_caller_gets_the_language_of_their_profile():
 
 
 def test_caller_without_a_profile_language_gets_the_browsers():
-    token = Token.objects.create(user=employee(language=""))
+    _token, key = api_token_create(user=employee(language=""), name="test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     response = client.get(ME_URL, HTTP_ACCEPT_LANGUAGE="sv")
 
@@ -178,7 +187,7 @@ def test_token_endpoint_slows_down_password_guessing():
     response = client.post(TOKEN_URL, {"email": "ola@example.no", "password": PASSWORD})
 
     assert response.status_code == 429
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_token_endpoint_refuses_deeply_nested_json_without_logging_in():

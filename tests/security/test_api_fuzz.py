@@ -13,10 +13,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
+from apps.accounts.services import api_token_create
 from tests.accounts.factories import admin_user
 from tests.projects.factories import ProjectMemberFactory
 from tests.tasks.factories import TaskFactory
@@ -47,11 +47,12 @@ def office(transactional_db) -> dict:
     task = TaskFactory(project=member.project, assignees=[user])
     entries = [TimeEntryFactory(user=user, project=member.project) for _ in range(3)]
     return {
-        "token": Token.objects.create(user=user).key,
+        "token": api_token_create(user=user, name="fuzz")[1],
         "time-entries": [e.pk for e in entries],
         "projects": [member.project_id],
         "tasks": [task.pk],
         "work-types": [member.project.default_work_type_id],
+        "tokens": [api_token_create(user=user, name="fuzz target")[0].pk],
         "project": member.project_id,
         "task": task.pk,
         "work_type": member.project.default_work_type_id,

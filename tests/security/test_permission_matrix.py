@@ -20,6 +20,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from apps.accounts import roles
+from apps.accounts.models import ApiToken
+from apps.accounts.services import api_token_create
 from apps.integrations.models import Binding, Connection, Watermark
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.timesheets.models import TimeEntry
@@ -44,6 +46,8 @@ class World:
     colleague: object  # an employee on a project nobody else here manages
     own_entry: TimeEntry | None
     other_entry: TimeEntry
+    colleague_key: str = ""  # the key of the colleague's API token: no page may show it
+    colleague_token: object = None
 
 
 def _world(role) -> World:
@@ -70,14 +74,16 @@ def _world(role) -> World:
         external_id="7",
     )
     Watermark.objects.create(connection=connection, entity="customer")
+    token, key = api_token_create(user=colleague, name="Colleague's script")
     if role is None:
-        return World(None, colleague, None, other_entry)
+        return World(None, colleague, None, other_entry, key, token)
     me = UserFactory(role=role, email="me@example.no")
     own_project = ProjectFactory(name="My project")
     manages = {"role": manager_role()} if role == roles.PROJECT_MANAGER else {}
     ProjectMemberFactory(user=me, project=own_project, **manages)
     own_entry = TimeEntryFactory(user=me, project=own_project, description="MY-OWN-HOURS")
-    return World(me, colleague, own_entry, other_entry)
+    api_token_create(user=me, name="My script")
+    return World(me, colleague, own_entry, other_entry, key, token)
 
 
 @pytest.fixture
@@ -131,6 +137,8 @@ def _value(model, key: str, world: World) -> str:
     if key in ("object_id", "pk", "id"):
         if model is TimeEntry:
             return str(world.other_entry.pk)  # somebody else's hours: the hardest case
+        if model is ApiToken:
+            return str(world.colleague_token.pk)  # somebody else's token, likewise
         obj = model._default_manager.order_by("pk").first()
         return str(obj.pk) if obj is not None else "999999"
     if key == "binding_id":
@@ -230,6 +238,10 @@ def _hours_of_others_shown(response, world: World) -> bool:
     return "COLLEAGUE-SECRET-HOURS" in response.content.decode(errors="replace")
 
 
+def _token_key_shown(response, world: World) -> bool:
+    return world.colleague_key in response.content.decode(errors="replace")
+
+
 @pytest.mark.parametrize("world", ROLES, indirect=True, ids=lambda r: r or "anonymous")
 def test_every_admin_url_answers_each_role_as_its_permissions_say(world):
     client = _client_for(world)
@@ -259,6 +271,8 @@ def test_every_admin_url_answers_each_role_as_its_permissions_say(world):
                 problems.append(f"PRODUCT.md refuses {role} this screen: {status}")
         if not sees_all_hours and _hours_of_others_shown(response, world):
             problems.append(f"{role} sees a colleague's hours: {status}")
+        if _token_key_shown(response, world):  # administrators included
+            problems.append(f"{role} reads a colleague's API token key: {status}")
         if url.model is None:
             continue
         has = _model_perms(world.me, url.model)
@@ -308,6 +322,8 @@ def _api_path(path: str, world: World, *, others: bool = False) -> str:
         "projects": lambda: world.other_entry.project_id,
         "tasks": lambda: world.other_entry.project.tasks.first().pk,
         "work-types": lambda: world.other_entry.work_type_id,
+        "tokens": lambda: world.colleague_token.pk,
+        "customers": lambda: world.other_entry.project.customer_id,
     }
     collection = path.split("/")[3]
     return path.replace("{id}", str(resolver_model[collection]()))

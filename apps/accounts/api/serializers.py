@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import exceptions, serializers
 
-from apps.accounts.models import User
+from apps.accounts.models import ApiToken, User
 from apps.accounts.roles import ROLE_LABELS
 from apps.core.security import lockout_message
 
@@ -42,6 +42,13 @@ class EmailAuthTokenSerializer(serializers.Serializer):
         trim_whitespace=False,
         write_only=True,
     )
+    name = serializers.CharField(
+        label=_("Token name"),
+        max_length=100,
+        required=False,
+        write_only=True,
+        help_text=_("What the new token is for (shown in the list of your tokens)."),
+    )
 
     def validate(self, attrs: dict) -> dict:
         user = authenticate(
@@ -58,3 +65,29 @@ class EmailAuthTokenSerializer(serializers.Serializer):
             )
         attrs["user"] = user
         return attrs
+
+
+@extend_schema_serializer(component_name="ApiToken")
+class ApiTokenOutputSerializer(serializers.ModelSerializer):
+    """A token as its owner sees it later: never the key, only its first characters."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="ApiTokenCreated")
+class ApiTokenCreatedSerializer(ApiTokenOutputSerializer):
+    """The answer to making a token: the only time the key is shown."""
+
+    token = serializers.CharField(read_only=True, help_text=_("The key. It is shown only now."))
+
+    class Meta(ApiTokenOutputSerializer.Meta):
+        fields = ["token", *ApiTokenOutputSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="ApiTokenCreate")
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(label=_("name"), max_length=100)

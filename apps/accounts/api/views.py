@@ -1,16 +1,26 @@
-"""The current user, and the token endpoint for scripts and integrations."""
+"""The current user, the token endpoint for scripts and integrations, and one's own tokens."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from apps.accounts.api.serializers import EmailAuthTokenSerializer, MeOutputSerializer
+from apps.accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateSerializer,
+    ApiTokenOutputSerializer,
+    EmailAuthTokenSerializer,
+    MeOutputSerializer,
+)
+from apps.accounts.models import ApiToken
+from apps.accounts.services import api_token_create, api_token_revoke
 from apps.core.api.base import ApiViewMixin
+from apps.core.api.permissions import ModelPermissions
 from apps.core.security import ClientAddressThrottle
 
 
@@ -31,22 +41,65 @@ class TokenLoginThrottle(ClientAddressThrottle):
     rate = "10/minute"
 
 
-class EmailObtainAuthToken(ObtainAuthToken):
-    """Exchanges e-mail and password for the user's API token (created on first use)."""
+def _created(token: ApiToken, key: str, status_code: int = status.HTTP_201_CREATED) -> Response:
+    data = ApiTokenCreatedSerializer(token).data
+    data["token"] = key
+    response = Response(data, status=status_code)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class EmailObtainAuthToken(APIView):
+    """Exchanges e-mail and password for a new API token; its key is shown only in this answer."""
 
     # No session here: a logged-in browser must not need a CSRF token to call it, and the
     # answer depends only on the credentials in the body.
     authentication_classes = ()
-    # ObtainAuthToken names its own parsers; use the API's bounded ones (apps/core/api/parsers).
+    permission_classes = ()
+    # The API's bounded parsers (apps/core/api/parsers), named as the old ObtainAuthToken did.
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
     throttle_classes = (TokenLoginThrottle,)
     serializer_class = EmailAuthTokenSerializer
 
     @extend_schema(
         request=EmailAuthTokenSerializer,
-        responses=inline_serializer("AuthToken", fields={"token": serializers.CharField()}),
+        responses={200: ApiTokenCreatedSerializer},
         operation_id="auth_token_create",
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        serializer = EmailAuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        name = serializer.validated_data.get("name") or _("Made with e-mail and password")
+        token, key = api_token_create(user=serializer.validated_data["user"], name=name)
+        return _created(token, key, status.HTTP_200_OK)  # 200 as before: scripts check it
+
+
+class ApiTokenViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your own API tokens: list them (never their keys), make one (its key is shown once),
+    revoke one. Administrators revoke anybody's in the admin."""
+
+    permission_classes = [ModelPermissions]
+    permission_model = ApiToken
+    serializer_class = ApiTokenOutputSerializer
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+    @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = ApiTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = api_token_create(user=request.user, name=serializer.validated_data["name"])
+        return _created(token, key)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        api_token_revoke(token=instance, actor=self.request.user)

@@ -32,7 +32,6 @@ class Migration(migrations.Migration):
         ("worktypes", "0001_initial"),
         ("tasks", "0001_initial"),
         ("timesheets", "0001_initial"),
-        ("authtoken", "0004_alter_tokenproxy_options"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 

@@ -1,12 +1,14 @@
 """What every /api/v1/ view shares: how callers authenticate and which language they get."""
 
 from django.utils import translation
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
+
+from apps.accounts.authentication import ApiTokenAuthentication
 
 # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token` instead of
 # the 403 DRF answers when the first authenticator (session) has no challenge to offer.
-API_AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
+API_AUTHENTICATION_CLASSES = (ApiTokenAuthentication, SessionAuthentication)
 
 
 class ApiViewMixin:
