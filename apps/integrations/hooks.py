@@ -49,9 +49,11 @@ def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:
             )
         return
     transferred = binding is not None and bool(binding.external_id)
-    if transferred and event in ("changed", *_APPROVED):
-        # Changes to hours the ERP already has follow them there, whatever the mode is now
-        # (switching to "never" stops new transfers, not the hours already there).
+    if transferred and event in _APPROVED:
+        # Changes to hours the ERP already has follow them there when they are approved
+        # again, whatever the mode is now (switching to "never" stops new transfers, not the
+        # hours already there). A reopened hour's edits ("changed": drafts only) wait for
+        # that approval: the ERP keeps the approved version meanwhile (see `hold_back`).
         enqueue(connection=connection, entity="hour", local_id=pk)
     elif connection.hour_transfer == HourTransfer.NEVER:
         return

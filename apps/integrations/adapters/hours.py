@@ -81,6 +81,11 @@ class HourAdapter:
             for e in TimeEntry.objects.filter(pk__in=list(ids)).select_related("project", "user")
         }
 
+    def hold_back(self, connection: Connection, obj: TimeEntry) -> bool:
+        """Only approved hours reach the ERP: one reopened after its push was queued waits
+        for its next approval, which queues it again."""
+        return obj.status not in APPROVED_STATES
+
     def values(
         self, connection: Connection, objs: Sequence[TimeEntry]
     ) -> dict[int, dict[str, Any]]:

@@ -395,6 +395,13 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
     if obj is None:  # deleted locally meanwhile: nothing to push
         stats.skipped += 1
         return
+    hold_back = getattr(adapter, "hold_back", None)
+    if hold_back is not None and hold_back(connection, obj):
+        # Not for the ERP in this state (a reopened hour): done without a request; the step
+        # that makes it ready again (the next approval) queues it anew.
+        stats.skipped += 1
+        stats.note(entity=item.entity, local_id=obj.pk, action="held_back")
+        return
     # An hour whose project is not in the ERP yet waits (the project is queued first).
     waits.check(connection, item, adapter, obj)
     local = adapter.values(connection, [obj])[obj.pk]

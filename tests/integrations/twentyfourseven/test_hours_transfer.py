@@ -109,7 +109,8 @@ def test_switching_to_never_keeps_following_hours_already_transferred(world: Wor
     _set_mode(world, HourTransfer.NEVER)
 
     sent = time_entry_transition(actor=world.admin, entry=sent, action="reopen", reason="Typo")
-    time_entry_update(actor=sent.user, entry=sent, data={"hours": Decimal("3.00")})
+    sent = time_entry_update(actor=sent.user, entry=sent, data={"hours": Decimal("3.00")})
+    approve(world, sent)  # a reopened hour's edits go when it is approved again
     gone = time_entry_transition(actor=world.admin, entry=gone, action="reopen", reason="Dup")
     time_entry_delete(actor=gone.user, entry=gone)
     new = approve(world, register(world))
@@ -140,11 +141,66 @@ def test_reopened_and_edited_hour_is_updated_not_duplicated(world: World) -> Non
     entry = time_entry_update(
         actor=entry.user, entry=entry, data={"hours": Decimal("3.25"), "description": "Fixed"}
     )
+    approve(world, entry)
 
     [again] = erp_hours(hour_ref(entry.pk))
     assert again.hour_id == hour.hour_id
     assert again.total_hours == 3.25
     assert again.description == f"Fixed [{hour_ref(entry.pk)}]"
+
+
+def test_a_reopened_hour_reaches_24so_again_only_when_it_is_approved_again(world: World) -> None:
+    entry = approve(world, register(world, hours="2.50", description="Workshop"))
+    [hour] = erp_hours(hour_ref(entry.pk))
+    saves = RequestLog.objects.filter(operation="SaveHour").count()
+
+    entry = time_entry_transition(
+        actor=world.admin, entry=entry, action="reopen", reason="Wrong hours"
+    )
+    entry = time_entry_update(
+        actor=entry.user, entry=entry, data={"hours": Decimal("4.00"), "description": "Draft"}
+    )
+    entry = time_entry_update(actor=entry.user, entry=entry, data={"description": "Fixed"})
+
+    # 24SO keeps the approved version while the hour is a draft here: no request at all.
+    [kept] = erp_hours(hour_ref(entry.pk))
+    assert (kept.hour_id, kept.total_hours, kept.description) == (
+        hour.hour_id,
+        2.5,
+        f"Workshop [{hour_ref(entry.pk)}]",
+    )
+    assert RequestLog.objects.filter(operation="SaveHour").count() == saves
+
+    approve(world, entry)
+
+    [again] = erp_hours(hour_ref(entry.pk))
+    assert (again.hour_id, again.total_hours, again.description) == (
+        hour.hour_id,
+        4.0,
+        f"Fixed [{hour_ref(entry.pk)}]",
+    )
+    assert RequestLog.objects.filter(operation="SaveHour").count() == saves + 1
+
+
+def test_an_hour_reopened_before_its_transfer_went_waits_for_its_next_approval(
+    world: World, no_kick: None
+) -> None:
+    entry = approve(world, register(world, hours="2.50"))  # queued; the worker is late
+    entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="x")
+    entry = time_entry_update(actor=entry.user, entry=entry, data={"hours": Decimal("1.75")})
+    connector = world.connector()
+
+    drain(world, connector)
+
+    assert erp_hours(hour_ref(entry.pk)) == []  # a draft never reaches 24SO
+    assert OutboxItem.objects.get(entity="hour").status == OutboxItem.Status.DONE
+
+    approve(world, entry)
+    drain(world, connector)
+
+    [hour] = erp_hours(hour_ref(entry.pk))
+    assert hour.total_hours == 1.75
+    connector.close()
 
 
 def test_deleting_a_transferred_hour_deletes_it_in_24so(world: World) -> None:
@@ -164,8 +220,9 @@ def test_an_hour_approved_in_24so_cannot_be_changed_and_the_push_fails_visibly(
     entry = approve(world, register(world))
     SandboxHour.objects.filter(description__contains=hour_ref(entry.pk)).update(approved="True")
     entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="x")
+    entry = time_entry_update(actor=entry.user, entry=entry, data={"hours": Decimal("1.00")})
 
-    time_entry_update(actor=entry.user, entry=entry, data={"hours": Decimal("1.00")})
+    approve(world, entry)
 
     item = OutboxItem.objects.filter(entity="hour", local_id=entry.pk).latest("id")
     assert item.status == OutboxItem.Status.DEAD
@@ -190,8 +247,9 @@ def test_mapping_the_user_later_moves_the_hour_and_clears_the_flag(world: World)
         connection=world.connection, entity="user", local_id=world.unmapped.pk, external_id="3"
     )
     entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="x")
+    entry = time_entry_update(actor=entry.user, entry=entry, data={"description": "Moved"})
 
-    time_entry_update(actor=entry.user, entry=entry, data={"description": "Moved"})
+    approve(world, entry)
 
     [hour] = erp_hours(hour_ref(entry.pk))
     assert hour.contact_id == 3
