@@ -1,5 +1,6 @@
 """Orders: read-only once sent, and a "Create order" screen that picks approved hours."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,9 +18,10 @@ from apps.core.formatting import format_hours
 from apps.customers.models import Customer
 from apps.integrations.adapters.hours import hour_transfer_flags
 from apps.integrations.models import Connection
+from apps.orders.formatting import CURRENCY, format_money
 from apps.orders.models import Order, OrderLine
 from apps.orders.selectors import order_billable_entries
-from apps.orders.services import order_create, order_lines_draft
+from apps.orders.services import Problem, order_create, order_lines_draft, order_problems
 from apps.projects.models import Project
 
 
@@ -57,20 +59,52 @@ class ChooseForm(forms.Form):
         Customer.objects.filter(is_active=True), required=False, label=_("Customer")
     )
     project = forms.ModelChoiceField(
-        Project.objects.select_related("customer"), required=False, label=_("Project")
+        Project.objects.select_related("customer"),
+        required=False,
+        label=_("Project"),
+        help_text=_("Leave empty to bill every project of the customer."),
+    )
+    date_from = forms.DateField(
+        required=False,
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        required=False,
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     title = forms.CharField(required=False, max_length=255, label=_("Order title"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        connections = list(self.fields["connection"].queryset[:2])
+        if len(connections) == 1:
+            self.fields["connection"].initial = connections[0].pk
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("customer") and not data.get("project"):
             raise forms.ValidationError(_("Choose a customer or a project."))
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The period ends before it starts."))
         return data
+
+
+def _fix_url(problem: Problem, connection: Connection) -> str:
+    """Where the office fixes what the ERP would refuse."""
+    if problem.kind == "customer_not_in_erp":
+        return reverse(
+            "admin:integrations_sync_center_partner_local", args=["customer", problem.fix.pk]
+        )
+    opts = problem.fix._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[problem.fix.pk])
 
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["external_id", "customer", "project", "total", "created_by", "created_at"]
+    list_display = ["external_id", "customer", "project", "amount", "created_by", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["external_id", "customer__name", "project__name", "title"]
     list_select_related = ["customer", "project", "created_by"]
@@ -85,6 +119,10 @@ class OrderAdmin(ModelAdmin):
         "created_at",
     ]
     inlines = [OrderLineInline]
+
+    @admin.display(description=_("total excl. VAT"), ordering="total")
+    def amount(self, obj: Order) -> str:
+        return format_money(obj.total)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are made on the "Create order" screen, from hours
@@ -113,7 +151,8 @@ class OrderAdmin(ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def create_view(self, request: HttpRequest) -> HttpResponse:
-        """Step 1 choose customer/project; step 2 pick hours and edit lines; step 3 confirm."""
+        """Step 1 choose customer/project and period; step 2 pick hours and edit lines;
+        step 3 check lines, amounts and totals, then send."""
         if not request.user.has_perm("orders.add_order"):
             raise PermissionDenied
         source = request.POST if request.method == "POST" else request.GET
@@ -124,12 +163,21 @@ class OrderAdmin(ModelAdmin):
             "title": _("Create order"),
             "form": form,
             "step": "choose",
+            "currency": CURRENCY,
         }
         if not form.is_bound or not form.is_valid():
             return TemplateResponse(request, "admin/orders/order/create.html", context)
         data = form.cleaned_data
-        entries = list(order_billable_entries(customer=data["customer"], project=data["project"]))
-        context.update(step="pick", entries=entries, rows=[])
+        connection = data["connection"]
+        customer = data["customer"] or (data["project"].customer if data["project"] else None)
+        entries = list(
+            order_billable_entries(
+                customer=data["customer"],
+                project=data["project"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+            )
+        )
         chosen = {int(i) for i in request.POST.getlist("entry") if i.isdigit()}
         edits = {
             e.pk: {
@@ -139,22 +187,40 @@ class OrderAdmin(ModelAdmin):
             }
             for e in entries
         }
-        flags = hour_transfer_flags(
-            connection=data["connection"], entry_ids=[e.pk for e in entries]
-        )
-        context["rows"] = [
+        flags = hour_transfer_flags(connection=connection, entry_ids=[e.pk for e in entries])
+        try:
+            drafts = {d.entry.pk: d for d in order_lines_draft(entries=entries, edits=edits)}
+        except ApplicationError as exc:
+            # An edit that does not hold: show the rows with what was typed, and why.
+            self.message_user(request, exc.message, messages.ERROR)
+            drafts = {d.entry.pk: d for d in order_lines_draft(entries=entries)}
+        fresh = request.method != "POST" or "step" not in request.POST
+        rows = [
             {
                 "entry": e,
                 "flag": flags.get(e.pk, ""),
-                "checked": e.pk in chosen or request.method != "POST",
-                **{k: v for k, v in edits[e.pk].items()},
+                "checked": e.pk in chosen or fresh,
+                **edits[e.pk],
                 "default_rate": e.work_type.price,
+                "line": drafts[e.pk],
             }
             for e in entries
         ]
-        if request.method != "POST" or "step" not in request.POST:
-            return TemplateResponse(request, "admin/orders/order/create.html", context)
         picked = [e for e in entries if e.pk in chosen]
+        shown = [r["line"] for r in rows if r["checked"]]
+        problems = order_problems(
+            connection=connection, customer=customer, entries=picked if not fresh else entries
+        )
+        context.update(
+            step="pick",
+            customer=customer,
+            rows=rows,
+            problems=[(p, _fix_url(p, connection)) for p in problems],
+            total_hours=sum((line.hours for line in shown), Decimal("0")),
+            total=sum((line.amount for line in shown), Decimal("0")),
+        )
+        if fresh or request.POST.get("step") == "pick":
+            return TemplateResponse(request, "admin/orders/order/create.html", context)
         try:
             if not picked:
                 raise ApplicationError(_("Choose the hours to bill."))
@@ -163,11 +229,12 @@ class OrderAdmin(ModelAdmin):
                 context.update(
                     step="confirm",
                     lines=lines,
-                    total=sum((line.amount for line in lines), 0),
+                    total_hours=sum((line.hours for line in lines), Decimal("0")),
+                    total=sum((line.amount for line in lines), Decimal("0")),
                 )
                 return TemplateResponse(request, "admin/orders/order/create.html", context)
             order = order_create(
-                connection=data["connection"],
+                connection=connection,
                 actor=request.user,
                 entries=picked,
                 customer=data["customer"],
@@ -176,13 +243,19 @@ class OrderAdmin(ModelAdmin):
                 title=data["title"],
             )
         except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            if not problems:  # those are listed with their links already
+                self.message_user(request, exc.message, messages.ERROR)
+                context["refusal"] = exc.message
             return TemplateResponse(request, "admin/orders/order/create.html", context)
         self.log_addition(request, order, [{"added": {}}])
         self.message_user(
             request,
-            _("Order %(number)s was created in the ERP with %(count)s lines.")
-            % {"number": order.external_id, "count": len(picked)},
+            _("Order %(number)s was created in the ERP with %(count)s lines (%(total)s).")
+            % {
+                "number": order.external_id,
+                "count": len(picked),
+                "total": format_money(order.total),
+            },
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))

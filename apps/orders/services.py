@@ -91,32 +91,88 @@ def _default_text(entry: TimeEntry) -> str:
     return f"{entry.date:%Y-%m-%d} {text}"
 
 
-def _erp_id(connection: Connection, entity: str, local_id: int | None, fallback: Any) -> int | None:
-    if local_id is None:
-        return None
-    external = (
-        Binding.objects.filter(connection=connection, entity=entity, local_id=local_id)
+def _erp_ids(
+    connection: Connection, entity: str, local_ids: Iterable[int | None]
+) -> dict[int, int]:
+    """Local id → ERP id of the records of `entity` bound on `connection` (one query)."""
+    ids = {i for i in local_ids if i is not None}
+    if not ids:
+        return {}
+    found = {}
+    for local_id, external in (
+        Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
         .exclude(external_id="")
-        .values_list("external_id", flat=True)
-        .first()
-    )
-    for candidate in (external, fallback):
-        try:
-            if candidate not in (None, ""):
-                return int(candidate)
-        except (TypeError, ValueError):
+        .exclude(state__in=[Binding.State.EXCLUDED, Binding.State.MISSING_REMOTELY])
+        .values_list("local_id", "external_id")
+    ):
+        if str(external).isdigit():
+            found[local_id] = int(external)
+    return found
+
+
+def _erp_id_of(connection: Connection, entity: str, obj: Any) -> int | None:
+    """The ERP id of a customer or project: its binding; on a connection that does not keep
+    that type in step, its number (the office keeps the ERP's numbers by hand)."""
+    if obj is None:
+        return None
+    found = _erp_ids(connection, entity, [obj.pk]).get(obj.pk)
+    if found is None and entity not in (connection.connected or []):
+        number = str(obj.number or "")
+        found = int(number) if number.isdigit() else None
+    return found
+
+
+def _product_id(product_number: str) -> int | None:
+    text = (product_number or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the ERP would refuse an order, and the record to fix (a customer or work type)."""
+
+    message: str
+    fix: Any  # the local record to change or pair
+    kind: str  # "customer_not_in_erp", "product_number"
+
+
+def order_problems(
+    *, connection: Connection, customer: Customer | None, entries: Iterable[TimeEntry]
+) -> list[Problem]:
+    """What has to be fixed before the ERP takes an order of these hours (two queries at
+    most, no request): the customer must be in the ERP, each work type must have the ERP
+    product number it is billed as."""
+    problems = []
+    if customer is not None and _erp_id_of(connection, "customer", customer) is None:
+        problems.append(
+            Problem(
+                message=_(
+                    "%(customer)s is not in the ERP yet: pair it with its customer there "
+                    "(sync center), then send the order."
+                )
+                % {"customer": customer},
+                fix=customer,
+                kind="customer_not_in_erp",
+            )
+        )
+    seen: set[int] = set()
+    for entry in entries:
+        work_type = entry.work_type
+        if work_type.pk in seen or _product_id(work_type.product_number) is not None:
             continue
-    return None
-
-
-def _product_id(line: LineDraft) -> int:
-    try:
-        return int(line.product_number)
-    except (TypeError, ValueError):
-        raise ApplicationError(
-            _("The work type %(work_type)s has no ERP product number; set it first.")
-            % {"work_type": line.entry.work_type}
-        ) from None
+        seen.add(work_type.pk)
+        if work_type.product_number.strip():
+            message = _(
+                "The work type %(work_type)s has the product number %(number)s, which is not "
+                "an ERP product id (a number such as 1010): enter the ERP's product number."
+            ) % {"work_type": work_type, "number": work_type.product_number}
+        else:
+            message = _(
+                "The work type %(work_type)s has no ERP product number: enter the number it "
+                "is billed as in the ERP."
+            ) % {"work_type": work_type}
+        problems.append(Problem(message=message, fix=work_type, kind="product_number"))
+    return problems
 
 
 def order_create(
@@ -172,26 +228,25 @@ def order_create(
                 _("%(entry)s is not on this customer or project.") % {"entry": entry}
             )
     lines = order_lines_draft(entries=current, edits=edits)
-    customer_id = _erp_id(connection, "customer", customer.pk, customer.number)
-    if customer_id is None:
-        raise ApplicationError(_("%(customer)s is not in the ERP yet.") % {"customer": customer})
-    project_id = (
-        _erp_id(connection, "project", project.pk, project.number) if project is not None else None
-    )
+    problems = order_problems(connection=connection, customer=customer, entries=current)
+    if problems:
+        raise ApplicationError(problems[0].message)
+    customer_id = _erp_id_of(connection, "customer", customer)
+    # A project not in the ERP (yet) is left off the order rather than named by a number
+    # the ERP does not know.
+    projects = {e.project_id: _erp_id_of(connection, "project", e.project) for e in current}
     erp_order = InvoiceOrder(
         customer_id=customer_id,
-        project_id=project_id,
+        project_id=_erp_id_of(connection, "project", project),
         order_status="Draft",
         invoice_title=title[:255],
         lines=tuple(
             InvoiceOrderLine(
-                product_id=_product_id(line),
+                product_id=_product_id(line.product_number),
                 name=line.description,
                 quantity=line.hours,
                 price=line.rate,
-                project_id=_erp_id(
-                    connection, "project", line.entry.project_id, line.entry.project.number
-                ),
+                project_id=projects.get(line.entry.project_id),
             )
             for line in lines
         ),

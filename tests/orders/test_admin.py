@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from apps.integrations.adapters.hours import UNMAPPED_FLAG
-from apps.integrations.models import HourTransfer
+from apps.integrations.models import Binding, HourTransfer
 from apps.orders.models import Order
 from apps.sandbox.twentyfourseven.models import InvoiceOrder as SandboxOrder
 from apps.timesheets.models import TimeEntry
@@ -144,3 +145,94 @@ def test_staff_without_permission_cannot_create_orders(world: World) -> None:
 
     assert _client(staff).get(reverse(CREATE)).status_code == 403
     assert _client(staff).get(reverse("admin:orders_order_changelist")).status_code == 403
+
+
+# CHECKING AN ORDER BEFORE IT IS SENT (issue 13, point 5)
+# ------------------------------------------------------------------------------
+def _nb_client(user) -> Client:
+    user.language = "nb"
+    user.save(update_fields=["language"])
+    return _client(user)
+
+
+def test_the_period_picks_the_hours_and_totals_are_in_kroner(world: World) -> None:
+    world.connection.hour_transfer = HourTransfer.NEVER
+    world.connection.save(update_fields=["hour_transfer"])
+    october = approve(world, register(world, day=date(2026, 10, 30), hours="7.50"))
+    in_period = [
+        approve(world, register(world, day=date(2026, 11, d), hours="4.00")) for d in (3, 4)
+    ]
+    choose = {
+        "connection": world.connection.pk,
+        "customer": world.customer.pk,
+        "date_from": "2026-11-01",
+        "date_to": "2026-11-30",
+    }
+
+    page = _nb_client(world.admin).post(reverse(CREATE), choose)
+
+    assert [r["entry"].pk for r in page.context["rows"]] == [e.pk for e in in_period]
+    assert october.pk not in [r["entry"].pk for r in page.context["rows"]]
+    html = page.content.decode()
+    assert 'id="order-select-all"' in html
+    # 8 hours at 1 250,00 kr: thousands separated, decimal comma, the currency after.
+    assert "10\xa0000,00\xa0kr" in html
+    assert "5\xa0000,00\xa0kr" in html  # one line
+
+    picked = {**choose, "entry": [e.pk for e in in_period], "step": "confirm"}
+    page = _nb_client(world.admin).post(reverse(CREATE), picked)
+    assert page.context["step"] == "confirm"
+    assert page.context["total"] == Decimal("10000.00")
+    assert "10\xa0000,00\xa0kr" in page.content.decode()
+    assert not SandboxOrder.objects.exists()
+
+
+def test_a_work_type_the_erp_cannot_bill_is_named_with_a_link_to_fix_it(world: World) -> None:
+    [entry] = _entries(world, 1)
+    world.work_type.product_number = "T-100"
+    world.work_type.save(update_fields=["product_number"])
+    data = {"connection": world.connection.pk, "project": world.project.pk}
+    client = _client(world.admin)
+
+    page = client.post(reverse(CREATE), data)
+
+    html = page.content.decode()
+    assert 'id="order-problems"' in html
+    assert "T-100" in html and "not an ERP product id" in html
+    fix = reverse("admin:worktypes_worktype_change", args=[world.work_type.pk])
+    assert f'href="{fix}"' in html
+    assert client.get(fix).status_code == 200
+
+    page = client.post(reverse(CREATE), {**data, "entry": [entry.pk], "step": "confirm"})
+    assert 'name="step" value="send" disabled' in page.content.decode()
+    page = client.post(reverse(CREATE), {**data, "entry": [entry.pk], "step": "send"})
+    assert page.status_code == 200
+    assert not Order.objects.exists() and not SandboxOrder.objects.exists()
+
+
+def test_a_customer_not_in_the_erp_links_to_pairing_it(world: World) -> None:
+    [entry] = _entries(world, 1)
+    Binding.objects.filter(connection=world.connection, entity="customer").delete()
+    client = _client(world.admin)
+
+    page = client.post(
+        reverse(CREATE),
+        {"connection": world.connection.pk, "customer": world.customer.pk, "entry": [entry.pk]},
+    )
+
+    html = page.content.decode()
+    assert "is not in the ERP yet" in html
+    pair = reverse(
+        "admin:integrations_sync_center_partner_local", args=["customer", world.customer.pk]
+    )
+    assert f'href="{pair}"' in html
+    page = client.post(
+        reverse(CREATE),
+        {
+            "connection": world.connection.pk,
+            "customer": world.customer.pk,
+            "entry": [entry.pk],
+            "step": "send",
+        },
+    )
+    assert not SandboxOrder.objects.exists()  # not sent under a number 24SO does not know
