@@ -62,6 +62,8 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The admin theme (django-unfold): before django.contrib.admin, so its templates win.
+    "unfold",
     "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
@@ -82,8 +84,36 @@ LOCAL_APPS = [
     "apps.timesheets",
     "apps.integrations",
     "apps.orders",
+    "apps.dashboard",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+# ADMIN THEME (django-unfold, https://unfoldadmin.com/docs/configuration/settings/)
+# ------------------------------------------------------------------------------
+# The sidebar is built per request from the person's permissions (apps/dashboard/navigation.py);
+# the home page is their dashboard (apps/dashboard/views.py).
+UNFOLD = {
+    "SITE_TITLE": _("Tidsbro"),
+    "SITE_HEADER": _("Tidsbro"),
+    "SITE_SUBHEADER": _("Time registration and ERP sync"),
+    "SITE_SYMBOL": "schedule",
+    "SITE_URL": None,
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    # One language switcher, in the header (templates/unfold/helpers/userlinks.html).
+    "SHOW_LANGUAGES": False,
+    "BORDER_RADIUS": "6px",
+    "STYLES": ["apps.dashboard.navigation.stylesheet"],
+    "DASHBOARD_CALLBACK": "apps.dashboard.views.dashboard_callback",
+    "ACCOUNT": {"navigation": "apps.dashboard.navigation.account_links"},
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": "apps.dashboard.navigation.show_all_applications",
+        "navigation": "apps.dashboard.navigation.sidebar_navigation",
+    },
+}
+# A working day's normal hours (Monday to Friday): the home page counts a day under it as missing.
+TIDSBRO_NORMAL_DAY_HOURS = env.float("TIDSBRO_NORMAL_DAY_HOURS", default=7.5)
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------

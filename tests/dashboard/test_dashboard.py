@@ -93,18 +93,30 @@ def test_administrator_sidebar_has_the_registers_and_sync_but_no_system(client):
     assert {"Customers", "Projects", "Work types", "Tasks", "Orders", "Users"} <= set(
         sidebar["Office"]
     )
-    assert {"Sync center", "Conflicts", "Sync history", "24SevenOffice settings"} <= set(
-        sidebar["ERP sync"]
-    )
+    assert sidebar["ERP sync"] == [
+        "Sync center",
+        "Conflicts",
+        "Sync history",
+        "Connection and settings",
+    ]
 
 
-def test_support_sees_sync_but_not_its_settings(client):
+def test_support_sees_sync_but_no_system(client):
     client.force_login(support_user())
     sidebar = _sidebar(client)
 
-    assert "Sync center" in sidebar["ERP sync"]
-    assert not {"24SevenOffice settings", "General settings"} & set(sidebar["ERP sync"])
+    assert {"Sync center", "Conflicts", "Sync history"} <= set(sidebar["ERP sync"])
     assert "System" not in sidebar
+
+
+def test_password_and_api_tokens_are_under_the_persons_name(client):
+    client.force_login(employee())
+    response = client.get(reverse(HOME))
+
+    links = {str(link["title"]): link["link"] for link in response.context["account_links"]}
+    assert links["Change password"] == reverse("admin:password_change")
+    assert links["API tokens"] == reverse("admin:accounts_apitoken_changelist")
+    assert "API tokens" not in _titles(_sidebar(client))
 
 
 def test_superuser_sidebar_ends_with_system_folded(client):
