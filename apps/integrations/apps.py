@@ -15,3 +15,9 @@ class IntegrationsConfig(AppConfig):
         twentyfourseven.register()
         adapters.register_all()
         schedules.connect(self)
+
+    def hour_transfer_cell(self, entry: object) -> str:
+        """The time-entry list's ERP cell of one entry (annotated by the list's queryset)."""
+        from apps.integrations.adapters.hours import hour_transfer_cell
+
+        return hour_transfer_cell(entry)

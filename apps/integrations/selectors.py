@@ -78,9 +78,14 @@ class EntityHealth:
     last_success: SyncRun | None
     last_error: SyncRun | None
     stale: bool
+    # Outbox items of this type: failed for good, waiting for a record, failing and retried.
+    failed: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    conflicts: int = 0
 
     @property
-    def ok(self) -> bool:
+    def runs_ok(self) -> bool:
         return not self.stale and (
             self.last_error is None
             or (
@@ -88,6 +93,20 @@ class EntityHealth:
                 and self.last_success.started_at > self.last_error.started_at
             )
         )
+
+    @property
+    def level(self) -> str:
+        """error: its last run or a transfer failed; warning: not updated for a while, or
+        items wait, retry or conflict; ok otherwise."""
+        if self.failed or (not self.stale and not self.runs_ok):
+            return "error"
+        if self.stale or self.waiting or self.retrying or self.conflicts:
+            return "warning"
+        return "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.level == "ok"
 
 
 def entity_health(*, connection: Connection, now: datetime | None = None) -> list[EntityHealth]:
@@ -97,6 +116,15 @@ def entity_health(*, connection: Connection, now: datetime | None = None) -> lis
     entities = entities_in_sync_order(connection=connection)
     if "hour" in (connection.connected or []):
         entities.append("hour")
+    outbox = outbox_counts(connection=connection, by_entity=True)
+    from django.db.models import Count
+
+    conflicts = dict(
+        open_conflicts(connection=connection)
+        .values("binding__entity")
+        .annotate(n=Count("pk"))
+        .values_list("binding__entity", "n")
+    )
     for entity in entities:
         kind = "push" if entity == "hour" else "pull"
         runs = SyncRun.objects.filter(connection=connection, entity=entity, kind=kind).order_by(
@@ -114,6 +142,10 @@ def entity_health(*, connection: Connection, now: datetime | None = None) -> lis
                 last_success=success,
                 last_error=error,
                 stale=stale,
+                failed=outbox.get(entity, {}).get("failed", 0),
+                waiting=outbox.get(entity, {}).get("waiting", 0),
+                retrying=outbox.get(entity, {}).get("retrying", 0),
+                conflicts=conflicts.get(entity, 0),
             )
         )
     return result
@@ -265,44 +297,180 @@ def open_conflicts_by_binding(*, bindings: list[Binding]) -> dict[int, list[Conf
     return result
 
 
+# HEALTH
+# ------------------------------------------------------------------------------
+OK, WARNING, ERROR = "ok", "warning", "error"
+_LEVELS = {OK: 0, WARNING: 1, ERROR: 2}
+
+
+def worst(*levels: str) -> str:
+    """The most serious of some levels (pure)."""
+    return max(levels, key=_LEVELS.__getitem__, default=OK)
+
+
+@dataclass(frozen=True)
+class HealthItem:
+    """One thing a person must act on (or may look at), with how many and where to fix it."""
+
+    key: str  # failed | failed_pulls | retrying | waiting | conflicts | unmapped | queued
+    label: str
+    count: int
+    level: str  # ok | warning | error
+    url: str
+
+
 @dataclass(frozen=True)
 class HealthPanel:
-    """The admin home's integration summary."""
+    """The admin home's integration summary: red when transfers or fetches failed, amber
+    when items wait, retry or conflict, or users are unmapped; each with a link."""
 
     connection: Connection | None
-    ok: bool
+    level: str
     open_conflicts: int
     unmapped_users: int
     dead_outbox: int
     hours_waiting: int
+    waiting: int = 0
+    retrying: int = 0
+    failed_pulls: tuple[str, ...] = ()
+    items: tuple[HealthItem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.connection is not None and self.level == OK
+
+
+def outbox_counts(*, connection: Connection, by_entity: bool = False):
+    """Failed, waiting (for a record not in the ERP yet), retrying (failed before, tried
+    again) and queued items; per object type when `by_entity` (one query)."""
+    from django.db.models import Count
+
+    from apps.integrations.sync.waiting import MARKER
+
+    Status = OutboxItem.Status
+    live = Q(status__in=[Status.PENDING, Status.AMBIGUOUS])
+    wait = live & Q(last_error__startswith=MARKER)
+    aggregates = {
+        "failed": Count("pk", filter=Q(status=Status.DEAD)),
+        "waiting": Count("pk", filter=wait),
+        "retrying": Count(
+            "pk", filter=live & ~Q(last_error__startswith=MARKER) & Q(attempts__gt=0)
+        ),
+        "queued": Count("pk", filter=live & ~Q(last_error__startswith=MARKER) & Q(attempts=0)),
+        "hours": Count("pk", filter=live & Q(entity="hour")),
+    }
+    qs = OutboxItem.objects.filter(connection=connection)
+    if not by_entity:
+        return qs.aggregate(**aggregates)
+    return {row.pop("entity"): row for row in qs.values("entity").annotate(**aggregates)}
+
+
+def latest_pull_status(*, connection: Connection, entities: list[str]) -> dict[str, str | None]:
+    """The status of the newest finished pull of each object type (one query)."""
+    from django.db.models import OuterRef, Subquery
+
+    if not entities:
+        return {}
+    runs = SyncRun.objects.filter(connection=OuterRef("pk"), kind="pull").exclude(
+        status__in=[SyncRun.Status.ALREADY_RUNNING, SyncRun.Status.RUNNING]
+    )
+    row = (
+        Connection.objects.filter(pk=connection.pk)
+        .annotate(
+            **{
+                f"s_{e}": Subquery(
+                    runs.filter(entity=e).order_by("-started_at", "-id").values("status")[:1]
+                )
+                for e in entities
+            }
+        )
+        .values(*[f"s_{e}" for e in entities])
+        .first()
+        or {}
+    )
+    return {e: row.get(f"s_{e}") for e in entities}
 
 
 def health_panel() -> HealthPanel:
-    """Connection status and what needs a human, for the admin home (few queries)."""
-    from django.db.models import Count
+    """Connection status and what needs a human, for the admin home (five queries)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from apps.integrations.labels import entity_label
 
     connection = connection_active()
     if connection is None:
-        return HealthPanel(None, False, 0, 0, 0, 0)
-    outbox = OutboxItem.objects.filter(connection=connection).aggregate(
-        dead=Count("pk", filter=Q(status=OutboxItem.Status.DEAD)),
-        hours=Count(
-            "pk",
-            filter=Q(
-                entity="hour",
-                status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
-            ),
+        return HealthPanel(None, ERROR, 0, 0, 0, 0)
+    outbox = outbox_counts(connection=connection)
+    entities = entities_in_sync_order(connection=connection)
+    statuses = latest_pull_status(connection=connection, entities=entities)
+    failed_pulls = tuple(e for e in entities if statuses.get(e) == SyncRun.Status.FAILED)
+    conflicts = open_conflicts(connection=connection).count()
+    unmapped = unmapped_users(connection=connection).count()
+    history = reverse("admin:integrations_sync_history")
+    items = [
+        HealthItem(
+            "failed",
+            _("Transfers failed"),
+            outbox["failed"],
+            ERROR,
+            history + "#sc-dead",
         ),
-    )
-    failed = SyncRun.objects.filter(connection=connection, kind="pull").exclude(
-        status=SyncRun.Status.ALREADY_RUNNING
-    )
-    latest = failed.order_by("-started_at", "-id").values_list("status", flat=True).first()
+        HealthItem(
+            "failed_pulls",
+            _("Fetching failed: %(what)s") % {"what": ", ".join(map(entity_label, failed_pulls))}
+            if failed_pulls
+            else _("Fetching failed"),
+            len(failed_pulls),
+            ERROR,
+            history + "?failed=1",
+        ),
+        HealthItem(
+            "retrying",
+            _("Transfers failing, retried by themselves"),
+            outbox["retrying"],
+            WARNING,
+            history + "#sc-waiting",
+        ),
+        HealthItem(
+            "waiting",
+            _("Transfers waiting for a record not in 24SevenOffice yet"),
+            outbox["waiting"],
+            WARNING,
+            history + "#sc-waiting",
+        ),
+        HealthItem(
+            "conflicts",
+            _("Open conflicts"),
+            conflicts,
+            WARNING,
+            reverse("admin:integrations_conflict_changelist"),
+        ),
+        HealthItem(
+            "unmapped",
+            _("Users not mapped to a 24SevenOffice user"),
+            unmapped,
+            WARNING,
+            reverse("admin:integrations_connection_settings") + "#user-mapping",
+        ),
+        HealthItem(
+            "queued",
+            _("Hours queued for transfer"),
+            outbox["hours"],
+            OK,
+            history + "#sc-waiting",
+        ),
+    ]
+    level = worst(*(i.level for i in items if i.count and i.level != OK))
     return HealthPanel(
         connection=connection,
-        ok=latest != SyncRun.Status.FAILED,
-        open_conflicts=open_conflicts(connection=connection).count(),
-        unmapped_users=unmapped_users(connection=connection).count(),
-        dead_outbox=outbox["dead"],
+        level=level,
+        open_conflicts=conflicts,
+        unmapped_users=unmapped,
+        dead_outbox=outbox["failed"],
         hours_waiting=outbox["hours"],
+        waiting=outbox["waiting"],
+        retrying=outbox["retrying"],
+        failed_pulls=failed_pulls,
+        items=tuple(items),
     )

@@ -16,7 +16,6 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from import_export import fields, resources, widgets
@@ -53,9 +52,19 @@ def _with_erp_transfer(qs: QuerySet) -> QuerySet:
     hour = binding.objects.filter(
         entity="hour", local_id=OuterRef("pk"), connection__is_active=True
     )
+    # The newest transfer of the entry: failed, waiting for its project, retried, queued.
+    outbox = (
+        django_apps.get_model("integrations", "OutboxItem")
+        .objects.filter(
+            entity="hour", local_id=OuterRef("pk"), operation="upsert", connection__is_active=True
+        )
+        .order_by("-id")
+    )
     return qs.annotate(
         erp_hour_id=Subquery(hour.values("external_id")[:1]),
         erp_flag=Subquery(hour.values("flagged")[:1]),
+        erp_outbox_status=Subquery(outbox.values("status")[:1]),
+        erp_outbox_error=Subquery(outbox.values("last_error")[:1]),
     )
 
 
@@ -538,11 +547,12 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
     @admin.display(description=_("ERP"))
     def erp_transfer(self, obj: TimeEntry) -> Any:
-        flag = getattr(obj, "erp_flag", "")
-        if flag:  # e.g. transferred on the integration user: never silently
-            return format_html('<span class="erp-flag" title="{}">⚠ {}</span>', flag, flag)
-        if getattr(obj, "erp_hour_id", None):
-            return _("transferred")
+        # The integration says what the hour's transfer is (failed, waiting, flagged …):
+        # it attaches to this screen through its app config, never imported from here.
+        if django_apps.is_installed("apps.integrations"):
+            cell = django_apps.get_app_config("integrations").hour_transfer_cell(obj)
+            if cell:
+                return cell
         return "–"
 
     # --- approval: two-pass bulk actions ----------------------------------------------------

@@ -193,3 +193,62 @@ def hour_transfer_state(*, connection: Connection, entry_ids: Iterable[int]) -> 
     ).values_list("local_id", "external_id"):
         grouped[local_id] = external_id
     return dict(grouped)
+
+
+def hour_transfer_cell(entry: Any) -> str:
+    """The ERP cell of an hour in the time-entry list, from the list's annotations
+    (`erp_hour_id`, `erp_flag`, `erp_outbox_status`, `erp_outbox_error`; no query): failed
+    (red, the reason in plain words, the ERP's text behind "details"), waiting for its
+    project, retried, queued, transferred (flagged when on the integration user), or ""."""
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    from apps.integrations.explain import explain, waiting_text
+
+    status = getattr(entry, "erp_outbox_status", None)
+    error = getattr(entry, "erp_outbox_error", "") or ""
+    history = reverse("admin:integrations_sync_history")
+    if status == OutboxItem.Status.DEAD:
+        explanation = explain(error)
+        return format_html(
+            '<details class="erp-state erp-error"><summary>✖ {}</summary>'
+            "<p>{}</p><details><summary>{}</summary><pre>{}</pre></details>"
+            '<a href="{}#sc-dead-title">{}</a></details>',
+            _("transfer failed"),
+            explanation.plain,
+            _("Details"),
+            explanation.raw,
+            history,
+            _("Retry in the sync history"),
+        )
+    live = status in (OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS)
+    if live and waiting.parse(error):
+        project = getattr(entry, "project", None)
+        name = str(project.number) if project and project.number else str(project)
+        return format_html(
+            '<span class="erp-state erp-waiting">⏳ {}</span>', waiting_text("project", name)
+        )
+    flag = getattr(entry, "erp_flag", "")
+    if getattr(entry, "erp_hour_id", None) and not live:
+        if flag:  # e.g. transferred on the integration user: never silently
+            text = _(flag)
+            return format_html(
+                '<span class="erp-state erp-flag" title="{}">⚠ {}</span>', text, text
+            )
+        return _("transferred")
+    if live and error:
+        explanation = explain(error)
+        return format_html(
+            '<details class="erp-state erp-retrying"><summary>↻ {}</summary><p>{}</p>'
+            "<details><summary>{}</summary><pre>{}</pre></details></details>",
+            _("failing, retried by itself"),
+            explanation.plain,
+            _("Details"),
+            explanation.raw,
+        )
+    if live:
+        return format_html('<span class="erp-state erp-queued">{}</span>', _("queued for transfer"))
+    if getattr(entry, "erp_hour_id", None):
+        return _("transferred")
+    return ""

@@ -18,7 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.integrations import selectors
-from apps.integrations.admin_views.sync_center import context, require
+from apps.integrations.admin_views.sync_center import context, in_user_zone, require
+from apps.integrations.admin_views.transfers import outbox_rows
+from apps.integrations.explain import explain
+from apps.integrations.labels import entity_choices, entity_label, kind_label
 from apps.integrations.models import OutboxItem, SyncRun
 from apps.integrations.sync import outbox
 
@@ -66,20 +69,41 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         runs = runs.filter(status=SyncRun.Status.FAILED)
     page = Paginator(runs, PER_PAGE).get_page(request.GET.get("p"))
     dead = list(selectors.dead_outbox_items(connection=connection).order_by("-updated_at")[:100])
-    return TemplateResponse(
-        request,
-        "admin/integrations/sync_center/history.html",
-        context(
-            model_admin,
-            request,
-            title=_("Sync history"),
+    live = list(
+        OutboxItem.objects.filter(
             connection=connection,
-            health=selectors.entity_health(connection=connection) if connection else [],
-            page=page,
-            entity=entity,
-            failed=bool(request.GET.get("failed")),
-            dead=dead,
-            can_retry=request.user.has_perm("integrations.retry_outbox"),
+            status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
+        )
+        .exclude(last_error="")
+        .order_by("-updated_at", "-id")[:100]
+    )
+    for run in page.object_list:
+        run.entity_label = entity_label(run.entity)
+        run.kind_label = kind_label(run.kind)
+        run.explanation = explain(run.error_text) if run.error_text else None
+    health = [
+        {"h": h, "label": entity_label(h.entity)}
+        for h in (selectors.entity_health(connection=connection) if connection else [])
+    ]
+    return in_user_zone(
+        request,
+        TemplateResponse(
+            request,
+            "admin/integrations/sync_center/history.html",
+            context(
+                model_admin,
+                request,
+                title=_("Sync history"),
+                connection=connection,
+                health=health,
+                page=page,
+                entity=entity,
+                entities=entity_choices(),
+                failed=bool(request.GET.get("failed")),
+                dead=outbox_rows(dead),
+                live=outbox_rows(live),
+                can_retry=request.user.has_perm("integrations.retry_outbox"),
+            ),
         ),
     )
 

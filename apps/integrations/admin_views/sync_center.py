@@ -102,6 +102,18 @@ def context(model_admin: Any, request: HttpRequest, **extra: Any) -> dict[str, A
     }
 
 
+def in_user_zone(request: HttpRequest, response: TemplateResponse) -> TemplateResponse:
+    """Renders now, with times in the person's own time zone (not the server's, not UTC)."""
+    from django.utils import timezone
+
+    zone = getattr(request.user, "tzinfo", None)
+    if zone is None:
+        return response
+    with timezone.override(zone):
+        response.render()
+    return response
+
+
 def list_url(entity: str, tab: str = "linked", **params: Any) -> str:
     query = {"tab": tab, **{k: v for k, v in params.items() if v}}
     return f"{reverse('admin:integrations_sync_center_list', args=[entity])}?{urlencode(query)}"

@@ -7,7 +7,7 @@ from django import template
 register = template.Library()
 
 
-@register.inclusion_tag("admin/integrations/sync_center/_health_panel.html", takes_context=True)
+@register.inclusion_tag("admin/includes/integration_health.html", takes_context=True)
 def integration_health_panel(context: Any) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)

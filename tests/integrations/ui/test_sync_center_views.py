@@ -203,7 +203,7 @@ def test_the_admin_home_shows_the_health_panel_to_admins_and_support(client, con
         assert "integration-health" in html
         panel = page.context["panel"]
         assert (panel.open_conflicts, panel.dead_outbox, panel.hours_waiting) == (2, 1, 1)
-        assert not panel.ok and "last sync failed" in html
+        assert not panel.ok and panel.level == "error" and 'data-key="failed_pulls"' in html
 
 
 # --- actions, and wrong input that changes nothing --------------------------------------------

@@ -1,0 +1,116 @@
+"""Rows of outbox items for the screens: which record, what happened in plain words, the
+ERP's own text for the details, and what an hour waits for (a fixed number of queries)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from apps.integrations.explain import Explanation, explain, waiting_text
+from apps.integrations.labels import entity_label
+from apps.integrations.models import OutboxItem
+from apps.integrations.sync import waiting
+
+# Local models of the object types the outbox carries (hours are time entries).
+OUTBOX_MODELS: dict[str, str] = {
+    "hour": "timesheets.TimeEntry",
+    "customer": "customers.Customer",
+    "project": "projects.Project",
+    "work_type": "worktypes.WorkType",
+    "task": "tasks.Task",
+    "user": "accounts.User",
+}
+
+
+def _model(entity: str):
+    from django.apps import apps
+
+    name = OUTBOX_MODELS.get(entity)
+    return apps.get_model(name) if name else None
+
+
+def _admin_url(obj: Any) -> str:
+    info = obj._meta.app_label, obj._meta.model_name
+    try:
+        return reverse(f"admin:{info[0]}_{info[1]}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def record_label(entity: str, obj: Any) -> str:
+    if obj is None:
+        return _("(deleted)")
+    if entity == "hour":
+        from apps.core.formatting import format_hours
+
+        return f"{obj.date:%d.%m.%Y} · {obj.user} · {obj.project} · {format_hours(obj.hours)}"
+    return str(obj)
+
+
+def waited_record(entity: str, obj: Any) -> str:
+    """How a record waited for is named in "waiting for project 7012 …"."""
+    if obj is None:
+        return "?"
+    number = getattr(obj, "number", None)
+    return str(number) if number and entity == "project" else str(obj)
+
+
+def load_records(pairs: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+    """(object type, Tidsbro id) → the local record, one query per object type."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for entity, local_id in pairs:
+        wanted[entity].add(local_id)
+    found: dict[tuple[str, int], Any] = {}
+    for entity, ids in wanted.items():
+        model = _model(entity)
+        if model is None:
+            continue
+        qs = model.objects.all()
+        if entity == "hour":
+            qs = qs.select_related("user", "project")
+        for pk, obj in qs.in_bulk(list(ids)).items():
+            found[(entity, pk)] = obj
+    return found
+
+
+def item_state(item: OutboxItem, *, waited: Any = None) -> tuple[str, str, Explanation | None]:
+    """(level, words, explanation) of one item: failed (error), waiting or retrying (warning),
+    queued or done (ok)."""
+    target = waiting.parse(item.last_error)
+    if target is not None:
+        return "warning", waiting_text(target[0], waited_record(target[0], waited)), None
+    if item.status == OutboxItem.Status.DEAD:
+        return "error", _("transfer failed"), explain(item.last_error)
+    if item.status == OutboxItem.Status.DONE:
+        return "ok", _("transferred"), None
+    if item.last_error:
+        return "warning", _("failing, retried by itself"), explain(item.last_error)
+    if item.status == OutboxItem.Status.AMBIGUOUS:
+        return "warning", _("checking whether 24SevenOffice got it"), None
+    return "ok", _("queued for transfer"), None
+
+
+def outbox_rows(items: list[OutboxItem]) -> list[dict[str, Any]]:
+    """Screen rows of outbox items: record, link, state, plain explanation, raw text."""
+    targets = [t for t in (waiting.parse(i.last_error) for i in items) if t]
+    records = load_records([(i.entity, i.local_id) for i in items] + targets)
+    rows = []
+    for item in items:
+        obj = records.get((item.entity, item.local_id))
+        target = waiting.parse(item.last_error)
+        level, words, explanation = item_state(item, waited=records.get(target) if target else None)
+        rows.append(
+            {
+                "item": item,
+                "entity": entity_label(item.entity),
+                "record": record_label(item.entity, obj),
+                "url": _admin_url(obj) if obj is not None else "",
+                "level": level,
+                "state": words,
+                "explanation": explanation,
+            }
+        )
+    return rows
