@@ -91,6 +91,19 @@ def test_an_employee_fills_and_submits_her_week_and_the_manager_approves_it(brow
     assert {e.status for e in entries} == {TimeEntry.Status.SUBMITTED}
     assert page.text_content("#tb-week-total") == "24,25"
     _shot(page, "week-submitted-nb-1366")
+
+    # A timer runs on and survives a reload.
+    page.select_option(".tb-timer-start select[name=project]", str(project.pk))
+    page.select_option(".tb-timer-start select[name=task]", str(task.pk))
+    page.fill(".tb-timer-start input[name=description]", "Kundemøte")
+    page.click(".tb-timer-start button[value=timer_start]")
+    page.wait_for_selector(".tb-timer-running")
+    page.reload()
+    assert "Workshop" in page.text_content(".tb-timer-running")
+    page.wait_for_function("document.querySelector('.tb-timer-clock').textContent !== '0:00:00'")
+    _shot(page, "week-timer-nb-1366")
+    page.click(".tb-timer-running button[value=timer_discard]")
+    page.wait_for_selector(".tb-timer-start")
     context.close()
 
     # The office approves per user (the first step); the project manager then approves the week.
@@ -115,4 +128,42 @@ def test_an_employee_fills_and_submits_her_week_and_the_manager_approves_it(brow
         TimeEntry.Status.USER_APPROVED
     }
     _shot(page, "approvals-done-nb-1366")
+    context.close()
+
+
+def test_the_entry_forms_pickers_offer_only_the_persons_projects_and_tasks(browser, live_server):
+    kari = employee(email="kari@example.no", first_name="Kari", language="nb")
+    project = ProjectMemberFactory(user=kari, project=ProjectFactory(name="Fjordkraft")).project
+    ProjectFactory(name="Fjordbuss")  # not hers
+    task = TaskFactory(project=project, name="Møte")
+    task.assignees.add(kari)
+    TaskFactory(project=ProjectFactory(name="Annet"), name="Møte")  # same name, not hers
+
+    context = browser.new_context(
+        locale="nb-NO", timezone_id="Europe/Oslo", viewport={"width": 1366, "height": 768}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    _login(page, live_server, kari.email)
+    page.goto(f"{live_server.url}/admin/timesheets/timeentry/add/")
+    page.click("#id_project + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "Fjord")
+    page.wait_for_selector(".select2-results__option:has-text('Fjordkraft')")
+    page.wait_for_selector(".select2-results__option.loading-results", state="detached")
+    offered = page.locator(".select2-results__option").all_text_contents()
+    assert offered == ["Fjordkraft"]
+    page.click(".select2-results__option:has-text('Fjordkraft')")
+    page.click("#id_task + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "Møte")
+    page.wait_for_selector(".select2-results__option:has-text('Fjordkraft — Møte')")
+    page.wait_for_selector(".select2-results__option.loading-results", state="detached")
+    assert page.locator(".select2-results__option").all_text_contents() == ["Fjordkraft — Møte"]
+    _shot(page, "entry-form-task-picker-nb-1366")
+    page.click(".select2-results__option:has-text('Fjordkraft — Møte')")
+    page.fill("#id_date", "2026-11-30")
+    page.fill("#id_hours", "7.5")  # a number field (the week view reads "7,5")
+    page.click("[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/timesheets/timeentry/")
+    entry = TimeEntry.objects.get(user=kari)
+    assert (entry.project, entry.task, entry.hours) == (project, task, Decimal("7.50"))
     context.close()

@@ -76,6 +76,11 @@ class WeekView:
         self.model_admin = model_admin
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # One instance serves every request (it is the URL's view): the request's state goes
+        # on a fresh one, never on this shared one.
+        return type(self)(self.model_admin).handle(request)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if not user.has_perm("timesheets.add_timeentry"):
             raise PermissionDenied
