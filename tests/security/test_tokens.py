@@ -1,6 +1,7 @@
 """API tokens: stored as digests, the key shown once; people make and revoke their own;
 administrators list and revoke everybody's but can never read a key."""
 
+import datetime
 import importlib
 
 import pytest
@@ -166,4 +167,5 @@ def test_existing_authtoken_keys_are_hashed_and_keep_working():
     assert "authtoken_token" not in connection.introspection.table_names()
     token = ApiToken.objects.get(user=ola)
     assert (token.prefix, token.digest) == (key[:8], api_token_digest(key))
+    assert token.created_at == datetime.datetime(2025, 3, 1, 8, tzinfo=datetime.UTC)
     assert _works(key)

@@ -3,9 +3,17 @@
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+import datetime as dt
 import hashlib
 
 from django.db import migrations, models
+
+
+def _aware(value):
+    # SQLite hands back the stored UTC time as a naive datetime (or text).
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def hash_authtoken_keys(apps, schema_editor):
@@ -27,7 +35,7 @@ def hash_authtoken_keys(apps, schema_editor):
             name="API",
             prefix=key[:8],
             digest=hashlib.sha256(key.encode()).hexdigest(),
-            created_at=created,
+            created_at=_aware(created),
         )
         for key, user_id, created in rows
     )
