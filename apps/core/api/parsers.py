@@ -20,7 +20,7 @@ MAX_JSON_DEPTH = 32
 
 # A string (skipped whole, whatever brackets it holds) or a bracket; a lone string token is
 # not a bracket and counts nothing.
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 class JSONTooLarge(ParseError):
