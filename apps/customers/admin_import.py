@@ -138,10 +138,10 @@ class CustomerImportMixin:
             started = time.perf_counter()
             try:
                 table = imports.read_table(content=content, filename=upload.name)
+                plan = imports.plan_import(table=table)
             except imports.ImportFileError as exc:
                 form.add_error("file", exc.message)
             else:
-                plan = imports.plan_import(table=table)
                 token = _store(request, content, upload.name)
                 context.update(self._preview_context(plan, token, upload.name, started))
         return self._render(request, context)
@@ -149,9 +149,13 @@ class CustomerImportMixin:
     def _confirm(self, request: HttpRequest) -> HttpResponse:
         content, token = _load(request, request.POST["token"])
         filename = request.POST.get("filename") or token
-        plan = imports.plan_import(
-            table=imports.read_table(content=content, filename=token),
-        )
+        try:
+            plan = imports.plan_import(
+                table=imports.read_table(content=content, filename=token),
+            )
+        except imports.ImportFileError as exc:  # a limit lowered, or a slower second reading
+            self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         if plan.digest() != request.POST.get("digest"):
             self.message_user(  # type: ignore[attr-defined]
                 request,
@@ -260,6 +264,7 @@ class CustomerImportMixin:
 
     def _render(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         opts = self.opts  # type: ignore[attr-defined]
+        bounds = imports.limits()
         request.current_app = self.admin_site.name  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
@@ -272,7 +277,10 @@ class CustomerImportMixin:
                 "columns": imports.COLUMNS,
                 "labels": imports.LABELS,
                 "required": imports.REQUIRED,
-                "max_mb": imports._mb(imports.max_upload_bytes()),
+                "max_mb": imports._mb(bounds.max_bytes),
+                "max_unpacked_mb": imports._mb(bounds.max_unpacked_bytes),
+                "max_rows": bounds.max_rows,
+                "max_seconds": f"{bounds.max_seconds:g}",
                 **context,
             },
         )
@@ -289,6 +297,10 @@ class CustomerImportMixin:
         if not self.has_import_permission(request) or fmt not in ("csv", "xlsx"):
             raise Http404
         content, token = _load(request, token)
-        plan = imports.plan_import(table=imports.read_table(content=content, filename=token))
+        try:
+            plan = imports.plan_import(table=imports.read_table(content=content, filename=token))
+        except imports.ImportFileError as exc:
+            self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         dataset = rows_dataset(imports.error_rows(plan))
         return spreadsheet_response(dataset, fmt=fmt, filename="tidsbro-customers-errors")

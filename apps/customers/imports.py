@@ -9,12 +9,18 @@ format (one header row, then one customer per row, matched on the customer numbe
 Only `customer_number` and `name` are required columns; a column left out is left unchanged on
 existing customers. CSV may be UTF-8 (with or without BOM) or Windows-1252, separated by `,`,
 `;` or tab (Excel in the Nordics writes `;` and Windows-1252).
+
+A file is bounded before and while it is read (settings `CUSTOMER_IMPORT_MAX_*`): its size, what
+an .xlsx unpacks to (checked on the zip's members before openpyxl opens it: a 1.5 MB workbook
+can hold 10 million empty rows), the number of rows (empty ones count: they cost the same to
+read) and the seconds spent reading and planning.
 """
 
 import csv
 import hashlib
 import io
 import re
+import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -124,28 +131,89 @@ class Table:
     format: str  # "csv" or "xlsx"
     encoding: str = ""
     delimiter: str = ","
+    deadline: float | None = None  # time.monotonic() by which reading and planning must end
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one import may read: bytes uploaded, bytes an .xlsx unpacks to, rows, seconds."""
+
+    max_bytes: int
+    max_unpacked_bytes: int
+    max_rows: int
+    max_seconds: float
+
+
+def limits() -> Limits:
+    return Limits(
+        max_bytes=settings.CUSTOMER_IMPORT_MAX_BYTES,
+        max_unpacked_bytes=settings.CUSTOMER_IMPORT_MAX_UNPACKED_BYTES,
+        max_rows=settings.CUSTOMER_IMPORT_MAX_ROWS,
+        max_seconds=settings.CUSTOMER_IMPORT_MAX_SECONDS,
+    )
 
 
 def max_upload_bytes() -> int:
     return settings.CUSTOMER_IMPORT_MAX_BYTES
 
 
+# What opening an .xlsx may cost, in XML elements over all its parts: a customer row of 12
+# columns is about 25 to 45 (row, cells, values, shared strings); themes and styles need a few
+# thousand. openpyxl parses about half a million elements a second.
+_XML_ELEMENTS_PER_ROW = 100
+_XML_ELEMENTS_SPARE = 100_000
+# Columns read from an .xlsx row: the format has 13 (with the error column); a sheet claiming
+# 16,384 would otherwise make every row that wide.
+_MAX_XLSX_COLUMNS = 64
+_TIME_CHECK_EVERY = 256  # rows between looks at the clock
+
+
 def read_table(*, content: bytes, filename: str) -> Table:
-    """Reads a CSV or XLSX upload into cells; refuses with a clear message what it cannot read."""
-    limit = max_upload_bytes()
-    if len(content) > limit:
+    """Reads a CSV or XLSX upload into cells; refuses with a clear message what it cannot read.
+
+    Raises ImportFileError when the file is over a limit (size, unpacked size, rows, time).
+    """
+    bounds = limits()
+    if len(content) > bounds.max_bytes:
         raise ImportFileError(
             _("The file is %(size)s MB; the largest file that can be imported is %(limit)s MB.")
-            % {"size": _mb(len(content)), "limit": _mb(limit)}
+            % {"size": _mb(len(content)), "limit": _mb(bounds.max_bytes)}
         )
     if not content.strip():
         raise ImportFileError(_("The file is empty."))
+    deadline = time.monotonic() + bounds.max_seconds
     name = filename.lower()
     if name.endswith(".xlsx"):
-        return _read_xlsx(content)
-    if name.endswith((".csv", ".txt")):
-        return _read_csv(content)
-    raise ImportFileError(_("Upload a .csv or .xlsx file (the template shows the columns)."))
+        table = _read_xlsx(content, bounds, deadline)
+    elif name.endswith((".csv", ".txt")):
+        table = _read_csv(content, bounds, deadline)
+    else:
+        raise ImportFileError(_("Upload a .csv or .xlsx file (the template shows the columns)."))
+    table.deadline = deadline
+    return table
+
+
+def _too_many_rows(bounds: Limits) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file has more than %(limit)s rows below the header; at most %(limit)s can be "
+            "imported at once. Empty rows count too: delete the rows below the last customer, "
+            "or split the file."
+        )
+        % {"limit": number_format(bounds.max_rows, force_grouping=True)}
+    )
+
+
+def check_time(deadline: float | None) -> None:
+    """Raises ImportFileError once the import has used its seconds."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise ImportFileError(
+            _(
+                "Reading the file took more than %(seconds)s seconds, so the import was stopped "
+                "and nothing was written. Split the file into smaller ones."
+            )
+            % {"seconds": f"{settings.CUSTOMER_IMPORT_MAX_SECONDS:g}"}
+        )
 
 
 def _mb(size: int) -> str:
@@ -187,7 +255,7 @@ def _decode(content: bytes) -> tuple[str, str]:
     return content.decode("cp1252", errors="replace"), "cp1252"
 
 
-def _read_csv(content: bytes) -> Table:
+def _read_csv(content: bytes, bounds: Limits, deadline: float) -> Table:
     if _looks_binary(content):
         if content.startswith(b"PK\x03\x04"):
             raise ImportFileError(
@@ -211,7 +279,11 @@ def _read_csv(content: bytes) -> Table:
     try:
         headers = next(reader)
         rows = []
-        for cells in reader:
+        for count, cells in enumerate(reader, start=1):
+            if count > bounds.max_rows:
+                raise _too_many_rows(bounds)
+            if count % _TIME_CHECK_EVERY == 0:
+                check_time(deadline)
             if any(c.strip() for c in cells):
                 rows.append((reader.line_num, cells))
     except csv.Error as exc:
@@ -222,27 +294,100 @@ def _read_csv(content: bytes) -> Table:
     return Table(headers, rows, "csv", encoding=encoding, delimiter=delimiter)
 
 
-def _read_xlsx(content: bytes) -> Table:
+def _not_a_workbook() -> ImportFileError:
+    return ImportFileError(_("This file is not an Excel workbook (.xlsx) that can be read."))
+
+
+def _check_workbook(content: bytes, bounds: Limits, deadline: float) -> None:
+    """Refuses a workbook that would cost too much to open, before openpyxl opens it.
+
+    First the unpacked size from the zip's directory (zipfile stops reading a member at its
+    stated size and then fails its CRC, so a member that lies cannot unpack to more). Then the
+    XML parts are streamed and their elements counted on the bytes, without building a tree:
+    openpyxl parses some parts whole when it opens the file (every sheet without a
+    <dimension>, the shared strings, the styles), before a row can be counted.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            unpacked = sum(member.file_size for member in members)
+            if unpacked > bounds.max_unpacked_bytes:
+                raise ImportFileError(
+                    _(
+                        "The workbook unpacks to %(size)s MB; at most %(limit)s MB can be "
+                        "imported. Delete other sheets, pictures and empty rows, or save the "
+                        "customers as CSV."
+                    )
+                    % {"size": _mb(unpacked), "limit": _mb(bounds.max_unpacked_bytes)}
+                )
+            _count_elements(archive, members, bounds, deadline)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _not_a_workbook() from exc
+
+
+def _count_elements(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], bounds: Limits, deadline: float
+) -> None:
+    """Raises ImportFileError when the XML parts hold more elements than the rows can need."""
+    elements = 0
+    budget = bounds.max_rows * _XML_ELEMENTS_PER_ROW + _XML_ELEMENTS_SPARE
+    for member in members:
+        if not member.filename.endswith((".xml", ".rels")):
+            continue
+        rows = 0
+        with archive.open(member) as part:
+            while chunk := part.read(1024 * 1024):
+                # Every element opens with "<" and most close with "</" (comments and
+                # declarations count as elements too: erring on the safe side).
+                elements += chunk.count(b"<") - chunk.count(b"</")
+                rows += chunk.count(b"<row")
+                if rows > bounds.max_rows + 1:
+                    raise _too_many_rows(bounds)
+                if elements > budget:
+                    raise ImportFileError(
+                        _(
+                            "The workbook holds far more cells and formatting than %(limit)s "
+                            "customers need. Copy only the customers into a new workbook, or "
+                            "save them as CSV."
+                        )
+                        % {"limit": number_format(bounds.max_rows, force_grouping=True)}
+                    )
+                check_time(deadline)
+
+
+def _read_xlsx(content: bytes, bounds: Limits, deadline: float) -> Table:
     from openpyxl import load_workbook
 
+    _check_workbook(content, bounds, deadline)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(
-            _("This file is not an Excel workbook (.xlsx) that can be read.")
-        ) from exc
+        raise _not_a_workbook() from exc
     try:
         sheet = book.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
+        # The sheet's own dimension is not trusted: "A1:L10000000" would be padded with
+        # millions of empty rows after the last real one.
+        sheet.reset_dimensions()
+        rows_iter = sheet.iter_rows(
+            max_row=bounds.max_rows + 2, max_col=_MAX_XLSX_COLUMNS, values_only=True
+        )
         try:
             headers = [_cell(v) for v in next(rows_iter)]
         except StopIteration:
             raise ImportFileError(_("The file is empty.")) from None
         rows = []
         for number, values in enumerate(rows_iter, start=2):
+            if number - 1 > bounds.max_rows:
+                raise _too_many_rows(bounds)
+            if number % _TIME_CHECK_EVERY == 0:
+                check_time(deadline)
             cells = [_cell(v) for v in values]
             if any(c.strip() for c in cells):
+                while not cells[-1].strip():
+                    cells.pop()
                 rows.append((number, cells))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise _not_a_workbook() from exc  # a broken member shows only once it is read
     finally:
         book.close()
     while headers and not headers[-1]:
@@ -389,7 +534,9 @@ def plan_import(*, table: Table) -> ImportPlan:
     width = len(table.headers)
     parsed: list[PlannedRow] = []
     numbers: list[tuple[int, str]] = []
-    for row_number, cells in table.rows:
+    for count, (row_number, cells) in enumerate(table.rows, start=1):
+        if count % _TIME_CHECK_EVERY == 0:
+            check_time(table.deadline)
         shape = _row_errors_shape(row_number, cells, width, ignored)
         if shape:  # the values are shifted: reporting them one by one would only confuse
             plan.errors += shape
@@ -425,6 +572,7 @@ def plan_import(*, table: Table) -> ImportPlan:
     errored = set(plan.error_rows)
     parsed = [p for p in parsed if p.row not in errored]
     existing = _existing_by_number([p.number for p in parsed])
+    check_time(table.deadline)
     for planned in parsed:
         customer = existing.get(planned.number)
         error = _compare(planned, customer)

@@ -164,6 +164,13 @@ AXES_PERMALOCK_MESSAGE = _("Too many failed logins. Ask an administrator to unlo
 TIDSBRO_TRUSTED_PROXY_COUNT = env.int("TIDSBRO_TRUSTED_PROXY_COUNT", default=0)
 # Customer file import: the largest upload, and where an upload waits between preview and confirm.
 CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# What one import may read beyond the upload: bytes an .xlsx unpacks to, rows (empty ones count)
+# and seconds of reading and planning (under gunicorn's default 30 s worker timeout).
+CUSTOMER_IMPORT_MAX_UNPACKED_BYTES = env.int(
+    "CUSTOMER_IMPORT_MAX_UNPACKED_BYTES", default=100 * 1024 * 1024
+)
+CUSTOMER_IMPORT_MAX_ROWS = env.int("CUSTOMER_IMPORT_MAX_ROWS", default=20_000)
+CUSTOMER_IMPORT_MAX_SECONDS = env.float("CUSTOMER_IMPORT_MAX_SECONDS", default=25.0)
 CUSTOMER_IMPORT_DIR = env.path(
     "CUSTOMER_IMPORT_DIR", default=str(Path(tempfile.gettempdir()) / "tidsbro-imports")
 )
