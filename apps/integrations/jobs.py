@@ -1,7 +1,7 @@
 """django-q2 entry points: thin, ids only, one service call each, a short summary back."""
 
 from apps.integrations.models import Connection, SyncRun
-from apps.integrations.sync import engine, outbox
+from apps.integrations.sync import budget, engine, outbox
 
 
 def _summary(run: SyncRun | None) -> str:
@@ -94,3 +94,8 @@ def reconcile_all() -> str:
                 continue
             results.append(_summary(run))
     return "; ".join(results) or "nothing to reconcile"
+
+
+def prune_request_counts() -> str:
+    """Daily: deletes request-budget counts older than a day."""
+    return f"{budget.request_counts_prune()} request counts deleted"

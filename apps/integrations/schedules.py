@@ -51,6 +51,12 @@ def planned() -> list[Planned]:
             schedule_type=Schedule.MINUTES,
             minutes=1,
         ),
+        Planned(
+            name="integrations: prune request counts (daily)",
+            func="apps.integrations.jobs.prune_request_counts",
+            schedule_type=Schedule.DAILY,
+            at=time(3, 15),
+        ),
     ]
 
 

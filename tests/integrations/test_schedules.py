@@ -20,11 +20,12 @@ def test_schedules_are_created_once_and_not_duplicated_on_rerun(capsys):
     call_command("integrations_schedules")
     second = {s.name: (s.pk, s.next_run) for s in _ours()}
 
-    assert len(first) == 4
+    count = len(planned())
+    assert len(first) == count == 5
     assert first == second
-    assert _ours().count() == 4
+    assert _ours().count() == count
     out = capsys.readouterr().out
-    assert out.count("created") == 4 and out.count("unchanged") == 4
+    assert out.count("created") == count and out.count("unchanged") == count
 
 
 def test_schedules_run_the_sync_jobs_at_their_intervals():
@@ -35,6 +36,7 @@ def test_schedules_run_the_sync_jobs_at_their_intervals():
     assert ("apps.integrations.jobs.reconcile_all", Schedule.DAILY, "") in by_func
     sweep = by_func[("apps.integrations.jobs.sweep_outbox", Schedule.MINUTES, "")]
     assert sweep.minutes == 1
+    assert ("apps.integrations.jobs.prune_request_counts", Schedule.DAILY, "") in by_func
     assert all(s.repeats == -1 for s in _ours())
 
 
@@ -54,7 +56,7 @@ def test_a_changed_schedule_is_put_back_and_a_duplicate_removed():
 
 def test_migrate_creates_the_schedules(django_db_setup):
     # The test database was migrated: the post_migrate receiver made them.
-    assert _ours().count() == 4
+    assert _ours().count() == len(planned())
 
 
 def test_the_receiver_ignores_other_apps():

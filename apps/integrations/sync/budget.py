@@ -4,10 +4,14 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from apps.integrations.models import RequestBudgetKey, RequestCount
 
 BUCKET = timedelta(minutes=1)
+# Counts are kept this long: far longer than any budget window (24SO's is an hour), so pruning
+# never forgets a request the ERP still counts.
+REQUEST_COUNTS_KEPT = timedelta(days=1)
 
 
 class DatabaseRequestBudget:
@@ -105,6 +109,12 @@ class DatabaseRequestBudget:
         """Deletes the counts of minutes before `before`; returns how many rows went."""
         deleted, _rows = RequestCount.objects.filter(minute__lt=before).delete()
         return deleted
+
+
+def request_counts_prune(*, now: datetime | None = None) -> int:
+    """Deletes the per-minute request counts older than REQUEST_COUNTS_KEPT; returns how many."""
+    now = now or timezone.now()
+    return DatabaseRequestBudget().prune(before=now - REQUEST_COUNTS_KEPT)
 
 
 def _oldest_live(now: datetime, window: timedelta) -> datetime:
