@@ -59,5 +59,5 @@ def admin_login(page, live_server, email: str, password: str) -> None:
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")  # the theme's login button is a <button>
     page.wait_for_url(f"{live_server.url}/admin/")

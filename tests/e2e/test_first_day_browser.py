@@ -33,7 +33,7 @@ def test_invited_colleague_registers_hours_and_the_admin_approves_them(page, bro
     page.fill("#id_first_name", "Kari")
     page.fill("#id_last_name", "Nordmann")
     page.check("input[name=roles][value='employee']")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")  # the theme's save is a <button>
     page.wait_for_selector(".messagelist")
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+/accounts/invitation/\S+/", mail.outbox[0].body).group(0)
@@ -56,7 +56,7 @@ def test_invited_colleague_registers_hours_and_the_admin_approves_them(page, bro
     _pick_autocomplete(kari_page, "project", "Fjordkraft")
     kari_page.fill("#id_hours", "7.5")
     kari_page.fill("#id_description", "Workshop with the customer")
-    kari_page.click("input[name=_save]")
+    kari_page.click("[name=_save]")  # the theme's save is a <button>
     kari_page.wait_for_selector("#result_list")
     entry = TimeEntry.objects.get(user=kari)
     assert entry.hours == Decimal("7.50") and entry.project == project

@@ -42,7 +42,7 @@ def test_a_local_project_gets_its_number_and_a_conflict_is_resolved_by_clicking(
     page.goto(f"{live_server.url}/admin/projects/project/add/")
     page.fill("#id_name", "Kundeportal 2027")
     _pick_autocomplete(page, "customer", "Havbris")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")  # the theme's save is a <button>
     page.wait_for_selector(".messagelist")
     project = Project.objects.get(name="Kundeportal 2027")
     assert project.number is not None
@@ -61,7 +61,7 @@ def test_a_local_project_gets_its_number_and_a_conflict_is_resolved_by_clicking(
     page.goto(f"{live_server.url}/admin/projects/project/{project.pk}/change/")
     page.fill("#id_name", "Kundeportal (Tidsbro)")
     page.fill("#id_description", "Text from Tidsbro")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")  # the theme's save is a <button>
     page.wait_for_selector(".messagelist")
     binding = Binding.objects.get(entity="project", local_id=project.pk)
     assert binding.state == Binding.State.CONFLICT
