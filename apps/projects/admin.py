@@ -103,6 +103,12 @@ class ProjectMemberInline(TabularInline):
     def get_formset(self, request: HttpRequest, obj: Project | None = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         formset.actor, formset.founding = request.user, obj is None
+        if obj is not None and not _manages_members(request, obj):
+            # This inline instance serves this request only: say why the rows are read-only.
+            self.verbose_name_plural = _(
+                "members and their project roles (changed by the project's managers and "
+                "administrators)"
+            )
         return formset
 
     # Read-only on projects the person does not manage (a project manager sees them all).

@@ -338,6 +338,7 @@ def test_another_projects_members_are_read_only_for_a_project_manager(client):
 
     inline = page.context["inline_admin_formsets"][0]
     assert not inline.has_add_permission and not inline.has_change_permission
+    assert "changed by the project&#x27;s managers and administrators" in page.content.decode()
     assert not member_page.context["has_change_permission"]
     assert posted.status_code == 403
     held.refresh_from_db()
