@@ -22,6 +22,15 @@ from unfold.admin import ModelAdmin
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm
 from apps.core.exceptions import ApplicationError
 from apps.integrations import selectors, services
+from apps.integrations.admin_views.filters import (
+    BindingEntityFilter,
+    EntityFilter,
+    KindFilter,
+    LabelledColumns,
+    action_label,
+)
+from apps.integrations.labels import ENTITY_LABELS as LABELS
+from apps.integrations.labels import entity_label
 from apps.integrations.models import (
     ENTITY_CHOICES,
     Binding,
@@ -36,8 +45,10 @@ from apps.integrations.models import (
 )
 from apps.integrations.sync import outbox
 
-CONNECT_CHOICES = [(v, label) for v, label in ENTITY_CHOICES if v in services.CONNECTABLE]
-ENTITY_LABELS = dict(ENTITY_CHOICES)
+CONNECT_CHOICES = [
+    (v, LABELS.get(v, label)) for v, label in ENTITY_CHOICES if v in services.CONNECTABLE
+]
+ENTITY_LABELS = {key: label for key, label in LABELS.items()}  # translated, never code keys
 
 
 def _can_run_sync(request: HttpRequest) -> bool:
@@ -281,9 +292,9 @@ class ConnectionAdmin(ServiceModelAdmin):
 
 
 @admin.register(Binding)
-class BindingAdmin(ReadOnlyAdmin):
-    list_display = ["entity", "local_id", "external_id", "state", "synced_at", "flagged"]
-    list_filter = ["state", "entity", "connection"]
+class BindingAdmin(LabelledColumns, ReadOnlyAdmin):
+    list_display = ["entity_shown", "local_id", "external_id", "state", "synced_at", "flagged"]
+    list_filter = ["state", EntityFilter, "connection"]
     search_fields = ["=external_id"]
     list_select_related = ["connection"]
     readonly_fields = [
@@ -320,12 +331,12 @@ class WatermarkForm(ServiceModelForm):
 
 
 @admin.register(Watermark)
-class WatermarkAdmin(ServiceModelAdmin):
+class WatermarkAdmin(LabelledColumns, ServiceModelAdmin):
     """Where each incremental pull starts; "Full sync now" forgets it and fetches everything."""
 
     form = WatermarkForm
-    list_display = ["entity", "value", "connection", "updated_at"]
-    list_filter = ["entity", "connection"]
+    list_display = ["entity_shown", "value", "connection", "updated_at"]
+    list_filter = [EntityFilter, "connection"]
     list_select_related = ["connection"]
     readonly_fields = ["connection", "entity", "updated_at"]
     fields = ["connection", "entity", "value", "updated_at"]
@@ -408,11 +419,11 @@ class WatermarkAdmin(ServiceModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdmin):
+class SyncRunAdmin(LabelledColumns, ReadOnlyAdmin):
     list_display = [
         "started_at",
-        "entity",
-        "kind",
+        "entity_shown",
+        "kind_shown",
         "trigger",
         "status",
         "fetched",
@@ -424,7 +435,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "requests",
         "duration_display",
     ]
-    list_filter = ["status", "entity", "kind", "trigger", "full", "connection"]
+    list_filter = ["status", EntityFilter, KindFilter, "trigger", "full", "connection"]
     date_hierarchy = "started_at"
     list_select_related = ["connection"]
     fieldsets = [
@@ -433,7 +444,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             {
                 "fields": [
                     "connection",
-                    ("entity", "kind", "full"),
+                    ("entity_shown", "kind_shown", "full"),
                     ("trigger", "status"),
                     ("started_at", "finished_at", "duration_display"),
                     "error_text",
@@ -453,8 +464,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = [
         "connection",
-        "entity",
-        "kind",
+        "entity_shown",
+        "kind_shown",
         "full",
         "trigger",
         "status",
@@ -498,8 +509,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    c.get("action", ""),
-                    c.get("entity", ""),
+                    action_label(str(c.get("action", ""))),
+                    entity_label(str(c.get("entity", ""))),
                     links.get((c.get("entity"), c.get("local_id")), c.get("local_id", "")),
                     c.get("external_id", ""),
                     ", ".join(str(f) for f in c.get("fields", []) or []),
@@ -532,18 +543,22 @@ class ConflictAdmin(ReadOnlyAdmin):
         "resolved_at",
         "resolution",
     ]
-    list_filter = ["binding__entity", "resolution", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        BindingEntityFilter,
+        "resolution",
+        ("resolved_at", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["binding"]
     search_fields = ["=binding__external_id", "field"]
 
 
 @admin.register(OutboxItem)
-class OutboxItemAdmin(ReadOnlyAdmin):
+class OutboxItemAdmin(LabelledColumns, ReadOnlyAdmin):
     """Local changes waiting for the ERP; failed ones stay here until someone retries them."""
 
     list_display = [
         "created_at",
-        "entity",
+        "entity_shown",
         "local_id",
         "operation",
         "status",
@@ -551,7 +566,7 @@ class OutboxItemAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "short_error",
     ]
-    list_filter = ["status", "entity", "operation", "connection"]
+    list_filter = ["status", EntityFilter, "operation", "connection"]
     list_select_related = ["connection"]
     search_fields = ["=local_id", "=external_id"]
     actions = ["retry_now"]
@@ -573,7 +588,13 @@ class OutboxItemAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutboxItem) -> str:
-        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+        # In plain words (waiting for a project, a known 24SO error); the raw text is on
+        # the item's own page.
+        from apps.integrations.admin_views.transfers import item_state
+
+        _level, words, explanation = item_state(obj)
+        text = explanation.plain if explanation is not None else words
+        return (text[:120] + "…") if len(text) > 120 else text
 
     def has_retry_outbox_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("integrations.retry_outbox")

@@ -117,7 +117,7 @@ def test_the_connection_list_shows_client_types_transfer_and_health(client, conn
     client.force_login(admin_user())
     html = client.get(_url("connection")).content.decode()
     assert "Fjordlys Rådgivning AS" in html
-    assert "customer, project, work type" in html
+    assert "customers, projects, work types" in html
     assert "When hours are approved" in html
     assert "needs attention" in html  # nothing has synced yet: stale
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import ApplicationError
 from apps.integrations import partners
-from apps.integrations.admin_views.sync_center import ENTITIES, context, list_url, require
+from apps.integrations.admin_views.sync_center import ENTITIES, context, list_url, require, zoned
 from apps.integrations.models import Binding, Conflict
 
 
@@ -65,6 +65,7 @@ def field_label(model: Any, name: str) -> str:
         return name.replace("_", " ")
 
 
+@zoned
 def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> HttpResponse:
     require(request, "view_conflict")
     binding = get_object_or_404(Binding.objects.select_related("connection"), pk=binding_id)

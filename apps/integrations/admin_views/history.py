@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.integrations import selectors
-from apps.integrations.admin_views.sync_center import context, in_user_zone, require
+from apps.integrations.admin_views.sync_center import context, in_user_zone, require, zoned
 from apps.integrations.admin_views.transfers import outbox_rows
 from apps.integrations.explain import explain
 from apps.integrations.labels import entity_choices, entity_label, kind_label
@@ -39,6 +39,7 @@ def urls(model_admin: Any) -> list:
     ]
 
 
+@zoned
 def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     require(request, "view_syncrun")
     if request.method == "POST":

@@ -102,16 +102,33 @@ def context(model_admin: Any, request: HttpRequest, **extra: Any) -> dict[str, A
     }
 
 
-def in_user_zone(request: HttpRequest, response: TemplateResponse) -> TemplateResponse:
+def in_user_zone(request: HttpRequest, response: Any) -> Any:
     """Renders now, with times in the person's own time zone (not the server's, not UTC)."""
     from django.utils import timezone
 
     zone = getattr(request.user, "tzinfo", None)
-    if zone is None:
+    if zone is None or not hasattr(response, "render") or response.is_rendered:
         return response
     with timezone.override(zone):
         response.render()
     return response
+
+
+def zoned(view: Any) -> Any:
+    """A screen whose times (runs, syncs, conflicts) are shown in the person's time zone."""
+    from functools import wraps
+
+    from django.utils import timezone
+
+    @wraps(view)
+    def inner(model_admin: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        zone = getattr(request.user, "tzinfo", None)
+        if zone is None:
+            return view(model_admin, request, *args, **kwargs)
+        with timezone.override(zone):
+            return in_user_zone(request, view(model_admin, request, *args, **kwargs))
+
+    return inner
 
 
 def list_url(entity: str, tab: str = "linked", **params: Any) -> str:
@@ -195,6 +212,7 @@ def index_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(list_url("project"))
 
 
+@zoned
 def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpResponse:
     require(request, "view_binding")
     entity = _entity(entity)
@@ -462,6 +480,7 @@ def _confirm(
     )
 
 
+@zoned
 def partner_local_view(
     model_admin: Any, request: HttpRequest, entity: str, local_id: int
 ) -> HttpResponse:
@@ -529,6 +548,7 @@ def _after_link(connection: Connection, entity: str, local_id: int) -> str:
     return list_url(entity, "linked")
 
 
+@zoned
 def partner_remote_view(
     model_admin: Any, request: HttpRequest, entity: str, binding_id: int
 ) -> HttpResponse:

@@ -81,7 +81,8 @@ def item_state(item: OutboxItem, *, waited: Any = None) -> tuple[str, str, Expla
     queued or done (ok)."""
     target = waiting.parse(item.last_error)
     if target is not None:
-        return "warning", waiting_text(target[0], waited_record(target[0], waited)), None
+        name = waited_record(target[0], waited) if waited is not None else f"#{target[1]}"
+        return "warning", waiting_text(target[0], name), None
     if item.status == OutboxItem.Status.DEAD:
         return "error", _("transfer failed"), explain(item.last_error)
     if item.status == OutboxItem.Status.DONE:
