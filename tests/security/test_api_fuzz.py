@@ -18,6 +18,7 @@ from schemathesis.generation import GenerationMode
 
 from apps.accounts.services import api_token_create
 from tests.accounts.factories import admin_user
+from tests.customers.factories import CustomerFactory
 from tests.projects.factories import ProjectMemberFactory
 from tests.tasks.factories import TaskFactory
 from tests.timesheets.factories import TimeEntryFactory
@@ -50,6 +51,7 @@ def office(transactional_db) -> dict:
         "token": api_token_create(user=user, name="fuzz")[1],
         "time-entries": [e.pk for e in entries],
         "projects": [member.project_id],
+        "customers": [member.project.customer_id or CustomerFactory().pk],
         "tasks": [task.pk],
         "work-types": [member.project.default_work_type_id],
         "tokens": [api_token_create(user=user, name="fuzz target")[0].pk],
@@ -69,7 +71,8 @@ def _aim_at_real_rows(case, rows: dict) -> None:
         return
     if case.path_parameters and "id" in case.path_parameters:
         collection = case.path.split("/")[3]
-        case.path_parameters["id"] = rows[collection][0]
+        if collection in rows:
+            case.path_parameters["id"] = rows[collection][0]
     if isinstance(case.body, dict):
         for key in ("project", "task", "work_type", "ids"):
             if key in case.body:
