@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from apps.core.exceptions import ApplicationError
@@ -28,7 +29,7 @@ from apps.projects.models import Project
 class OrderLineInline(TabularInline):
     model = OrderLine
     fields = ["entry", "work_type", "product_number", "description", "registered", "billed"]
-    fields += ["rate"]
+    fields += ["price", "amount"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -40,6 +41,14 @@ class OrderLineInline(TabularInline):
     @admin.display(description=_("hours"))
     def billed(self, obj: OrderLine) -> str:
         return format_hours(obj.hours)
+
+    @admin.display(description=_("rate"))
+    def price(self, obj: OrderLine) -> str:
+        return format_money(obj.rate)
+
+    @admin.display(description=_("amount"))
+    def amount(self, obj: OrderLine) -> str:
+        return format_money(obj.amount)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("entry", "entry__user", "work_type")
@@ -114,7 +123,7 @@ class OrderAdmin(ModelAdmin):
         "customer",
         "project",
         "title",
-        "total",
+        "amount",
         "created_by",
         "created_at",
     ]
@@ -250,7 +259,11 @@ class OrderAdmin(ModelAdmin):
         self.log_addition(request, order, [{"added": {}}])
         self.message_user(
             request,
-            _("Order %(number)s was created in the ERP with %(count)s lines (%(total)s).")
+            ngettext(
+                "Order %(number)s was created in the ERP with %(count)s line (%(total)s).",
+                "Order %(number)s was created in the ERP with %(count)s lines (%(total)s).",
+                len(picked),
+            )
             % {
                 "number": order.external_id,
                 "count": len(picked),

@@ -98,7 +98,7 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} {self.hours} × {self.rate}"
+        return self.description
 
     @property
     def amount(self) -> Decimal:

@@ -172,7 +172,11 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
         employee.email
     )
     admin.goto(url + reverse("admin:timesheets_timeentry_change", args=[entry.pk]))
-    shot(admin, "12-hour-in-24so")
+    shot(admin, "12-hour-approved")
+    admin.goto(url + reverse("admin:sandbox_24so_hour_changelist") + "?q=TB-" + str(entry.pk))
+    assert admin.locator("#result_list tbody tr").count() == 1  # found by its TB- reference
+    assert str(project.number) in admin.inner_text("#result_list tbody")
+    shot(admin, "13-hour-in-24so")
 
     # 6. The office makes an order of the approved hours of the customer this week.
     admin.goto(url + reverse("admin:orders_order_create"))
@@ -184,16 +188,16 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
     admin.wait_for_selector("#order-lines")
     assert admin.is_checked("#order-select-all")
     assert admin.locator("#order-problems").count() == 0
-    shot(admin, "13-order-pick-hours")
+    shot(admin, "14-order-pick-hours")
     amount = Decimal("7.5") * entry.work_type.price  # 7,5 t × 1 450,00 kr
     assert amount == Decimal("10875.00")
     assert "10\xa0875,00\xa0kr" in admin.inner_text("#order-total")
     admin.click("button[name=step][value=confirm]")
     admin.wait_for_selector("#order-confirm")
-    shot(admin, "14-order-review")
+    shot(admin, "15-order-review")
     admin.click("button[name=step][value=send]")
     admin.wait_for_url("**/admin/orders/order/*/change/")
-    shot(admin, "15-order-created")
+    shot(admin, "16-order-created")
 
     # 7. The order is in 24SO, on the customer's 24SO number, with the product id.
     order = Order.objects.get()
@@ -204,3 +208,6 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
         (int(entry.work_type.product_number), Decimal("7.5"))
     ]
     assert so.Hour.objects.filter(description__contains=f"TB-{entry.pk}").count() == 1
+    admin.goto(url + reverse("admin:sandbox_24so_invoiceorder_changelist"))
+    assert order.external_id in admin.inner_text("#result_list")
+    shot(admin, "17-order-in-24so")
