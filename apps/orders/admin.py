@@ -127,6 +127,7 @@ class OrderAdmin(ModelAdmin):
         "created_by",
         "created_at",
     ]
+    fields = readonly_fields
     inlines = [OrderLineInline]
 
     @admin.display(description=_("total excl. VAT"), ordering="total")
