@@ -212,9 +212,11 @@ def hour_transfer_cell(entry: Any) -> str:
     if status == OutboxItem.Status.DEAD:
         explanation = explain(error)
         return format_html(
-            '<details class="erp-state erp-error"><summary>✖ {}</summary>'
-            "<p>{}</p><details><summary>{}</summary><pre>{}</pre></details>"
-            '<a href="{}#sc-dead-title">{}</a></details>',
+            '<details class="erp-state erp-error" style="max-width:24em">'
+            '<summary style="color:#ba2121;font-weight:bold;cursor:pointer">✖ {}</summary>'
+            '<p style="margin:4px 0">{}</p><details><summary style="cursor:pointer">{}</summary>'
+            '<pre style="white-space:pre-wrap;font-size:.85em">{}</pre></details>'
+            '<a href="{}#sc-dead-title" style="text-decoration:underline">{}</a></details>',
             _("transfer failed"),
             explanation.plain,
             _("Details"),
@@ -227,7 +229,8 @@ def hour_transfer_cell(entry: Any) -> str:
         project = getattr(entry, "project", None)
         name = str(project.number) if project and project.number else str(project)
         return format_html(
-            '<span class="erp-state erp-waiting">⏳ {}</span>', waiting_text("project", name)
+            '<span class="erp-state erp-waiting" style="color:#8a5300;font-weight:bold">{}</span>',
+            waiting_text("project", name),
         )
     flag = getattr(entry, "erp_flag", "")
     if getattr(entry, "erp_hour_id", None) and not live:
@@ -240,8 +243,10 @@ def hour_transfer_cell(entry: Any) -> str:
     if live and error:
         explanation = explain(error)
         return format_html(
-            '<details class="erp-state erp-retrying"><summary>↻ {}</summary><p>{}</p>'
-            "<details><summary>{}</summary><pre>{}</pre></details></details>",
+            '<details class="erp-state erp-retrying" style="max-width:24em">'
+            '<summary style="color:#8a5300;font-weight:bold;cursor:pointer">{}</summary>'
+            '<p style="margin:4px 0">{}</p><details><summary style="cursor:pointer">{}</summary>'
+            '<pre style="white-space:pre-wrap;font-size:.85em">{}</pre></details></details>',
             _("failing, retried by itself"),
             explanation.plain,
             _("Details"),

@@ -26,6 +26,17 @@ from apps.integrations.models import OutboxItem, SyncRun
 from apps.integrations.sync import outbox
 
 PER_PAGE = 50
+# A run's counters, shown when not zero ("30 fetched · 2 created · 1 error").
+RUN_COUNTS: tuple[tuple[str, Any], ...] = (
+    ("fetched", _("fetched")),
+    ("created", _("created")),
+    ("updated", _("updated")),
+    ("pushed", _("sent")),
+    ("skipped", _("unchanged")),
+    ("conflicts", _("conflicts")),
+    ("errors", _("errors")),
+    ("requests", _("requests")),
+)
 
 
 def urls(model_admin: Any) -> list:
@@ -82,6 +93,9 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         run.entity_label = entity_label(run.entity)
         run.kind_label = kind_label(run.kind)
         run.explanation = explain(run.error_text) if run.error_text else None
+        run.counts = [
+            (label, getattr(run, name)) for name, label in RUN_COUNTS if getattr(run, name)
+        ]
     health = [
         {"h": h, "label": entity_label(h.entity)}
         for h in (selectors.entity_health(connection=connection) if connection else [])
@@ -104,6 +118,7 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
                 dead=outbox_rows(dead),
                 live=outbox_rows(live),
                 can_retry=request.user.has_perm("integrations.retry_outbox"),
+                errors_label=RUN_COUNTS[-2][1],
             ),
         ),
     )

@@ -138,9 +138,9 @@ def test_the_hour_list_shows_a_failed_transfer_in_plain_words_with_details(clien
 
     html = client.get(reverse("admin:timesheets_timeentry_changelist")).content.decode()
 
-    assert "✖ transfer failed" in html
+    assert "✖ transfer failed</summary>" in html
     assert "24SevenOffice has no project 7012" in html
-    assert re.search(r"<details><summary>Details</summary><pre>[^<]*System.Exception", html)
+    assert re.search(r"<summary[^>]*>Details</summary><pre[^>]*>[^<]*System.Exception", html)
     assert "waiting for project 7012 to reach 24SevenOffice" in html
 
 

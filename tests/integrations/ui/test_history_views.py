@@ -52,7 +52,7 @@ def test_history_lists_runs_with_duration_counts_requests_and_errors(client, con
     run(connection, status=SyncRun.Status.FAILED, error_text="24SO cannot be reached")
     client.force_login(support_user())
     html = client.get(reverse(HISTORY)).content.decode()
-    assert "12.0 s" in html and ">7<" in html and "Schedule" in html
+    assert "12.0 s" in html and "7 requests" in html and "40 fetched" in html and "Schedule" in html
     assert "24SO cannot be reached" in html  # the health line's last error
     failed = client.get(reverse(HISTORY) + "?failed=1").context["page"].object_list
     assert [r.status for r in failed] == ["failed"]
