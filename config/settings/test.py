@@ -23,6 +23,15 @@ STORAGES = {
 # 24SEVENOFFICE CONNECTOR: tests pass the sandbox's live_server URL to the client
 # ------------------------------------------------------------------------------
 TWENTYFOURSEVEN_APPLICATION_ID = "5f1c2a8e-0000-4000-8000-000000000024"
+# Never the real 24SO hosts: a test that does not point the client at its live sandbox reaches
+# the sandbox's path on a loopback port nothing listens on (refused at once). Worker processes
+# started by the reliability tests get their sandbox's URL through these variables.
+# pytest-socket (pyproject addopts) refuses any connection beyond loopback on top of this.
+SANDBOX_NOT_SERVED = "http://127.0.0.1:9/sandbox/24so"
+TWENTYFOURSEVEN_API_BASE = env("TWENTYFOURSEVEN_API_BASE", default=SANDBOX_NOT_SERVED)
+TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
+    "TWENTYFOURSEVEN_WEBSERVICES_BASE", default=SANDBOX_NOT_SERVED
+)
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
