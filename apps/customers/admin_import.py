@@ -19,8 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from apps.core.exceptions import ApplicationError
 from apps.core.exports import rows_dataset, spreadsheet_response
@@ -275,6 +275,7 @@ class CustomerImportMixin:
                 "subtitle": None,
                 "opts": opts,
                 "columns": imports.COLUMNS,
+                "local_headers": imports.local_headers(get_language()),
                 "labels": imports.LABELS,
                 "required": imports.REQUIRED,
                 "max_mb": imports._mb(bounds.max_bytes),
@@ -290,7 +291,7 @@ class CustomerImportMixin:
     def import_template_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if not self.has_import_permission(request) or fmt not in ("csv", "xlsx"):
             raise Http404
-        dataset = rows_dataset(imports.template_rows())
+        dataset = rows_dataset(imports.template_rows(get_language()))
         return spreadsheet_response(dataset, fmt=fmt, filename="tidsbro-customers")
 
     def import_errors_view(self, request: HttpRequest, token: str, fmt: str) -> HttpResponse:

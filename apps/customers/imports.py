@@ -58,38 +58,98 @@ HEADER_OF = {f: h for h, f in COLUMNS}
 REQUIRED = ["customer_number", "name"]
 ERROR_COLUMN = "import_errors"  # added to the error file; ignored when it is imported again
 
-# Headers people write instead (normalised: lower case, spaces and hyphens as "_").
+# The column names documented in each language (the template of that language uses them).
+LOCAL_HEADERS: dict[str, dict[str, str]] = {
+    "nb": {
+        "customer_number": "kundenummer",
+        "name": "navn",
+        "organisation_number": "organisasjonsnummer",
+        "email": "epost",
+        "phone": "telefon",
+        "address_line1": "adresse1",
+        "address_line2": "adresse2",
+        "postal_code": "postnummer",
+        "city": "poststed",
+        "country": "land",
+        "visiting_address": "besøksadresse",
+        "active": "aktiv",
+    },
+    "sv": {
+        "customer_number": "kundnummer",
+        "name": "namn",
+        "organisation_number": "organisationsnummer",
+        "email": "epost",
+        "phone": "telefon",
+        "address_line1": "adress1",
+        "address_line2": "adress2",
+        "postal_code": "postnummer",
+        "city": "ort",
+        "country": "land",
+        "visiting_address": "besöksadress",
+        "active": "aktiv",
+    },
+    "da": {
+        "customer_number": "kundenummer",
+        "name": "navn",
+        "organisation_number": "cvr",
+        "email": "email",
+        "phone": "telefon",
+        "address_line1": "adresse1",
+        "address_line2": "adresse2",
+        "postal_code": "postnummer",
+        "city": "by",
+        "country": "land",
+        "visiting_address": "besøgsadresse",
+        "active": "aktiv",
+    },
+}
+
+# Headers people write instead (normalised: lower case, spaces and hyphens as "_"): every
+# documented local name, and the variants offices use.
 ALIASES = {
+    **{local: header for names in LOCAL_HEADERS.values() for header, local in names.items()},
     "number": "customer_number",
     "customer_no": "customer_number",
-    "kundenummer": "customer_number",
-    "kundnummer": "customer_number",
     "kundenr": "customer_number",
-    "navn": "name",
-    "namn": "name",
+    "kundnr": "customer_number",
     "navn_": "name",
     "org_number": "organisation_number",
     "organization_number": "organisation_number",
-    "organisasjonsnummer": "organisation_number",
-    "organisationsnummer": "organisation_number",
     "orgnr": "organisation_number",
-    "cvr": "organisation_number",
+    "org_nr": "organisation_number",
+    "cvr_nummer": "organisation_number",
+    "cvr_nr": "organisation_number",
     "e_mail": "email",
-    "epost": "email",
     "e_post": "email",
-    "telefon": "phone",
+    "mail": "email",
+    "tlf": "phone",
     "address": "address_line1",
+    "address_1": "address_line1",
+    "address_2": "address_line2",
     "adresse": "address_line1",
+    "adresse_1": "address_line1",
+    "adresse_2": "address_line2",
     "adress": "address_line1",
-    "postnummer": "postal_code",
+    "adress_1": "address_line1",
+    "adress_2": "address_line2",
+    "postadresse": "address_line1",
+    "postadress": "address_line1",
+    "utdelningsadress": "address_line1",
     "postnr": "postal_code",
-    "poststed": "city",
-    "ort": "city",
-    "by": "city",
-    "land": "country",
-    "aktiv": "active",
+    "post_nr": "postal_code",
+    "postort": "city",
+    "besoksadresse": "visiting_address",
+    "besoksadress": "visiting_address",
+    "besogsadresse": "visiting_address",
     "is_active": "active",
 }
+
+
+def local_headers(language: str | None) -> dict[str, str]:
+    """File header → the name documented for `language` (the English ones if it has none)."""
+    names = LOCAL_HEADERS.get((language or "")[:2], {})
+    return {header: names.get(header, header) for header, _field in COLUMNS}
+
 
 TRUE_WORDS = {"1", "yes", "y", "true", "x", "ja", "j", "active", "aktiv"}
 FALSE_WORDS = {"0", "no", "n", "false", "nei", "nej", "inactive", "inaktiv"}
@@ -738,9 +798,11 @@ def _compare(planned: PlannedRow, customer: Customer | None) -> RowError | None:
 # --- files for the person importing -----------------------------------------------------------
 
 
-def template_rows() -> list[list[str]]:
+def template_rows(language: str | None = None) -> list[list[str]]:
+    """The template file: its header in `language`'s column names, and one example row."""
+    names = local_headers(language)
     return [
-        [h for h, _f in COLUMNS],
+        [names[h] for h, _f in COLUMNS],
         [
             "10001",
             "Fjordlys Rådgivning AS",

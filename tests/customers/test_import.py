@@ -359,3 +359,51 @@ def test_a_large_file_is_planned_and_written_in_bulk_not_row_by_row(
 
     assert done.status_code == 302
     assert Customer.objects.count() == 1000
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["kundenummer", "navn", "adresse1", "adresse2", "postnummer", "poststed", "besøksadresse"],
+        ["kundnummer", "namn", "adress1", "adress2", "postnummer", "ort", "besöksadress"],
+        ["kundenummer", "navn", "adresse1", "adresse2", "postnummer", "by", "besøgsadresse"],
+    ],
+    ids=["nb", "sv", "da"],
+)
+def test_the_documented_nordic_address_columns_are_understood(admin_client, header):
+    row = [
+        "4100",
+        "Kaikanten AS",
+        "Bryggen 1",
+        "3. etasje",
+        "5003",
+        "Bergen",
+        "Bryggen 1, inngang B",
+    ]
+
+    preview = _preview(admin_client, _csv([header, row]))
+
+    assert preview.context["plan"].errors == []
+    [created] = preview.context["plan"].creates
+    assert created.data["address_line1"] == "Bryggen 1"
+    assert created.data["address_line2"] == "3. etasje"
+    assert created.data["visiting_address"] == "Bryggen 1, inngang B"
+
+
+def test_a_norwegian_office_gets_the_format_and_the_template_in_norwegian(admin_client):
+    from django.utils import translation
+
+    with translation.override("nb"):
+        page = admin_client.get(reverse(IMPORT), HTTP_ACCEPT_LANGUAGE="nb")
+        xlsx = admin_client.get(
+            reverse("admin:customers_customer_import_template", args=["xlsx"]),
+            HTTP_ACCEPT_LANGUAGE="nb",
+        )
+
+    assert "<code>besøksadresse</code>" in page.content.decode()
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [c.value for c in sheet[1]][:3] == ["kundenummer", "navn", "organisasjonsnummer"]
+    preview = _preview(
+        admin_client, _csv([[c.value for c in sheet[1]], [c.value or "" for c in sheet[2]]])
+    )
+    assert preview.context["plan"].errors == []
