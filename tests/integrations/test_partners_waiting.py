@@ -73,7 +73,9 @@ def test_an_hour_on_a_project_only_in_tidsbro_waits_and_its_project_is_created_f
     assert _hour_item(entry).last_error == ""
     outbox.push_pending(connection=world.connection, connector=connector)
 
-    binding = Binding.objects.get(connection=world.connection, entity="project", local_id=project.pk)
+    binding = Binding.objects.get(
+        connection=world.connection, entity="project", local_id=project.pk
+    )
     erp_project = SandboxProject.objects.get(project_id=int(binding.external_id))
     assert erp_project.customer_id == world.erp_project.customer_id
     [hour] = erp_hours(hour_ref(entry.pk))  # exactly once, on the new project
@@ -155,3 +157,34 @@ def test_a_project_is_never_created_in_24so_without_its_customer(
     outbox.push_pending(connection=world.connection, connector=connector)
     [erp] = SandboxProject.objects.filter(name="Kundeportal 2027")
     assert erp.customer_id == erp_customer.company_id
+
+
+def test_a_waiting_hour_goes_with_the_next_push_when_a_pull_linked_its_project(
+    world: World, no_kick: None
+) -> None:
+    world.connection.masters = {"project": Master.ERP}
+    world.connection.save(update_fields=["masters"])
+    project = _local_project(world)
+    entry = approve(world, register(world, project=project))
+    connector = world.connector()
+    outbox.push_pending(connection=world.connection, connector=connector)
+    assert waiting.parse(_hour_item(entry).last_error) == ("project", project.pk)
+
+    # A pull links the project (as the engine does, without going through the outbox).
+    bound = Binding.objects.filter(entity="project").values_list("external_id", flat=True)
+    erp_project = (
+        SandboxProject.objects.filter(client__client_id=FJORDLYS, status__active=True)
+        .exclude(project_id__in=[int(i) for i in bound])
+        .order_by("project_id")
+        .first()
+    )
+    Binding.objects.create(
+        connection=world.connection,
+        entity="project",
+        local_id=project.pk,
+        external_id=str(erp_project.project_id),
+    )
+    outbox.push_pending(connection=world.connection, connector=connector)  # no 15-minute wait
+
+    [hour] = erp_hours(hour_ref(entry.pk))
+    assert hour.project_id == erp_project.project_id

@@ -213,6 +213,7 @@ def push_runs(
     type, so History names what each run carried; [] if nothing was due.
 
     `entities` and `due_only` as in `claim_due` (`integrations_sync` pushes what waits now)."""
+    waits.release_bound(connection)  # e.g. a pull linked the project some hours waited for
     items = claim_due(connection, limit=limit, entities=entities, due_only=due_only)
     if not items:
         return []

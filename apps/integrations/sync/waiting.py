@@ -92,9 +92,15 @@ def _queue_missing(connection: Connection, entity: str, local_id: int) -> None:
         enqueue(connection=connection, entity=entity, local_id=local_id)
 
 
-def release(connection: Connection, entity: str, local_ids: list[int] | tuple[int, ...]) -> int:
+def release(
+    connection: Connection,
+    entity: str,
+    local_ids: list[int] | tuple[int, ...],
+    *,
+    kick: bool = True,
+) -> int:
     """Pushes now the rows that waited for these records (they have their partner now);
-    kicks after commit. Returns how many."""
+    kicks after commit unless the caller pushes next. Returns how many."""
     from apps.integrations.sync.outbox import kick_after_commit
 
     if not local_ids:
@@ -104,6 +110,35 @@ def release(connection: Connection, entity: str, local_ids: list[int] | tuple[in
         status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
         last_error__in=[marker(entity, i) for i in local_ids],
     ).update(next_attempt_at=timezone.now(), last_error="")
-    if released:
+    if released and kick:
         kick_after_commit(connection.pk)
+    return released
+
+
+def release_bound(connection: Connection, *, limit: int = 1000) -> int:
+    """Before a push: releases the rows whose record got its partner some other way (a pull
+    linked it by number); no request. One query when nothing waits."""
+    texts = (
+        OutboxItem.objects.filter(
+            connection=connection,
+            status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS],
+            last_error__startswith=MARKER,
+        )
+        .values_list("last_error", flat=True)
+        .distinct()[:limit]
+    )
+    wanted: dict[str, set[int]] = {}
+    for text in texts:
+        target = parse(text)
+        if target is not None:
+            wanted.setdefault(target[0], set()).add(target[1])
+    released = 0
+    for entity, ids in wanted.items():
+        bound = (
+            Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
+            .exclude(external_id="")
+            .exclude(state=Binding.State.EXCLUDED)
+            .values_list("local_id", flat=True)
+        )
+        released += release(connection, entity, list(bound), kick=False)
     return released
