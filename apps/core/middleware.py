@@ -1,4 +1,4 @@
-"""Bounds on what an admin list may be asked for, for every list of every admin.
+"""Bounds on what an admin list or search may be asked for, on every admin screen.
 
 A search becomes one `LIKE` per word and field, and SQLite refuses a pattern longer than
 50,000 bytes ("LIKE or GLOB pattern too complex", a 500); a filter value is a query parameter
@@ -37,12 +37,31 @@ def _out_of_range(name: str, value: str) -> bool:
     return bool(match) and not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR
 
 
-def _is_admin_list(request: HttpRequest) -> bool:
+# The searches of the admin's own screens (the sync center's lists, its partner search) too.
+SEARCH_NAMES = (SEARCH_VAR, "term")
+
+
+def _admin_screen(request: HttpRequest) -> str | None:
+    """ "list" for a change list or the autocomplete, "other" for another admin screen."""
     match = request.resolver_match
     if match is None or "admin" not in match.namespaces:
-        return False
+        return None
     name = match.url_name or ""
-    return name.endswith("_changelist") or name == "autocomplete"
+    return "list" if name.endswith("_changelist") or name == "autocomplete" else "other"
+
+
+def _refused(request: HttpRequest, screen: str) -> list[str]:
+    refused = []
+    for name, values in request.GET.lists():
+        if screen == "list":
+            bad = any(_out_of_range(name, value) for value in values)
+        else:
+            bad = name in SEARCH_NAMES and any(
+                len(value) > MAX_LIST_PARAMETER_LENGTH for value in values
+            )
+        if bad:
+            refused.append(name)
+    return refused
 
 
 def too_long_message(names: list[str]) -> str:
@@ -70,13 +89,10 @@ class AdminListLimitsMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        if not _is_admin_list(request):
+        screen = _admin_screen(request)
+        if screen is None:
             return None
-        too_long = [
-            name
-            for name, values in request.GET.lists()
-            if any(_out_of_range(name, value) for value in values)
-        ]
+        too_long = _refused(request, screen)
         if not too_long:
             return None
         shown = [name[:40] for name in too_long]

@@ -108,3 +108,27 @@ def test_the_admin_autocomplete_refuses_an_over_long_term(client, root):
 
     assert response.status_code == 400
     assert "too long" in response.json()["error"]
+
+
+def test_the_sync_centers_own_lists_refuse_an_over_long_search(client, root):
+    from apps.integrations.models import Connection
+    from apps.integrations.services import DEFAULT_MASTERS
+
+    Connection.objects.create(
+        system="24so",
+        username="demo",
+        password="secret-Pa55",
+        client_name="Fjordlys Rådgivning AS",
+        client_id="2400101",
+        connected=["customer", "project"],
+        masters=dict(DEFAULT_MASTERS),
+    )
+    url = reverse("admin:integrations_sync_center_list", args=["customer"])
+
+    response = client.get(url, {SEARCH_VAR: LONG, "tab": "only_local"}, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == f"{url}?tab=only_local"
+    assert f"The search is too long: at most {MAX_LIST_PARAMETER_LENGTH} characters." in [
+        str(m) for m in response.context["messages"]
+    ]
