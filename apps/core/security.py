@@ -4,6 +4,7 @@ from typing import Any
 
 from axes.helpers import get_cool_off, get_failure_limit
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
@@ -56,6 +57,9 @@ class ClientAddressThrottle(AnonRateThrottle):
     ``NUM_PROXIES`` is set, so a caller could start a fresh count with every request.
     Every throttle in Tidsbro derives from this class (tests/security/test_rate_limit.py).
     """
+
+    # Counted where every process sees it (settings.CACHES["ratelimit"]), not per process.
+    cache = caches["ratelimit"]
 
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or ""

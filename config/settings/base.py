@@ -275,6 +275,27 @@ if env("REDIS_URL", default=""):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# CACHES
+# ------------------------------------------------------------------------------
+# Rate-limit counts must be shared by every web process and machine, or each would allow the
+# whole limit: Redis when REDIS_URL is set, else a table in the database (made by migrate).
+RATELIMIT_CACHE_TABLE = "tidsbro_ratelimit_cache"
+if env("REDIS_URL", default=""):
+    _ratelimit_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+        "KEY_PREFIX": "tidsbro-ratelimit",
+    }
+else:
+    _ratelimit_cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": RATELIMIT_CACHE_TABLE,
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": _ratelimit_cache,
+}
+
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

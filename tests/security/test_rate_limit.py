@@ -2,7 +2,7 @@
 client-written X-Forwarded-For never starts a fresh count; only trusted proxies' entries do."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.settings import api_settings
@@ -18,9 +18,9 @@ TOKEN_URL = "/api/v1/auth/token/"
 
 @pytest.fixture(autouse=True)
 def _fresh_counts():
-    cache.clear()
+    caches["ratelimit"].clear()
     yield
-    cache.clear()
+    caches["ratelimit"].clear()
 
 
 def _spray(client, tries: int, forwarded) -> list[int]:
@@ -60,6 +60,19 @@ def test_the_limit_stays_while_the_right_password_arrives_from_a_new_spoofed_add
 
     assert response.status_code == 429
     assert "token" not in response.json()
+
+
+def test_the_count_is_shared_by_every_process_not_kept_in_one_process_memory(settings):
+    settings.TIDSBRO_TRUSTED_PROXY_COUNT = 0
+    assert _spray(APIClient(), 12, lambda n: "203.0.113.9")[-1] == 429
+
+    # Another web process starts with its own, empty memory: the limit still holds there.
+    cache.clear()
+    for alias in ("default",):
+        caches[alias].clear()
+
+    assert _spray(APIClient(), 1, lambda n: "203.0.113.9") == [429]
+    assert settings.CACHES["ratelimit"]["BACKEND"] != settings.CACHES["default"]["BACKEND"]
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_count(settings):
