@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -64,16 +65,35 @@ def _refused(request: HttpRequest, screen: str) -> list[str]:
     return refused
 
 
+def _label(view_func: Any, name: str) -> str:
+    """The filter's field as the list shows it ("Poststed"), else the parameter's name."""
+    if name in SEARCH_NAMES:
+        return str(_("search"))
+    model = getattr(getattr(view_func, "model_admin", None), "model", None)
+    label = name[:40]
+    for part in name.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except (AttributeError, FieldDoesNotExist):
+            break
+        label = str(getattr(field, "verbose_name", part))
+        model = field.related_model
+    return label
+
+
 def too_long_message(names: list[str]) -> str:
     if names == [SEARCH_VAR] or names == ["term"]:
         return _("The search is too long: at most %(max)d characters.") % {
             "max": MAX_LIST_PARAMETER_LENGTH
         }
     return _(
-        "These filters are too long (at most %(max)d characters) and were left out: %(names)s"
+        "These filters were left out: %(names)s. A filter has at most %(max)d characters, "
+        "and its dates are from %(first)d to %(last)d."
     ) % {
-        "max": MAX_LIST_PARAMETER_LENGTH,
         "names": ", ".join(names),
+        "max": MAX_LIST_PARAMETER_LENGTH,
+        "first": FIRST_YEAR,
+        "last": LAST_YEAR,
     }
 
 
@@ -95,8 +115,11 @@ class AdminListLimitsMiddleware:
         too_long = _refused(request, screen)
         if not too_long:
             return None
-        shown = [name[:40] for name in too_long]
-        message = too_long_message(shown)
+        message = too_long_message(
+            too_long
+            if set(too_long) <= set(SEARCH_NAMES)
+            else [_label(view_func, name) for name in too_long]
+        )
         if request.resolver_match and request.resolver_match.url_name == "autocomplete":
             return JsonResponse({"error": message}, status=400)
         if request.method != "GET":

@@ -84,7 +84,18 @@ def test_an_over_long_filter_is_named_in_the_message(client, root):
 
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
-    assert any("city" in m and "at most 200 characters" in m for m in messages)
+    assert "These filters were left out: city. A filter has at most 200 characters" in messages[0]
+
+
+def test_a_date_filter_at_the_ends_of_the_calendar_is_left_out_by_its_label(client, root):
+    url = reverse("admin:customers_customer_changelist")
+
+    response = client.get(url, {"created_at__gte": "0001-01-01"}, follow=True)
+
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages[0].startswith("These filters were left out: created.")
+    assert "dates are from 1900 to 2199" in messages[0]
 
 
 def test_a_search_of_ordinary_length_still_works(client, root):
