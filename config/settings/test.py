@@ -11,7 +11,9 @@ TIDSBRO_ENCRYPTION_KEYS = ["piYGpwlIQrCN0T_BVWcOHiYGaJk1yQwUa82YQgXRJHQ="]
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Jobs run in the calling process, except in the real `qcluster` workers of the scale-out test
+# (tests/reliability/test_scaleout.py sets TIDSBRO_TEST_Q_SYNC=false for them and REDIS_URL).
+Q_CLUSTER = {**Q_CLUSTER, "sync": env.bool("TIDSBRO_TEST_Q_SYNC", default=True)}
 # Login lockout stays on (every login path is tested with it), but far from other tests' few
 # failed logins; tests/security/test_login_lockout.py sets a small limit of its own.
 AXES_FAILURE_LIMIT = 100
