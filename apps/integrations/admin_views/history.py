@@ -126,21 +126,19 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
 
 def record_links(changes: list[dict[str, Any]]) -> dict[tuple[str, Any], str]:
     """(object type, Tidsbro id) → a link to the record's admin page, for a run's changes
-    (one query per object type)."""
+    (one query per object type); hours read as "16.11.2026 · Kari · Project · 2,5 t"."""
     from django.utils.html import format_html
 
-    from apps.integrations.partners import PARTNER_MODELS, local_model
+    from apps.integrations.admin_views.transfers import _admin_url, load_records, record_label
 
-    wanted: dict[str, set[int]] = {}
-    for change in changes:
-        entity, local_id = change.get("entity"), change.get("local_id")
-        if entity in PARTNER_MODELS and isinstance(local_id, int):
-            wanted.setdefault(entity, set()).add(local_id)
+    pairs = [
+        (c.get("entity"), c.get("local_id"))
+        for c in changes
+        if isinstance(c.get("entity"), str) and isinstance(c.get("local_id"), int)
+    ]
     links: dict[tuple[str, Any], str] = {}
-    for entity, ids in wanted.items():
-        model = local_model(entity)
-        info = model._meta.app_label, model._meta.model_name
-        for pk, obj in model.objects.in_bulk(list(ids)).items():
-            url = reverse(f"admin:{info[0]}_{info[1]}_change", args=[pk])
-            links[(entity, pk)] = format_html('<a href="{}">{}</a>', url, obj)
+    for (entity, pk), obj in load_records(pairs).items():
+        url = _admin_url(obj)
+        label = record_label(entity, obj)
+        links[(entity, pk)] = format_html('<a href="{}">{}</a>', url, label) if url else label
     return links

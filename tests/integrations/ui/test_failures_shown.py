@@ -201,3 +201,22 @@ def test_known_24so_texts_become_plain_sentences(raw, expected):
     explanation = explain(raw)
     assert expected in explanation.plain
     assert explanation.raw == raw
+
+
+def test_a_runs_hours_read_in_the_persons_language_not_as_code(client, connection):
+    entry = TimeEntryFactory()
+    run = SyncRun.objects.create(
+        connection=connection,
+        entity="hour",
+        kind="push",
+        trigger="push",
+        status="succeeded",
+        changes=[{"entity": "hour", "local_id": entry.pk, "external_id": "9", "action": "created"}],
+    )
+    client.force_login(admin_user(language="nb"))
+
+    html = client.get(reverse("admin:integrations_syncrun_change", args=[run.pk])).content
+    html = html.decode()
+
+    assert "7,5\u00a0t" in html and "7.50 h" not in html  # was TimeEntry's "7.50 h"
+    assert ">hour<" not in html and ">push<" not in html
