@@ -165,6 +165,7 @@ class ConnectionChangeForm(ServiceModelForm):
 
 @admin.register(Connection)
 class ConnectionAdmin(ServiceModelAdmin):
+    show_add_link = False  # connecting goes through the wizard, which checks each step
     list_display = [
         "system",
         "client_name",
