@@ -159,6 +159,13 @@ def test_create_in_24so_offers_to_partner_the_customer_first(client, connection)
     client.force_login(admin_user())
     url = reverse("admin:integrations_sync_center_list", args=["project"]) + "?tab=local_only"
 
+    listed = client.get(url).content.decode()
+    assert "Its customer Ny Kunde AS (90001) has no partner in 24SevenOffice yet." in listed
+    partner_link = reverse(
+        "admin:integrations_sync_center_partner_local", args=["customer", stranger.pk]
+    )
+    assert partner_link in listed
+
     first = client.post(url, {"action": "create_remote", "selected": [project.pk]})
     html = first.content.decode()
     assert "Ny Kunde AS" in html and "sc-confirm-yes" not in html

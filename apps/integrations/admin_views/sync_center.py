@@ -167,6 +167,17 @@ def remote_number(binding: Binding) -> str:
 def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list[dict[str, Any]]:
     """Table rows of one page (one query for the local records, one for conflicts)."""
     if tab == "local_only":
+        # A project goes to 24SO only with its customer: say which customers need a partner.
+        unpartnered = (
+            dict(
+                (p.pk, c)
+                for p, c in partners.customers_without_partner(
+                    connection=connection, projects=items
+                )
+            )
+            if entity == "project"
+            else {}
+        )
         return [
             {
                 "id": o.pk,
@@ -176,6 +187,7 @@ def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list
                 "external_id": "",
                 "remote": "",
                 "remote_number": "",
+                "needs_customer": unpartnered.get(o.pk),
             }
             for o in items
         ]
@@ -234,6 +246,8 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
         qs = selectors.partner_local_only(connection=connection, entity=entity, search=search)
         if entity == "task":
             qs = qs.select_related("project")
+        elif entity == "project":
+            qs = qs.select_related("customer")
     else:
         qs = selectors.partner_bindings(
             connection=connection, entity=entity, tab=tab, search=search
