@@ -169,3 +169,25 @@ def test_existing_authtoken_keys_are_hashed_and_keep_working():
     assert (token.prefix, token.digest) == (key[:8], api_token_digest(key))
     assert token.created_at == datetime.datetime(2025, 3, 1, 8, tzinfo=datetime.UTC)
     assert _works(key)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/auth/token/", {"email": "kari@example.no", "password": PASSWORD, "nmae": "x"}),
+        (TOKENS_URL, {"name": "CI", "expires": "2030-01-01"}),
+    ],
+    ids=["login", "create"],
+)
+def test_a_misspelled_field_on_the_token_endpoints_is_refused_by_name(url, body):
+    person = employee(email="kari@example.no")
+    client = APIClient()
+    if url == TOKENS_URL:
+        client.force_authenticate(person)
+
+    response = client.post(url, body, format="json")
+
+    assert response.status_code == 400
+    unknown = next(key for key in body if key not in ("email", "password", "name"))
+    assert unknown in response.json()
+    assert not ApiToken.objects.filter(user=person).exists()

@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers
 
 from apps.accounts.models import ApiToken, User
 from apps.accounts.roles import ROLE_LABELS
+from apps.core.api.serializers import InputSerializer
 from apps.core.security import lockout_message
 
 
@@ -32,7 +33,7 @@ class MeOutputSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="AuthTokenLogin")
-class EmailAuthTokenSerializer(serializers.Serializer):
+class EmailAuthTokenSerializer(InputSerializer):
     """E-mail and password in, the user out (the user model logs in with e-mail)."""
 
     email = serializers.EmailField(label=_("E-mail address"), write_only=True)
@@ -89,5 +90,5 @@ class ApiTokenCreatedSerializer(ApiTokenOutputSerializer):
 
 
 @extend_schema_serializer(component_name="ApiTokenCreate")
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(InputSerializer):
     name = serializers.CharField(label=_("name"), max_length=100)
