@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 Check = Callable[[Any], bool]
@@ -168,7 +169,7 @@ def erp_sync(user: Any) -> dict[str, Any] | None:
                 user.has_perm("integrations.view_syncrun"),
             ),
             _item(  # its list offers the wizard and both settings pages
-                _("Connection and settings"),
+                capfirst(_("connections")),
                 "settings",
                 _changelist("integrations.connection"),
                 user.has_perm("integrations.view_connection"),

@@ -97,7 +97,7 @@ def test_administrator_sidebar_has_the_registers_and_sync_but_no_system(client):
         "Sync center",
         "Conflicts",
         "Sync history",
-        "Connection and settings",
+        "Connections",
     ]
 
 
