@@ -425,7 +425,10 @@ class TimeEntryAdmin(ServiceModelAdmin):
         ]
         if obj is not None:
             fieldsets.append(
-                (_("Approval"), {"fields": ["status", "rejection_reason", "updated_at"]})
+                (
+                    _("Approval"),
+                    {"fields": ["status", "rejection_reason", "updated_at", "erp_transfer"]},
+                )
             )
         return fieldsets
 
@@ -433,7 +436,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
         if obj is None:
             return []
         # The owner of registered hours never changes; the status moves only by the actions.
-        return ["user", "status", "rejection_reason", "updated_at"]
+        return ["user", "status", "rejection_reason", "updated_at", "erp_transfer"]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)

@@ -220,3 +220,16 @@ def test_a_runs_hours_read_in_the_persons_language_not_as_code(client, connectio
 
     assert "7,5\u00a0t" in html and "7.50 h" not in html  # was TimeEntry's "7.50 h"
     assert ">hour<" not in html and ">push<" not in html
+
+
+def test_the_hours_own_page_says_its_transfer_failed_and_why(client, connection):
+    entry = TimeEntryFactory()
+    dead_hour(connection, entry)
+    client.force_login(admin_user())
+
+    html = client.get(
+        reverse("admin:timesheets_timeentry_change", args=[entry.pk])
+    ).content.decode()
+
+    assert "✖ transfer failed</summary>" in html
+    assert "24SevenOffice has no project 7012" in html
