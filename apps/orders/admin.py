@@ -209,7 +209,8 @@ class OrderAdmin(ModelAdmin):
             {
                 "entry": e,
                 "flag": flags.get(e.pk, ""),
-                "checked": e.pk in chosen or fresh,
+                # Hours registered as not billable wait unless the office ticks them.
+                "checked": e.pk in chosen or (fresh and e.billable_hours > 0),
                 **edits[e.pk],
                 "default_rate": e.work_type.price,
                 "line": drafts[e.pk],

@@ -59,8 +59,9 @@ def order_lines_draft(
     lines = []
     for entry in entries:
         edit = edits.get(entry.pk) or {}
-        registered = entry.billable_hours if entry.billable_hours else entry.hours
-        hours = registered
+        # Hours the person registered as not billable (travel, internal) bill nothing unless
+        # the office writes them up here.
+        hours = entry.billable_hours
         if edit.get("hours") not in (None, ""):
             hours = _decimal(edit["hours"], label=_("hours"))
         if hours < 0 or hours > entry.hours:

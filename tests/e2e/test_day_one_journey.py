@@ -211,3 +211,51 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
     admin.goto(url + reverse("admin:sandbox_24so_invoiceorder_changelist"))
     assert order.external_id in admin.inner_text("#result_list")
     shot(admin, "17-order-in-24so")
+
+
+def test_an_order_the_erp_would_refuse_says_what_to_fix_and_links_to_it(
+    demo_world, norwegian, live_server
+):
+    """A work type still on an old product code and a customer not in 24SO: both are named
+    above the hours, each with a link to where it is fixed, and nothing is sent."""
+    from apps.integrations import jobs, services
+    from apps.timesheets.services import time_entry_create, time_entry_transition
+
+    url = live_server.url
+    identities = services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    connection = services.connection_create(
+        system="24so",
+        username=DEMO_USERNAME,
+        password=DEMO_PASSWORD,
+        identity_id=next(i.identity_id for i in identities if i.client_id == OFFICE),
+        connect=["customer", "project", "work_type", "task", "user", "hour"],
+    )
+    jobs.sync_connection(connection.pk, "onboarding", True)
+    project = Project.objects.get(name=PROJECT)
+    member = ProjectMember.objects.filter(project=project, role__can_approve=False).first().user
+    entry = time_entry_create(
+        actor=member, project=project, date=timezone.localdate(), hours=Decimal("2")
+    )
+    office = User.objects.get(email="ingrid@tidsbro.no")
+    time_entry_transition(actor=member, entry=entry, action="submit")
+    time_entry_transition(actor=office, entry=entry, action="approve_user")
+    work_type = entry.work_type
+    work_type.product_number = "T-100"
+    work_type.save(update_fields=["product_number"])
+    Binding.objects.filter(
+        connection=connection, entity="customer", local_id=project.customer_id
+    ).delete()
+
+    admin = norwegian()
+    log_in(admin, url, DEMO_ADMIN_EMAIL)
+    admin.goto(url + reverse("admin:orders_order_create"))
+    admin.select_option("#id_customer", str(project.customer_id))
+    admin.click("input[name=show]")
+    problems = admin.locator("#order-problems")
+    assert "T-100" in problems.inner_text()
+    assert project.customer.name in problems.inner_text()
+    shot(admin, "18-order-refused-before-sending")
+    problems.locator(f"a[href$='/worktype/{work_type.pk}/change/']").click()
+    admin.wait_for_selector("#id_product_number")
+    shot(admin, "19-order-fix-work-type")
+    assert not so.InvoiceOrder.objects.exists() and not Order.objects.exists()

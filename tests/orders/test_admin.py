@@ -12,8 +12,10 @@ from django.urls import reverse
 from apps.integrations.adapters.hours import UNMAPPED_FLAG
 from apps.integrations.models import Binding, HourTransfer
 from apps.orders.models import Order
+from apps.projects.models import ProjectMember
 from apps.sandbox.twentyfourseven.models import InvoiceOrder as SandboxOrder
 from apps.timesheets.models import TimeEntry
+from apps.timesheets.services import time_entry_create
 from tests.accounts.factories import UserFactory
 from tests.integrations.twentyfourseven.test_push_world import (
     World,
@@ -236,3 +238,27 @@ def test_a_customer_not_in_the_erp_links_to_pairing_it(world: World) -> None:
         },
     )
     assert not SandboxOrder.objects.exists()  # not sent under a number 24SO does not know
+
+
+def test_hours_registered_as_not_billable_wait_and_bill_nothing(world: World) -> None:
+    # Hours are registered by the project's members only.
+    ProjectMember.objects.get_or_create(project=world.project, user=world.mapped)
+    [billable] = _entries(world, 1)
+    travel = time_entry_create(
+        actor=world.mapped,
+        project=world.project,
+        work_type=world.work_type,
+        hours=Decimal("3.00"),
+        billable_hours=Decimal("0"),
+        date=date(2026, 11, 5),
+        description="Reise hjem fra kunden",
+    )
+    travel = approve(world, travel)
+    choose = {"connection": world.connection.pk, "project": world.project.pk}
+
+    page = _client(world.admin).post(reverse(CREATE), choose)
+
+    rows = {r["entry"].pk: r for r in page.context["rows"]}
+    assert rows[billable.pk]["checked"] and not rows[travel.pk]["checked"]
+    assert rows[travel.pk]["line"].amount == 0  # was 3 h × the rate
+    assert page.context["total"] == billable.billable_hours * world.work_type.price
