@@ -29,6 +29,7 @@ from tests.integrations.twentyfourseven.test_push_world import (
     register,
     world,
 )
+from tests.projects.factories import ProjectMemberFactory
 
 __all__ = ["no_kick", "world"]  # fixtures
 
@@ -36,14 +37,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _local_project(world: World, *, customer: Customer | None = None) -> Project:
-    """A project only in Tidsbro, with a local number 24SO does not know (as in the demo)."""
-    return Project.objects.create(
+    """A project only in Tidsbro, with a local number 24SO does not know (as in the demo);
+    the mapped colleague is a member (only members register hours)."""
+    project = Project.objects.create(
         name="Kundeportal 2027",
         number=7012,
         customer=customer or world.customer,
         default_work_type=world.work_type,
         needs_approval=False,
     )
+    ProjectMemberFactory(project=project, user=world.mapped)
+    return project
 
 
 def _hour_item(entry) -> OutboxItem:
