@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.fields import EncryptedTextField
 from apps.integrations.connectors.base import Entity
+from apps.integrations.labels import entity_label
 
 
 class System(models.TextChoices):
@@ -151,7 +152,7 @@ class Binding(models.Model):
         indexes = [models.Index(fields=["connection", "entity", "state"])]
 
     def __str__(self) -> str:
-        return f"{self.entity} {self.local_id or '-'} ↔ {self.external_id or '-'}"
+        return f"{entity_label(self.entity)} {self.local_id or '-'} ↔ {self.external_id or '-'}"
 
 
 class Watermark(models.Model):
@@ -183,7 +184,8 @@ class Watermark(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entity}: {self.value or '—'}"
+        value = timezone.localtime(self.value).strftime("%Y-%m-%d %H:%M") if self.value else "—"
+        return f"{entity_label(self.entity)}: {value}"
 
 
 class SyncRun(models.Model):
@@ -235,7 +237,8 @@ class SyncRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.entity} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        started = timezone.localtime(self.started_at)
+        return f"{entity_label(self.entity)} {started:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
     @property
     def duration(self):
@@ -335,7 +338,7 @@ class OutboxItem(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_operation_display()} {self.entity} {self.local_id}"
+        return f"{self.get_operation_display()} {entity_label(self.entity)} {self.local_id}"
 
 
 class Lease(models.Model):

@@ -5,8 +5,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.formatting import format_hours
 from apps.core.models import TimeStampedModel
 
 MAX_HOURS_PER_ENTRY = Decimal("24")
@@ -113,7 +115,8 @@ class TimeEntry(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.date} {self.hours} h"
+        # Shown in breadcrumbs, history and messages: the reader's date and hour format.
+        return f"{self.user} {formats.date_format(self.date, 'SHORT_DATE_FORMAT')} {format_hours(self.hours)}"
 
     @property
     def is_editable(self) -> bool:
@@ -158,7 +161,7 @@ class TimeEntryTransition(models.Model):
         indexes = [models.Index(fields=["entry", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class Timer(models.Model):
@@ -197,4 +200,4 @@ class Timer(models.Model):
         verbose_name_plural = _("running timers")
 
     def __str__(self) -> str:
-        return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
