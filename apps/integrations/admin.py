@@ -536,7 +536,7 @@ class SyncRunAdmin(LabelledColumns, ReadOnlyAdmin):
 class ConflictAdmin(ReadOnlyAdmin):
     list_display = [
         "binding",
-        "field",
+        "field_shown",
         "local_value",
         "remote_value",
         "base_value",
@@ -551,6 +551,14 @@ class ConflictAdmin(ReadOnlyAdmin):
     ]
     list_select_related = ["binding"]
     search_fields = ["=binding__external_id", "field"]
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_shown(self, obj: Conflict) -> str:
+        """The field as the office knows it ("default work type"), not the sync's key."""
+        from apps.integrations.admin_views.conflicts import field_label
+        from apps.integrations.partners import local_model
+
+        return field_label(local_model(obj.binding.entity), obj.field).capitalize()
 
 
 @admin.register(OutboxItem)

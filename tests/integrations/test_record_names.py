@@ -49,3 +49,25 @@ def test_sync_records_are_named_with_translated_types_in_local_time(connection):
     assert all("work_type" not in name for name in names), names
     assert "2026-12-01 00:30" in names[0] and "2026-12-01 00:30" in names[1]
     assert "failed" in names[0].lower()
+
+
+def test_the_conflict_list_names_fields_as_the_office_knows_them(client, connection):
+    from django.urls import reverse
+
+    from apps.integrations.models import Binding, Conflict
+    from tests.accounts.factories import admin_user
+    from tests.projects.factories import ProjectFactory
+
+    project = ProjectFactory()
+    binding = Binding.objects.create(
+        connection=connection, entity="project", local_id=project.pk, external_id="77"
+    )
+    Conflict.objects.create(
+        binding=binding, field="default_work_type", local_value=1, remote_value=2, base_value=3
+    )
+    client.force_login(admin_user())
+
+    html = client.get(reverse("admin:integrations_conflict_changelist")).content.decode()
+
+    assert "Default work type" in html
+    assert ">default_work_type<" not in html
