@@ -762,10 +762,12 @@ def _approve(
 ) -> None:
     """Moves an entry as far as its week has come: old weeks locked, last week's still drafts."""
     roll = rng.random()
+    # An office that approves every Monday: last week's hours wait (submitted or still
+    # drafts), a few of the week before wait for the project manager, older weeks are done.
     target = {
         1: Status.SUBMITTED if roll < 0.5 else Status.DRAFT,
-        2: Status.USER_APPROVED if roll < 0.55 else Status.SUBMITTED,
-        3: Status.PROJECT_APPROVED if roll < 0.7 else Status.USER_APPROVED,
+        2: Status.USER_APPROVED if roll < 0.2 else Status.PROJECT_APPROVED,
+        3: Status.PROJECT_APPROVED,
     }.get(weeks_ago, Status.LOCKED if roll < 0.85 else Status.PROJECT_APPROVED)
     if target == Status.DRAFT:
         return
