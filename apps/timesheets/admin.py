@@ -262,24 +262,6 @@ class TimeEntryForm(ServiceModelForm):
                 self.fields[name].required = False
                 self.fields[name].help_text = help_text
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        owner = data.get("user") or (
-            self.instance.user if self.instance.user_id else self.request.user
-        )
-        project = data.get("project")
-        if (
-            owner is not None
-            and project is not None
-            and "project" in self.changed_data
-            and not project.memberships.filter(user=owner).exists()
-        ):
-            self.add_error(
-                "project",
-                _("%(user)s is not a member of %(project)s.") % {"user": owner, "project": project},
-            )
-        return data
-
     def save_via_service(self) -> TimeEntry:
         data = {f: self.cleaned_data[f] for f in ENTRY_FIELDS if f in self.cleaned_data}
         for name in ("started_at", "ended_at"):
@@ -383,7 +365,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # The pickers offer only what the person may log on (picker_view); what is posted is
-        # checked by the service (archived, assignee) and by the form (membership), so a
+        # checked by the service (archived, membership, assignee), so a
         # refusal says why instead of "not one of the available choices".
         if db_field.name in ("project", "task"):
             kwargs["widget"] = PickerSelect(db_field, self.admin_site)

@@ -20,6 +20,7 @@ from apps.projects.models import Project
 from apps.projects.selectors import user_can_approve_project
 from apps.tasks.models import Task
 from apps.timesheets.models import MAX_HOURS_PER_ENTRY, TimeEntry, TimeEntryTransition, Timer
+from apps.timesheets.selectors import projects_open_for_time
 from apps.worktypes.models import WorkType
 
 logger = logging.getLogger(__name__)
@@ -210,13 +211,35 @@ def _aware(moment: datetime, user: User) -> datetime:
     return timezone.make_aware(moment, user.tzinfo) if timezone.is_naive(moment) else moment
 
 
-def _validate_rules(entry: TimeEntry, *, work_type_changed: bool) -> None:
+def time_entry_check_member(*, owner: User, project: Project) -> None:
+    """Refuses `project` unless `owner` is a member of it (reads only).
+
+    The rule: an hour's owner must be a member of its project when the hour is registered or
+    moved to another project — also when an administrator registers it for a colleague (the
+    colleague is made a member first). An hour already on a project its owner has since left
+    stays there and its other fields can still be changed. The ERP sync never writes hours
+    (they only go out), so it is not affected.
+    """
+    if not projects_open_for_time(user=owner).filter(pk=project.pk).exists():
+        raise ApplicationError(
+            _(
+                "%(user)s is not a member of %(project)s: only the project's members can "
+                "register hours on it. Add them to the project first."
+            )
+            % {"user": owner, "project": project},
+            field="project",
+        )
+
+
+def _validate_rules(entry: TimeEntry, *, work_type_changed: bool, project_changed: bool) -> None:
     project: Project = entry.project
     if project.is_archived:
         raise ApplicationError(
             _("%(project)s is archived: no hours can be registered on it.") % {"project": project},
             field="project",
         )
+    if project_changed:
+        time_entry_check_member(owner=entry.user, project=project)
     task: Task | None = entry.task
     if task is not None:
         if task.project_id != project.pk:
@@ -267,7 +290,7 @@ def time_entry_create(*, actor: User, user: User | None = None, **data: Any) -> 
     _normalise(entry, billable_given=data.get("billable_hours") is not None)
     with transaction.atomic():
         _lock_user_day(owner)
-        _validate_rules(entry, work_type_changed=True)
+        _validate_rules(entry, work_type_changed=True, project_changed=True)
         entry.save()
         local_change("hour", entry.pk, "created")
     return entry
@@ -284,6 +307,7 @@ def time_entry_update(*, actor: User, entry: TimeEntry, data: dict[str, Any]) ->
             _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
     previous_work_type_id = entry.work_type_id
+    previous_project_id = entry.project_id
     timing_given = {"started_at", "ended_at", "hours"} & set(data)
     for name, value in data.items():
         setattr(entry, name, value)
@@ -300,7 +324,11 @@ def time_entry_update(*, actor: User, entry: TimeEntry, data: dict[str, Any]) ->
         current = TimeEntry.objects.select_for_update().get(pk=entry.pk)
         if current.status != Status.DRAFT:
             raise ApplicationError(_read_only_message(current))
-        _validate_rules(entry, work_type_changed=entry.work_type_id != previous_work_type_id)
+        _validate_rules(
+            entry,
+            work_type_changed=entry.work_type_id != previous_work_type_id,
+            project_changed=entry.project_id != previous_project_id,
+        )
         entry.save()
         local_change("hour", entry.pk, "changed")
     return entry
@@ -675,6 +703,7 @@ def timer_start(
             _("%(project)s is archived: no hours can be registered on it.") % {"project": project},
             field="project",
         )
+    time_entry_check_member(owner=actor, project=project)
     if task is not None:
         if task.project_id != project.pk:
             raise ApplicationError(

@@ -23,7 +23,7 @@ from apps.integrations import jobs
 from apps.integrations.connectors.twentyfourseven.connector import TwentyFourSevenConnector
 from apps.integrations.models import Binding, Conflict, OutboxItem, SyncRun
 from apps.integrations.registry import adapter_for
-from apps.projects.models import Project
+from apps.projects.models import Project, ProjectMember
 from apps.projects.services import project_create, project_update
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.services import sandbox_record_save
@@ -223,6 +223,8 @@ class Scenario:
             return
         user = self.rng.choice(self.office.users)
         self.day += timedelta(days=1)
+        # The office puts a person on a project before they register hours on it.
+        ProjectMember.objects.get_or_create(project=project, user=user)
         entry = time_entry_create(
             actor=user,
             project=project,

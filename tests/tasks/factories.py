@@ -1,7 +1,7 @@
 import factory
 
 from apps.tasks.models import Task
-from tests.projects.factories import ProjectFactory
+from tests.projects.factories import ProjectFactory, make_member
 
 
 class TaskFactory(factory.django.DjangoModelFactory):
@@ -15,4 +15,7 @@ class TaskFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def assignees(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
+            # An assignee works on the project: a member of it, as the office sets it up.
+            for user in extracted:
+                make_member(project=obj.project, user=user)
             obj.assignees.set(extracted)

@@ -5,7 +5,7 @@ import factory
 
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import UserFactory
-from tests.projects.factories import ProjectFactory
+from tests.projects.factories import ProjectFactory, make_member
 
 
 class TimeEntryFactory(factory.django.DjangoModelFactory):
@@ -13,6 +13,7 @@ class TimeEntryFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = TimeEntry
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     project = factory.SubFactory(ProjectFactory)
@@ -22,3 +23,10 @@ class TimeEntryFactory(factory.django.DjangoModelFactory):
     billable_hours = Decimal("7.50")
     description = factory.Faker("sentence")
     status = TimeEntry.Status.DRAFT
+
+    @factory.post_generation
+    def membership(obj, create, extracted, **kwargs):  # noqa: N805
+        # Hours are registered by the project's members; `membership=False` for an hour whose
+        # owner has left the project since.
+        if create and extracted is not False:
+            make_member(project=obj.project, user=obj.user)

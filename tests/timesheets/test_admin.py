@@ -163,6 +163,42 @@ def test_admin_registers_hours_for_a_colleague_and_the_user_defaults_to_themselv
     assert TimeEntry.objects.get().user == colleague
 
 
+def test_admin_registering_for_a_colleague_who_is_not_a_member_is_refused_on_the_project(client):
+    office = admin_user()
+    colleague = employee(first_name="Ola", last_name="Nordmann")
+    stranger = ProjectFactory(name="Fjordbuss")
+    client.force_login(office)
+    response = client.post(reverse(ADD), _entry_form(stranger, user=colleague.pk))
+    assert response.status_code == 200
+    assert _errors(response, "project") == (
+        "Ola Nordmann is not a member of Fjordbuss: only the project's members can register "
+        "hours on it. Add them to the project first."
+    )
+    assert not TimeEntry.objects.exists()
+
+
+def test_moving_an_hour_in_the_form_to_a_project_its_owner_is_not_on_is_refused(client):
+    me = employee(first_name="Ola", last_name="Nordmann")
+    entry = TimeEntryFactory(user=me, project=_member_project(me))
+    stranger = ProjectFactory(name="Fjordbuss")
+    client.force_login(me)
+    response = client.post(_change_url(entry), _entry_form(stranger, **_no_transitions()))
+    assert response.status_code == 200
+    assert "Ola Nordmann is not a member of Fjordbuss" in _errors(response, "project")
+    entry.refresh_from_db()
+    assert entry.project_id != stranger.pk
+
+
+def test_an_hour_whose_owner_left_the_project_is_still_corrected_in_the_form(client):
+    me = employee()
+    entry = TimeEntryFactory(user=me, membership=False)
+    client.force_login(me)
+    data = _entry_form(entry.project, hours="4", **_no_transitions())
+    assert client.post(_change_url(entry), data).status_code == 302
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("4.00")
+
+
 def test_employee_cannot_register_for_someone_else_by_posting_a_user(client):
     me = employee()
     other = employee()

@@ -18,6 +18,7 @@ from tests.projects.factories import (
     ProjectFactory,
     ProjectMemberFactory,
     ProjectRoleFactory,
+    make_member,
     manager_role,
 )
 from tests.tasks.factories import TaskFactory
@@ -56,9 +57,14 @@ def approver_of(project: Project):
     return manager
 
 
-def new_entry(**overrides) -> dict:
-    """A valid payload on a fresh project; `project` may be a Project or any raw value."""
+def new_entry(member=None, **overrides) -> dict:
+    """A valid payload on a fresh project; `project` may be a Project or any raw value.
+
+    `member`: the person the hour is for, put on the project (only members register on it).
+    """
     project = overrides.pop("project", None) or ProjectFactory()
+    if member is not None and isinstance(project, Project):
+        make_member(project=project, user=member)
     project = project.pk if isinstance(project, Project) else project
     return {"project": project, "date": DAY.isoformat(), "hours": "7.5", **overrides}
 
@@ -100,7 +106,7 @@ def test_support_user_reads_every_entry_but_cannot_register():
 
 def test_employee_registers_hours_as_a_draft():
     worker = employee()
-    project = ProjectFactory(name="Kaiutvidelse")
+    project = ProjectFactory(name="Kaiutvidelse", members=[worker])
 
     response = client_for(worker).post(
         LIST_URL, new_entry(project=project, description="Forskaling"), format="json"
@@ -127,7 +133,7 @@ def test_employee_registers_hours_as_a_draft():
 
 def test_employee_registers_hours_with_start_and_stop_in_their_own_time_zone():
     worker = employee()
-    project = ProjectFactory()
+    project = ProjectFactory(members=[worker])
 
     response = client_for(worker).post(
         LIST_URL,
@@ -156,7 +162,7 @@ def test_start_after_midnight_utc_belongs_to_the_users_local_day():
     response = client_for(worker).post(
         LIST_URL,
         {
-            "project": ProjectFactory().pk,
+            "project": ProjectFactory(members=[worker]).pk,
             "started_at": "2026-11-16T23:30:00Z",
             "ended_at": "2026-11-17T01:00:00Z",
         },
@@ -183,10 +189,41 @@ def test_employee_registers_on_a_task_they_are_assigned_to():
 def test_admin_registers_hours_for_another_user():
     worker = employee()
 
-    response = client_for(admin_user()).post(LIST_URL, new_entry(user=worker.pk), format="json")
+    response = client_for(admin_user()).post(
+        LIST_URL, new_entry(user=worker.pk, member=worker), format="json"
+    )
 
     assert response.status_code == 201, response.json()
     assert TimeEntry.objects.get().user == worker
+
+
+def test_registering_on_a_project_the_person_is_not_a_member_of_is_refused():
+    worker = employee(first_name="Ola", last_name="Nordmann")
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    response = client_for(worker).post(LIST_URL, new_entry(project=stranger), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "project": [
+            "Ola Nordmann is not a member of Fjordbuss: only the project's members can "
+            "register hours on it. Add them to the project first."
+        ]
+    }
+    assert not TimeEntry.objects.exists()
+
+
+def test_admin_registering_for_a_colleague_who_is_not_a_member_is_refused():
+    worker = employee(first_name="Ola", last_name="Nordmann")
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    response = client_for(admin_user()).post(
+        LIST_URL, new_entry(project=stranger, user=worker.pk), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "Ola Nordmann is not a member of Fjordbuss" in response.json()["project"][0]
+    assert not TimeEntry.objects.exists()
 
 
 def test_employee_cannot_register_hours_for_another_user():
@@ -233,15 +270,15 @@ def _task_on_another_project(worker):
             id="project-of-wrong-type",
         ),
         pytest.param(
-            lambda worker: new_entry(task=_task_on_another_project(worker)),
+            lambda worker: new_entry(task=_task_on_another_project(worker), member=worker),
             "task",
             "belongs to another project",
             id="task-of-another-project",
         ),
         pytest.param(
-            lambda worker: (lambda task: new_entry(project=task.project, task=task.pk))(
-                TaskFactory(assignees=[employee()])
-            ),
+            lambda worker: (
+                lambda task: new_entry(project=task.project, task=task.pk, member=worker)
+            )(TaskFactory(assignees=[employee()])),
             "task",
             "Only the task's assignees",
             id="not-assignee",
@@ -319,7 +356,7 @@ def _task_on_another_project(worker):
             id="start-stop-over-24-hours",
         ),
         pytest.param(
-            lambda worker: new_entry(work_type=WorkTypeFactory(is_active=False).pk),
+            lambda worker: new_entry(work_type=WorkTypeFactory(is_active=False).pk, member=worker),
             "work_type",
             "no longer in use",
             id="retired-work-type",
@@ -327,7 +364,7 @@ def _task_on_another_project(worker):
         pytest.param(
             lambda worker: (
                 TimeEntryFactory(user=worker, date=DAY, hours=Decimal("20")),
-                new_entry(hours="5"),
+                new_entry(hours="5", member=worker),
             )[1],
             "hours",
             "a day has at most 24",
@@ -639,6 +676,33 @@ def test_moving_a_draft_to_an_archived_project_is_refused():
     assert "is archived" in response.json()["project"][0]
     entry.refresh_from_db()
     assert entry.project_id != archived.pk
+
+
+def test_moving_a_draft_to_a_project_its_owner_is_not_a_member_of_is_refused():
+    worker = employee(first_name="Ola", last_name="Nordmann")
+    entry = TimeEntryFactory(user=worker, date=DAY)
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    response = client_for(worker).patch(detail_url(entry), {"project": stranger.pk}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["project"]
+    assert "Ola Nordmann is not a member of Fjordbuss" in response.json()["project"][0]
+    entry.refresh_from_db()
+    assert entry.project_id != stranger.pk
+
+
+def test_a_draft_whose_owner_has_left_its_project_can_still_be_corrected():
+    worker = employee()
+    entry = TimeEntryFactory(user=worker, date=DAY, membership=False)
+
+    response = client_for(worker).put(
+        detail_url(entry), {"project": entry.project_id, "hours": "3"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("3.00")
 
 
 @pytest.mark.parametrize(
@@ -1079,7 +1143,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     worker = employee()
 
     response = client_for(worker).post(
-        LIST_URL, new_entry(description="[" * 100 + "{" * 100), format="json"
+        LIST_URL, new_entry(description="[" * 100 + "{" * 100, member=worker), format="json"
     )
 
     assert response.status_code == 201

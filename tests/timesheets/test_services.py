@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project
-from apps.projects.services import project_archive, project_member_set
+from apps.projects.services import project_archive, project_member_remove, project_member_set
 from apps.timesheets import services
-from apps.timesheets.models import TimeEntry, TimeEntryTransition
+from apps.timesheets.models import TimeEntry, TimeEntryTransition, Timer
 from apps.timesheets.services import (
+    CellValue,
+    WeekErrors,
+    WeekRowInput,
     time_entries_transition,
     time_entry_create,
     time_entry_delete,
@@ -23,6 +26,8 @@ from apps.timesheets.services import (
     time_entry_read_only_reason,
     time_entry_transition,
     time_entry_update,
+    timer_start,
+    timesheet_week_save,
 )
 from apps.worktypes.services import work_type_update
 from tests.accounts.factories import (
@@ -32,7 +37,12 @@ from tests.accounts.factories import (
     project_manager,
     support_user,
 )
-from tests.projects.factories import ProjectFactory, ProjectRoleFactory, manager_role
+from tests.projects.factories import (
+    ProjectFactory,
+    ProjectRoleFactory,
+    make_member,
+    manager_role,
+)
 from tests.tasks.factories import TaskFactory
 from tests.worktypes.factories import WorkTypeFactory
 
@@ -246,6 +256,7 @@ def test_day_total_of_exactly_24_hours_is_accepted(worker, project):
 
 def test_day_total_counts_only_the_users_own_hours_on_that_day(worker, project):
     colleague = employee()
+    make_member(project=project, user=colleague)
     _register(colleague, project, hours=20)
     _register(worker, project, hours=20, date=MONDAY - datetime.timedelta(days=1))
 
@@ -291,6 +302,7 @@ def test_start_and_stop_give_the_hours(worker, project):
 
 def test_work_after_midnight_in_oslo_is_on_the_oslo_day_though_utc_is_the_day_before(project):
     user = employee(time_zone="Europe/Oslo")
+    make_member(project=project, user=user)
     # 23:30 UTC on the 16th is 00:30 on the 17th in Oslo (UTC+1 in November).
     entry = time_entry_create(
         actor=user,
@@ -307,6 +319,7 @@ def test_work_after_midnight_in_oslo_is_on_the_oslo_day_though_utc_is_the_day_be
 
 def test_evening_work_in_new_york_is_on_the_new_york_day_though_utc_is_the_next_day(project):
     user = employee(time_zone="America/New_York")
+    make_member(project=project, user=user)
     # 02:00 UTC on the 17th is 21:00 on the 16th in New York (UTC-5 in November).
     entry = time_entry_create(
         actor=user,
@@ -320,6 +333,7 @@ def test_evening_work_in_new_york_is_on_the_new_york_day_though_utc_is_the_next_
 
 def test_naive_start_and_stop_are_the_oslo_users_wall_clock_time(project):
     user = employee(time_zone="Europe/Oslo")
+    make_member(project=project, user=user)
 
     entry = time_entry_create(
         actor=user,
@@ -337,6 +351,7 @@ def test_naive_start_and_stop_are_the_oslo_users_wall_clock_time(project):
 
 def test_naive_start_and_stop_are_the_new_york_users_wall_clock_time(project):
     user = employee(time_zone="America/New_York")
+    make_member(project=project, user=user)
 
     entry = time_entry_create(
         actor=user,
@@ -353,6 +368,7 @@ def test_naive_start_and_stop_are_the_new_york_users_wall_clock_time(project):
 
 def test_the_day_total_is_counted_on_the_users_local_day(project):
     user = employee(time_zone="America/New_York")
+    make_member(project=project, user=user)
     time_entry_create(actor=user, project=project, date=datetime.date(2026, 11, 16), hours=20)
 
     # 21:00-23:00 New York on the 16th is the 17th in UTC, but the same local day.
@@ -406,6 +422,7 @@ def test_start_stop_longer_than_24_hours_is_rejected(worker, project):
 
 def test_hours_without_a_date_are_on_today_in_the_users_zone(project):
     user = employee(time_zone="America/New_York")
+    make_member(project=project, user=user)
 
     entry = time_entry_create(actor=user, project=project, hours=1)
 
@@ -636,7 +653,9 @@ def test_moving_a_draft_to_another_project_without_its_task_is_refused(worker, p
     entry = _register(worker, project, task=task)
 
     with pytest.raises(ApplicationError, match="belongs to another project"):
-        time_entry_update(actor=worker, entry=entry, data={"project": ProjectFactory()})
+        time_entry_update(
+            actor=worker, entry=entry, data={"project": ProjectFactory(members=[worker])}
+        )
 
     entry.refresh_from_db()
     assert entry.project == project
@@ -1167,8 +1186,8 @@ def test_editing_a_stale_draft_copy_of_a_submitted_entry_is_refused(worker, proj
 
 @pytest.mark.django_db(transaction=True)
 def test_two_registrations_at_once_cannot_together_pass_the_24_hour_day(monkeypatch):
-    project = ProjectFactory()
     user = employee()
+    project = ProjectFactory(members=[user])
     validate = services._validate_rules
 
     def slow_validate(entry, **kwargs):
@@ -1277,3 +1296,85 @@ def test_a_text_longer_than_the_limit_is_refused_by_the_service(worker, project,
 
     assert refused.value.field == field
     assert TimeEntry.objects.count() == 0
+
+
+# --- only a project's members register hours on it ------------------------------------------
+
+
+def test_an_hour_on_a_project_its_owner_is_not_a_member_of_is_refused(worker):
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    with pytest.raises(ApplicationError) as refused:
+        _register(worker, stranger)
+
+    assert refused.value.field == "project"
+    assert refused.value.message == (
+        "Ola Nordmann is not a member of Fjordbuss: only the project's members can register "
+        "hours on it. Add them to the project first."
+    )
+    assert not TimeEntry.objects.exists()
+
+
+def test_an_administrator_registering_for_a_colleague_who_is_not_a_member_is_refused(
+    office, worker
+):
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    with pytest.raises(ApplicationError, match="Ola Nordmann is not a member of Fjordbuss"):
+        time_entry_create(actor=office, user=worker, project=stranger, date=MONDAY, hours=2)
+
+    make_member(project=stranger, user=worker)
+    entry = time_entry_create(actor=office, user=worker, project=stranger, date=MONDAY, hours=2)
+    assert entry.user == worker and entry.project == stranger
+
+
+def test_moving_a_draft_to_a_project_its_owner_is_not_a_member_of_is_refused(worker, project):
+    entry = _register(worker, project)
+    stranger = ProjectFactory(name="Fjordbuss")
+
+    with pytest.raises(ApplicationError, match="not a member of Fjordbuss") as refused:
+        time_entry_update(actor=worker, entry=entry, data={"project": stranger})
+
+    assert refused.value.field == "project"
+    entry.refresh_from_db()
+    assert entry.project == project
+
+
+def test_an_hour_whose_owner_has_left_the_project_can_still_be_corrected(worker, project):
+    entry = _register(worker, project, hours=Decimal("7.5"))
+    project_member_remove(project=project, user=worker)
+
+    entry = time_entry_update(
+        actor=worker, entry=entry, data={"hours": Decimal("6"), "description": "Rettet"}
+    )
+
+    entry.refresh_from_db()
+    assert (entry.hours, entry.description, entry.project) == (Decimal("6.00"), "Rettet", project)
+    # ... but no new hour goes there.
+    with pytest.raises(ApplicationError, match="not a member of Nettbutikk"):
+        _register(worker, project, date=MONDAY + datetime.timedelta(days=1))
+
+
+def test_a_week_row_of_a_project_the_person_has_left_takes_no_new_day(worker, project):
+    _register(worker, project, hours=Decimal("7.5"))
+    project_member_remove(project=project, user=worker)
+    row = WeekRowInput(
+        project=project,
+        task=None,
+        work_type=project.default_work_type,
+        cells={0: CellValue(hours=Decimal("6")), 1: CellValue(hours=Decimal("7.5"))},
+    )
+
+    with pytest.raises(WeekErrors) as refused:
+        timesheet_week_save(actor=worker, user=worker, week_start=MONDAY, rows=[row])
+
+    assert list(refused.value.cells) == [(0, 1)]  # the new day only; Monday's change was fine
+    assert "Ola Nordmann is not a member of Nettbutikk" in refused.value.cells[(0, 1)]
+    assert TimeEntry.objects.get().hours == Decimal("7.50")  # all or nothing
+
+
+def test_a_timer_cannot_start_on_a_project_the_person_is_not_a_member_of(worker):
+    with pytest.raises(ApplicationError, match="Ola Nordmann is not a member of Fjordbuss"):
+        timer_start(actor=worker, project=ProjectFactory(name="Fjordbuss"))
+
+    assert not Timer.objects.exists()

@@ -15,6 +15,7 @@ from apps.integrations.adapters.hours import (
 )
 from apps.integrations.models import Binding, HourTransfer, OutboxItem
 from apps.integrations.sync import outbox
+from apps.projects.services import project_member_remove
 from apps.sandbox.twentyfourseven.models import Hour as SandboxHour
 from apps.sandbox.twentyfourseven.models import Person as SandboxPerson
 from apps.sandbox.twentyfourseven.models import ProjectParticipant, RequestLog
@@ -59,6 +60,21 @@ def test_on_approval_transfers_an_approved_hour_once_with_its_values(world: Worl
     binding = Binding.objects.get(connection=world.connection, entity="hour", local_id=entry.pk)
     assert binding.external_id == str(hour.hour_id)
     assert binding.flagged == ""
+    assert hour_transfer_progress(connection=world.connection)["done"] == 1
+
+
+def test_an_hour_whose_owner_left_the_project_is_still_approved_and_transferred(
+    world: World,
+) -> None:
+    # Membership is checked when an hour is registered; the approval and the sync that follow
+    # carry an hour already registered, whoever is on the project now.
+    entry = register(world, hours="2.50")
+    project_member_remove(project=world.project, user=world.mapped)
+
+    entry = approve(world, entry)
+
+    [hour] = erp_hours(hour_ref(entry.pk))
+    assert (hour.contact_id, hour.project_id) == (MAPPED_CONTACT, world.erp_project.project_id)
     assert hour_transfer_progress(connection=world.connection)["done"] == 1
 
 

@@ -21,7 +21,7 @@ from apps.customers.models import Customer
 from apps.integrations.connectors.twentyfourseven.connector import TwentyFourSevenConnector
 from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
 from apps.integrations.sync import outbox
-from apps.projects.models import Project
+from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven.models import Client as SandboxClient
 from apps.sandbox.twentyfourseven.models import Hour as SandboxHour
 from apps.sandbox.twentyfourseven.models import Knobs, RequestLog
@@ -189,6 +189,10 @@ def world(live_server: LiveServer, transactional_db: None, settings: Any) -> Ite
     admin = UserFactory(email="admin@example.no", is_superuser=True)
     mapped = UserFactory(email="ingrid@example.no")
     unmapped = UserFactory(email="new@example.no")
+    # Hours are registered by the project's members only.
+    for person in (mapped, unmapped):
+        for member_of in (project, rights_project):
+            ProjectMember.objects.create(project=member_of, user=person)
     bind(connection, "customer", customer.pk, erp_project.customer_id)
     bind(connection, "customer", rights_customer.pk, erp_rights.customer_id)
     bind(connection, "project", project.pk, erp_project.project_id)
