@@ -78,7 +78,7 @@ def test_the_office_connects_24so_sees_customers_and_maps_a_colleague(page, live
     # Map Kari from the suggestion on the settings page.
     page.goto(f"{live_server.url}/admin/integrations/connection/settings/")
     row = page.locator(f"#user-mapping-table tr[data-user='{kari.pk}']")
-    assert "similar name" in row.inner_text()
+    assert "same name" in row.inner_text()
     row.locator("button[name=accept]").click()
     page.wait_for_selector(".messagelist .success")
     binding = Binding.objects.get(connection=connection, entity="user", local_id=kari.pk)

@@ -116,7 +116,7 @@ def test_match_a_partner_create_all_partners_and_exclude_and_undo(page, live_ser
     _sync_center(page, world, "local_only")
     page.locator("tr.sc-row", has_text=spare.name).locator("a.sc-choose").click()
     first = page.locator("tr.sc-candidate").first
-    assert spare.name in first.inner_text() and "similar name" in first.inner_text()
+    assert spare.name in first.inner_text() and "same name" in first.inner_text()
     first.locator("input[type=radio]").check()
     page.click("#sc-link")
     page.wait_for_selector(".messagelist")

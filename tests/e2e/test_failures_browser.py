@@ -14,7 +14,7 @@ from apps.integrations.models import Binding, Connection, OutboxItem, SyncRun
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.integrations.sync.waiting import marker
 from tests.accounts.factories import admin_user
-from tests.e2e.conftest import CHROMIUM_ARGS, admin_login, browser  # noqa: F401 - fixture
+from tests.e2e.conftest import admin_login
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811 - the e2e browser fixture
+def page(browser):
     context = browser.new_context(
         locale="nb-NO", timezone_id="Europe/Oslo", viewport={"width": 1366, "height": 768}
     )
