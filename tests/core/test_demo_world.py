@@ -67,7 +67,7 @@ def _bindings(connection: Connection, entity: str):
     return Binding.objects.filter(connection=connection, entity=entity)
 
 
-def test_every_demo_user_maps_by_email(connected: Connection):
+def _every_demo_user_maps_by_email(connected: Connection) -> None:
     users = _bindings(connected, "user")
     assert set(users.exclude(local_id=None).values_list("local_id", flat=True)) == set(
         User.objects.values_list("pk", flat=True)
@@ -77,7 +77,7 @@ def test_every_demo_user_maps_by_email(connected: Connection):
     assert only_erp.count() == 1 + len(ERP_ONLY_PEOPLE)
 
 
-def test_customers_and_projects_pair_except_the_deliberate_few(connected: Connection):
+def _customers_and_projects_pair_except_the_deliberate_few(connected: Connection) -> None:
     customers = _bindings(connected, "customer")
     assert set(customers.values_list("state", flat=True)) == {State.LINKED}
     paired_numbers = set(
@@ -133,9 +133,7 @@ def _approved_hour(connection: Connection) -> TimeEntry:
     return entry
 
 
-def test_an_approved_hour_transfers_exactly_once(connected: Connection):
-    entry = _approved_hour(connected)
-
+def _an_approved_hour_transfers_exactly_once(connected: Connection, entry: TimeEntry) -> None:
     outbox.push_pending(connection=connected)
     outbox.push_pending(connection=connected)  # the next sweep finds nothing to do
 
@@ -152,8 +150,9 @@ def test_an_approved_hour_transfers_exactly_once(connected: Connection):
     assert binding.flagged == ""
 
 
-def test_an_order_from_approved_hours_is_created_in_24so(connected: Connection):
-    entry = _approved_hour(connected)
+def _an_order_from_approved_hours_is_created_in_24so(
+    connected: Connection, entry: TimeEntry
+) -> None:
     admin = User.objects.get(email=DEMO_ADMIN_EMAIL)
 
     order = order_create(
@@ -168,6 +167,18 @@ def test_an_order_from_approved_hours_is_created_in_24so(connected: Connection):
     rows = erp.data["InvoiceRows"]["InvoiceRow"]
     assert [(r["ProductId"], Decimal(str(r["Quantity"]))) for r in rows] == [(1010, Decimal("3.5"))]
     assert order.total == Decimal("3.5") * entry.work_type.price
+
+
+def test_the_demo_office_connects_pairs_its_records_and_its_hours_reach_an_order(
+    connected: Connection,
+):
+    # One test for the whole walk: loading the demo office through the services is the
+    # expensive part (20–60 s), so it is done once, and each step builds on the one before.
+    _every_demo_user_maps_by_email(connected)
+    _customers_and_projects_pair_except_the_deliberate_few(connected)
+    entry = _approved_hour(connected)
+    _an_approved_hour_transfers_exactly_once(connected, entry)
+    _an_order_from_approved_hours_is_created_in_24so(connected, entry)
 
 
 def test_sandbox_seed_command_builds_the_demo_office(db):
