@@ -567,6 +567,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
         action: str,
         title: Any,
         question: Any,
+        done_text: Any,
         needs_reason: bool = False,
     ) -> HttpResponse | None:
         """First pass: a confirmation page. Second pass (`post`): moves what the service allows."""
@@ -583,7 +584,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
                 request,
                 done=len(result.done),
                 refused=result.refused,
-                done_text=ngettext_lazy("%(done)d moved", "%(done)d moved", "done"),
+                done_text=done_text,
             )
             return None
         context = {
@@ -611,6 +612,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             action=Action.SUBMIT,
             title=_("Submit hours"),
             question=_("Submit these hours for approval?"),
+            done_text=ngettext_lazy("%(done)d hour submitted", "%(done)d hours submitted", "done"),
         )
 
     @admin.action(description=_("Approve selected hours (user)"), permissions=["approve_user"])
@@ -621,6 +623,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             action=Action.APPROVE_USER,
             title=_("Approve hours (user)"),
             question=_("Approve these hours per user?"),
+            done_text=ngettext_lazy("%(done)d hour approved", "%(done)d hours approved", "done"),
         )
 
     @admin.action(
@@ -633,6 +636,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             action=Action.APPROVE_PROJECT,
             title=_("Approve hours (project)"),
             question=_("Approve these hours for their projects?"),
+            done_text=ngettext_lazy("%(done)d hour approved", "%(done)d hours approved", "done"),
         )
 
     @admin.action(description=_("Lock selected hours"), permissions=["lock"])
@@ -643,6 +647,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             action=Action.LOCK,
             title=_("Lock hours"),
             question=_("Lock these hours? Locked hours can only be reopened by an administrator."),
+            done_text=ngettext_lazy("%(done)d hour locked", "%(done)d hours locked", "done"),
         )
 
     @admin.action(description=_("Send selected hours back (reject)"), permissions=["reject"])
@@ -653,6 +658,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
             action=Action.REJECT,
             title=_("Reject hours"),
             question=_("Send these hours back to their owners as drafts?"),
+            done_text=ngettext_lazy("%(done)d hour sent back", "%(done)d hours sent back", "done"),
             needs_reason=True,
         )
 
@@ -663,7 +669,12 @@ class TimeEntryAdmin(ServiceModelAdmin):
             queryset,
             action=Action.REOPEN,
             title=_("Reopen hours"),
-            question=_("Reopen these approved or locked hours as drafts? This is logged."),
+            question=_(
+                "Reopen these approved or locked hours as drafts? This is logged. Hours already"
+                " in the ERP stay there as they were approved; your changes reach the ERP when"
+                " the hours are approved again."
+            ),
+            done_text=ngettext_lazy("%(done)d hour reopened", "%(done)d hours reopened", "done"),
             needs_reason=True,
         )
 

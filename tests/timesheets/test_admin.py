@@ -397,15 +397,15 @@ def _assert_first_pass_changes_nothing(client, action, entries, status):
 
 
 @pytest.mark.parametrize(
-    ("action", "start", "end", "actor_factory"),
+    ("action", "start", "end", "actor_factory", "said"),
     [
-        ("submit", Status.DRAFT, Status.SUBMITTED, None),
-        ("approve_user", Status.SUBMITTED, Status.USER_APPROVED, admin_user),
-        ("lock", Status.PROJECT_APPROVED, Status.LOCKED, admin_user),
+        ("submit", Status.DRAFT, Status.SUBMITTED, None, "2 hours submitted"),
+        ("approve_user", Status.SUBMITTED, Status.USER_APPROVED, admin_user, "2 hours approved"),
+        ("lock", Status.PROJECT_APPROVED, Status.LOCKED, admin_user, "2 hours locked"),
     ],
 )
 def test_two_pass_action_moves_entries_and_records_the_step(
-    client, action, start, end, actor_factory
+    client, action, start, end, actor_factory, said
 ):
     owner = employee()
     entries = [TimeEntryFactory(user=owner, status=start) for _ in range(2)]
@@ -414,7 +414,7 @@ def test_two_pass_action_moves_entries_and_records_the_step(
     _assert_first_pass_changes_nothing(client, action, entries, start)
     response = _action(client, action, entries, post="yes")
     assert response.status_code == 200
-    assert "2 moved" in _messages(response)[0]
+    assert said in _messages(response)[0]
     for entry in entries:
         entry.refresh_from_db()
         assert entry.status == end
@@ -438,7 +438,7 @@ def test_project_manager_approves_on_their_project_and_is_refused_on_their_own_h
     )
     response = _action(client, "approve_project", [theirs, own], post="yes")
     message = _messages(response)[0]
-    assert "1 moved; 1 refused: You cannot approve your own hours." in message
+    assert "1 hour approved; 1 refused: You cannot approve your own hours." in message
     theirs.refresh_from_db()
     own.refresh_from_db()
     assert theirs.status == Status.PROJECT_APPROVED
@@ -453,7 +453,7 @@ def test_reject_asks_for_a_reason_and_sends_hours_back(client):
     first = _assert_first_pass_changes_nothing(client, "reject", [entry], Status.SUBMITTED)
     assert "reason" in first.context["form"].fields
     response = _action(client, "reject", [entry], post="yes", reason="Wrong project")
-    assert "1 moved" in _messages(response)[0]
+    assert "1 hour sent back" in _messages(response)[0]
     entry.refresh_from_db()
     assert entry.status == Status.DRAFT
     assert entry.rejection_reason == "Wrong project"
@@ -479,7 +479,7 @@ def test_admin_reopens_locked_hours_with_a_reason(client):
     client.force_login(office)
     _assert_first_pass_changes_nothing(client, "reopen", [entry], Status.LOCKED)
     response = _action(client, "reopen", [entry], post="yes", reason="Wrong date")
-    assert "1 moved" in _messages(response)[0]
+    assert "1 hour reopened" in _messages(response)[0]
     entry.refresh_from_db()
     assert entry.status == Status.DRAFT
     step = entry.transitions.get()
@@ -504,7 +504,7 @@ def test_action_on_entries_in_the_wrong_state_reports_the_refusal(client):
     entry = TimeEntryFactory(status=Status.DRAFT)
     client.force_login(office)
     response = _action(client, "lock", [entry], post="yes")
-    assert "0 moved; 1 refused:" in _messages(response)[0]
+    assert "0 hours locked; 1 refused:" in _messages(response)[0]
     entry.refresh_from_db()
     assert entry.status == Status.DRAFT
 
