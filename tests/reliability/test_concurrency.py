@@ -16,7 +16,7 @@ from pathlib import Path
 
 from apps.integrations.models import Lease, OutboxItem, SyncRun
 from apps.integrations.sync.engine import lease_name
-from apps.projects.models import Project
+from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven import models as so
 from apps.timesheets.models import TimeEntry
 
@@ -84,6 +84,8 @@ def test_workers_at_once_one_run_per_lease_no_deadlock_no_duplicate(
     )
     project = Project.objects.filter(number__in=open_numbers, default_work_type__isnull=False)
     project = project.order_by("pk").first()
+    for user in office.users:  # only the project's members register hours on it
+        ProjectMember.objects.get_or_create(project=project, user=user)
     versions = {
         e: Lease.objects.get(name=lease_name(office.connection, e)).version for e in ENTITIES
     }

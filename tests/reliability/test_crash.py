@@ -23,7 +23,7 @@ from apps.customers.models import Customer
 from apps.integrations.models import Binding, Lease, OutboxItem, SyncRun, Watermark
 from apps.integrations.sync import engine, outbox
 from apps.integrations.sync.engine import lease_name
-from apps.projects.models import Project
+from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven import models as so
 from apps.timesheets.services import time_entry_create
 
@@ -157,6 +157,8 @@ def test_a_worker_killed_in_the_middle_of_a_push(
         )
     )
     project = Project.objects.filter(number__in=open_numbers).order_by("pk").first()
+    for user in office.users:  # only the project's members register hours on it
+        ProjectMember.objects.get_or_create(project=project, user=user)
     entries = []
     for n in range(30):
         user = office.users[n % len(office.users)]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from apps.integrations.models import Lease, OutboxItem, SyncRun
 from apps.integrations.schedules import ensure_schedules
 from apps.integrations.sync import outbox
-from apps.projects.models import Project
+from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven import models as so
 from apps.timesheets.services import time_entry_create
 
@@ -215,6 +215,8 @@ def test_two_qcluster_machines_on_redis_survive_a_tick_a_burst_and_a_killed_work
         )
     )
     project = Project.objects.filter(number__in=open_numbers).order_by("pk").first()
+    for user in office.users:  # only the project's members register hours on it
+        ProjectMember.objects.get_or_create(project=project, user=user)
     entries = [
         approve(
             office,
