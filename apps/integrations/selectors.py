@@ -1,16 +1,19 @@
 """Reads about the ERP connection: what is connected, how the last runs went, what needs a human."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from apps.integrations.models import (
     Binding,
     Conflict,
     Connection,
+    HourTransfer,
     Master,
     OutboxItem,
     SyncRun,
@@ -183,6 +186,72 @@ def hours_awaiting_transfer(*, connection: Connection) -> QuerySet[OutboxItem]:
         Q(status=OutboxItem.Status.PENDING) | Q(status=OutboxItem.Status.AMBIGUOUS),
         connection=connection,
         entity="hour",
+    )
+
+
+@dataclass(frozen=True)
+class BacklogMonth:
+    month: date  # the first day of the month
+    count: int
+    hours: Decimal
+
+
+@dataclass(frozen=True)
+class HourBacklog:
+    """Approved hours the ERP has not got and nothing is queued for: what "transfer them now"
+    would send."""
+
+    since: date
+    count: int
+    hours: Decimal
+    months: list[BacklogMonth]
+
+
+def hours_transfer_backlog_entries(*, connection: Connection, since: date) -> QuerySet:
+    """Hours dated on/after `since` that the transfer mode would have sent had they been
+    approved while the connection existed, and that 24SO neither has nor is about to get:
+    approved (the states the approval hook sends), no hour binding (never transferred), no
+    upsert waiting, unsure or failed in the outbox. Empty unless hours go on approval."""
+    from apps.integrations.adapters.hours import APPROVED_STATES
+    from apps.timesheets.models import TimeEntry
+
+    if connection.hour_transfer != HourTransfer.ON_APPROVAL:
+        return TimeEntry.objects.none()
+    transferred = Binding.objects.filter(
+        connection=connection, entity="hour", local_id=OuterRef("pk")
+    )
+    # A failed transfer has its own place (History, "Retry now"); queuing it again from
+    # here would leave a second row beside the failed one.
+    queued = OutboxItem.objects.filter(
+        connection=connection,
+        entity="hour",
+        local_id=OuterRef("pk"),
+        operation=OutboxItem.Operation.UPSERT,
+    ).exclude(status=OutboxItem.Status.DONE)
+    return TimeEntry.objects.filter(status__in=APPROVED_STATES, date__gte=since).exclude(
+        Exists(transferred) | Exists(queued)
+    )
+
+
+def hours_transfer_backlog_summary(*, connection: Connection, since: date) -> HourBacklog:
+    """How many approved hours (and how many hours in total) are not in 24SO, by month."""
+    rows = (
+        hours_transfer_backlog_entries(connection=connection, since=since)
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("id"), total=Sum("hours"))
+        .order_by("month")
+    )
+    months = [
+        BacklogMonth(month=row["month"], count=row["n"], hours=row["total"] or Decimal("0"))
+        for row in rows
+    ]
+    return HourBacklog(
+        since=since,
+        count=sum(m.count for m in months),
+        hours=sum((m.hours for m in months), Decimal("0")),
+        months=months,
     )
 
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from apps.core import audit
@@ -708,6 +709,56 @@ def connection_full_sync_now(
             actor=actor,
         )
     return watermark
+
+
+def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = None) -> int:
+    """Queues the approved hours dated on/after `since` that 24SO has not got (the outbox the
+    approval hook writes to; pushed after commit); audit-logged. Returns how many were queued.
+
+    Connecting does not send the hours approved before it: an office chooses from which date
+    its ERP should get them. Pressing twice queues nothing more."""
+    from apps.integrations import selectors
+    from apps.integrations.sync.outbox import enqueue
+
+    if not connection.is_active:
+        raise ApplicationError(_("This connection is not active."))
+    if connection.hour_transfer == HourTransfer.ON_ORDER:
+        raise ApplicationError(
+            _(
+                "Hours are sent to 24SevenOffice with their order, so approved hours are not "
+                "transferred on their own. Create an order from them under Orders."
+            )
+        )
+    if connection.hour_transfer != HourTransfer.ON_APPROVAL:
+        raise ApplicationError(
+            _(
+                "Hours are never sent to 24SevenOffice. Choose “When hours are approved” "
+                "under Hour transfer first."
+            )
+        )
+    with transaction.atomic():
+        ids = list(
+            selectors.hours_transfer_backlog_entries(connection=connection, since=since)
+            .order_by("date", "id")
+            .values_list("pk", flat=True)
+        )
+        for pk in ids:
+            enqueue(connection=connection, entity="hour", local_id=pk)
+        if ids:
+            _audit(
+                actor,
+                connection,
+                ngettext(
+                    "Queued %(count)d approved hour since %(date)s for 24SevenOffice",
+                    "Queued %(count)d approved hours since %(date)s for 24SevenOffice",
+                    len(ids),
+                )
+                % {"count": len(ids), "date": formats.date_format(since, "SHORT_DATE_FORMAT")},
+            )
+    logger.info(
+        "queued %d approved hours since %s for connection %s", len(ids), since, connection.pk
+    )
+    return len(ids)
 
 
 def watermark_set(*, watermark: Watermark, value: Any, actor: Any = None) -> Watermark:

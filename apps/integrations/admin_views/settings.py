@@ -8,6 +8,7 @@ a message and a redirect, a refusal in a message on the page with nothing change
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -68,6 +70,20 @@ class HourTransferForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose when hours are sent to 24SevenOffice.")},
     )
+
+
+class HourBacklogForm(forms.Form):
+    since = forms.DateField(
+        label=_("Approved since"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"required": _("Choose the date the hours should be approved from.")},
+    )
+
+
+def backlog_default_since() -> date:
+    """The first day of the current month (the office's time zone)."""
+    return timezone.localdate().replace(day=1)
 
 
 def user_mapping_rows(*, connection: Connection) -> tuple[list[dict[str, Any]], list[Binding]]:
@@ -335,11 +351,14 @@ class SettingsViews:
     def general_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         connection = selectors.connection_active(system=System.TWENTYFOURSEVEN)
+        posted = request.method == "POST" and request.POST.get("action") != "backlog"
+        if request.method == "POST" and connection is not None and not posted:
+            return self._backlog(request, connection)
         form = HourTransferForm(
-            request.POST if request.method == "POST" else None,
+            request.POST if posted else None,
             initial={"hour_transfer": connection.hour_transfer} if connection else None,
         )
-        if request.method == "POST" and connection is not None and form.is_valid():
+        if posted and connection is not None and form.is_valid():
             try:
                 services.connection_update_settings(
                     connection=connection,
@@ -355,10 +374,69 @@ class SettingsViews:
             {"radio": radio, "help": HOUR_TRANSFER_HELP.get(radio.data["value"], "")}
             for radio in form["hour_transfer"]
         ]
+        backlog_form = HourBacklogForm(
+            request.GET if "since" in request.GET else None,
+            initial={"since": backlog_default_since()},
+        )
+        since = (
+            backlog_form.cleaned_data["since"]
+            if backlog_form.is_bound and backlog_form.is_valid()
+            else backlog_default_since()
+        )
+        backlog = (
+            selectors.hours_transfer_backlog_summary(connection=connection, since=since)
+            if connection is not None and connection.hour_transfer == HourTransfer.ON_APPROVAL
+            else None
+        )
         return TemplateResponse(
             request,
             "admin/integrations/settings/general.html",
             self._context(
-                request, _("General settings"), connection=connection, form=form, options=options
+                request,
+                _("General settings"),
+                connection=connection,
+                form=form,
+                options=options,
+                backlog=backlog,
+                backlog_form=backlog_form,
+                backlog_since=since,
             ),
         )
+
+    def _backlog(self, request: HttpRequest, connection: Connection) -> HttpResponse:
+        """ "Transfer them now": queues the approved hours since the chosen date."""
+        here = reverse("admin:integrations_connection_general")
+        form = HourBacklogForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return HttpResponseRedirect(here + "#hour-backlog")
+        since = form.cleaned_data["since"]
+        try:
+            queued = services.hours_transfer_backlog(
+                connection=connection, since=since, actor=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(here + "#hour-backlog")
+        shown = formats.date_format(since, "SHORT_DATE_FORMAT")
+        if queued:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d approved hour since %(date)s is on its way to 24SevenOffice.",
+                    "%(count)d approved hours since %(date)s are on their way to 24SevenOffice.",
+                    queued,
+                )
+                % {"count": queued, "date": shown},
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Nothing to transfer: every approved hour since %(date)s is already in "
+                    "24SevenOffice or on its way."
+                )
+                % {"date": shown},
+            )
+        return HttpResponseRedirect(f"{here}?since={since.isoformat()}#hour-backlog")
