@@ -149,6 +149,28 @@ def test_stopping_demo_run_stops_its_worker_and_the_worker_follows_the_port(demo
         process.wait(timeout=5)
 
 
+def test_a_second_signal_while_stopping_still_stops_the_worker(demo_db):
+    """An impatient second Ctrl+C (or a service manager repeating SIGTERM) used to interrupt
+    the wait for the worker and leave it running, orphaned."""
+    process, worker = _start(demo_db, _free_port())
+    try:
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.05)  # demo_run is now stopping the worker, which takes a moment
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=40)
+        deadline = time.monotonic() + 20
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(worker), "the worker outlived demo_run"
+    finally:
+        for pid in (process.pid, worker):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait(timeout=5)
+
+
 def test_local_settings_default_to_the_sandbox_on_this_server():
     assert settings.ROOT_URLCONF  # settings load; the local defaults are checked in a process
     out = subprocess.run(

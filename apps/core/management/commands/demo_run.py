@@ -58,10 +58,14 @@ class Command(BaseCommand):
         )
 
         def stop(signum: int, frame: Any) -> None:
-            # SIGTERM ends the server the way Ctrl+C does, so the worker is stopped below.
+            # SIGTERM ends the server the way Ctrl+C does, so the worker is stopped below; a
+            # second Ctrl+C or SIGTERM while stopping must not interrupt that.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nTidsbro demo: {base_url}/admin/\n"
@@ -81,11 +85,22 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            try:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=5)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            stop_worker(worker)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Stops the worker's whole process group: politely, then for good after 15 s."""
+    try:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    worker.wait(timeout=5)
