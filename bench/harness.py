@@ -563,6 +563,11 @@ def admin_and_api(conn: Any, plan: Plan, results: Results, size: str, port: int)
     from apps.accounts.services import api_token_create
 
     _token, token_key = api_token_create(user=admin, name="bench")
+    # The load run registers hours as the admin on this project: only members may.
+    from apps.projects.models import Project
+    from apps.projects.services import project_member_set
+
+    project_member_set(project=Project.objects.get(pk=ids["project"]), user=admin)
     out = subprocess.run(
         [
             sys.executable,

@@ -301,6 +301,7 @@ def push_hours(conn: Connection, n: int) -> PushResult:
     from apps.accounts.models import User
     from apps.integrations.models import HourTransfer
     from apps.integrations.sync import outbox
+    from apps.projects.services import project_member_set
     from apps.timesheets.services import time_entry_create, time_entry_transition
 
     outbox.kick = lambda connection_id: None  # the bench drives the push, not the worker
@@ -327,6 +328,7 @@ def push_hours(conn: Connection, n: int) -> PushResult:
     work_type = WorkType.objects.get(
         pk=Binding.objects.get(connection=conn, entity="work_type", external_id="1").local_id
     )
+    project_member_set(project=project, user=user)  # only members register hours
     for i in range(n):
         entry = time_entry_create(
             actor=user,
