@@ -207,6 +207,11 @@ class HourBacklog:
     months: list[BacklogMonth]
 
 
+def hours_transfer_backlog_default_since() -> date:
+    """Where the backlog starts unless the office chooses: the 1st of this month (local)."""
+    return timezone.localdate().replace(day=1)
+
+
 def hours_transfer_backlog_entries(*, connection: Connection, since: date) -> QuerySet:
     """Hours dated on/after `since` that the transfer mode would have sent had they been
     approved while the connection existed, and that 24SO neither has nor is about to get:

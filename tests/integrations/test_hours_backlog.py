@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from apps.core.exceptions import ApplicationError
 from apps.integrations import selectors, services
 from apps.integrations.adapters.hours import hour_ref
-from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
+from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem, SyncRun
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user, support_user
@@ -302,3 +302,39 @@ def test_backlog_reaches_the_sandbox_each_hour_exactly_once(world: World) -> Non
         connection=world.connection,
         status__in=[OutboxItem.Status.PENDING, OutboxItem.Status.AMBIGUOUS, OutboxItem.Status.DEAD],
     ).exists()
+
+
+# --- the wizard's first-sync page -----------------------------------------------------------
+
+
+def _first_sync_done(connection: Connection) -> None:
+    now = timezone.now()
+    for entity in selectors.entities_in_sync_order(connection=connection):
+        SyncRun.objects.create(
+            connection=connection,
+            entity=entity,
+            trigger=SyncRun.Trigger.ONBOARDING,
+            status=SyncRun.Status.SUCCEEDED,
+            started_at=now,
+            finished_at=now,
+        )
+
+
+@pytest.mark.django_db
+def test_first_sync_page_points_the_administrator_to_the_approved_hours(
+    client, connection, project
+):
+    first = timezone.localdate().replace(day=1)
+    hour(project, first)
+    hour(project, first, Status.LOCKED)
+    _first_sync_done(connection)
+    url = reverse("admin:integrations_connection_first_sync", args=[connection.pk])
+
+    client.force_login(admin_user())
+    html = client.get(url).content.decode()
+
+    assert "You have 2 approved hours since" in html
+    assert f"{reverse(GENERAL)}?since={first.isoformat()}#hour-backlog" in html
+    client.force_login(support_user())
+    html = client.get(url).content.decode()
+    assert "first-sync-done" in html and "approved hours since" not in html

@@ -420,6 +420,15 @@ class OnboardingViews:
         connection = get_object_or_404(Connection, pk=object_id)
         rows = first_sync_progress(connection=connection)
         finished = all(row["status"] in ("done", "failed") for row in rows)
+        can_change = request.user.has_perm("integrations.change_connection")
+        # Hours approved before connecting are not sent by themselves (Settings → General).
+        backlog = (
+            selectors.hours_transfer_backlog_summary(
+                connection=connection, since=selectors.hours_transfer_backlog_default_since()
+            )
+            if finished and can_change and connection.is_active
+            else None
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model_admin.model._meta,
@@ -428,7 +437,8 @@ class OnboardingViews:
             "rows": rows,
             "finished": finished,
             "failed": any(row["status"] == "failed" for row in rows),
-            "can_change": request.user.has_perm("integrations.change_connection"),
+            "can_change": can_change,
+            "backlog": backlog,
         }
         return TemplateResponse(request, "admin/integrations/onboarding/progress.html", context)
 

@@ -8,7 +8,6 @@ a message and a redirect, a refusal in a message on the page with nothing change
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -18,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -79,11 +78,6 @@ class HourBacklogForm(forms.Form):
         input_formats=["%Y-%m-%d"],
         error_messages={"required": _("Choose the date the hours should be approved from.")},
     )
-
-
-def backlog_default_since() -> date:
-    """The first day of the current month (the office's time zone)."""
-    return timezone.localdate().replace(day=1)
 
 
 def user_mapping_rows(*, connection: Connection) -> tuple[list[dict[str, Any]], list[Binding]]:
@@ -376,12 +370,12 @@ class SettingsViews:
         ]
         backlog_form = HourBacklogForm(
             request.GET if "since" in request.GET else None,
-            initial={"since": backlog_default_since()},
+            initial={"since": selectors.hours_transfer_backlog_default_since()},
         )
         since = (
             backlog_form.cleaned_data["since"]
             if backlog_form.is_bound and backlog_form.is_valid()
-            else backlog_default_since()
+            else selectors.hours_transfer_backlog_default_since()
         )
         backlog = (
             selectors.hours_transfer_backlog_summary(connection=connection, since=since)
