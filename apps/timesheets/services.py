@@ -631,21 +631,26 @@ def timesheet_week_submit(*, actor: User, user: User, week_start: date) -> int:
     return len(drafts)
 
 
+def _week_waiting_for(*, actor: User, owner_id: int, week_start: date) -> list[TimeEntry]:
+    """The hours of one person's week waiting for `actor`; none left is an error."""
+    from apps.timesheets.selectors import entries_waiting_in_week
+
+    entries = list(
+        entries_waiting_in_week(approver=actor, owner_id=owner_id, week_start=week_start)
+        .select_related("project", "user")
+        .order_by("date", "id")
+    )
+    if not entries:
+        raise ApplicationError(_("Nothing in this week waits for your approval any more."))
+    return entries
+
+
 def timesheet_week_approve(*, actor: User, owner_id: int, week_start: date) -> BulkResult:
     """Approves what waits for `actor` in one person's week: each entry as far as the actor
     may take it (an administrator approves per user and for the project in one go)."""
-    from apps.timesheets.selectors import entries_waiting_in_week
-
     result = BulkResult()
     with transaction.atomic():
-        entries = list(
-            entries_waiting_in_week(approver=actor, owner_id=owner_id, week_start=week_start)
-            .select_related("project", "user")
-            .order_by("date", "id")
-        )
-        if not entries:
-            raise ApplicationError(_("Nothing in this week waits for your approval any more."))
-        for entry in entries:
+        for entry in _week_waiting_for(actor=actor, owner_id=owner_id, week_start=week_start):
             try:
                 if entry.status == Status.SUBMITTED:
                     entry = time_entry_transition(
@@ -667,18 +672,10 @@ def timesheet_week_reject(
     *, actor: User, owner_id: int, week_start: date, reason: str
 ) -> BulkResult:
     """Sends what waits for `actor` in one person's week back to draft, with the reason."""
-    from apps.timesheets.selectors import entries_waiting_in_week
-
     if not (reason or "").strip():
         raise ApplicationError(_("Give a reason."), field="reason")
     with transaction.atomic():
-        entries = list(
-            entries_waiting_in_week(approver=actor, owner_id=owner_id, week_start=week_start)
-            .select_related("project", "user")
-            .order_by("date", "id")
-        )
-        if not entries:
-            raise ApplicationError(_("Nothing in this week waits for your approval any more."))
+        entries = _week_waiting_for(actor=actor, owner_id=owner_id, week_start=week_start)
         return time_entries_transition(
             actor=actor, entries=entries, action=Action.REJECT, reason=reason
         )
