@@ -193,20 +193,23 @@ def local_summary(entity: str, obj: Any) -> dict[str, Any]:
     }
 
 
+def _remote_without_partner(*, connection: Connection, entity: str) -> models.QuerySet:
+    """ERP records with no Tidsbro partner: only in the ERP, or set apart with "no sync"."""
+    return Binding.objects.filter(
+        connection=connection,
+        entity=entity,
+        local_id__isnull=True,
+        state__in=[State.REMOTE_ONLY, State.EXCLUDED],
+    ).exclude(external_id="")
+
+
 def candidates_for_local(
     *, connection: Connection, entity: str, obj: Any, limit: int = 20
 ) -> list[Candidate]:
     """ERP records without a Tidsbro partner (only in the ERP, or set apart with "no sync")
     that may be `obj`'s partner, best first (one query)."""
-    remote = (
-        Binding.objects.filter(
-            connection=connection,
-            entity=entity,
-            local_id__isnull=True,
-            state__in=[State.REMOTE_ONLY, State.EXCLUDED],
-        )
-        .exclude(external_id="")
-        .values_list("external_id", "remote_values")
+    remote = _remote_without_partner(connection=connection, entity=entity).values_list(
+        "external_id", "remote_values"
     )
     return rank_candidates(
         values=local_summary(entity, obj),
@@ -244,13 +247,7 @@ def search_remote(
     if not query:
         return []
     found = (
-        Binding.objects.filter(
-            connection=connection,
-            entity=entity,
-            local_id__isnull=True,
-            state__in=[State.REMOTE_ONLY, State.EXCLUDED],
-        )
-        .exclude(external_id="")
+        _remote_without_partner(connection=connection, entity=entity)
         .filter(
             models.Q(external_id=query)
             | models.Q(remote_values__name__icontains=query)
