@@ -328,3 +328,18 @@ def test_an_hour_on_a_project_the_person_is_not_member_of_is_refused_in_the_form
     assert response.status_code == 200
     assert "project" in response.context["adminform"].form.errors
     assert not TimeEntry.objects.exists()
+
+
+def test_the_header_names_the_page_after_the_time_entry_list(client):
+    from django.urls import reverse
+
+    from tests.accounts.factories import admin_user
+
+    client.force_login(admin_user())
+    for name, title in (
+        ("admin:timesheets_timeentry_week", "My week"),
+        ("admin:timesheets_timeentry_approvals", "Approvals"),
+    ):
+        html = client.get(reverse(name)).content.decode()
+        header = html.split("<h1", 1)[1].split("</h1>", 1)[0]
+        assert title in header

@@ -289,12 +289,11 @@ class WeekView:
         for entry in sheet.entries:
             statuses[entry.get_status_display()] = statuses.get(entry.get_status_display(), 0) + 1
         timer = Timer.objects.filter(user=self.user).select_related("project", "task").first()
-        opts = self.model_admin.opts
         context = {
             **self.model_admin.admin_site.each_context(request),
             "title": _("My week"),
             "subtitle": None,
-            "opts": opts,
+            "opts": self.model_admin.opts,
             "sheet": sheet,
             "rows": rows,
             "days": [
