@@ -330,6 +330,21 @@ class TimeEntryAdmin(ServiceModelAdmin):
     ]
     list_display_links = ["day", "user"]
     list_select_related = ["user", "project", "project__customer", "task", "work_type"]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        """Someone who sees only their own hours gets no person column (always their name)."""
+        display = list(super().get_list_display(request))
+        user = request.user
+        if not (
+            user.is_superuser
+            or user.has_perm("timesheets.view_all_timeentry")
+            or user.has_perm("timesheets.approve_project_timeentry")
+        ):
+            display.remove("user")
+        return display
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> list[str]:
+        return [name for name in ("day", "user") if name in list_display]
     search_fields = [
         "description",
         "user__email",

@@ -808,3 +808,15 @@ def test_a_rejected_draft_with_its_trail_on_the_page_can_be_corrected(client):
     entry.refresh_from_db()
     assert entry.hours == Decimal("6.00")
     assert entry.transitions.count() == 2
+
+
+def test_the_person_column_shows_only_to_those_who_see_other_peoples_hours(client):
+    own = employee()
+    TimeEntryFactory(user=own)
+    client.force_login(own)
+    own_list = client.get(reverse(CHANGELIST))
+    client.force_login(admin_user())
+    everybody = client.get(reverse(CHANGELIST))
+
+    assert "user" not in own_list.context["cl"].list_display
+    assert "user" in everybody.context["cl"].list_display
