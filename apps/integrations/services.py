@@ -718,7 +718,7 @@ def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = 
     Connecting does not send the hours approved before it: an office chooses from which date
     its ERP should get them. Pressing twice queues nothing more."""
     from apps.integrations import selectors
-    from apps.integrations.sync.outbox import enqueue
+    from apps.integrations.sync.outbox import enqueue_new
 
     if not connection.is_active:
         raise ApplicationError(_("This connection is not active."))
@@ -742,8 +742,8 @@ def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = 
             .order_by("date", "id")
             .values_list("pk", flat=True)
         )
-        for pk in ids:
-            enqueue(connection=connection, entity="hour", local_id=pk)
+        # In bulk: the selector left out every hour with a waiting, unsure or failed row.
+        enqueue_new(connection=connection, entity="hour", local_ids=ids)
         if ids:
             _audit(
                 actor,

@@ -138,6 +138,20 @@ def test_pressing_twice_queues_nothing_more_and_is_audited_once(connection, proj
 
 
 @pytest.mark.django_db
+def test_a_large_backlog_is_queued_in_a_constant_number_of_queries(
+    connection, project, django_assert_max_num_queries
+):
+    entries = [hour(project, date(2026, 11, 1 + i % 28), hours="0.25") for i in range(120)]
+    office = admin_user()
+
+    with django_assert_max_num_queries(8):
+        queued_now = services.hours_transfer_backlog(connection=connection, since=NOV, actor=office)
+
+    assert queued_now == 120
+    assert queued(connection) == sorted(e.pk for e in entries)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("mode", "reason"),
     [

@@ -93,6 +93,28 @@ def enqueue(
     return item
 
 
+def enqueue_new(
+    *,
+    connection: Connection,
+    entity: str,
+    local_ids: list[int],
+    operation: str = Operation.UPSERT,
+) -> int:
+    """Queues objects that have no waiting row yet (a backlog), in a few statements; kicks
+    after commit. One queued meanwhile keeps the row it got (that row carries the change).
+    Callers pick the ids without a waiting or unsure row: `enqueue` is the path for the rest."""
+    rows = [
+        OutboxItem(connection=connection, entity=entity, local_id=pk, operation=operation)
+        for pk in local_ids
+    ]
+    if not rows:
+        return 0
+    with transaction.atomic():
+        OutboxItem.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        kick_after_commit(connection.pk)
+    return len(rows)
+
+
 def kick_after_commit(connection_id: int) -> None:
     """Kicks a push after the current commit, once per transaction and connection."""
     db = transaction.get_connection()
