@@ -2,7 +2,7 @@
 connects 24SevenOffice in the wizard, its people are mapped by themselves, an employee fills
 the week, the project manager approves it, the hours are in 24SO exactly once,
 and an order made from them is in 24SO. Each screen is photographed at 1366 and 1920 px
-(/work/notes/shots/E/ when it exists, else test-artifacts/journey/)."""
+(test-artifacts/journey/, or the folder JOURNEY_SHOTS names)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,7 @@ from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NOTES_SHOTS = Path("/work/notes/shots/E")
-SHOTS = Path(
-    os.environ.get("JOURNEY_SHOTS")
-    or (NOTES_SHOTS if NOTES_SHOTS.parent.exists() else ARTIFACTS / "journey")
-)
+SHOTS = Path(os.environ.get("JOURNEY_SHOTS") or ARTIFACTS / "journey")
 PROJECT = "ERP-migrering"
 OFFICE = 2400101
 

@@ -1,12 +1,11 @@
 """In a browser, in Norwegian at 1366 px: the home's health panel is red with counts and
 links, the hour list's ERP column says a transfer failed (plain words, the ERP's text behind
 "details") or waits for its project, and the history explains. Screenshots for a person to
-look at go to /work/notes/shots/F/ when that folder's parent exists."""
+look at go to test-artifacts/failures/."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +13,12 @@ from apps.integrations.models import Binding, Connection, OutboxItem, SyncRun
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.integrations.sync.waiting import marker
 from tests.accounts.factories import admin_user
-from tests.e2e.conftest import admin_login
+from tests.e2e.conftest import ARTIFACTS, admin_login
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/work/notes/shots/F")
+SHOTS = ARTIFACTS / "failures"
 NET_ERROR = (
     "SaveHour: Server was unable to process request. ---> System.Exception: "
     "Project 7012 does not exist"
@@ -27,9 +26,8 @@ NET_ERROR = (
 
 
 def shot(page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
