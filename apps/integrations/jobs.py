@@ -25,7 +25,10 @@ def push_pending(connection_id: int) -> str:
     connection = Connection.objects.filter(pk=connection_id, is_active=True).first()
     if connection is None:
         return "connection gone"
-    return _summary(outbox.push_pending(connection=connection))
+    # One line per object type the push carried (History has a run for each).
+    return "; ".join(_summary(run) for run in outbox.push_runs(connection=connection)) or (
+        _summary(None)
+    )
 
 
 def sweep_outbox() -> str:
