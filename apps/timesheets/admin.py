@@ -345,6 +345,7 @@ class TimeEntryAdmin(ServiceModelAdmin):
 
     def get_list_display_links(self, request: HttpRequest, list_display: Any) -> list[str]:
         return [name for name in ("day", "user") if name in list_display]
+
     search_fields = [
         "description",
         "user__email",
