@@ -119,6 +119,16 @@ def _worker_env(pid: int) -> dict[str, str]:
     return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
+def _kill(process: subprocess.Popen, worker: int) -> None:
+    """Whatever the test left running: demo_run's and the worker's process groups."""
+    for pid in (process.pid, worker):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=5)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
 def test_stopping_demo_run_stops_its_worker_and_the_worker_follows_the_port(demo_db, sig):
     port = _free_port()
@@ -141,12 +151,7 @@ def test_stopping_demo_run_stops_its_worker_and_the_worker_follows_the_port(demo
             time.sleep(0.2)
         assert not _alive(worker), "the worker outlived demo_run"
     finally:
-        for pid in (process.pid, worker):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=5)
+        _kill(process, worker)
 
 
 def test_a_second_signal_while_stopping_still_stops_the_worker(demo_db):
@@ -163,12 +168,7 @@ def test_a_second_signal_while_stopping_still_stops_the_worker(demo_db):
             time.sleep(0.2)
         assert not _alive(worker), "the worker outlived demo_run"
     finally:
-        for pid in (process.pid, worker):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=5)
+        _kill(process, worker)
 
 
 def test_local_settings_default_to_the_sandbox_on_this_server():
