@@ -8,11 +8,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("ERP integration")
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from apps.integrations import adapters, hooks, schedules
-        from apps.integrations.connectors.twentyfourseven import connector as twentyfourseven
+        from apps.integrations.registry import load_connectors
 
         hooks.connect()
-        twentyfourseven.register()
+        load_connectors(list(settings.TIDSBRO_CONNECTORS))
         adapters.register_all()
         schedules.connect(self)
 

@@ -88,8 +88,19 @@ class Connection(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = self.get_system_display()
-        return f"{label}: {self.client_name}" if self.client_name else str(label)
+        return self.spec.describe(self)
+
+    @property
+    def spec(self):
+        """What the connector package declares about this connection's system."""
+        from apps.integrations.registry import spec_for
+
+        return spec_for(self.system)
+
+    @property
+    def system_name(self) -> str:
+        """The system as people know it ("24SevenOffice"), from its connector."""
+        return str(self.spec.display_name)
 
     def is_connected(self, entity: str) -> bool:
         return self.is_active and entity in (self.connected or [])

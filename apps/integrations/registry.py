@@ -3,12 +3,44 @@
 from collections.abc import Callable
 from typing import Any
 
-from apps.integrations.connectors.base import Capabilities
+from apps.integrations.connectors.base import Capabilities, ConnectorSpec
 from apps.integrations.sync.types import Connector, LocalAdapter
 
 _connectors: dict[str, Callable[[Any], Connector]] = {}
 _capabilities: dict[str, Capabilities] = {}
+_specs: dict[str, ConnectorSpec] = {}
 _adapters: dict[str, LocalAdapter] = {}
+
+
+def register(spec: ConnectorSpec) -> None:
+    """Called by a connector package's `register()` (listed in settings.TIDSBRO_CONNECTORS)."""
+    _specs[spec.system] = spec
+    _connectors[spec.system] = spec.connector
+    _capabilities[spec.system] = spec.capabilities
+
+
+def spec_for(system: str) -> ConnectorSpec:
+    try:
+        return _specs[system]
+    except KeyError as exc:
+        raise LookupError(f"No connector for system {system!r}") from exc
+
+
+def specs() -> list[ConnectorSpec]:
+    """Every system Tidsbro can connect to, in registration order."""
+    return list(_specs.values())
+
+
+def system_choices() -> list[tuple[str, str]]:
+    return [(spec.system, str(spec.display_name)) for spec in _specs.values()]
+
+
+def load_connectors(paths: list[str]) -> None:
+    """Imports each connector package and calls its `register()` (from IntegrationsConfig)."""
+    from importlib import import_module
+
+    for path in paths:
+        import_module(path).register()
 
 
 def register_connector(

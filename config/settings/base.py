@@ -332,6 +332,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "apps.projects.models.Project.Status"},
 }
 
+# CONNECTORS: the systems Tidsbro can connect to, one package each (registration)
+# ------------------------------------------------------------------------------
+TIDSBRO_CONNECTORS = [
+    "apps.integrations.connectors.twentyfourseven",
+]
+
 # 24SEVENOFFICE CONNECTOR
 # ------------------------------------------------------------------------------
 # Each SOAP service lives on one of two hosts; the client appends the real path to these.

@@ -120,3 +120,79 @@ class Capabilities:
 
     def can_delete(self, entity: Entity) -> bool:
         return entity in self.delete
+
+
+class ConnectorSpec:
+    """Everything Tidsbro knows about one system, declared by its connector package.
+
+    A connector package defines one subclass and registers one instance (its `register()`,
+    called for each package listed in the `TIDSBRO_CONNECTORS` setting). Nothing outside the
+    package names the system: screens, the engine and commands ask the spec.
+
+    Optional capabilities are attributes that stay None when the system does not offer them;
+    screens ask `spec.<capability> is not None`, never the system's name:
+
+    - `onboarding`: the connect wizard's system-specific steps (forms, templates, checks).
+    - `settings`: the system's own settings form on the connection's settings screen.
+    - `sso`: log in to Tidsbro with the system's login.
+    - `orders`: turn approved hours into an order/invoice draft in the system.
+    - `setup`: first-time setup after connecting (e.g. project roles, participants).
+    """
+
+    system: str = ""
+    # The system's name as people know it; translatable where it has local names.
+    display_name: str = ""
+    # One sentence for the list of systems Tidsbro can connect to.
+    description: str = ""
+    capabilities: Capabilities
+    # JSON schema of the connection's credentials document (secret: stored encrypted).
+    credentials_schema: Mapping = {"type": "object"}
+    # JSON schema of the connection's own settings (not secret: client, company, defaults).
+    settings_schema: Mapping = {"type": "object"}
+    # True when a sync position is a moment in time (administrators can set it by date).
+    cursor_is_time: bool = True
+
+    onboarding: object | None = None
+    settings: object | None = None
+    sso: object | None = None
+    orders: object | None = None
+    setup: object | None = None
+
+    def connector(self, connection: object, **overrides: object) -> object:
+        """A new connector (its own HTTP session) for one connection."""
+        raise NotImplementedError
+
+    def describe(self, connection: object) -> str:
+        """The connection in words: the system and the company/client it reaches."""
+        company = (getattr(connection, "settings", None) or {}).get("company_name", "")
+        return f"{self.display_name}: {company}" if company else str(self.display_name)
+
+    def explain(self, exc: ConnectorError) -> str | None:
+        """A failure in words an office administrator can act on, or None for the generic text."""
+        return None
+
+    def cursor_from_time(self, moment: datetime) -> str:
+        """The sync position that means "changes after `moment`" (time cursors only)."""
+        return moment.isoformat()
+
+    def cursor_as_time(self, cursor: str) -> datetime | None:
+        """The moment a time cursor stands for, or None (empty or not a time)."""
+        if not cursor or not self.cursor_is_time:
+            return None
+        try:
+            return datetime.fromisoformat(cursor)
+        except ValueError:
+            return None
+
+    def describe_cursor(self, cursor: str) -> str:
+        """The sync position in words for screens ("" when everything is fetched next)."""
+        moment = self.cursor_as_time(cursor)
+        if moment is not None:
+            from django.utils import timezone
+
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+        return cursor[:40]
+
+    def request_budget(self, connection: object) -> tuple[int, int] | None:
+        """Requests used in the system's budget window and the most the sync may use, or None."""
+        return None

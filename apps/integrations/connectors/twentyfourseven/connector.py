@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from apps.integrations.connectors.base import Rejected
-from apps.integrations.connectors.twentyfourseven import CAPABILITIES, SYSTEM
+from apps.integrations.connectors.twentyfourseven import CAPABILITIES
 from apps.integrations.connectors.twentyfourseven.client import TwentyFourSevenClient
 from apps.integrations.connectors.twentyfourseven.types import CallRecord, Credentials
 from apps.integrations.sync.budget import DatabaseRequestBudget
@@ -128,9 +128,3 @@ class TwentyFourSevenConnector:
         from apps.integrations.connectors.twentyfourseven import push
 
         push.delete(self, entity, external_id)
-
-
-def register() -> None:
-    from apps.integrations.registry import register_connector
-
-    register_connector(SYSTEM, TwentyFourSevenConnector, CAPABILITIES)
