@@ -9,6 +9,7 @@ from apps.integrations.models import Connection, Master
 from apps.integrations.services import DEFAULT_MASTERS
 from tests.accounts.factories import UserFactory, admin_user, employee, support_user
 from tests.customers.factories import CustomerFactory
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,7 @@ def client_for(user) -> APIClient:
 
 
 def _erp_master_of_customers() -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="demo",
         password="secret-Pa55",
         client_name="Fjordlys Rådgivning AS",

@@ -10,9 +10,10 @@ from openpyxl import Workbook, load_workbook
 
 from apps.customers.imports import org_number_valid
 from apps.customers.models import Customer
-from apps.integrations.models import Binding, Connection, Master
+from apps.integrations.models import Binding, Master
 from tests.accounts.factories import UserFactory, admin_user, employee
 from tests.customers.factories import CustomerFactory
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -294,8 +295,7 @@ def test_a_change_between_preview_and_confirm_writes_nothing_and_shows_the_new_p
 
 
 def test_imported_customers_have_no_binding_so_the_sync_sees_them_only_in_tidsbro(admin_client):
-    Connection.objects.create(
-        system="24so",
+    connection_24so(
         username="demo@tidsbro.no",
         password="secret",
         client_name="Fjordlys Rådgivning AS",

@@ -19,6 +19,7 @@ from tests.accounts.factories import (
     project_manager,
     support_user,
 )
+from tests.integrations.factories import connection_24so
 from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
 from tests.timesheets.factories import TimeEntryFactory
 
@@ -44,8 +45,7 @@ def _titles(sidebar: dict[str, list[str]]) -> set[str]:
 
 @pytest.fixture
 def erp() -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="api@example.no",
         password="secret",
         client_name="Fjordlys",

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.integrations.models import Binding, Connection, OutboxItem, SyncRun
+from apps.integrations.models import Binding, OutboxItem, SyncRun
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.integrations.sync.waiting import marker
 from tests.accounts.factories import admin_user
 from tests.e2e.conftest import ARTIFACTS, admin_login
+from tests.integrations.factories import connection_24so
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,8 +43,7 @@ def page(browser):
 
 
 def test_failures_are_shown_on_the_home_the_hour_list_and_the_history(live_server, page):
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username="api@example.no",
         password="secret",
         client_name="Fjordlys Rådgivning AS",

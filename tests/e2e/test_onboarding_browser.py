@@ -12,6 +12,7 @@ from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import PASSWORD, UserFactory, admin_user, employee, support_user
 from tests.e2e.conftest import admin_login
+from tests.integrations.factories import connection_24so
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -89,8 +90,7 @@ def test_the_office_connects_24so_sees_customers_and_maps_a_colleague(page, live
 def test_a_colleague_logs_in_with_24so_and_a_wrong_password_is_refused(
     page, browser, live_server, sandbox
 ):
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         client_name=sandbox.name,
@@ -123,9 +123,7 @@ def test_a_colleague_logs_in_with_24so_and_a_wrong_password_is_refused(
 
 
 def test_support_cannot_open_the_24so_settings(page, live_server):
-    Connection.objects.create(
-        system="24so", username=DEMO_USERNAME, password="x", client_name="Fjordlys Rådgivning AS"
-    )
+    connection_24so(username=DEMO_USERNAME, password="x", client_name="Fjordlys Rådgivning AS")
     helper = support_user(email="support@tidsbro.no")
     admin_login(page, live_server, helper.email, PASSWORD)
 

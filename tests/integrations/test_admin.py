@@ -17,6 +17,7 @@ from apps.integrations.models import (
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import admin_user, employee, project_manager, support_user
+from tests.integrations.factories import connection_24so
 
 STORED_PASSWORD = "stored-secret-Pa55"
 MODELS = ["connection", "binding", "watermark", "syncrun", "conflict", "outboxitem", "lease"]
@@ -24,7 +25,6 @@ MODELS = ["connection", "binding", "watermark", "syncrun", "conflict", "outboxit
 
 def _connection(**extra) -> Connection:
     options = {
-        "system": "24so",
         "username": DEMO_USERNAME,
         "password": STORED_PASSWORD,
         "client_name": "Fjordlys Rådgivning AS",
@@ -33,7 +33,7 @@ def _connection(**extra) -> Connection:
         "masters": dict(DEFAULT_MASTERS),
     }
     options.update(extra)
-    return Connection.objects.create(**options)
+    return connection_24so(**options)
 
 
 @pytest.fixture
@@ -410,7 +410,6 @@ def test_admin_connects_24so_checked_live(client, live_server, settings):
     office = admin_user()
     client.force_login(office)
     form = {
-        "system": "24so",
         "username": DEMO_USERNAME,
         "new_password": "wrong",
         "client": "Nordvik Bygg AS",

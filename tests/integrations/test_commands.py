@@ -25,6 +25,7 @@ from apps.sandbox.twentyfourseven.models import Project as SandboxProject
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.tasks.models import Task
 from apps.tasks.services import task_update
+from tests.integrations.factories import connection_24so
 
 FJORDLYS = "Fjordlys Rådgivning AS"
 
@@ -181,9 +182,8 @@ def _raw(pk: int) -> tuple[str, str]:
 
 
 def _connection(**extra) -> Connection:
-    return Connection.objects.create(
+    return connection_24so(
         **extra,
-        system="24so",
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         session_id="session-1234",

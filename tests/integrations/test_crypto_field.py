@@ -5,6 +5,7 @@ from django.db import connection as db
 
 from apps.core.crypto import DecryptionFailed, generate_key
 from apps.integrations.models import Connection
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,7 @@ def raw(pk: int, column: str) -> str:
 
 
 def make(*, active: bool = True) -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         is_active=active,
         username="office@example.no",
         password=PASSWORD,
@@ -58,7 +58,7 @@ def test_values_survive_a_round_trip():
 
 
 def test_empty_values_are_stored_as_they_are():
-    conn = Connection.objects.create(system="24so", username="u")
+    conn = connection_24so(username="u")
     assert raw(conn.pk, "session_id") == ""
     assert Connection.objects.get(pk=conn.pk).session_id == ""
 

@@ -19,6 +19,7 @@ from apps.integrations.models import Binding, Connection, HourTransfer, OutboxIt
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user, support_user
+from tests.integrations.factories import connection_24so
 from tests.integrations.twentyfourseven.test_push_world import (
     World,
     approve,
@@ -38,8 +39,7 @@ NOV = date(2026, 11, 1)
 
 @pytest.fixture
 def connection(db) -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         client_name="Fjordlys Rådgivning AS",

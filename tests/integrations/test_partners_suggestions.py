@@ -14,6 +14,7 @@ from apps.integrations.partners import rank_candidates
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.integrations.setup import suggest_user_mappings
 from tests.accounts.factories import UserFactory, admin_user
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,7 @@ SETTINGS = "admin:integrations_connection_settings"
 
 @pytest.fixture
 def connection() -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="api@example.no",
         password="secret",
         client_name="Fjordlys",

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone, translation
 
 from apps.integrations.models import Connection, OutboxItem, SyncRun, Watermark
+from tests.integrations.factories import connection_24so
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +18,7 @@ UTC_EVENING = datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.UTC)  # 00
 
 @pytest.fixture
 def connection() -> Connection:
-    return Connection.objects.create(
-        system="24so", username="api@example.no", password="secret", connected=["work_type"]
-    )
+    return connection_24so(username="api@example.no", password="secret", connected=["work_type"])
 
 
 def test_an_hour_is_named_with_the_readers_date_and_hour_format():

@@ -32,6 +32,7 @@ from apps.sandbox.twentyfourseven.runtime import fault_decision, knobs_get
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.timesheets.models import TimeEntry
 from apps.timesheets.services import time_entry_transition
+from tests.integrations.factories import connection_24so
 
 FJORDLYS = 2400101
 API_CONTACT = 1  # the sandbox's integration user
@@ -124,8 +125,7 @@ def make_office(url: str) -> Office:
         for p in persons
     ]
     admin = User.objects.create_superuser(email="admin@tidsbro.example", password="x")
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         connected=["customer", "project", "work_type", "task", "hour"],

@@ -80,15 +80,14 @@ def test_every_sqlite_database_gets_wal_a_long_busy_timeout_and_immediate_writes
 SETUP = """
 import json, django
 django.setup()
-from apps.integrations.models import Connection
 from apps.integrations.sync import engine, outbox
 from apps.projects.models import Project
 from apps.projects.services import project_update
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+from tests.integrations.factories import connection_24so
 
 seed()
-connection = Connection.objects.create(
-    system="24so", username=DEMO_USERNAME, password=DEMO_PASSWORD,
+connection = connection_24so(username=DEMO_USERNAME, password=DEMO_PASSWORD,
     connected=["customer", "project"], masters={"customer": "erp"},
 )
 for entity in ("customer", "project"):

@@ -17,6 +17,7 @@ from apps.integrations import services
 from apps.integrations.models import Connection, Watermark
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user, employee, project_manager, support_user
+from tests.integrations.factories import connection_24so
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +28,7 @@ LIST = reverse("admin:core_auditrecord_changelist")
 
 @pytest.fixture
 def connection(db) -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="erp@example.no",
         password="s3cret-erp-password",
         connected=["customer", "project"],

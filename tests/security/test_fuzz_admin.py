@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from apps.core.middleware import MAX_LIST_PARAMETER_LENGTH
 from tests.accounts.factories import UserFactory
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -122,11 +123,9 @@ def test_the_admin_autocomplete_refuses_an_over_long_term(client, root):
 
 
 def test_the_sync_centers_own_lists_refuse_an_over_long_search(client, root):
-    from apps.integrations.models import Connection
     from apps.integrations.services import DEFAULT_MASTERS
 
-    Connection.objects.create(
-        system="24so",
+    connection_24so(
         username="demo",
         password="secret-Pa55",
         client_name="Fjordlys Rådgivning AS",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import PASSWORD, employee
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -144,16 +145,13 @@ def test_the_api_token_endpoint_counts_and_is_locked_too(client, kari):
 
 @pytest.mark.django_db(transaction=True)
 def test_failed_logins_with_24sevenoffice_count_towards_the_same_lock(live_server, settings):
-    from apps.integrations.models import Connection
     from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME, seed
 
     seed()
     settings.TWENTYFOURSEVEN_API_BASE = settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = (
         f"{live_server.url}/sandbox/24so"
     )
-    Connection.objects.create(
-        system="24so", username=DEMO_USERNAME, password="x", client_id="2400101", sso_allowed=True
-    )
+    connection_24so(username=DEMO_USERNAME, password="x", client_id="2400101", sso_allowed=True)
     employee(email=DEMO_USERNAME)
     client = Client()
     sso = reverse("sso_login")

@@ -22,11 +22,12 @@ from rest_framework.test import APIClient
 from apps.accounts import roles
 from apps.accounts.models import ApiToken
 from apps.accounts.services import api_token_create
-from apps.integrations.models import Binding, Connection, Watermark
+from apps.integrations.models import Binding, Watermark
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import UserFactory, employee
 from tests.customers.factories import CustomerFactory
+from tests.integrations.factories import connection_24so
 from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
 from tests.tasks.factories import TaskFactory
 from tests.timesheets.factories import TimeEntryFactory
@@ -58,8 +59,7 @@ def _world(role) -> World:
         user=colleague, project=other_project, description="COLLEAGUE-SECRET-HOURS"
     )
     CustomerFactory()
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username="erp@example.no",
         password="pw",
         client_name="Fjordlys",

@@ -16,6 +16,7 @@ from apps.projects.models import Project
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.services import time_entry_transition
 from tests.accounts.factories import UserFactory, admin_user, employee, project_manager
+from tests.integrations.factories import connection_24so
 from tests.projects.factories import ProjectFactory, ProjectMemberFactory, manager_role
 from tests.tasks.factories import TaskFactory
 from tests.timesheets.factories import TimeEntryFactory
@@ -669,12 +670,12 @@ def test_employee_filtering_by_project_still_sees_only_their_own_hours(client):
 
 
 def test_changelist_shows_which_hours_reached_the_erp_and_which_are_flagged(client):
-    from apps.integrations.models import Binding, Connection
+    from apps.integrations.models import Binding
 
     office = admin_user()
     client.force_login(office)
     plain, sent, flagged = (TimeEntryFactory() for _ in range(3))
-    erp = Connection.objects.create(system="24so", username="erp@example.no")
+    erp = connection_24so(username="erp@example.no")
     Binding.objects.create(connection=erp, entity="hour", local_id=sent.pk, external_id="501")
     Binding.objects.create(
         connection=erp,

@@ -6,6 +6,7 @@ from django.db import connections
 
 from apps.integrations import registry
 from apps.integrations.models import Connection
+from tests.integrations.factories import connection_24so
 from tests.integrations.sync.fakes import CAPABILITIES, CustomerAdapter, FakeConnector, FakeERP
 
 
@@ -41,8 +42,7 @@ def wired(monkeypatch, erp: FakeERP, adapter: CustomerAdapter) -> list[FakeConne
 
 @pytest.fixture
 def connection(db, wired) -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="sync@example.com",
         password="pw",
         connected=["customer"],

@@ -8,8 +8,9 @@ from django.db import connection as db
 from django.db import connections
 from django.utils import timezone
 
-from apps.integrations.models import Connection, Lease, SyncRun
+from apps.integrations.models import Lease, SyncRun
 from apps.integrations.sync import engine, locks
+from tests.integrations.factories import connection_24so
 from tests.integrations.sync.fakes import FakeConnector
 
 NAME = "sync:1:customer"
@@ -142,9 +143,7 @@ def test_the_minute_sweep_closes_runs_of_stopped_workers_and_leaves_live_ones(co
 
 def test_two_workers_syncing_the_same_type_at_once_run_it_once(threads_database, wired, erp):
     """Real threads, each with its own database connection, at the same moment."""
-    connection = Connection.objects.create(
-        system="24so", username="u", password="p", connected=["customer"]
-    )
+    connection = connection_24so(username="u", password="p", connected=["customer"])
     erp.put({"name": "A", "email": "", "phone": ""})
     start = threading.Barrier(2, timeout=10)
     loser_done = threading.Event()

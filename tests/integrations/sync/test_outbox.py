@@ -15,6 +15,7 @@ from apps.integrations.connectors.base import RateLimited, Rejected, Unavailable
 from apps.integrations.models import Binding, Conflict, Connection, OutboxItem
 from apps.integrations.sync import outbox
 from apps.integrations.sync.types import RunStats
+from tests.integrations.factories import connection_24so
 from tests.integrations.sync.fakes import CustomerAdapter
 
 Status = OutboxItem.Status
@@ -52,7 +53,7 @@ def fresh(item: OutboxItem) -> OutboxItem:
 
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_no_kick(wired):
-    connection = Connection.objects.create(system="24so", username="u", connected=["customer"])
+    connection = connection_24so(username="u", connected=["customer"])
     obj = customer()
     with pytest.raises(RuntimeError):
         with transaction.atomic():
@@ -65,7 +66,7 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_no_kick(wired):
 
 @pytest.mark.django_db(transaction=True)
 def test_enqueue_in_a_committed_transaction_queues_one_row_and_one_task(wired, erp):
-    connection = Connection.objects.create(system="24so", username="u", connected=["customer"])
+    connection = connection_24so(username="u", connected=["customer"])
     obj = customer()
     with transaction.atomic():
         queue(connection, obj)
@@ -146,7 +147,7 @@ def test_items_not_yet_due_or_finished_are_not_claimed(connection):
 
 
 def test_two_workers_claiming_at_once_get_disjoint_items(threads_database, wired):
-    connection = Connection.objects.create(system="24so", username="u", connected=["customer"])
+    connection = connection_24so(username="u", connected=["customer"])
     # Written directly: queueing outside a transaction would push them at once (sync tests).
     OutboxItem.objects.bulk_create(
         OutboxItem(connection=connection, entity="customer", local_id=customer(f"K{i}").pk)
@@ -479,7 +480,7 @@ def test_local_change_of_an_erp_mastered_type_queues_nothing(connection):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_savepoint_does_not_take_the_kick_of_its_transaction_along(wired, erp):
-    connection = Connection.objects.create(system="24so", username="u", connected=["customer"])
+    connection = connection_24so(username="u", connected=["customer"])
     dropped, kept = customer("Dropped"), customer("Kept")
     with transaction.atomic():
         try:

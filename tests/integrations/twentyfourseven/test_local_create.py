@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from apps.integrations.models import Connection
 from tests.accounts.factories import admin_user
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def test_work_types_are_not_created_here_while_24so_keeps_them_and_the_list_says
     assert client.get(reverse("admin:worktypes_worktype_add")).status_code == 200
     assert NOTE not in client.get(changelist).content.decode()
 
-    Connection.objects.create(system="24so", username="u", connected=["work_type"])
+    connection_24so(username="u", connected=["work_type"])
 
     assert client.get(reverse("admin:worktypes_worktype_add")).status_code == 403
     page = client.get(changelist).content.decode()

@@ -20,6 +20,7 @@ from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.tasks.models import Task
 from apps.worktypes.models import WorkType
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,8 +38,7 @@ def sandbox(live_server: LiveServer, settings) -> so.Client:
 
 @pytest.fixture
 def connection(sandbox: so.Client) -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         connected=["customer", "project", "work_type", "task"],

@@ -32,6 +32,7 @@ from apps.timesheets.models import TimeEntry
 from apps.timesheets.services import time_entry_create, time_entry_transition
 from apps.worktypes.models import WorkType
 from tests.accounts.factories import UserFactory
+from tests.integrations.factories import connection_24so
 
 FJORDLYS = 2400101
 API_CONTACT = 1  # the sandbox's integration user ("API Tidsbro")
@@ -155,8 +156,7 @@ def world(live_server: LiveServer, transactional_db: None, settings: Any) -> Ite
         .order_by("project_id")
         .first()
     )
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         connected=["customer", "project", "work_type", "task", "hour"],

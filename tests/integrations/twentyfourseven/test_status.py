@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from apps.integrations.models import Connection, OutboxItem
+from apps.integrations.models import OutboxItem
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_status_shows_the_backlog_and_how_long_the_budget_needs_for_it(settings):
     settings.TWENTYFOURSEVEN_REQUESTS_PER_HOUR = 400
     settings.TWENTYFOURSEVEN_BUDGET_RESERVE = 360  # 40 requests an hour for the sync
-    connection = Connection.objects.create(system="24so", username="api@example.no")
+    connection = connection_24so(username="api@example.no")
     Status = OutboxItem.Status
     states = [Status.DONE] * 5 + [Status.PENDING] * 100 + [Status.AMBIGUOUS] + [Status.DEAD] * 2
     OutboxItem.objects.bulk_create(

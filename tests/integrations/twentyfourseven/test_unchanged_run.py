@@ -20,6 +20,7 @@ from apps.integrations.models import Binding, Connection, SyncRun
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.tasks.models import Task
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,8 +33,7 @@ def connection(live_server, settings) -> Connection:
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         connected=["customer", "work_type", "project", "task", "user", "participant"],

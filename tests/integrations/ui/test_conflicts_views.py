@@ -6,18 +6,18 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from apps.customers.models import Customer
-from apps.integrations.models import Binding, Conflict, Connection, OutboxItem
+from apps.integrations.models import Binding, Conflict, OutboxItem
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.projects.models import Project
 from tests.accounts.factories import admin_user, support_user
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def binding() -> Binding:
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username="api@example.no",
         password="secret",
         connected=["customer", "project"],

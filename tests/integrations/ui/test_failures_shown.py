@@ -19,6 +19,7 @@ from apps.integrations.selectors import entity_health, health_panel
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.integrations.sync.waiting import marker
 from tests.accounts.factories import admin_user
+from tests.integrations.factories import connection_24so
 from tests.timesheets.factories import TimeEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +32,7 @@ NET_ERROR = (
 
 @pytest.fixture
 def connection() -> Connection:
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username="api@example.no",
         password="secret",
         client_name="Fjordlys",

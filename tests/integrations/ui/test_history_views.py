@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.integrations.models import Connection, OutboxItem, SyncRun
 from tests.accounts.factories import admin_user, employee, support_user
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 HISTORY = "admin:integrations_sync_history"
@@ -16,9 +17,7 @@ HISTORY = "admin:integrations_sync_history"
 
 @pytest.fixture
 def connection() -> Connection:
-    return Connection.objects.create(
-        system="24so", username="api@example.no", password="secret", connected=["project"]
-    )
+    return connection_24so(username="api@example.no", password="secret", connected=["project"])
 
 
 def run(connection, **extra) -> SyncRun:

@@ -16,6 +16,7 @@ from apps.integrations.models import Connection, SyncRun
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import admin_user, employee, project_manager, support_user
+from tests.integrations.factories import connection_24so
 
 FJORDLYS = 2400101
 NORDVIK = 2400102
@@ -188,9 +189,7 @@ def test_later_steps_refuse_empty_choices_blocked_clients_and_a_second_connectio
     assert not Connection.objects.exists()
 
     # Someone else connected meanwhile: the last step refuses, one connection stays.
-    Connection.objects.create(
-        system="24so", username=DEMO_USERNAME, password=DEMO_PASSWORD, client_id=str(FJORDLYS)
-    )
+    connection_24so(username=DEMO_USERNAME, password=DEMO_PASSWORD, client_id=str(FJORDLYS))
     html = page(client.post(reverse(OBJECTS), {"connected": ["customer"]}))
     assert "24SevenOffice is already connected" in html
     assert Connection.objects.count() == 1
@@ -224,9 +223,7 @@ def test_only_administrators_may_connect(client, make_user):
 
 @pytest.mark.django_db
 def test_support_follows_the_first_sync_but_employees_do_not(client):
-    connection = Connection.objects.create(
-        system="24so", username=DEMO_USERNAME, password="x", connected=["customer"]
-    )
+    connection = connection_24so(username=DEMO_USERNAME, password="x", connected=["customer"])
     url = reverse("admin:integrations_connection_first_sync", args=[connection.pk])
     client.force_login(support_user())
     html = page(client.get(url))

@@ -21,6 +21,7 @@ from tests.accounts.factories import (
     project_manager,
     support_user,
 )
+from tests.integrations.factories import connection_24so
 
 SETTINGS = "admin:integrations_connection_settings"
 GENERAL = "admin:integrations_connection_general"
@@ -28,7 +29,6 @@ GENERAL = "admin:integrations_connection_general"
 
 def _connection(**extra) -> Connection:
     options = {
-        "system": "24so",
         "username": DEMO_USERNAME,
         "password": DEMO_PASSWORD,
         "client_name": "Fjordlys Rådgivning AS",
@@ -36,7 +36,7 @@ def _connection(**extra) -> Connection:
         "connected": ["customer", "project", "user"],
     }
     options.update(extra)
-    return Connection.objects.create(**options)
+    return connection_24so(**options)
 
 
 @pytest.fixture

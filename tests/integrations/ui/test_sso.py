@@ -14,6 +14,7 @@ from apps.integrations.models import Binding, Connection
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import employee
+from tests.integrations.factories import connection_24so
 
 KARI_PASSWORD = "Fjell-og-fjord-24"
 SSO = "sso_login"
@@ -25,8 +26,7 @@ def world(live_server, settings):
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
-    connection = Connection.objects.create(
-        system="24so",
+    connection = connection_24so(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         client_name="Fjordlys Rådgivning AS",
@@ -105,9 +105,7 @@ def test_inactive_unmapped_other_client_and_switched_off_are_refused_with_the_re
 @pytest.mark.django_db
 def test_the_plain_login_form_never_asks_24so(client, settings):
     settings.TWENTYFOURSEVEN_API_BASE = "http://127.0.0.1:9/never"
-    Connection.objects.create(
-        system="24so", username=DEMO_USERNAME, password="x", client_id="2400101", sso_allowed=True
-    )
+    connection_24so(username=DEMO_USERNAME, password="x", client_id="2400101", sso_allowed=True)
     user = employee(email="ola@tidsbro.no")
     user.set_password("local-Pa55word")
     user.save()

@@ -10,14 +10,14 @@ from apps.integrations.models import Binding, Conflict, Connection, OutboxItem, 
 from apps.integrations.services import DEFAULT_MASTERS
 from apps.projects.models import Project
 from tests.accounts.factories import admin_user, employee, project_manager, support_user
+from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def connection() -> Connection:
-    return Connection.objects.create(
-        system="24so",
+    return connection_24so(
         username="api@example.no",
         password="secret",
         client_name="Fjordlys",
