@@ -1,25 +1,36 @@
-"""What a failed transfer means, in plain words that say what to do (pure).
+"""What a failed transfer means, in plain words that say what to do (pure but for the
+connection it may look up).
 
-The outbox and the sync runs keep the ERP's own text (e.g. "Server was unable to process
-request. ---> System.Exception: Project 7012 does not exist"); screens show `explain(text)`
-first and the raw text behind a "details" toggle. Known texts of 24SevenOffice are matched
-here; anything else says that the ERP refused and points at the details.
+The outbox and the sync runs keep the system's own text (e.g. "Server was unable to process
+request. ---> System.Exception: Project 7012 does not exist"); screens show `explain(text,
+connection)` first and the raw text behind a "details" toggle. The text is read as one of the
+four connector errors (unavailable, login refused, rate-limited, refused); the connection's
+connector words it first (`ConnectorSpec.explain`), else the generic words here name the
+system from the connection.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from apps.integrations.connectors.base import (
+    AuthFailed,
+    ConnectorError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 from apps.integrations.sync import waiting
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """A failure in words (`plain`) and the ERP's own text (`raw`, for the details)."""
+    """A failure in words (`plain`) and the system's own text (`raw`, for the details)."""
 
     plain: str
     raw: str
@@ -27,128 +38,105 @@ class Explanation:
     kind: str = "act"
 
 
-def _project(m: re.Match) -> str:
-    return _(
-        "24SevenOffice has no project %(number)s. Link the project to its partner in "
-        "24SevenOffice, or create it there (Sync center → Projects), then retry."
-    ) % {"number": m.group(1)}
-
-
-def _customer(m: re.Match) -> str:
-    return _(
-        "24SevenOffice has no customer %(number)s. Link the customer to its partner in "
-        "24SevenOffice (Sync center → Customers), then retry."
-    ) % {"number": m.group(1)}
-
-
-def _contact(m: re.Match) -> str:
-    return _(
-        "24SevenOffice has no user %(number)s. Map the person to their 24SevenOffice user "
-        "(Settings → 24SevenOffice → User mapping), then retry."
-    ) % {"number": m.group(1)}
-
-
-def _work_type(m: re.Match) -> str:
-    return _(
-        "24SevenOffice has no work type %(number)s. Fetch the work types again (Sync "
-        "center → Work types) and check the hour's work type, then retry."
-    ) % {"number": m.group(1)}
-
-
-def _task(m: re.Match) -> str:
-    return _(
-        "24SevenOffice has no task %(number)s. Fetch the tasks again (Sync center → Tasks) "
-        "and check the hour's task, then retry."
-    ) % {"number": m.group(1)}
-
-
-def _unmapped(_m: re.Match) -> str:
-    return _(
-        "The person is not mapped to a 24SevenOffice user and no integration user is chosen. "
-        "Map the person or choose an integration user (Settings → 24SevenOffice), then retry."
-    )
-
-
-def _session(_m: re.Match) -> str:
-    return _(
-        "24SevenOffice did not accept the sync's login (or its session ended). Check the "
-        "integration user under Settings → 24SevenOffice; the transfer is retried after that."
-    )
-
-
-def _rate(_m: re.Match) -> str:
-    return _(
-        "24SevenOffice asked Tidsbro to slow down (too many requests). The transfer is "
-        "retried by itself; nothing to do."
-    )
-
-
-def _unreachable(_m: re.Match) -> str:
-    return _(
-        "24SevenOffice could not be reached. The transfer is retried by itself; if it keeps "
-        "failing, check 24SevenOffice's status page."
-    )
-
-
-def _approved(_m: re.Match) -> str:
-    return _(
-        "The hour is approved or locked in 24SevenOffice, so it cannot be changed there. "
-        "Reopen it in 24SevenOffice, then retry."
-    )
-
-
-# (pattern, words, kind) — first match wins; patterns are case-insensitive.
-KNOWN: tuple[tuple[re.Pattern[str], Callable[[re.Match], str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), words, kind)
-    for pattern, words, kind in (
-        (r"Project (\d+) does not exist", _project, "act"),
-        (r"(?:Customer|Company) (\d+) does not exist", _customer, "act"),
-        (r"Contact (\d+) does not exist", _contact, "act"),
-        (r"Work type (\d+) does not exist", _work_type, "act"),
-        (r"Task (\d+) does not exist", _task, "act"),
-        (r"not mapped to a 24SevenOffice user", _unmapped, "act"),
-        (r"approved or locked", _approved, "act"),
-        (
-            r"session|not authenticated|AuthFailed|password|login (?:failed|refused)",
-            _session,
-            "act",
-        ),
-        (r"rate.?limit|too many requests|quarantin|request budget|\b429\b", _rate, "retry"),
-        (
-            r"timed? ?out|cannot be reached|connection (?:refused|reset)|Unavailable"
-            r"|\b50[234]\b",
-            _unreachable,
-            "retry",
-        ),
-    )
+# How a stored error text reads as a connector error; first match wins, case-insensitive;
+# anything else was refused.
+_AUTH = re.compile(
+    r"session|not authenticated|AuthFailed|password|login (?:failed|refused)", re.IGNORECASE
+)
+_RATE = re.compile(r"rate.?limit|too many requests|quarantin|request budget|\b429\b", re.IGNORECASE)
+_UNAVAILABLE = re.compile(
+    r"timed? ?out|cannot be reached|connection (?:refused|reset)|Unavailable|\b50[234]\b",
+    re.IGNORECASE,
 )
 
 
-def explain(text: str | None) -> Explanation:
+def as_error(text: str) -> ConnectorError:
+    """The stored failure `text` as the connector error it was (by its words)."""
+    if _AUTH.search(text):
+        return AuthFailed(text)
+    if _RATE.search(text):
+        return RateLimited(text, retry_after=0)
+    if _UNAVAILABLE.search(text):
+        return Unavailable(text)
+    return Rejected(text)
+
+
+def _spec(connection: Any) -> Any:
+    """The connector spec naming the system: the connection's; without one, the only system
+    registered or the only active connection's; None when that is not one system."""
+    if connection is not None:
+        return connection.spec
+    from apps.integrations.registry import spec_for, specs
+
+    registered = specs()
+    if len(registered) == 1:
+        return registered[0]
+    from apps.integrations.models import Connection
+
+    systems = set(Connection.objects.filter(is_active=True).values_list("system", flat=True))
+    if len(systems) == 1:
+        try:
+            return spec_for(systems.pop())
+        except LookupError:
+            return None
+    return None
+
+
+def system_name(connection: Any = None) -> str:
+    """The connected system as people know it ("the ERP" when it is not one system)."""
+    spec = _spec(connection)
+    return str(spec.display_name) if spec is not None else _("the ERP")
+
+
+def generic_words(exc: ConnectorError, system: str) -> str:
+    """`exc` in words that fit any system, naming it."""
+    if isinstance(exc, AuthFailed):
+        text = _(
+            "%(system)s did not accept the sync's login (or its session ended). Check the "
+            "connection's login under its settings; the transfer is retried after that."
+        )
+    elif isinstance(exc, RateLimited):
+        text = _(
+            "%(system)s asked Tidsbro to slow down (too many requests). The transfer is "
+            "retried by itself; nothing to do."
+        )
+    elif isinstance(exc, Unavailable):
+        text = _(
+            "%(system)s could not be reached. The transfer is retried by itself; if it keeps "
+            "failing, check the status page of %(system)s."
+        )
+    else:
+        text = _(
+            "%(system)s refused the transfer. The details say why; fix it in Tidsbro or "
+            "%(system)s, then retry."
+        )
+    return capfirst(text % {"system": system})
+
+
+def explain_error(exc: ConnectorError, connection: Any = None, *, raw: str = "") -> Explanation:
+    """The connector error `exc` in plain, translated words for the screens."""
+    spec = _spec(connection)
+    words = spec.explain(exc) if spec is not None else None
+    if not words:
+        words = generic_words(exc, str(spec.display_name) if spec is not None else _("the ERP"))
+    kind = "retry" if isinstance(exc, (Unavailable, RateLimited)) else "act"
+    return Explanation(plain=str(words), raw=raw or str(exc), kind=kind)
+
+
+def explain(text: str | None, connection: Any = None) -> Explanation:
     """The failure `text` (an outbox item's or a run's error) in plain, translated words."""
     raw = (text or "").strip()
-    for pattern, words, kind in KNOWN:
-        match = pattern.search(raw)
-        if match:
-            return Explanation(plain=words(match), raw=raw, kind=kind)
-    return Explanation(
-        plain=_(
-            "24SevenOffice refused the transfer. The details say why; fix it in Tidsbro or "
-            "24SevenOffice, then retry."
-        ),
-        raw=raw,
-    )
+    return explain_error(as_error(raw), connection, raw=raw)
 
 
-def waiting_text(entity: str, record: object) -> str:
-    """ "waiting for project 7012 to reach 24SevenOffice" (translated)."""
+def waiting_text(entity: str, record: object, connection: Any = None) -> str:
+    """ "waiting for project 7012 to reach <system>" (translated)."""
+    values = {"record": record, "system": system_name(connection)}
     if entity == "project":
-        return _("waiting for project %(record)s to reach 24SevenOffice") % {"record": record}
+        return _("waiting for project %(record)s to reach %(system)s") % values
     if entity == "customer":
-        return _("waiting for customer %(record)s to get its partner in 24SevenOffice") % {
-            "record": record
-        }
-    return _("waiting for %(record)s to reach 24SevenOffice") % {"record": record}
+        return _("waiting for customer %(record)s to get its partner in %(system)s") % values
+    return _("waiting for %(record)s to reach %(system)s") % values
 
 
 def is_waiting(text: str | None) -> bool:

@@ -92,7 +92,14 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     for run in page.object_list:
         run.entity_label = entity_label(run.entity)
         run.kind_label = kind_label(run.kind)
-        run.explanation = explain(run.error_text) if run.error_text else None
+        run.explanation = (
+            explain(
+                run.error_text,
+                connection if run.connection_id == getattr(connection, "pk", None) else None,
+            )
+            if run.error_text
+            else None
+        )
         run.counts = [
             (label, getattr(run, name)) for name, label in RUN_COUNTS if getattr(run, name)
         ]
@@ -115,8 +122,8 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
                 entity=entity,
                 entities=entity_choices(),
                 failed=bool(request.GET.get("failed")),
-                dead=outbox_rows(dead),
-                live=outbox_rows(live),
+                dead=outbox_rows(dead, connection=connection),
+                live=outbox_rows(live, connection=connection),
                 can_retry=request.user.has_perm("integrations.retry_outbox"),
                 errors_label=RUN_COUNTS[-2][1],
             ),

@@ -1,5 +1,5 @@
 """Rows of outbox items for the screens: which record, what happened in plain words, the
-ERP's own text for the details, and what an hour waits for (a fixed number of queries)."""
+system's own text for the details, and what an hour waits for (a fixed number of queries)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from apps.integrations.explain import Explanation, explain, waiting_text
+from apps.integrations.explain import Explanation, explain, system_name, waiting_text
 from apps.integrations.labels import entity_label
 from apps.integrations.models import OutboxItem
 from apps.integrations.sync import waiting
@@ -76,33 +76,47 @@ def load_records(pairs: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
     return found
 
 
-def item_state(item: OutboxItem, *, waited: Any = None) -> tuple[str, str, Explanation | None]:
+def item_state(
+    item: OutboxItem, *, waited: Any = None, connection: Any = None
+) -> tuple[str, str, Explanation | None]:
     """(level, words, explanation) of one item: failed (error), waiting or retrying (warning),
-    queued or done (ok)."""
+    queued or done (ok). `connection` (the item's) names the system; without it the item's
+    loaded connection does, else the only connected system."""
+    if connection is None and OutboxItem.connection.is_cached(item):
+        connection = item.connection
     target = waiting.parse(item.last_error)
     if target is not None:
         name = waited_record(target[0], waited) if waited is not None else f"#{target[1]}"
-        return "warning", waiting_text(target[0], name), None
+        return "warning", waiting_text(target[0], name, connection), None
     if item.status == OutboxItem.Status.DEAD:
-        return "error", _("transfer failed"), explain(item.last_error)
+        return "error", _("transfer failed"), explain(item.last_error, connection)
     if item.status == OutboxItem.Status.DONE:
         return "ok", _("transferred"), None
     if item.last_error:
-        return "warning", _("failing, retried by itself"), explain(item.last_error)
+        return "warning", _("failing, retried by itself"), explain(item.last_error, connection)
     if item.status == OutboxItem.Status.AMBIGUOUS:
-        return "warning", _("checking whether 24SevenOffice got it"), None
+        return (
+            "warning",
+            _("checking whether %(system)s got it") % {"system": system_name(connection)},
+            None,
+        )
     return "ok", _("queued for transfer"), None
 
 
-def outbox_rows(items: list[OutboxItem]) -> list[dict[str, Any]]:
-    """Screen rows of outbox items: record, link, state, plain explanation, raw text."""
+def outbox_rows(items: list[OutboxItem], *, connection: Any = None) -> list[dict[str, Any]]:
+    """Screen rows of outbox items: record, link, state, plain explanation, raw text.
+    `connection`: the connection the items belong to (names the system; no query)."""
     targets = [t for t in (waiting.parse(i.last_error) for i in items) if t]
     records = load_records([(i.entity, i.local_id) for i in items] + targets)
     rows = []
     for item in items:
         obj = records.get((item.entity, item.local_id))
         target = waiting.parse(item.last_error)
-        level, words, explanation = item_state(item, waited=records.get(target) if target else None)
+        level, words, explanation = item_state(
+            item,
+            waited=records.get(target) if target else None,
+            connection=connection if connection and item.connection_id == connection.pk else None,
+        )
         rows.append(
             {
                 "item": item,

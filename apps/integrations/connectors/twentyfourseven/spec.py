@@ -4,7 +4,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.integrations.connectors.base import ConnectorSpec
+from apps.integrations.connectors.base import ConnectorError, ConnectorSpec
 from apps.integrations.connectors.twentyfourseven import CAPABILITIES, SYSTEM
 
 
@@ -27,6 +27,11 @@ class TwentyFourSevenSpec(ConnectorSpec):
     def describe(self, connection: Any) -> str:
         client = getattr(connection, "client_name", "")
         return f"{self.display_name}: {client}" if client else self.display_name
+
+    def explain(self, exc: ConnectorError) -> str | None:
+        from apps.integrations.connectors.twentyfourseven.explain import explain
+
+        return explain(exc)
 
     def request_budget(self, connection: Any) -> tuple[int, int] | None:
         from apps.integrations.connectors.twentyfourseven.connector import request_budget
