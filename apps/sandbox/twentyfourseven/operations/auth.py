@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import check_password
 from ..models import Application, Identity, Login
 from ..runtime import IDENTITY_BLOCKED, session_create
 from ..soap import SoapFault
-from . import Call, fault, operation
+from .common import Call, fault, operation
 
 ZERO_GUID = uuid.UUID(int=0)
 

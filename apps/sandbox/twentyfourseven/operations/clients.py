@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import Call, operation
+from .common import Call, operation
 
 
 @operation("client", "GetUsers")

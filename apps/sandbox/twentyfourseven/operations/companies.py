@@ -7,7 +7,7 @@ from typing import Any
 
 from ..models import Company
 from ..soap import NS, document
-from . import Call, ints, is_set, next_number, operation, out_dt, plain, utc, values
+from .common import Call, ints, is_set, next_number, operation, out_dt, plain, utc, values
 
 ITEMS_PER_PAGE = 1000  # GetCompanySyncList pages, per 24SO's documentation
 COLUMNS = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..models import Company, InvoiceOrder, Project
-from . import Call, ints, is_set, next_number, operation, out_dt, plain, utc, values
+from .common import Call, ints, is_set, next_number, operation, out_dt, plain, utc, values
 
 READ_ONLY = {"APIException", "OrderTotalIncVat", "OrderTotalVat", "DateChanged"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from ..models import Person
-from . import Call, is_set, operation, out_dt, utc
+from .common import Call, is_set, operation, out_dt, utc
 
 
 def person_dict(person: Person) -> dict:

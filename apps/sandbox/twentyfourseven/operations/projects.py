@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from ..models import Company, Hour, Person, Project, ProjectParticipant, ProjectStatus, Task
 from ..soap import SERVICES, element_names
-from . import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
+from .common import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
 
 PROJECT_COLUMNS = {"Name", "NameDisplay", "TimeReg", "Version", "NeedApproval", "Description"}
 PROJECT_READ_ONLY = {

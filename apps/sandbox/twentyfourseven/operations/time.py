@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..models import Hour, Project, ProjectParticipant, WorkType
 from ..soap import SERVICES, element_names
-from . import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
+from .common import Call, fault, get, ints, is_set, next_number, operation, out_dt, plain, utc
 
 MAX_TOTAL_HOURS = 255  # "max value is 255" (TimeService data types)
 MAX_HOUR_IDS = 1000  # HourSearch.HourIds: "maximum 1000 IDs"
