@@ -1,0 +1,214 @@
+"""What Tidsbro knows about e-conomic: customers both ways, a time cursor, its words.
+
+e-conomic (Visma) is reached through its classic REST API with two tokens: the app secret
+token (Tidsbro's, from the environment, `ECONOMIC_APP_SECRET_TOKEN`) and the agreement grant
+token (the office's, given by e-conomic when an e-conomic user approves Tidsbro; stored per
+connection, encrypted). See ../shared/reference/economic/API-NOTES.md.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from apps.integrations.connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ConnectorError,
+    ConnectorSpec,
+    Entity,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
+from apps.integrations.connectors.economic import DEFAULT_OVERLAP, SYSTEM, WATERMARK_RESOLUTION
+
+# How far behind its cursor every incremental pull reads again (the package's
+# DEFAULT_OVERLAP, two hours). e-conomic stamps `lastUpdated` to the whole second and
+# compares with `$gte`, so a second would do if the stamp were UTC; whether its literal "Z"
+# really is UTC or Danish local time is not settled (API-NOTES §11: unknown), and Danish
+# summer time is two hours ahead of UTC. Reading two hours again costs nothing extra below
+# 1,000 changes (one page, one request), and records seen again are skipped by the engine
+# (their values equal the binding's snapshot).
+OVERLAP = DEFAULT_OVERLAP
+
+CAPABILITIES = Capabilities(
+    system=SYSTEM,
+    pull=frozenset({Entity.CUSTOMER}),
+    push=frozenset({Entity.CUSTOMER}),
+    # Never DELETE in e-conomic: a customer leaves by being barred (inactive here).
+    delete=frozenset(),
+    incremental=frozenset({Entity.CUSTOMER}),
+    # No deletion feed: deleted customers are found by the nightly reconciliation.
+    reports_deletions=frozenset(),
+    watermark_resolution=WATERMARK_RESOLUTION,
+    # A token bucket reported by e-conomic on every reply (X-RateLimiting), not an hourly count.
+    requests_per_hour=None,
+    notes={
+        Entity.CUSTOMER: _(
+            "Customers are never deleted in e-conomic from Tidsbro: a customer made inactive "
+            "here is barred there."
+        ),
+    },
+)
+
+# e-conomic's property names → the canonical fields, for refusals in the office's words.
+FIELD_LABELS: dict[str, Any] = {
+    "customerNumber": _("customer number"),
+    "name": _("name"),
+    "corporateIdentificationNumber": _("organisation number"),
+    "email": _("e-mail"),
+    "telephoneAndFaxNumber": _("phone"),
+    "address": _("address"),
+    "zip": _("postal code"),
+    "city": _("city"),
+    "country": _("country"),
+    "currency": _("currency"),
+    "customerGroup": _("customer group"),
+    "paymentTerms": _("payment terms"),
+    "vatZone": _("VAT zone"),
+    "layout": _("layout"),
+    "barred": _("active"),
+}
+
+CREDENTIALS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "agreement_grant_token": {"type": "string", "minLength": 1, "maxLength": 200},
+    },
+    "required": ["agreement_grant_token"],
+    "additionalProperties": False,
+}
+
+_NUMBER = {"type": "integer", "minimum": 1}
+SETTINGS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "agreement_number": _NUMBER,
+        "company_name": {"type": "string", "maxLength": 255},
+        "user_name": {"type": "string", "maxLength": 255},
+        "user_email": {"type": "string", "maxLength": 255},
+        # What a new e-conomic customer gets (e-conomic requires all but the layout).
+        "customer_group": _NUMBER,
+        "payment_terms": _NUMBER,
+        "vat_zone": _NUMBER,
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "layout": {"anyOf": [_NUMBER, {"type": "null"}]},
+    },
+    "required": ["agreement_number", "customer_group", "payment_terms", "vat_zone", "currency"],
+    "additionalProperties": False,
+}
+
+_FIELD_IN_MESSAGE = re.compile(r"\b(" + "|".join(map(re.escape, FIELD_LABELS)) + r")\b")
+_NUMBER_TAKEN = re.compile(r"E06100|already (?:in use|exists|used)|is taken", re.IGNORECASE)
+
+
+def cursor_text(moment: datetime) -> str:
+    """A time cursor as e-conomic writes `lastUpdated`: UTC, whole seconds, literal Z."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("cursors must be timezone-aware")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """`2026-12-03T08:53:29Z` (or any ISO time) as an aware datetime; None if not a time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def field_named(text: str) -> str | None:
+    """The office's word for the first e-conomic property a refusal names, or None."""
+    found = _FIELD_IN_MESSAGE.search(text or "")
+    return str(FIELD_LABELS[found.group(1)]) if found else None
+
+
+class EconomicSpec(ConnectorSpec):
+    system = SYSTEM
+    display_name = "e-conomic"
+    description = _(
+        "Customers kept in step with e-conomic both ways: created, changed and barred on "
+        "either side."
+    )
+    capabilities = CAPABILITIES
+    credentials_schema = CREDENTIALS_SCHEMA
+    settings_schema = SETTINGS_SCHEMA
+    cursor_is_time = True
+
+    def connector(self, connection: Any, **overrides: Any) -> Any:
+        from apps.integrations.connectors.economic.connector import EconomicConnector
+
+        return EconomicConnector(connection, **overrides)
+
+    def describe(self, connection: Any) -> str:
+        settings = getattr(connection, "settings", None) or {}
+        company = settings.get("company_name") or ""
+        agreement = settings.get("agreement_number")
+        if company and agreement:
+            return f"{self.display_name}: {company} ({agreement})"
+        return f"{self.display_name}: {company}" if company else str(self.display_name)
+
+    def cursor_from_time(self, moment: datetime) -> str:
+        return cursor_text(moment)
+
+    def cursor_as_time(self, cursor: str) -> datetime | None:
+        return parse_time(cursor) if cursor else None
+
+    def explain(self, exc: ConnectorError) -> str | None:
+        text = exc.message if isinstance(exc, ConnectorError) else str(exc)
+        if isinstance(exc, AuthFailed):
+            if re.search(r"\b403\b|role|forbidden|access denied", text, re.IGNORECASE):
+                return gettext(
+                    "e-conomic refused Tidsbro access to customers: the e-conomic user who "
+                    "approved Tidsbro needs the Sales or Super user role. Ask them, then "
+                    "connect e-conomic again."
+                )
+            return gettext(
+                "e-conomic no longer accepts Tidsbro's access (the approval was withdrawn in "
+                "e-conomic, or the token is wrong). Connect e-conomic again: Sync settings → "
+                "Connect e-conomic, and approve Tidsbro there."
+            )
+        if isinstance(exc, RateLimited):
+            seconds = int(round(exc.retry_after))
+            if seconds > 0:
+                return gettext(
+                    "e-conomic asked Tidsbro to slow down (too many requests in a short time). "
+                    "The sync continues by itself in about %(seconds)d seconds; nothing is lost."
+                ) % {"seconds": seconds}
+            return gettext(
+                "e-conomic asked Tidsbro to slow down (too many requests in a short time). "
+                "The sync continues by itself in a minute; nothing is lost."
+            )
+        if isinstance(exc, Rejected):
+            messages = "; ".join(exc.messages) if exc.messages else text
+            if _NUMBER_TAKEN.search(messages):
+                return gettext(
+                    "e-conomic already has a customer with this customer number. Choose "
+                    "another number (or leave it empty for e-conomic's next free one), or "
+                    "choose that e-conomic customer as the partner."
+                )
+            name = field_named(messages)
+            if name:
+                return gettext(
+                    "e-conomic refused the customer's %(field)s: %(reason)s. Correct it here "
+                    "and the customer is sent again."
+                ) % {"field": name, "reason": messages[:300]}
+            return None
+        if isinstance(exc, Unavailable):
+            return gettext(
+                "e-conomic could not be reached or did not answer in time. Tidsbro tries "
+                "again by itself; a customer whose creation may have reached e-conomic is "
+                "looked up there first, never created twice."
+            )
+        return None
+
+
+SPEC = EconomicSpec()
