@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
 # ------------------------------------------------------------------------------
 TIDSBRO_CONNECTORS = [
     "apps.integrations.connectors.twentyfourseven",
+    "apps.integrations.connectors.economic",
 ]
 
 # 24SEVENOFFICE CONNECTOR
@@ -357,3 +358,14 @@ TWENTYFOURSEVEN_MAX_RESPONSE_BYTES = env.int(
 # 24SO quarantines an integration that exceeds its hourly limit; keep a reserve below it.
 TWENTYFOURSEVEN_REQUESTS_PER_HOUR = env.int("TWENTYFOURSEVEN_REQUESTS_PER_HOUR", default=7200)
 TWENTYFOURSEVEN_BUDGET_RESERVE = env.int("TWENTYFOURSEVEN_BUDGET_RESERVE", default=360)
+
+# E-CONOMIC CONNECTOR
+# ------------------------------------------------------------------------------
+# The classic REST API (the client appends the real path) and the page where a user grants
+# Tidsbro access to an agreement; the app's tokens identify Tidsbro to e-conomic.
+ECONOMIC_API_BASE = env("ECONOMIC_API_BASE", default="https://restapi.e-conomic.com")
+ECONOMIC_GRANT_URL = env(
+    "ECONOMIC_GRANT_URL", default="https://secure.e-conomic.com/secure/api1/requestaccess.aspx"
+)
+ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="")
+ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="")

@@ -37,8 +37,8 @@ TWENTYFOURSEVEN_APPLICATION_ID = env(
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
 # ------------------------------------------------------------------------------
-INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
-EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls"]
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven", "apps.sandbox.economic"]
+EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls", "apps.sandbox.economic.urls"]
 SANDBOX_24SO = {
     "LATENCY_MS": env.int("SANDBOX_24SO_LATENCY_MS", default=0),
     "FAULT_RATE": env.float("SANDBOX_24SO_FAULT_RATE", default=0.0),
@@ -48,6 +48,24 @@ SANDBOX_24SO = {
     "SESSION_IDLE_SECONDS": env.int("SANDBOX_24SO_SESSION_IDLE_SECONDS", default=1200),
     "RATE_LIMIT_PER_HOUR": env.int("SANDBOX_24SO_RATE_LIMIT_PER_HOUR", default=7200),
     "MAX_REQUEST_BYTES": env.int("SANDBOX_24SO_MAX_REQUEST_BYTES", default=1_000_000),
+}
+
+# E-CONOMIC CONNECTOR + SANDBOX: the emulator at /sandbox/economic/ (see its README.md)
+# ------------------------------------------------------------------------------
+ECONOMIC_API_BASE = env("ECONOMIC_API_BASE", default=f"{TIDSBRO_BASE_URL}/sandbox/economic")
+ECONOMIC_GRANT_URL = env(
+    "ECONOMIC_GRANT_URL", default=f"{TIDSBRO_BASE_URL}/sandbox/economic/requestaccess.aspx"
+)
+ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="tidsbro-demo-app-secret")
+ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="tidsbro-demo-app-public")
+SANDBOX_ECONOMIC = {
+    "LATENCY_MS": env.int("SANDBOX_ECONOMIC_LATENCY_MS", default=0),
+    "FAULT_RATE": env.float("SANDBOX_ECONOMIC_FAULT_RATE", default=0.0),
+    "FAULT_KINDS": env.list("SANDBOX_ECONOMIC_FAULT_KINDS", default=["http500"]),
+    "HANG_SECONDS": env.float("SANDBOX_ECONOMIC_HANG_SECONDS", default=35.0),
+    "FAULT_SEED": env.int("SANDBOX_ECONOMIC_FAULT_SEED", default=7),
+    "RATE_LIMIT": env.int("SANDBOX_ECONOMIC_RATE_LIMIT", default=10000),
+    "RATE_WINDOW_SECONDS": env.int("SANDBOX_ECONOMIC_RATE_WINDOW_SECONDS", default=60),
 }
 
 # The demo serves static files from the apps directly, without collectstatic.

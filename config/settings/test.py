@@ -37,8 +37,8 @@ TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
-INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven"]
-EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls"]
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven", "apps.sandbox.economic"]
+EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls", "apps.sandbox.economic.urls"]
 SANDBOX_24SO = {
     "LATENCY_MS": 0,
     "FAULT_RATE": 0.0,
@@ -48,6 +48,27 @@ SANDBOX_24SO = {
     "SESSION_IDLE_SECONDS": 1200,
     "RATE_LIMIT_PER_HOUR": 7200,
     "MAX_REQUEST_BYTES": 1_000_000,
+}
+
+# E-CONOMIC CONNECTOR + SANDBOX: tests point the client at their live_server's sandbox
+# ------------------------------------------------------------------------------
+# Never the real e-conomic hosts: without a live sandbox the client reaches a loopback port
+# nothing listens on (refused at once).
+ECONOMIC_SANDBOX_NOT_SERVED = "http://127.0.0.1:9/sandbox/economic"
+ECONOMIC_API_BASE = env("ECONOMIC_API_BASE", default=ECONOMIC_SANDBOX_NOT_SERVED)
+ECONOMIC_GRANT_URL = env(
+    "ECONOMIC_GRANT_URL", default=f"{ECONOMIC_SANDBOX_NOT_SERVED}/requestaccess.aspx"
+)
+ECONOMIC_APP_SECRET_TOKEN = "tidsbro-demo-app-secret"  # noqa: S105 - the sandbox demo app
+ECONOMIC_APP_PUBLIC_TOKEN = "tidsbro-demo-app-public"  # noqa: S105 - public by nature
+SANDBOX_ECONOMIC = {
+    "LATENCY_MS": 0,
+    "FAULT_RATE": 0.0,
+    "FAULT_KINDS": ["http500"],
+    "HANG_SECONDS": 35.0,
+    "FAULT_SEED": 7,
+    "RATE_LIMIT": 10000,
+    "RATE_WINDOW_SECONDS": 60,
 }
 
 # Serve static files straight from the apps (no collectstatic in tests): live-server and
