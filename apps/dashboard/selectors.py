@@ -144,6 +144,7 @@ def approvals_waiting(*, user: User) -> Waiting | None:
 class Unmapped:
     count: int
     first: list[User]
+    system: str = ""  # the connected system, as people know it
 
     @property
     def others(self) -> int:
@@ -159,4 +160,4 @@ def unmapped_people(*, user: User, shown: int = 5) -> Unmapped | None:
     if connection is None:
         return None
     people = unmapped_users(connection=connection)
-    return Unmapped(count=people.count(), first=list(people[:shown]))
+    return Unmapped(count=people.count(), first=list(people[:shown]), system=connection.system_name)

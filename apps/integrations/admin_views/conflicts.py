@@ -1,5 +1,6 @@
 """The conflict screen: one record's differing fields side by side (value at the last sync,
-Tidsbro, 24SevenOffice); click the value to keep or type a merged one, submit, both end equal.
+Tidsbro, the connected system); click the value to keep or type a merged one, submit, both
+end equal.
 
 Registered by BindingAdmin.get_urls; writes only through `partners.conflict_resolve`.
 """
@@ -17,8 +18,15 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import ApplicationError
-from apps.integrations import partners
-from apps.integrations.admin_views.sync_center import ENTITIES, context, list_url, require, zoned
+from apps.integrations import partners, selectors
+from apps.integrations.admin_views.sync_center import (
+    ENTITIES,
+    Picked,
+    context,
+    list_url,
+    require,
+    zoned,
+)
 from apps.integrations.models import Binding, Conflict
 
 
@@ -72,7 +80,8 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
     conflicts = list(
         Conflict.objects.filter(binding=binding, resolved_at__isnull=True).order_by("field")
     )
-    back = list_url(binding.entity, "conflict")
+    picked = Picked(binding.connection, list(selectors.connection_list(active=True)))
+    back = list_url(binding.entity, "conflict", connection=picked.param)
     if request.method == "POST":
         require(request, "resolve_conflict")
         choices = {
@@ -89,7 +98,8 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
         else:
             model_admin.message_user(
                 request,
-                _("The conflict is resolved; 24SevenOffice gets the chosen values now."),
+                _("The conflict is resolved; %(system)s gets the chosen values now.")
+                % {"system": binding.connection.system_name},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(back)

@@ -62,12 +62,18 @@ ACTION_LABELS: dict[str, Any] = {
     "created": _("created"),
     "pushed": _("sent"),
     "updated": _("updated"),
-    "deleted_remotely": _("deleted in 24SevenOffice"),
+    "deleted_remotely": _("deleted in %(system)s"),
     "waiting": _("waiting"),
     "conflict": _("conflict"),
     "linked": _("linked"),
 }
 
 
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action) or action.replace("_", " "))
+def action_label(action: str, connection: Any = None) -> str:
+    """A run's change in words; the system is named from `connection` (else the only one)."""
+    label = str(ACTION_LABELS.get(action) or action.replace("_", " "))
+    if "%(system)s" in label:
+        from apps.integrations.explain import system_name
+
+        label = label % {"system": system_name(connection)}
+    return label

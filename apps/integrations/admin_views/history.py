@@ -1,6 +1,6 @@
-"""History: the health line per object type, every sync run (trigger, duration, counts,
-requests, errors; each opens to what it changed) and the transfers that failed, with
-"retry now".
+"""History of one connection: the health line per object type, every sync run (trigger,
+duration, counts, requests, errors; each opens to what it changed) and the transfers that
+failed, with "retry now". `?connection=<id>` chooses among several active connections.
 
 Registered by SyncRunAdmin.get_urls; retries go through `outbox.retry`.
 """
@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.integrations import selectors
-from apps.integrations.admin_views.sync_center import context, in_user_zone, require, zoned
+from apps.integrations.admin_views.sync_center import (
+    context,
+    in_user_zone,
+    pick_connection,
+    require,
+    zoned,
+)
 from apps.integrations.admin_views.transfers import outbox_rows
 from apps.integrations.explain import explain
 from apps.integrations.labels import entity_choices, entity_label, kind_label
@@ -53,6 +59,8 @@ def urls(model_admin: Any) -> list:
 @zoned
 def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     require(request, "view_syncrun")
+    picked = pick_connection(request)
+    here = reverse("admin:integrations_sync_history")
     if request.method == "POST":
         require(request, "retry_outbox")
         ids = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
@@ -71,9 +79,11 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
             )
         else:
             model_admin.message_user(request, _("Choose at least one transfer."), messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:integrations_sync_history"))
-    connection = selectors.connection_active()
+        return HttpResponseRedirect(here + picked.query)
+    connection = picked.connection
     runs = SyncRun.objects.order_by("-started_at", "-id")
+    if connection is not None:
+        runs = runs.filter(connection=connection)
     entity = request.GET.get("entity") or ""
     if entity:
         runs = runs.filter(entity=entity)
@@ -92,14 +102,7 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     for run in page.object_list:
         run.entity_label = entity_label(run.entity)
         run.kind_label = kind_label(run.kind)
-        run.explanation = (
-            explain(
-                run.error_text,
-                connection if run.connection_id == getattr(connection, "pk", None) else None,
-            )
-            if run.error_text
-            else None
-        )
+        run.explanation = explain(run.error_text, connection) if run.error_text else None
         run.counts = [
             (label, getattr(run, name)) for name, label in RUN_COUNTS if getattr(run, name)
         ]
@@ -116,7 +119,7 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
                 model_admin,
                 request,
                 title=_("Sync history"),
-                connection=connection,
+                **picked.context(lambda pk: f"{here}?connection={pk}"),
                 health=health,
                 page=page,
                 entity=entity,

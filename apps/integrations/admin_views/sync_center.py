@@ -1,12 +1,16 @@
 """The sync center: per object type, the records in step, on one side only, in conflict,
 missing in the ERP and excluded; create partner, choose partner, no sync and its undo.
 
+Every screen is about one connection: `?connection=<id>` when several are active (a choice
+above the lists), else the only one. The system is named from the connection's connector.
+
 Admin views (registered by BindingAdmin.get_urls): they read through selectors and write
 only through `apps.integrations.partners`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -32,22 +36,23 @@ ENTITIES: dict[str, Any] = {
     "task": _("Tasks"),
     "user": _("Users"),
 }
+# Labels may name the connected system: "%(system)s" is filled in by `named`.
 TABS: dict[str, Any] = {
     "linked": _("Synchronised"),
     "local_only": _("Only in Tidsbro"),
-    "remote_only": _("Only in 24SevenOffice"),
+    "remote_only": _("Only in %(system)s"),
     "conflict": _("Conflicts"),
-    "missing_remotely": _("Missing in 24SevenOffice"),
+    "missing_remotely": _("Missing in %(system)s"),
     "excluded": _("No sync"),
 }
 # What each list lets you do with the records ticked in it.
 TAB_ACTIONS: dict[str, list[tuple[str, Any]]] = {
     "linked": [("exclude", _("No sync")), ("unlink", _("Stop sync and unlink"))],
-    "local_only": [("create_remote", _("Create in 24SevenOffice")), ("exclude", _("No sync"))],
+    "local_only": [("create_remote", _("Create in %(system)s")), ("exclude", _("No sync"))],
     "remote_only": [("create_local", _("Create in Tidsbro")), ("exclude", _("No sync"))],
     "conflict": [
         ("keep_local", _("Keep Tidsbro values")),
-        ("keep_remote", _("Keep 24SevenOffice values")),
+        ("keep_remote", _("Keep %(system)s values")),
     ],
     "missing_remotely": [("exclude", _("No sync"))],
     "excluded": [("include", _("Sync again"))],
@@ -131,13 +136,67 @@ def zoned(view: Any) -> Any:
     return inner
 
 
-def list_url(entity: str, tab: str = "linked", **params: Any) -> str:
+def named(label: Any, connection: Connection | None) -> str:
+    """A label with the connected system's name in it ("Only in %(system)s")."""
+    text = str(label)
+    if "%(system)s" not in text:
+        return text
+    return text % {"system": connection.system_name if connection else _("the ERP")}
+
+
+@dataclass
+class Picked:
+    """The connection a screen is about, and the active ones to choose from."""
+
+    connection: Connection | None
+    active: list[Connection] = field(default_factory=list)
+
+    @property
+    def param(self) -> int | None:
+        """The `connection` URL parameter: only needed when there is a choice."""
+        return self.connection.pk if self.connection and len(self.active) > 1 else None
+
+    @property
+    def query(self) -> str:
+        """ "?connection=<id>" for links that have no query of their own ("" when no choice)."""
+        return f"?connection={self.param}" if self.param else ""
+
+    def context(self, url: Any) -> dict[str, Any]:
+        """`connection`, `system`, `connection_query` and `connections` (the choice, each
+        linking to `url(connection_id)`) for the templates."""
+        return {
+            "connection": self.connection,
+            "system": self.connection.system_name if self.connection else "",
+            "connection_query": self.query,
+            "connections": [
+                {"connection": c, "url": url(c.pk), "selected": c == self.connection}
+                for c in self.active
+            ]
+            if len(self.active) > 1
+            else [],
+        }
+
+
+def pick_connection(request: HttpRequest) -> Picked:
+    """The active connection `?connection=<id>` names (404 when it is not one), else the first
+    active one (one query)."""
+    active = list(selectors.connection_list(active=True))
+    wanted = request.GET.get("connection") or request.POST.get("connection") or ""
+    if wanted:
+        chosen = next((c for c in active if str(c.pk) == wanted), None)
+        if chosen is None:
+            raise Http404
+        return Picked(chosen, active)
+    return Picked(active[0] if active else None, active)
+
+
+def list_url(
+    entity: str, tab: str = "linked", *, connection: int | None = None, **params: Any
+) -> str:
     query = {"tab": tab, **{k: v for k, v in params.items() if v}}
+    if connection:
+        query["connection"] = connection
     return f"{reverse('admin:integrations_sync_center_list', args=[entity])}?{urlencode(query)}"
-
-
-def _connection_or_none() -> Connection | None:
-    return selectors.connection_active()
 
 
 def _entity(entity: str) -> str:
@@ -167,7 +226,7 @@ def remote_number(binding: Binding) -> str:
 def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list[dict[str, Any]]:
     """Table rows of one page (one query for the local records, one for conflicts)."""
     if tab == "local_only":
-        # A project goes to 24SO only with its customer: say which customers need a partner.
+        # A project goes to the ERP only with its customer: say which need a partner.
         unpartnered = (
             dict(
                 (p.pk, c)
@@ -221,7 +280,7 @@ def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list
 
 def index_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     require(request, "view_binding")
-    return HttpResponseRedirect(list_url("project"))
+    return HttpResponseRedirect(list_url("project", connection=pick_connection(request).param))
 
 
 @zoned
@@ -232,7 +291,8 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
     if tab not in TABS:
         tab = "linked"
     search = (request.GET.get("q") or "").strip()
-    connection = _connection_or_none()
+    picked = pick_connection(request)
+    connection = picked.connection
     if connection is None:
         return TemplateResponse(
             request,
@@ -240,7 +300,8 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             context(model_admin, request, title=_("Sync center"), connection=None),
         )
     if request.method == "POST":
-        return _act(model_admin, request, connection, entity, tab)
+        return _act(model_admin, request, picked, entity, tab)
+    param = picked.param
 
     if tab == "local_only":
         qs = selectors.partner_local_only(connection=connection, entity=entity, search=search)
@@ -255,16 +316,22 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("p"))
     counts = selectors.partner_counts(connection=connection, entity=entity)
     tabs = [
-        {"key": key, "label": label, "count": counts[key], "url": list_url(entity, key, q=search)}
+        {
+            "key": key,
+            "label": named(label, connection),
+            "count": counts[key],
+            "url": list_url(entity, key, connection=param, q=search),
+        }
         for key, label in TABS.items()
     ]
     entities = [
-        {"key": key, "label": label, "url": list_url(key, tab)} for key, label in ENTITIES.items()
+        {"key": key, "label": label, "url": list_url(key, tab, connection=param)}
+        for key, label in ENTITIES.items()
     ]
     can_match = request.user.has_perm("integrations.match_binding")
     can_resolve = request.user.has_perm("integrations.resolve_conflict")
     actions = [
-        (key, label)
+        (key, named(label, connection))
         for key, label in TAB_ACTIONS.get(tab, [])
         if (can_resolve if key.startswith("keep_") else can_match)
     ]
@@ -281,12 +348,12 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             model_admin,
             request,
             title=_("Sync center: %(entity)s") % {"entity": ENTITIES[entity]},
-            connection=connection,
+            **picked.context(lambda pk: list_url(entity, tab, connection=pk)),
             entity=entity,
             entity_label=ENTITIES[entity],
             entities=entities,
             tab=tab,
-            tab_label=TABS[tab],
+            tab_label=named(TABS[tab], connection),
             tabs=tabs,
             search=search,
             page=page,
@@ -298,16 +365,20 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             can_fetch=request.user.has_perm("integrations.run_sync")
             and connection.is_connected(entity),
             last_run=selectors.last_run(connection=connection, entity=entity),
-            page_query=urlencode({"tab": tab, "q": search}),
+            page_query=urlencode(
+                {"tab": tab, "q": search, **({"connection": param} if param else {})}
+            ),
         ),
     )
 
 
 def _act(
-    model_admin: Any, request: HttpRequest, connection: Connection, entity: str, tab: str
+    model_admin: Any, request: HttpRequest, picked: Picked, entity: str, tab: str
 ) -> HttpResponse:
+    connection = picked.connection
+    assert connection is not None
     action = request.POST.get("action", "")
-    back = list_url(entity, tab, q=request.POST.get("q", ""))
+    back = list_url(entity, tab, connection=picked.param, q=request.POST.get("q", ""))
     if action == "fetch":
         return _fetch(model_admin, request, connection, entity, back)
     ids = _ids(request)
@@ -319,7 +390,7 @@ def _act(
         model_admin.message_user(request, _("Choose at least one record."), messages.WARNING)
         return HttpResponseRedirect(back)
     if action in CONFIRM and request.POST.get("confirm") != "yes":
-        return _confirm(model_admin, request, connection, entity, tab, action, ids)
+        return _confirm(model_admin, request, picked, entity, tab, action, ids)
     user = request.user
     try:
         if action == "exclude":
@@ -348,9 +419,8 @@ def _act(
                 connection=connection, entity=entity, local_ids=ids, actor=user
             )
             text = ngettext(
-                "%(n)d record is being created in 24SevenOffice; its number appears when it is "
-                "done.",
-                "%(n)d records are being created in 24SevenOffice; their numbers appear when "
+                "%(n)d record is being created in %(system)s; its number appears when it is done.",
+                "%(n)d records are being created in %(system)s; their numbers appear when "
                 "they are done.",
                 done,
             )
@@ -389,7 +459,9 @@ def _act(
     except ApplicationError as exc:
         model_admin.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(back)
-    model_admin.message_user(request, text % {"n": done}, messages.SUCCESS)
+    model_admin.message_user(
+        request, text % {"n": done, "system": connection.system_name}, messages.SUCCESS
+    )
     return HttpResponseRedirect(back)
 
 
@@ -410,8 +482,8 @@ def _fetch(
     else:
         model_admin.message_user(
             request,
-            _("Fetching %(entity)s from 24SevenOffice has been queued; reload to see the result.")
-            % {"entity": ENTITIES[entity]},
+            _("Fetching %(entity)s from %(system)s has been queued; reload to see the result.")
+            % {"entity": ENTITIES[entity], "system": connection.system_name},
             messages.SUCCESS,
         )
     return HttpResponseRedirect(back)
@@ -428,13 +500,16 @@ def _bindings(connection: Connection, entity: str, ids: list[int]) -> list[Bindi
 def _confirm(
     model_admin: Any,
     request: HttpRequest,
-    connection: Connection,
+    picked: Picked,
     entity: str,
     tab: str,
     action: str,
     ids: list[int],
 ) -> HttpResponse:
     """The first pass of a bulk action: what will happen to which records."""
+    connection = picked.connection
+    assert connection is not None
+    system = connection.system_name
     if tab == "local_only":
         items: list = list(
             selectors.partner_local_only(connection=connection, entity=entity).filter(pk__in=ids)
@@ -442,7 +517,7 @@ def _confirm(
     else:
         items = _bindings(connection, entity, ids)
     rows = rows_for(connection, entity, tab, items)
-    # A project goes to 24SO only with its customer: offer to partner those customers first.
+    # A project goes to the ERP only with its customer: offer to partner those first.
     unpartnered = []
     if action == "create_remote" and entity == "project":
         seen: set[int] = set()
@@ -457,21 +532,24 @@ def _confirm(
                         "url": reverse(
                             "admin:integrations_sync_center_partner_local",
                             args=["customer", customer.pk],
-                        ),
+                        )
+                        + picked.query,
                     }
                 )
     number_note = ""
     if action == "create_remote":
         number_note = _(
-            "24SevenOffice gives each new record its number; it appears here after the transfer."
-        )
+            "%(system)s gives each new record its number; it appears here after the transfer."
+        ) % {"system": system}
     elif action == "create_local":
-        number_note = _("The new Tidsbro records get the numbers they have in 24SevenOffice.")
+        number_note = _("The new Tidsbro records get the numbers they have in %(system)s.") % {
+            "system": system
+        }
     titles = {
-        "create_remote": _("Create in 24SevenOffice"),
+        "create_remote": _("Create in %(system)s"),
         "create_local": _("Create in Tidsbro"),
         "keep_local": _("Keep Tidsbro values"),
-        "keep_remote": _("Keep 24SevenOffice values"),
+        "keep_remote": _("Keep %(system)s values"),
         "unlink": _("Stop sync and unlink"),
     }
     return TemplateResponse(
@@ -480,7 +558,8 @@ def _confirm(
         context(
             model_admin,
             request,
-            title=titles[action],
+            title=named(titles[action], connection),
+            **picked.context(lambda pk: list_url(entity, tab, connection=pk)),
             entity=entity,
             entity_label=ENTITIES[entity],
             tab=tab,
@@ -488,7 +567,7 @@ def _confirm(
             rows=rows,
             number_note=number_note,
             unpartnered=unpartnered,
-            back=list_url(entity, tab),
+            back=list_url(entity, tab, connection=picked.param),
             search=request.POST.get("q", ""),
         ),
     )
@@ -502,7 +581,8 @@ def partner_local_view(
     or an ERP id."""
     require(request, "view_binding")
     entity = _entity(entity)
-    connection = _connection_or_none()
+    picked = pick_connection(request)
+    connection = picked.connection
     if connection is None:
         raise Http404
     obj = get_object_or_404(partners.local_model(entity), pk=local_id)
@@ -524,11 +604,11 @@ def partner_local_view(
         else:
             model_admin.message_user(
                 request,
-                _("%(record)s is linked to the 24SevenOffice record %(id)s.")
-                % {"record": obj, "id": external_id},
+                _("%(record)s is linked to the %(system)s record %(id)s.")
+                % {"record": obj, "id": external_id, "system": connection.system_name},
                 messages.SUCCESS,
             )
-            return HttpResponseRedirect(_after_link(connection, entity, obj.pk))
+            return HttpResponseRedirect(_after_link(picked, entity, obj.pk))
     candidates = partners.candidates_for_local(connection=connection, entity=entity, obj=obj)
     query = (request.GET.get("q") or "").strip()
     found = partners.search_remote(connection=connection, entity=entity, query=query)
@@ -539,27 +619,33 @@ def partner_local_view(
             model_admin,
             request,
             title=_("Choose the partner of %(record)s") % {"record": obj},
+            **picked.context(
+                lambda pk: (
+                    reverse("admin:integrations_sync_center_partner_local", args=[entity, local_id])
+                    + f"?connection={pk}"
+                )
+            ),
             entity=entity,
             entity_label=ENTITIES[entity],
             record=str(obj),
             candidates=candidates,
             query=query,
             found=[c for c in found if c.key not in {k.key for k in candidates}],
-            side=_("24SevenOffice"),
+            side=connection.system_name,
             typed=True,
-            back=list_url(entity, "local_only"),
+            back=list_url(entity, "local_only", connection=picked.param),
             can_match=request.user.has_perm("integrations.match_binding"),
         ),
     )
 
 
-def _after_link(connection: Connection, entity: str, local_id: int) -> str:
+def _after_link(picked: Picked, entity: str, local_id: int) -> str:
     binding = Binding.objects.filter(
-        connection=connection, entity=entity, local_id=local_id
+        connection=picked.connection, entity=entity, local_id=local_id
     ).first()
     if binding is not None and binding.state == Binding.State.CONFLICT:
         return reverse("admin:integrations_conflict_resolve", args=[binding.pk])
-    return list_url(entity, "linked")
+    return list_url(entity, "linked", connection=picked.param)
 
 
 @zoned
@@ -569,7 +655,8 @@ def partner_remote_view(
     """Choose the Tidsbro record an ERP record (only in the ERP) is."""
     require(request, "view_binding")
     entity = _entity(entity)
-    connection = _connection_or_none()
+    picked = pick_connection(request)
+    connection = picked.connection
     if connection is None:
         raise Http404
     binding = get_object_or_404(
@@ -591,10 +678,11 @@ def partner_remote_view(
         else:
             model_admin.message_user(
                 request,
-                _("The 24SevenOffice record %(id)s is linked.") % {"id": binding.external_id},
+                _("The %(system)s record %(id)s is linked.")
+                % {"id": binding.external_id, "system": connection.system_name},
                 messages.SUCCESS,
             )
-            return HttpResponseRedirect(_after_link(connection, entity, int(choice)))
+            return HttpResponseRedirect(_after_link(picked, entity, int(choice)))
     candidates = partners.candidates_for_remote(connection=connection, binding=binding)
     query = (request.GET.get("q") or "").strip()
     found = partners.search_local(connection=connection, entity=entity, query=query)
@@ -605,6 +693,7 @@ def partner_remote_view(
             model_admin,
             request,
             title=_("Choose the partner of %(record)s") % {"record": remote_label(binding)},
+            **picked.context(lambda pk: list_url(entity, "remote_only", connection=pk)),
             entity=entity,
             entity_label=ENTITIES[entity],
             record=f"{remote_label(binding)} ({binding.external_id})",
@@ -613,7 +702,7 @@ def partner_remote_view(
             found=[c for c in found if c.key not in {k.key for k in candidates}],
             side=_("Tidsbro"),
             typed=False,
-            back=list_url(entity, "remote_only"),
+            back=list_url(entity, "remote_only", connection=picked.param),
             can_match=request.user.has_perm("integrations.match_binding"),
         ),
     )

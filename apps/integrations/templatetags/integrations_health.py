@@ -16,3 +16,11 @@ def integration_health_panel(context: Any) -> dict[str, Any]:
     from apps.integrations.selectors import health_panel
 
     return {"panel": health_panel(), "request": request}
+
+
+@register.simple_tag
+def connector_specs() -> list[Any]:
+    """Every system Tidsbro can connect to (`{% connector_specs as specs %}`), by its spec."""
+    from apps.integrations.registry import specs
+
+    return specs()
