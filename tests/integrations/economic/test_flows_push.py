@@ -161,10 +161,6 @@ def test_an_edit_here_is_written_to_e_conomic_keeping_what_tidsbro_does_not_hold
     assert (erp.customer_group_number, erp.payment_terms_number) == (1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the customer adapter does not carry is_active yet (/work/notes/G-needs.md §1c)",
-)
 def test_making_a_customer_inactive_here_bars_it_in_e_conomic(world: World, no_kick: None) -> None:
     customer = new_customer(number="5005")
     world.push()
