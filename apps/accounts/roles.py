@@ -16,7 +16,8 @@ ROLE_LABELS = {
     SUPPORT: _("Support"),
 }
 
-# "app.*" grants every permission of an app; "app.view_*" every view permission of it.
+# "app.*" grants every permission of an app; "app.view_*" every view permission of it;
+# "sandbox_*.*" every permission of every app whose label starts with "sandbox_".
 # Which rows a role sees is narrowed further by selectors (employees: own hours only;
 # project managers: own hours plus those on the projects they manage).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -30,7 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.*",
         "django_q.*",
         "integrations.*",
-        "sandbox_24so.*",
+        "sandbox_*.*",  # every ERP sandbox installed (local, test and demo only)
         "orders.*",
         "axes.*",  # failed logins and lockouts; deleting an attempt unlocks
         "core.view_auditrecord",  # the audit log
@@ -103,7 +104,10 @@ def _permissions_for(Permission: Any, specs: list[str]) -> list[Any]:
     perms: list[Any] = []
     for spec in specs:
         app_label, codename = spec.split(".", 1)
-        qs = Permission.objects.filter(content_type__app_label=app_label)
+        if app_label.endswith("*"):
+            qs = Permission.objects.filter(content_type__app_label__startswith=app_label[:-1])
+        else:
+            qs = Permission.objects.filter(content_type__app_label=app_label)
         if codename == "*":
             perms.extend(qs)
         elif codename.endswith("*"):

@@ -12,7 +12,7 @@ committed (or rolled back) together::
 
     from apps.core import audit
 
-    audit.record(actor, connection, _("Changed the master of projects to 24SO"))
+    audit.record(actor, connection, _("Changed the master of projects to the ERP"))
     audit.record(actor, conflict, _("Resolved: kept %(side)s for name") % {...})
     audit.record(actor, obj, _("Created ..."), flag=audit.ADDITION)
     audit.record_many(actor, bindings, _("Excluded from sync"))  # one message, many objects

@@ -183,17 +183,29 @@ def _superuser(user: Any) -> bool:
     return user.is_superuser
 
 
+def sandboxes() -> list[dict[str, Any] | None]:
+    """One item per installed ERP sandbox (apps labelled "sandbox_…", local/test/demo only),
+    named by its app's verbose name."""
+    from django.apps import apps
+
+    return [
+        _item(
+            config.verbose_name,
+            "science",
+            url_or_none("admin:app_list", app_label=config.label),
+            True,
+        )
+        for config in sorted(apps.get_app_configs(), key=lambda c: c.label)
+        if config.label.startswith("sandbox_")
+    ]
+
+
 def system(user: Any) -> dict[str, Any] | None:
-    """The sandbox and the machinery under the sync: superusers only, folded away."""
+    """The sandboxes and the machinery under the sync: superusers only, folded away."""
     if not user.is_superuser:
         return None
     items = [
-        _item(
-            _("24SO sandbox"),
-            "science",
-            url_or_none("admin:app_list", app_label="sandbox_24so"),
-            True,
-        ),
+        *sandboxes(),
         *_models(
             user,
             [

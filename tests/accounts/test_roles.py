@@ -154,3 +154,15 @@ def test_admin_has_every_permission_of_the_domain_apps():
     ]
     assert missing == []
     assert not user.is_superuser
+
+
+def test_administrators_play_every_installed_sandbox_and_nobody_else_does():
+    sandboxes = [c.label for c in global_apps.get_app_configs() if c.label.startswith("sandbox_")]
+    assert sandboxes  # the test settings install the ERP sandboxes
+    office, support = admin_user(), support_user()
+
+    for label in sandboxes:
+        perms = Permission.objects.filter(content_type__app_label=label)
+        assert perms.exists(), label
+        assert all(office.has_perm(f"{label}.{p.codename}") for p in perms), label
+        assert not any(support.has_perm(f"{label}.{p.codename}") for p in perms), label

@@ -129,6 +129,15 @@ def test_superuser_sidebar_ends_with_system_folded(client):
     titles = {str(item["title"]) for item in system["items"]}
     assert {"24SO sandbox", "Background jobs", "Failed logins", "Leases", "Outbox"} <= titles
     assert 'href="/admin/sandbox_24so/"' in response.content.decode()
+    # Every installed sandbox, by its app's name (the sidebar names no system itself).
+    from django.apps import apps
+    from django.contrib import admin
+
+    in_admin = {model._meta.app_label for model in admin.site._registry}
+    for config in apps.get_app_configs():
+        if config.label.startswith("sandbox_") and config.label in in_admin:
+            assert str(config.verbose_name) in titles
+            assert f'href="/admin/{config.label}/"' in response.content.decode()
 
 
 def test_every_sidebar_link_opens_for_its_role(client):

@@ -230,6 +230,8 @@ class SessionAdmin(ReadOnlyAdmin):
 class KnobsAdmin(ModelAdmin):
     """One page with the runtime switches; "Expire all sessions now" as an object tool."""
 
+    change_form_template = "sandbox/24so/knobs/change_form.html"
+
     fieldsets = [
         (_("Latency"), {"fields": ["latency_ms"]}),
         (

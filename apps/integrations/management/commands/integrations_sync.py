@@ -37,7 +37,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--system", help="The connected system (e.g. 24so).")
+        from apps.integrations.registry import specs
+
+        parser.add_argument(
+            "--system",
+            choices=[spec.system for spec in specs()],
+            help="The connected system (needed when several are active).",
+        )
         parser.add_argument("--object", choices=list(ENTITY_NAMES), dest="object")
         parser.add_argument(
             "--full", action="store_true", help="Fetch everything, not only changes."
