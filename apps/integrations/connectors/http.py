@@ -91,7 +91,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def safe_text(value: object, limit: int = 500) -> str:
     """A server or error text on one line, cut to `limit` characters."""
-    text = " ".join(str(value if value is not None else "").split())
+    text = " ".join(str(value or "").split())
     return text[:limit]
 
 
@@ -234,6 +234,7 @@ class FixedWindowPolicy:
         window: timedelta,
         reserve: int = 0,
         label: str = "the remote system",
+        spent_message: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.budget = budget
@@ -242,6 +243,7 @@ class FixedWindowPolicy:
         self.window = window
         self.reserve = reserve
         self.label = label
+        self.spent_message = spent_message or f"the request budget for {label} is spent"
         self._clock = clock
 
     def acquire(self, operation: str) -> None:
@@ -251,7 +253,7 @@ class FixedWindowPolicy:
         )
         if wait is not None:
             raise RateLimited(
-                f"the request budget for {self.label} is spent",
+                self.spent_message,
                 operation=operation,
                 retry_after=wait,
                 until=now + timedelta(seconds=wait),

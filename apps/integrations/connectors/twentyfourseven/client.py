@@ -20,7 +20,6 @@ connection's calls.
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import http.client
 import http.cookiejar
@@ -46,6 +45,14 @@ from lxml import etree
 from requests.structures import CaseInsensitiveDict
 from zeep.plugins import Plugin
 from zeep.transports import Transport
+
+from apps.integrations.connectors.http import (
+    FixedWindowPolicy,
+    RequestBudget,
+    redact,
+    retry_after_seconds,
+    safe_text,
+)
 
 from . import CAPABILITIES
 from .errors import (
@@ -229,24 +236,6 @@ class MemorySessionStore:
 
     def __repr__(self) -> str:
         return f"MemorySessionStore(has_session={self._session_id is not None})"
-
-
-class RequestBudget(Protocol):
-    """Counts requests per key over a sliding window; shared by every client of a key.
-
-    `try_acquire` counts one request and returns None when it fits under `limit` within
-    `window` (and no block is active), else counts nothing and returns the seconds to wait.
-    `block` records that the remote side refuses requests until `until`. `release` gives
-    back what the budget reserved for this client ahead of use (called when it closes).
-    """
-
-    def try_acquire(
-        self, key: str, *, limit: int, window: timedelta, now: datetime
-    ) -> float | None: ...
-
-    def block(self, key: str, *, until: datetime) -> None: ...
-
-    def release(self, key: str) -> None: ...
 
 
 class InMemoryRequestBudget:
@@ -560,8 +549,16 @@ class TwentyFourSevenClient:
         self._credentials = credentials
         self._identity_id = credentials.identity_id if credentials else None
         self._store: SessionStore = session_store or MemorySessionStore()
-        self._budget: RequestBudget = budget or DEFAULT_BUDGET
-        self._budget_key = budget_key or f"24so:{self._config.application_id}"
+        # The hourly budget (shared by every client of the key), on the REST clients' policy.
+        self._policy = FixedWindowPolicy(
+            budget=budget or DEFAULT_BUDGET,
+            key=budget_key or f"24so:{self._config.application_id}",
+            limit=self._config.requests_per_hour,
+            reserve=self._config.reserve,
+            window=self.BUDGET_WINDOW,
+            label="24SevenOffice",
+            spent_message="the hourly request budget for 24SevenOffice is spent",
+        )
         self._http = requests.Session()
         # Never pick up proxies or CA bundles from the environment by accident.
         self._http.trust_env = False
@@ -587,7 +584,7 @@ class TwentyFourSevenClient:
         """Close the HTTP connections (the stored session stays valid) and give back the
         requests the budget reserved for this client and did not send."""
         try:
-            self._budget.release(self._budget_key)
+            self._policy.release()
         except Exception:  # closing never fails; unspent reservations then age out in an hour
             log.warning("could not give back the unspent request budget", exc_info=True)
         finally:
@@ -605,7 +602,7 @@ class TwentyFourSevenClient:
 
     @property
     def budget_key(self) -> str:
-        return self._budget_key
+        return self._policy.key
 
     @property
     def requests(self) -> int:
@@ -1164,18 +1161,8 @@ class TwentyFourSevenClient:
         return proxy
 
     def _spend(self, operation: str) -> None:
-        now = datetime.now(UTC)
-        limit = max(self._config.requests_per_hour - self._config.reserve, 1)
-        wait = self._budget.try_acquire(
-            self._budget_key, limit=limit, window=self.BUDGET_WINDOW, now=now
-        )
-        if wait is not None:
-            raise RateLimited(
-                "the hourly request budget for 24SevenOffice is spent",
-                operation=operation,
-                retry_after=wait,
-                until=now + timedelta(seconds=wait),
-            )
+        """Count one request against the hourly budget less the reserve, or `RateLimited`."""
+        self._policy.acquire(operation)
 
     def _send(
         self,
@@ -1271,10 +1258,7 @@ class TwentyFourSevenClient:
         secrets = [self._cookie_session or ""]
         if self._credentials is not None:
             secrets.append(self._credentials.password)
-        for secret in secrets:
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
-        return text
+        return redact(text, secrets)
 
     def _honour_limit_headers(self) -> None:
         """24SO may report the requests left this hour; stop at the reserve like our own count."""
@@ -1290,7 +1274,7 @@ class TwentyFourSevenClient:
             return
         now = datetime.now(UTC)
         until = quarantine_end(f"Quarantine ends at {headers.get('APILimitReset', '')}", now=now)
-        self._budget.block(self._budget_key, until=until)
+        self._policy.block(until=until)
 
     def _record(
         self,
@@ -1325,7 +1309,7 @@ class TwentyFourSevenClient:
         if kind is FaultKind.QUARANTINE:
             now = datetime.now(UTC)
             until = quarantine_end(text, now=now)
-            self._budget.block(self._budget_key, until=until)
+            self._policy.block(until=until)
             return RateLimited(
                 "24SevenOffice has put the integration in quarantine",
                 operation=operation,
@@ -1347,7 +1331,7 @@ class TwentyFourSevenClient:
 
     def _http_status(self, status: int | None, operation: str) -> Exception:
         if status == 429:
-            retry_after = _retry_after(self._transport.last_headers.get("Retry-After"))
+            retry_after = retry_after_seconds(self._transport.last_headers.get("Retry-After"))
             return RateLimited(
                 "24SevenOffice asks to slow down", operation=operation, retry_after=retry_after
             )
@@ -1384,23 +1368,6 @@ class TwentyFourSevenClient:
             ) from None
 
 
-def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (seconds or an HTTP date); a minute when absent."""
-    if not value:
-        return 60.0
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 60.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     """True when the TCP connection was never made (so nothing reached 24SO)."""
     reason: Any = exc.args[0] if exc.args else None
@@ -1410,10 +1377,8 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     )
 
 
-def _safe_text(value: object, limit: int = 500) -> str:
-    """A fault or error text cut to size, on one line."""
-    text = " ".join(str(value or "").split())
-    return text[:limit]
+# A fault or error text cut to size, on one line (the REST clients' helper).
+_safe_text = safe_text
 
 
 # OUTBOUND HELPERS
