@@ -156,6 +156,34 @@ class EconomicSpec(ConnectorSpec):
             return f"{self.display_name}: {company} ({agreement})"
         return f"{self.display_name}: {company}" if company else str(self.display_name)
 
+    @property
+    def onboarding(self) -> Any:  # type: ignore[override]
+        """The connect wizard's steps: the agreement (grant token), the defaults."""
+        from apps.integrations.connectors.economic.onboarding import ONBOARDING
+
+        return ONBOARDING
+
+    def request_budget(self, connection: Any) -> tuple[int, int] | None:
+        """Tokens used and the size of e-conomic's tightest bucket window, as its last reply in
+        this process reported them (`X-RateLimiting`); None when no reply said so yet."""
+        from django.conf import settings
+
+        from apps.integrations.connectors.economic.client import budget_key
+        from apps.integrations.connectors.http import DEFAULT_TOKEN_BUCKETS
+
+        grant = (getattr(connection, "credentials_doc", None) or {}).get("agreement_grant_token")
+        secret = getattr(settings, "ECONOMIC_APP_SECRET_TOKEN", "")
+        if not grant or not secret:
+            return None
+        with DEFAULT_TOKEN_BUCKETS.lock:
+            windows = dict(DEFAULT_TOKEN_BUCKETS.bucket(budget_key(secret, grant)).windows)
+        if not windows:
+            return None
+        (limit, _seconds), (used, _seen) = min(
+            windows.items(), key=lambda item: item[0][0] - item[1][0]
+        )
+        return used, limit
+
     def cursor_from_time(self, moment: datetime) -> str:
         return cursor_text(moment)
 
