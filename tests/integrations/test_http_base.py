@@ -263,11 +263,15 @@ def _drip(handler: Handler) -> None:
 @pytest.mark.parametrize(("method", "ambiguous"), [("GET", False), ("POST", True)])
 def test_a_slow_drip_stops_at_the_call_deadline(peer, method, ambiguous):
     peer.routes["/api/drip"] = _drip
-    client = client_for(peer, limits=HttpLimits(read_timeout=1, deadline=0.6))
+    records: list[CallRecord] = []
+    client = client_for(
+        peer, limits=HttpLimits(read_timeout=1, deadline=0.6), on_request=records.append
+    )
     started = time.monotonic()
     with pytest.raises(Unavailable) as caught:
         client.request(method, "drip", json_body=None if method == "GET" else {})
     assert time.monotonic() - started < 1.5
+    assert (records[0].status, records[0].error) == (200, "Unavailable")
     assert caught.value.ambiguous is ambiguous
     assert "took longer than allowed" in str(caught.value)
 

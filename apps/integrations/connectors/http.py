@@ -485,6 +485,7 @@ class RestClient:
         self._http.headers["Accept"] = "application/json"
         self._http.headers.update(headers)
         self._requests = 0
+        self._status: int | None = None
 
     # LIFECYCLE
     # --------------------------------------------------------------------------
@@ -560,7 +561,7 @@ class RestClient:
         self._requests += 1
         started_at = datetime.now(UTC)
         started = time.monotonic()
-        status: int | None = None
+        self._status = None
         error: BaseException | None = None
         try:
             status, headers, body = self._exchange(
@@ -573,7 +574,7 @@ class RestClient:
             error = exc
             raise
         finally:
-            self._record(method, shown_path, status, started_at, started, error)
+            self._record(method, shown_path, self._status, started_at, started, error)
 
     def _url(self, path: str) -> tuple[str, str]:
         """The URL to call and the path shown in records (below the base, no query)."""
@@ -642,6 +643,8 @@ class RestClient:
             ) from None
         # Header names in any casing (HTTP/2 lower-cases them).
         reply_headers = CaseInsensitiveDict(response.headers)
+        # Known from here on, also when reading the body fails (for the call record).
+        self._status = response.status_code
         try:
             body = self._read(response, started)
         except _ReplyProblem as exc:

@@ -32,7 +32,11 @@ from django.conf import settings as django_settings
 
 from apps.integrations.connectors.base import Rejected, Unavailable
 from apps.integrations.connectors.economic import DEFAULT_API_BASE, SYSTEM
-from apps.integrations.connectors.economic.mappers import format_timestamp, parse_timestamp
+from apps.integrations.connectors.economic.mappers import (
+    READ_ONLY,
+    format_timestamp,
+    parse_timestamp,
+)
 from apps.integrations.connectors.economic.types import (
     Agreement,
     Currency,
@@ -237,7 +241,9 @@ class EconomicClient(RestClient):
             raise Rejected(
                 f"e-conomic has no customer {number}", operation=f"PUT /customers/{number}"
             )
-        document = {k: v for k, v in current.document.items() if v is not None}
+        document = {
+            k: v for k, v in current.document.items() if v is not None and k not in READ_ONLY
+        }
         if barred:
             document["barred"] = True
         else:
