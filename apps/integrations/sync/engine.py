@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from apps.core.hooks import sync_writes
 from apps.integrations.connectors.base import ConnectorError
-from apps.integrations.models import Binding, Conflict, Connection, Master, SyncRun, Watermark
+from apps.integrations.models import Binding, Conflict, Connection, SyncRun, Watermark
 from apps.integrations.registry import adapter_for, connector_for
 from apps.integrations.sync import locks
-from apps.integrations.sync.merge import MergeResult, merge
+from apps.integrations.sync.decide import Action, Bound, decide, relinked, returns
 from apps.integrations.sync.types import Connector, LocalAdapter, RemoteRecord, RunStats
 
 logger = logging.getLogger(__name__)
@@ -222,6 +222,7 @@ def _apply(
     page: list[RemoteRecord],
     stats: RunStats,
 ) -> None:
+    """Loads what the page needs in bulk, decides per record (`decide`), writes in bulk."""
     bindings = {
         b.external_id: b
         for b in Binding.objects.filter(
@@ -242,9 +243,8 @@ def _apply(
     returning = [
         objs[b.local_id]
         for r in page
-        if not r.deleted
-        and (b := bindings.get(r.external_id)) is not None
-        and b.state == State.MISSING_REMOTELY
+        if (b := bindings.get(r.external_id)) is not None
+        and returns(binding=_bound(b), record=r)
         and b.local_id in objs
     ]
     restore_many = getattr(adapter, "restore_many", None)
@@ -257,9 +257,8 @@ def _apply(
         local = local_values.get(binding.local_id, {})
         binding.snapshot = {f: v for f, v in local.items() if v in (None, "")}
     deleted_values = getattr(adapter, "deleted_values", {})
+    master = connection.master_of(entity)
     now = timezone.now()
-    # The ERP owns this type here: Tidsbro's values never go there, the ERP's always win.
-    erp_is_master = connection.master_of(entity) == Master.ERP
 
     to_create: list[RemoteRecord] = []
     # Bindings without a local record that may get one now: back from "missing remotely"
@@ -274,102 +273,52 @@ def _apply(
 
     for record in page:
         binding = bindings.get(record.external_id)
-        if binding is None:
-            if not record.deleted:
-                to_create.append(record)
-            else:
-                stats.skipped += 1
-            continue
-        if binding.state == State.EXCLUDED:
+        obj = None
+        if binding is not None and binding.local_id is not None:
+            obj = objs.get(binding.local_id)
+        open_here = open_conflicts.get(binding.pk, {}) if binding is not None else {}
+        decision = decide(
+            record=record,
+            binding=_bound(binding) if binding is not None else None,
+            local=local_values.get(obj.pk, {}) if obj is not None else None,
+            fields=adapter.fields,
+            master=master,
+            open_conflicts={f: (c.local_value, c.remote_value) for f, c in open_here.items()},
+            deleted_values=deleted_values,
+        )
+        action = decision.action
+        if action == Action.SKIP:
             stats.skipped += 1
             continue
-        obj = objs.get(binding.local_id) if binding.local_id is not None else None
-        if record.deleted:
-            if binding.state != State.MISSING_REMOTELY:
-                if obj is not None:
-                    deleted_objs.append(obj)
-                    # What marking it deleted does locally is agreed: if the record comes
-                    # back, the ERP's values differ from this and flow in.
-                    binding.snapshot = {**binding.snapshot, **deleted_values}
-                binding.state = State.MISSING_REMOTELY
-                binding.remote_changed_at = record.changed_at
-                binding_updates.append(binding)
-                stats.updated += 1
-                stats.note(
-                    entity=entity,
-                    local_id=binding.local_id,
-                    external_id=record.external_id,
-                    action="deleted_remotely",
-                )
-            else:
-                stats.skipped += 1
+        if action == Action.CREATE:
+            to_create.append(record)
             continue
-        if obj is None:
-            if binding.state in (State.MISSING_REMOTELY, State.REMOTE_ONLY):
-                relink.append((binding, record))
-                continue
-            # Only in the ERP (the local record is gone): keep its values.
-            if binding.remote_values != record.values:
-                binding.remote_values = record.values
-                binding.remote_changed_at = record.changed_at
-                binding_updates.append(binding)
-            else:
-                stats.skipped += 1
+        assert binding is not None
+        if action == Action.RELINK:
+            relink.append((binding, record))
             continue
-        if record.values == binding.snapshot and binding.state == State.LINKED:
-            stats.skipped += 1  # unchanged remotely (incl. the echo of our own push)
-            continue
-        result = merge(
-            base=binding.snapshot,
-            local=local_values.get(obj.pk, {}),
-            remote=record.values,
-            fields=adapter.fields,
-        )
-        if erp_is_master:
-            result = _erp_wins(result, record.values)
-        # The ERP has not got the local changes yet (they go through the outbox): until the
-        # push succeeds the base of those fields stays the ERP's value, so the push still sees
-        # them as local changes and a later pull cannot mistake them for agreed values.
-        snapshot = {**result.base, **{f: record.values[f] for f in result.to_remote}}
-        open_here = open_conflicts.get(binding.pk, {})
-        found = {c.field: c for c in result.conflicts}
-        if (
-            not result.to_local
-            and not result.to_remote
-            and binding.snapshot == snapshot
-            and binding.remote_values == record.values
-            and binding.state == (State.CONFLICT if found or open_here else State.LINKED)
-            and found.keys() == open_here.keys()
-            and all(
-                (open_here[f].local_value, open_here[f].remote_value) == (c.local, c.remote)
-                for f, c in found.items()
-            )
-        ):
-            stats.skipped += 1  # nothing new: the same open conflicts, nothing to write
-            continue
-        if result.to_local:
-            local_updates.append((obj, result.to_local))
-            stats.updated += 1
+        for note in decision.notes:
+            extra = {"fields": list(note.fields)} if note.fields is not None else {}
             stats.note(
                 entity=entity,
-                local_id=obj.pk,
+                local_id=binding.local_id,
                 external_id=record.external_id,
-                action="updated",
-                fields=sorted(result.to_local),
+                action=note.action,
+                **extra,
             )
-        if result.to_remote:
-            pushes.append(obj.pk)
-        # Only new conflicts, or open ones whose sides moved, are recorded and counted: one
-        # still open as it was (e.g. met again by the echo of a push) is no news.
-        fresh = [
-            c
-            for c in result.conflicts
-            if c.field not in open_here
-            or (open_here[c.field].local_value, open_here[c.field].remote_value)
-            != (c.local, c.remote)
-        ]
-        for c in fresh:
-            conflicts.append(
+        if action == Action.REMEMBER_REMOTE:
+            binding.remote_values = record.values
+        elif action == Action.MARK_MISSING:
+            if decision.mark_deleted:
+                deleted_objs.append(obj)
+            stats.updated += 1
+        elif action == Action.MERGE:
+            if decision.to_local:
+                local_updates.append((obj, dict(decision.to_local)))
+                stats.updated += 1
+            if decision.push:
+                pushes.append(obj.pk)
+            conflicts.extend(
                 Conflict(
                     binding=binding,
                     field=c.field,
@@ -377,28 +326,22 @@ def _apply(
                     local_value=c.local,
                     remote_value=c.remote,
                 )
+                for c in decision.conflicts
             )
-        # An open conflict whose two sides have come to agree needs no human any more.
-        for field_name, conflict in open_here.items():
-            if field_name not in found:
+            stats.conflicts += len(decision.conflicts)
+            for field_name, value in decision.settled.items():
+                conflict = open_here[field_name]
                 conflict.resolved_at = now
                 conflict.resolution = Conflict.Resolution.MERGED
-                conflict.resolved_value = snapshot.get(field_name)
+                conflict.resolved_value = value
                 settled.append(conflict)
-        if fresh:
-            stats.conflicts += len(fresh)
-            stats.note(
-                entity=entity,
-                local_id=obj.pk,
-                external_id=record.external_id,
-                action="conflict",
-                fields=[c.field for c in fresh],
-            )
-        binding.snapshot = snapshot
-        binding.remote_values = record.values
+            binding.remote_values = record.values
+            binding.synced_at = now
+        if decision.snapshot is not None:
+            binding.snapshot = dict(decision.snapshot)
+        if decision.state is not None:
+            binding.state = decision.state
         binding.remote_changed_at = record.changed_at
-        binding.synced_at = now
-        binding.state = State.CONFLICT if result.conflicts else State.LINKED
         binding_updates.append(binding)
 
     if to_create or relink:
@@ -406,7 +349,7 @@ def _apply(
         made = adapter.create_many(
             connection, [r.values for r in [*to_create, *relink_records(relink)]]
         )
-        created, relinked = made[: len(to_create)], made[len(to_create) :]
+        created, relinked_objs = made[: len(to_create)], made[len(to_create) :]
         Binding.objects.bulk_create(
             [
                 Binding(
@@ -431,25 +374,24 @@ def _apply(
             stats.note(
                 entity=entity, local_id=obj.pk, external_id=record.external_id, action="created"
             )
-        for obj, (binding, record) in zip(relinked, relink, strict=True):
-            if obj is None:
-                if (binding.state, binding.remote_values) == (State.REMOTE_ONLY, record.values):
-                    stats.skipped += 1
-                    continue
-                binding.local_id = None
-                binding.state = State.REMOTE_ONLY
-            else:
-                binding.local_id = obj.pk
-                binding.snapshot = record.values
+        for obj, (binding, record) in zip(relinked_objs, relink, strict=True):
+            outcome = relinked(binding=_bound(binding), record=record, created=obj is not None)
+            if outcome.action == Action.SKIP:
+                stats.skipped += 1
+                continue
+            binding.local_id = obj.pk if obj is not None else None
+            binding.state = outcome.state
+            if obj is not None:
+                binding.snapshot = dict(outcome.snapshot)
                 binding.synced_at = now
-                binding.state = State.LINKED
                 stats.created += 1
-                stats.note(
-                    entity=entity,
-                    local_id=obj.pk,
-                    external_id=record.external_id,
-                    action="relinked",
-                )
+                for note in outcome.notes:
+                    stats.note(
+                        entity=entity,
+                        local_id=obj.pk,
+                        external_id=record.external_id,
+                        action=note.action,
+                    )
             binding.remote_values = record.values
             binding.remote_changed_at = record.changed_at
             binding_updates.append(binding)
@@ -473,6 +415,13 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def _bound(binding: Binding) -> Bound:
+    """What `decide` needs of a binding (pure)."""
+    return Bound(
+        state=binding.state, snapshot=binding.snapshot, remote_values=binding.remote_values
+    )
 
 
 def _pair_existing(
@@ -515,16 +464,6 @@ def _pair_existing(
 
 def relink_records(relink: list[tuple[Binding, RemoteRecord]]) -> list[RemoteRecord]:
     return [record for _binding, record in relink]
-
-
-def _erp_wins(result: MergeResult, remote: dict[str, Any]) -> MergeResult:
-    """The merge for a type the ERP owns: local deviations and conflicts take the ERP's value."""
-    to_local = dict(result.to_local)
-    base = dict(result.base)
-    for name in [*result.to_remote, *(c.field for c in result.conflicts)]:
-        to_local[name] = remote[name]
-        base[name] = remote[name]
-    return MergeResult(to_local=to_local, base=base)
 
 
 def _record_conflicts(conflicts: list[Conflict]) -> None:
