@@ -18,7 +18,7 @@ from . import schemas
 from .errors import ApiError
 from .models import Agreement, Grant, IdempotencyRecord, Knobs, RequestLog
 from .query import filter_q, order_by, page_of, pagination
-from .redaction import redact
+from .redaction import redact, redact_body
 from .resources import RESOURCES, Ctx, Resource, customer_json
 from .runtime import knobs_get, next_fault, rate_spend
 from .schemas import SchemaViolation
@@ -44,9 +44,14 @@ class Outcome:
     delay: float = 0.0
     error_code: str = ""
     note: str = ""
+    _content: bytes | None = field(default=None, repr=False)
 
     def content(self) -> bytes:
-        return b"" if self.body is None else json.dumps(self.body, ensure_ascii=False).encode()
+        if self.body is None:
+            return b""
+        if self._content is None:
+            self._content = json.dumps(self.body, ensure_ascii=False).encode()
+        return self._content
 
 
 @dataclass
@@ -364,8 +369,8 @@ def handle(request: HttpRequest, path: str) -> Outcome:
     entry.note = outcome.note[:300]
     entry.path = redact(request.get_full_path(), secrets_seen)[:1000]
     entry.duration_ms = int((time.monotonic() - started) * 1000)
-    entry.request_body = redact(request.body.decode("utf-8", "replace"), secrets_seen)[:LOG_LIMIT]
-    entry.response_body = redact(outcome.content().decode("utf-8"), secrets_seen)[:LOG_LIMIT]
+    entry.request_body = redact_body(request.body, secrets_seen, LOG_LIMIT)
+    entry.response_body = redact_body(outcome.content(), secrets_seen, LOG_LIMIT)
     try:
         entry.save()
         if entry.pk % LOG_PRUNE_EVERY == 0:

@@ -18,3 +18,13 @@ def redact(text: str, secrets: list[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, MASK)
     return _TOKEN_PARAM.sub(lambda m: m.group(1) + MASK, text)
+
+
+def redact_body(body: bytes, secrets: list[str], limit: int) -> str:
+    """The first ``limit`` characters of a body, tokens masked (also one cut at the limit)."""
+    margin = max((len(s) for s in secrets), default=0)
+    text = body[: (limit + margin) * 4].decode("utf-8", "replace")[: limit + margin]
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return text[:limit]
