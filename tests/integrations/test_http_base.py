@@ -229,6 +229,25 @@ def test_refused_connection_is_never_ambiguous(method):
     assert "could not reach Demo ERP" in str(caught.value)
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_connect_timeout_is_never_ambiguous(method):
+    # A listener that never accepts, with its one-place queue full: the next SYN is dropped.
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler.connect(listener.getsockname())
+        client = DemoClient(
+            f"http://127.0.0.1:{listener.getsockname()[1]}/api",
+            limits=HttpLimits(connect_timeout=0.3, read_timeout=1),
+        )
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as caught:
+            client.request(method, "customers", json_body={} if method == "POST" else None)
+    assert time.monotonic() - started < 1.5
+    assert caught.value.ambiguous is False
+    assert "did not accept the connection in time" in str(caught.value)
+
+
 def _hang(handler: Handler) -> None:
     time.sleep(2)
 
