@@ -206,6 +206,21 @@ def test_create_with_a_number_and_read_it_back(eco):
     assert found.last_updated is not None
 
 
+def test_find_customers_by_name_and_organisation_number(eco):
+    tricky = "Smith & Co (Nord), *Fjord* $ [1]"
+    wanted = new_customer(eco, tricky, organisation_number="29403473")
+    new_customer(eco, "Smith & Co (Nord)", organisation_number="29403473")
+    new_customer(eco, tricky, organisation_number="11111111")
+
+    found = eco.find_customers(name=tricky.upper(), organisation_number="29403473")
+
+    assert [c.number for c in found] == [wanted]
+    assert len(eco.find_customers(name=tricky)) == 2
+    assert len(eco.find_customers(organisation_number="29403473")) == 2
+    with pytest.raises(ValueError):
+        eco.find_customers(name="  ")
+
+
 def test_missing_customer_is_none(eco):
     assert eco.get_customer(999_999) is None
 

@@ -1,6 +1,6 @@
 """e-conomic's error bodies read into `Rejected` messages (pure: no request is sent)."""
 
-from apps.integrations.connectors.economic.client import EconomicClient
+from apps.integrations.connectors.economic.client import EconomicClient, filter_value
 
 
 def client() -> EconomicClient:
@@ -33,3 +33,7 @@ def test_error_messages_read_annotated_and_problem_details():
     }
     assert eco.error_messages(400, problem) == ("zone: Invalid zone (X1)",)
     assert eco.error_messages(500, "oops") == ()
+
+
+def test_filter_values_escape_e_conomics_operators():
+    assert filter_value("A$B (C), *D* [E]") == "A$$B $(C$)$, $*D$* [E]"

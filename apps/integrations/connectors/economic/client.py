@@ -187,6 +187,27 @@ class EconomicClient(RestClient):
     ) -> tuple[Customer, ...]:
         return tuple(self.iter_customers(changed_since=changed_since, page_size=page_size))
 
+    def find_customers(
+        self, *, name: str | None = None, organisation_number: str | None = None
+    ) -> tuple[Customer, ...]:
+        """Customers whose name and/or organisation number equal the given ones (e-conomic
+        compares case-insensitively) — e.g. to find what a create with an unknown outcome
+        made, once its Idempotency-Key has expired."""
+        predicates = []
+        if name and name.strip():
+            predicates.append(f"name$eq:{filter_value(name.strip())}")
+        if organisation_number and organisation_number.strip():
+            predicates.append(
+                f"corporateIdentificationNumber$eq:{filter_value(organisation_number.strip())}"
+            )
+        if not predicates:
+            raise ValueError("finding customers needs a name or an organisation number")
+        params = {"filter": "$and:".join(predicates), "sort": "customerNumber"}
+        found: list[Customer] = []
+        for _page, items, _results, _next in self._pages("customers", params, MAX_PAGE_SIZE):
+            found.extend(self._map("GET /customers", lambda i: [_customer(c) for c in i], items))
+        return tuple(found)
+
     def get_customer(self, number: int) -> Customer | None:
         """One customer, or None when e-conomic has no customer with that number."""
         reply = self.request("GET", f"customers/{_number(number)}", allow_not_found=True)
@@ -385,6 +406,17 @@ class EconomicClient(RestClient):
 
 # WIRE HELPERS
 # ------------------------------------------------------------------------------
+def filter_value(value: str) -> str:
+    """A value for e-conomic's filter syntax: its operator characters escaped with `$`.
+
+    Brackets stay literal: e-conomic does not honour `$[`/`$]` (API-NOTES §8).
+    """
+    escaped = value.replace("$", "$$")
+    for char in "()*,":
+        escaped = escaped.replace(char, f"${char}")
+    return escaped
+
+
 def _collection(data: Any) -> tuple[list[Any], int, bool]:
     if not isinstance(data, Mapping) or not isinstance(data.get("collection"), list):
         raise TypeError("not a collection")
