@@ -22,11 +22,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-## Runs the demo: SQLite, demo data, the sandbox ERP and a background worker on http://$(HOST):$(PORT)/
+## Runs the demo: SQLite, demo data, the sandbox ERPs and a background worker on http://$(HOST):$(PORT)/
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py demo_data
-	$(PY) manage.py sandbox_24so_seed --demo-office
+	$(PY) manage.py demo_data --sandboxes
 	$(PY) manage.py demo_run --host $(HOST) --port $(PORT)
 
 ## Runs all tests in parallel (set DATABASE_URL=postgres://… to run them on PostgreSQL).

@@ -85,6 +85,7 @@ LOCAL_APPS = [
     "apps.integrations",
     "apps.orders",
     "apps.dashboard",
+    "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -71,3 +71,29 @@ SANDBOX_ECONOMIC = {
 # The demo serves static files from the apps directly, without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# SANDBOXES: what `make demo` seeds and `demo_run` points at, one entry per sandbox
+# ------------------------------------------------------------------------------
+# Each sandbox's address is this server plus its path; `settings` are the settings that point
+# its connector there (value: what follows the address), each kept when set in the
+# environment; `seed` seeds the demo office into it (`demo_data --sandboxes`); `about` is what
+# `demo_run` prints ({url}: the sandbox's address). See apps/demo/sandboxes.py.
+SANDBOXES = [
+    {
+        "app": "apps.sandbox.twentyfourseven",
+        "path": "/sandbox/24so",
+        "settings": {"TWENTYFOURSEVEN_API_BASE": "", "TWENTYFOURSEVEN_WEBSERVICES_BASE": ""},
+        "seed": ["sandbox_24so_seed", "--demo-office"],
+        "about": 'The 24SO side: the admin\'s "24SO sandbox" section; SOAP at '
+        "{url}/<real 24SO path>\n(login demo@tidsbro.no / tidsbro-demo)",
+    },
+    {
+        "app": "apps.sandbox.economic",
+        "path": "/sandbox/economic",
+        "settings": {"ECONOMIC_API_BASE": "", "ECONOMIC_GRANT_URL": "/requestaccess.aspx"},
+        "seed": ["sandbox_economic_seed", "--demo-office"],
+        "about": 'The e-conomic side: the admin\'s "e-conomic sandbox" section; REST at '
+        "{url}/<real e-conomic path>\n(X-AppSecretToken tidsbro-demo-app-secret, "
+        "X-AgreementGrantToken tidsbro-demo-agreement; read-only demo/demo)",
+    },
+]

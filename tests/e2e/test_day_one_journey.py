@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.demo import erp_world
-from apps.core.management.commands.demo_run import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+from apps.demo.office import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 from apps.integrations.models import Binding, Connection
 from apps.orders.models import Order
 from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven import models as so
+from apps.sandbox.twentyfourseven.demo_world import erp_world
 from apps.sandbox.twentyfourseven.seed import DEMO_USERNAME, seed
 from apps.timesheets.models import TimeEntry
 from tests.e2e.conftest import ARTIFACTS
@@ -35,7 +35,7 @@ OFFICE = 2400101
 
 @pytest.fixture
 def demo_world(live_server, settings) -> None:
-    from apps.core.demo import demo_data_load
+    from apps.demo.office import demo_data_load
 
     demo_data_load()
     seed(office=erp_world())

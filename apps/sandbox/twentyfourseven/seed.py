@@ -89,8 +89,8 @@ WORK_TYPES = [
 def seed(*, now: dt.datetime | None = None, office: dict | None = None) -> dict[str, int]:
     """Creates the demo world where it is missing (idempotent); returns counts per model.
 
-    With `office` (the Tidsbro demo office as 24SO holds it, `apps.core.demo.erp_world`) the
-    default client is that office instead of the generated one.
+    With `office` (the Tidsbro demo office as 24SO holds it, `demo_world.erp_world` beside
+    this module) the default client is that office instead of the generated one.
     """
     now = now or timezone.now()
     with transaction.atomic():

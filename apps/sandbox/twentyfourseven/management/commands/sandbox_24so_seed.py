@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, demo_office=False, **options):
         office = None
         if demo_office:
-            from apps.core.demo import erp_world
+            from apps.sandbox.twentyfourseven.demo_world import erp_world
 
             office = erp_world()
         counts = seed(office=office)

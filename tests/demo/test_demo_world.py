@@ -13,23 +13,22 @@ from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from apps.accounts.models import User
-from apps.core.demo import (
-    ERP_ONLY_CUSTOMERS,
-    ERP_ONLY_PEOPLE,
-    ERP_ONLY_PROJECTS,
-    ERP_RENAMED_PROJECTS,
-    LOCAL_ONLY_CUSTOMERS,
-    demo_data_load,
-    erp_world,
-)
-from apps.core.management.commands.demo_run import DEMO_ADMIN_EMAIL
 from apps.customers.models import Customer
+from apps.demo.office import DEMO_ADMIN_EMAIL, demo_data_load
 from apps.integrations import jobs, services
 from apps.integrations.models import Binding, Conflict, Connection
 from apps.integrations.sync import outbox
 from apps.orders.services import order_create
 from apps.projects.models import Project, ProjectMember
 from apps.sandbox.twentyfourseven import models as so
+from apps.sandbox.twentyfourseven.demo_world import (
+    ERP_ONLY_CUSTOMERS,
+    ERP_ONLY_PEOPLE,
+    ERP_ONLY_PROJECTS,
+    ERP_RENAMED_PROJECTS,
+    LOCAL_ONLY_CUSTOMERS,
+    erp_world,
+)
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
 from apps.timesheets.services import time_entry_create, time_entry_transition

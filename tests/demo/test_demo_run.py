@@ -1,5 +1,6 @@
-"""`manage.py demo_run`: serves on the port asked for, the sandbox URLs follow it, and SIGTERM
-or Ctrl+C stops the background worker with the server (a real process, a real port)."""
+"""`manage.py demo_run`: serves on the port asked for, the URLs of every sandbox declared in
+settings.SANDBOXES follow it, and SIGTERM or Ctrl+C stops the background worker with the
+server (a real process, a real port)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from apps.core.management.commands.demo_run import follow_served_address, served_base_url
+from apps.demo.management.commands.demo_run import follow_served_address, served_base_url
+from apps.demo.sandboxes import about_lines, installed_sandboxes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +46,16 @@ def test_served_base_url_reaches_this_machine_for_wildcard_hosts():
     assert served_base_url("localhost", "80") == "http://localhost:80"
 
 
-def test_the_connector_follows_the_served_address(settings, monkeypatch):
+@pytest.fixture
+def local_sandboxes(settings):
+    """The sandboxes as the demo's (local) settings declare them."""
+    from config.settings.local import SANDBOXES
+
+    settings.SANDBOXES = SANDBOXES
+    return SANDBOXES
+
+
+def test_the_connector_follows_the_served_address(local_sandboxes, settings, monkeypatch):
     monkeypatch.delenv("TWENTYFOURSEVEN_API_BASE", raising=False)
     monkeypatch.delenv("TWENTYFOURSEVEN_WEBSERVICES_BASE", raising=False)
     env = follow_served_address("http://127.0.0.1:8302")
@@ -54,7 +65,35 @@ def test_the_connector_follows_the_served_address(settings, monkeypatch):
     assert env["TWENTYFOURSEVEN_API_BASE"] == "http://127.0.0.1:8302/sandbox/24so"
 
 
-def test_an_address_set_in_the_environment_is_kept(settings, monkeypatch):
+def test_every_installed_sandbox_follows_the_served_address_and_is_described(
+    local_sandboxes, settings, monkeypatch
+):
+    for entry in local_sandboxes:
+        for name in entry["settings"]:
+            monkeypatch.delenv(name, raising=False)
+    assert len(installed_sandboxes()) == len(local_sandboxes) >= 2  # both are installed here
+
+    env = follow_served_address("http://127.0.0.1:8302")
+
+    for entry in local_sandboxes:
+        for name, suffix in entry["settings"].items():
+            expected = f"http://127.0.0.1:8302{entry['path']}{suffix}"
+            assert getattr(settings, name) == env[name] == expected
+    printed = "\n".join(about_lines("http://127.0.0.1:8302"))
+    for entry in local_sandboxes:
+        assert f"http://127.0.0.1:8302{entry['path']}/" in printed
+
+
+def test_a_sandbox_that_is_not_installed_is_left_out(settings):
+    settings.SANDBOXES = [
+        {"app": "apps.sandbox.nowhere", "path": "/sandbox/nowhere", "settings": {"X_BASE": ""}}
+    ]
+    assert installed_sandboxes() == []
+    assert "X_BASE" not in follow_served_address("http://127.0.0.1:8302")
+    assert about_lines("http://127.0.0.1:8302") == []
+
+
+def test_an_address_set_in_the_environment_is_kept(local_sandboxes, settings, monkeypatch):
     monkeypatch.setenv("TWENTYFOURSEVEN_API_BASE", "https://api.24sevenoffice.com")
     settings.TWENTYFOURSEVEN_API_BASE = "https://api.24sevenoffice.com"
     env = follow_served_address("http://127.0.0.1:8302")

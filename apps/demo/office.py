@@ -1,5 +1,9 @@
 """Demo data: a Nordic consultancy with customers, projects, people and weeks of approved hours.
 
+These are the facts every side of the demo shares (people and their e-mails, customers and
+their numbers, projects, work types and their product ids); how an ERP holds the same office
+lives next to that ERP's sandbox (its `demo_world`), built from the pure functions here.
+
 Everything that has a rule is written through the services (projects, members, tasks, hours
 and every approval step), so the demo shows real trails. Running it again creates nothing new:
 each record is looked up by its natural key first, and hours are only generated for people who
@@ -21,7 +25,6 @@ from django.utils import timezone
 
 from apps.accounts import roles
 from apps.accounts.models import User
-from apps.core.management.commands.demo_run import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 from apps.customers.models import Customer
 from apps.customers.services import customer_create
 from apps.projects.models import Project, ProjectMember, ProjectRole
@@ -41,8 +44,10 @@ from apps.worktypes.services import work_type_create
 
 SEED = "tidsbro-demo-2026"
 DOMAIN = "tidsbro.no"
-ERP_SYSTEM = "24SevenOffice"
 WEEKS_OF_HOURS = 4
+# The published demo login (every demo person has the same password).
+DEMO_ADMIN_EMAIL = "admin@tidsbro.no"
+DEMO_PASSWORD = "tidsbro-demo"  # noqa: S105 - the published demo login, not a secret
 
 Status = TimeEntry.Status
 Action = TimeEntryTransition.Action
@@ -170,7 +175,8 @@ def is_valid_org_number(number: str) -> bool:
     return org_number_check_digit(number[:8]) == int(number[8])
 
 
-def _org_number(rng: random.Random, taken: set[str]) -> str:
+def org_number(rng: random.Random, taken: set[str]) -> str:
+    """A valid organisation number not in `taken` (added to it)."""
     while True:
         first_eight = str(rng.randint(91_000_000, 99_999_999))
         check = org_number_check_digit(first_eight)
@@ -190,7 +196,7 @@ TRAINING = "Kurs og opplæring"
 SUPPORT_WORK = "Support og drift"
 
 # (name, invoiceable, price, product number, description). The product numbers are the
-# 24SO product ids the office bills them as (an order refuses anything else).
+# ERP's product ids the office bills them as (an order refuses anything else).
 WORK_TYPES = [
     (CONSULTING, True, "1450.00", "1010", "Rådgivning og praktisk arbeid hos kunden."),
     (PROJECT_MANAGEMENT, True, "1350.00", "1020", "Planlegging, oppfølging og rapportering."),
@@ -237,8 +243,8 @@ PROJECTS = [
     ("Intern: kompetanseutvikling", INTERNAL_MEETING, False, False, False),
 ]
 INTERNAL_PREFIX = "Intern:"
-# The numbers are the office's 24SO ids: customer number = 24SO company id, project number =
-# 24SO project number (see `erp_world`), so the first sync pairs the records.
+# The numbers are the office's ids in its ERP (customer and project numbers there; see the
+# sandbox's `demo_world`), so the first sync pairs the records.
 FIRST_CUSTOMER_NUMBER = 50001
 FIRST_PROJECT_NUMBER = 7001
 
@@ -284,121 +290,6 @@ class Summary:
             f"{WorkType.objects.count()} work types.",
             f"Hours: {sum(self.statuses.values())} entries ({by_status}).",
         ]
-
-
-# --- the same office in 24SevenOffice --------------------------------------------------------
-
-ERP_CLIENT_NAME = "Tidsbro Rådgivning AS"
-# What differs on purpose, so the sync center and the conflict screen show something true:
-# customers only in Tidsbro (numbers), only in 24SO, projects changed in 24SO, only in 24SO.
-LOCAL_ONLY_CUSTOMERS = frozenset({"50037", "50039"})
-ERP_ONLY_CUSTOMERS = [
-    ("Kvitfjell Trevare AS", "2636", "Øyer"),
-    ("Sandnes Bilsenter AS", "4307", "Sandnes"),
-    ("Orkdal Verft AS", "7300", "Orkanger"),
-]
-ERP_RENAMED_PROJECTS = {"Datavarehus": "Datavarehus og rapportering"}
-ERP_REDESCRIBED_PROJECTS = {"Lagerstyring": "Lagerstyring, fase 2 avtalt med kunden i mai."}
-# (name, customer number)
-ERP_ONLY_PROJECTS = [("Ny kasseløsning", "50041"), ("Serviceavtale 2027", "50002")]
-# In 24SO only: the bookkeeper, who never registers hours in Tidsbro.
-ERP_ONLY_PEOPLE = [("Randi", "Aas", f"randi@{DOMAIN}")]
-
-
-def erp_world() -> dict[str, Any]:
-    """The demo office as its 24SO client holds it (pure): the same people (same e-mails),
-    customers and projects under the same numbers, the work types' product ids, and the
-    few deliberate differences above. The sandbox seeds it (`sandbox_24so_seed --demo`)."""
-    customers = customer_specs()
-    names = {c["number"]: c["name"] for c in customers}
-    companies = [
-        {
-            "company_id": int(c["number"]),
-            "name": c["name"],
-            "organization_number": c["organisation_number"],
-            "email": c["email"],
-            "phone": c["phone"],
-            "street": c["address_line1"],
-            "postal_code": c["postal_code"],
-            "city": c["city"],
-        }
-        for c in customers
-        if c["number"] not in LOCAL_ONLY_CUSTOMERS
-    ]
-    rng = random.Random(f"{SEED}:erp-customers")
-    taken = {c["organisation_number"] for c in customers}
-    for offset, (name, postal_code, city) in enumerate(ERP_ONLY_CUSTOMERS):
-        number = FIRST_CUSTOMER_NUMBER + len(CUSTOMERS) + offset
-        names[str(number)] = name
-        companies.append(
-            {
-                "company_id": number,
-                "name": name,
-                "organization_number": _org_number(rng, taken),
-                "email": f"post@{ascii_slug(name.split(' ')[0])}.no",
-                "phone": f"+47 {rng.randint(22, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                "street": f"{rng.choice(STREETS)} {rng.randint(1, 80)}",
-                "postal_code": postal_code,
-                "city": city,
-            }
-        )
-    work_types = [
-        {
-            "work_type_id": index + 1,
-            "name": name,
-            "invoiceable": invoiceable,
-            "price": price,
-            "product_id": int(product) if product else None,
-            "description": description,
-            "active": True,
-        }
-        for index, (name, invoiceable, price, product, description) in enumerate(WORK_TYPES)
-    ]
-    work_type_ids = {w["name"]: w["work_type_id"] for w in work_types}
-    plans = project_plans()
-    projects = [
-        {
-            "project_id": plan.number,
-            "name": ERP_RENAMED_PROJECTS.get(plan.name, plan.name),
-            "customer_id": int(plan.customer_number) if plan.customer_number else None,
-            "start": plan.start,
-            "active": not plan.archived,
-            "description": ERP_REDESCRIBED_PROJECTS.get(
-                plan.name,
-                f"{plan.name} for {names[plan.customer_number]}."
-                if plan.customer_number
-                else plan.name,
-            ),
-            "work_type_id": work_type_ids[plan.default_work_type],
-            "need_approval": plan.needs_approval,
-        }
-        for plan in plans
-        if plan.number is not None
-    ]
-    last = max(p["project_id"] for p in projects)
-    for offset, (name, customer_number) in enumerate(ERP_ONLY_PROJECTS):
-        projects.append(
-            {
-                "project_id": last + 1 + offset,
-                "name": name,
-                "customer_id": int(customer_number),
-                "start": datetime.date(2026, 9, 1),
-                "active": True,
-                "description": f"{name} for {names[customer_number]}.",
-                "work_type_id": work_type_ids[CONSULTING],
-                "need_approval": True,
-            }
-        )
-    people = [
-        {"first_name": p.first_name, "last_name": p.last_name, "email": p.address} for p in PEOPLE
-    ] + [{"first_name": f, "last_name": la, "email": e} for f, la, e in ERP_ONLY_PEOPLE]
-    return {
-        "client_name": ERP_CLIENT_NAME,
-        "people": people,
-        "companies": companies,
-        "work_types": work_types,
-        "projects": projects,
-    }
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -463,7 +354,7 @@ def customer_specs() -> list[dict[str, Any]]:
     taken: set[str] = set()
     specs = []
     for index, (name, postal_code, city) in enumerate(CUSTOMERS):
-        org_number = _org_number(rng, taken)
+        organisation_number = org_number(rng, taken)
         erp_owned = rng.random() < 0.4
         phone = f"+47 {rng.randint(22, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
         street = f"{rng.choice(STREETS)} {rng.randint(1, 80)}"
@@ -471,7 +362,7 @@ def customer_specs() -> list[dict[str, Any]]:
             {
                 "name": name,
                 "number": str(FIRST_CUSTOMER_NUMBER + index),
-                "organisation_number": org_number,
+                "organisation_number": organisation_number,
                 "email": f"post@{ascii_slug(name.split(' ')[0])}.no",
                 "phone": phone,
                 "address_line1": street,
@@ -484,6 +375,14 @@ def customer_specs() -> list[dict[str, Any]]:
     return specs
 
 
+def erp_system_name() -> str:
+    """The office's ERP as people know it: the first connector Tidsbro registers."""
+    from apps.integrations.registry import specs
+
+    registered = specs()
+    return str(registered[0].display_name) if registered else "ERP"
+
+
 def _customers(summary: Summary) -> list[Customer]:
     existing = {c.number: c for c in Customer.objects.all()}
     customers = []
@@ -493,7 +392,9 @@ def _customers(summary: Summary) -> list[Customer]:
         if data["number"] in existing:
             customers.append(existing[data["number"]])
             continue
-        customers.append(customer_create(data=data, from_erp=erp_owned, erp_system=ERP_SYSTEM))
+        customers.append(
+            customer_create(data=data, from_erp=erp_owned, erp_system=erp_system_name())
+        )
         summary.created["customers"] += 1
     return customers
 

@@ -12,19 +12,20 @@ from django.test import RequestFactory
 
 from apps.accounts import roles
 from apps.accounts.models import User
-from apps.core.demo import (
+from apps.customers.models import Customer
+from apps.demo.office import (
     CUSTOMERS,
+    DEMO_ADMIN_EMAIL,
+    DEMO_PASSWORD,
     DOMAIN,
-    ERP_SYSTEM,
     FIRST_CUSTOMER_NUMBER,
     PEOPLE,
     PROJECTS,
     ascii_slug,
+    erp_system_name,
     is_valid_org_number,
     org_number_check_digit,
 )
-from apps.core.management.commands.demo_run import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
-from apps.customers.models import Customer
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.tasks.models import Task
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
@@ -118,7 +119,7 @@ def test_demo_customers_have_valid_norwegian_org_numbers(demo):
     assert all(is_valid_org_number(n) for n in org_numbers)
     owned = customers.filter(erp_owned=True)
     assert 5 <= owned.count() < 40
-    assert set(owned.values_list("erp_system", flat=True)) == {ERP_SYSTEM}
+    assert set(owned.values_list("erp_system", flat=True)) == {erp_system_name()}
     assert not customers.filter(erp_owned=False).exclude(erp_system="").exists()
 
 

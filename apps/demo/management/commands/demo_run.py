@@ -1,4 +1,6 @@
-"""Serves the demo: the web server (threaded, so the app can call the sandbox on itself) and a worker."""
+"""Serves the demo: the web server (threaded, so the app can call its sandboxes on itself) and a
+worker. Which sandboxes it points the connectors at, and what it prints about them, each sandbox
+declares in settings.SANDBOXES (apps.demo.sandboxes)."""
 
 import os
 import signal
@@ -10,9 +12,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-DEMO_ADMIN_EMAIL = "admin@tidsbro.no"
-DEMO_PASSWORD = "tidsbro-demo"  # noqa: S105 - the published demo login, not a secret
-SANDBOX_PATH = "/sandbox/24so"
+from apps.demo.office import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+from apps.demo.sandboxes import about_lines, follow_served_address
+
+__all__ = ["DEMO_ADMIN_EMAIL", "DEMO_PASSWORD", "follow_served_address", "served_base_url"]
 
 
 def served_base_url(host: str, port: str) -> str:
@@ -25,19 +28,6 @@ def served_base_url(host: str, port: str) -> str:
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}"
-
-
-def follow_served_address(base_url: str) -> dict[str, str]:
-    """Points the connector at the sandbox on `base_url` in this process and returns the
-    environment for child processes (the worker) that does the same. An address set
-    explicitly in the environment (a real 24SO, another sandbox) is left as it is."""
-    env = {"TIDSBRO_BASE_URL": base_url}
-    settings.TIDSBRO_BASE_URL = base_url
-    for name in ("TWENTYFOURSEVEN_API_BASE", "TWENTYFOURSEVEN_WEBSERVICES_BASE"):
-        if not os.environ.get(name):
-            setattr(settings, name, f"{base_url}{SANDBOX_PATH}")
-            env[name] = f"{base_url}{SANDBOX_PATH}"
-    return env
 
 
 class Command(BaseCommand):
@@ -66,15 +56,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        sandboxes = "".join(f"  {line}\n" for line in about_lines(base_url))
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nTidsbro demo: {base_url}/admin/\n"
                 f"  log in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
                 f"  (employees: <firstname>@tidsbro.no, same password)\n"
                 f"  API docs: {base_url}/api/docs/\n"
-                f'  The 24SO side: the admin\'s "24SO sandbox" section; SOAP at '
-                f"{settings.TWENTYFOURSEVEN_API_BASE}/<real 24SO path>\n"
-                "  (login demo@tidsbro.no / tidsbro-demo)\n"
+                f"{sandboxes}"
                 f"  Background worker: process {worker.pid}.\n"
                 "  Stop with Ctrl+C.\n"
             )
