@@ -29,6 +29,11 @@ def test_a_reused_number_with_everything_else_different_is_another_customer() ->
     assert not same_customer(ACME, other)
 
 
+def test_a_rename_of_a_customer_with_nothing_else_to_tell_by_is_an_edit() -> None:
+    assert same_customer({"name": "Kro"}, {"name": "Kildevæld Kro", "city": "Vejle"})
+    assert same_customer({"name": "Kro"}, {"name": "Tømrer Hansen", "email": "th@t.dk"})
+
+
 def test_a_deleted_customers_number_coming_back_must_be_the_very_same_customer() -> None:
     # e-conomic has no undelete: under a deleted number only the same name and CVR count.
     assert same_customer(ACME, dict(ACME), strict=True)

@@ -65,7 +65,9 @@ def test_a_push_never_writes_over_the_customer_that_got_a_reused_number(
 ) -> None:
     from apps.customers.services import customer_create, customer_update
 
-    customer = customer_create(data={"name": "Kildevæld Kro", "number": "704"})
+    customer = customer_create(
+        data={"name": "Kildevæld Kro", "number": "704", "email": "kro@kildevaeld.dk"}
+    )
     world.push()
     delete_in_e_conomic(world, 704)
     world.erp_customer(

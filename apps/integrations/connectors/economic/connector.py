@@ -100,9 +100,9 @@ def same_customer(before: dict[str, Any], now: dict[str, Any], *, strict: bool =
     Pure. The same fingerprint (name and organisation number) is the same customer. With
     `strict` (the number was missing in e-conomic, i.e. deleted: e-conomic has no undelete, so
     a number coming back is a new customer unless it is the very same one) nothing else counts.
-    Otherwise an edit is told from a reused number by what it leaves alone: the name, or the
-    organisation number or the e-mail when they are set, stay the same through an edit; a
-    reused number changes them all."""
+    Otherwise it takes evidence to call it another customer, since a rename is an ordinary
+    edit: the name changed and so did the organisation number or the e-mail (set before and
+    now, and different), with nothing identifying left the same."""
     from apps.integrations.connectors.economic.mappers import customer_fingerprint
 
     if not before or customer_fingerprint(before) == customer_fingerprint(now):
@@ -113,10 +113,13 @@ def same_customer(before: dict[str, Any], now: dict[str, Any], *, strict: bool =
     def norm(values: dict[str, Any], name: str) -> str:
         return " ".join(str(values.get(name) or "").split()).casefold()
 
-    for name in ("name", "organisation_number", "email"):
-        if norm(before, name) and norm(before, name) == norm(now, name):
-            return True
-    return False
+    identifying = ("name", "organisation_number", "email")
+    if any(norm(before, n) and norm(before, n) == norm(now, n) for n in identifying):
+        return True
+    return not any(
+        norm(before, n) and norm(now, n) and norm(before, n) != norm(now, n)
+        for n in ("organisation_number", "email")
+    )
 
 
 def defaults_of(connection: Any) -> Any:
