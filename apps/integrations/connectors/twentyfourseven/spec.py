@@ -1,5 +1,6 @@
 """What Tidsbro knows about 24SevenOffice: its name, capabilities and optional features."""
 
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,18 @@ class TwentyFourSevenSpec(ConnectorSpec):
         "24SevenOffice; approved hours become invoice orders."
     )
     capabilities = CAPABILITIES
+
+    @cached_property
+    def setup(self) -> Any:
+        from apps.integrations.connectors.twentyfourseven.setup import TwentyFourSevenSetup
+
+        return TwentyFourSevenSetup()
+
+    @cached_property
+    def orders(self) -> Any:
+        from apps.integrations.connectors.twentyfourseven.orders import TwentyFourSevenOrders
+
+        return TwentyFourSevenOrders()
 
     def connector(self, connection: Any, **overrides: Any) -> Any:
         from apps.integrations.connectors.twentyfourseven.connector import (
