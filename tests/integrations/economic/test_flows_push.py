@@ -171,3 +171,24 @@ def test_making_a_customer_inactive_here_bars_it_in_e_conomic(world: World, no_k
     erp = world.erp(5005)
     assert erp is not None  # never deleted
     assert erp.barred
+
+
+def test_a_lost_create_never_takes_over_another_customer_under_the_typed_number(
+    world: World, no_kick: None
+) -> None:
+    # The connection drops before e-conomic stores anything: the outcome is unknown to us.
+    world.knobs(fault_rate=1.0, fault_drop=True, fault_http500=False)
+    customer = new_customer(number="6200")
+    world.push()
+    assert world.outbox(customer.pk).status == OutboxItem.Status.AMBIGUOUS
+    world.knobs(fault_rate=0.0)
+    # Meanwhile someone gives the number to another customer in e-conomic.
+    world.erp_customer(6200, name="Andersen Maskiner", corporate_identification_number="55667788")
+
+    world.push()
+
+    assert not Binding.objects.filter(connection=world.connection, local_id=customer.pk).exists()
+    item = world.outbox(customer.pk)
+    assert item.status == OutboxItem.Status.DEAD
+    assert "6200" in item.last_error and "already in use" in item.last_error
+    assert world.erp(6200).name == "Andersen Maskiner"

@@ -271,7 +271,9 @@ class EconomicConnector:
         record = self.fetch_one(entity, str(number))
         if record is None:
             return None
-        return record.external_id if same_customer(values, record.values) else None
+        # Ours only if it is what we sent (name and organisation number): a customer someone
+        # else made under that number meanwhile is not taken over.
+        return record.external_id if same_customer(values, record.values, strict=True) else None
 
     def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return {"number": str(external_id)}
