@@ -24,3 +24,11 @@ def connector_specs() -> list[Any]:
     from apps.integrations.registry import specs
 
     return specs()
+
+
+@register.simple_tag
+def active_connections() -> list[Any]:
+    """The active connections (`{% active_connections as connections %}`), one query."""
+    from apps.integrations.selectors import connection_list
+
+    return list(connection_list(active=True))

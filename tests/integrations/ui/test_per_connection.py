@@ -181,3 +181,16 @@ def test_the_history_shows_one_connections_runs_and_failures_in_its_words(client
     dead = html.split('id="sc-dead"')[1].split("</form>")[0]
     assert "Ledger Online refused the transfer" in dead
     assert "24SevenOffice" not in html.split("content-main")[1]
+
+
+def test_the_connections_list_offers_each_system_by_name(client, ledger_spec):
+    client.force_login(admin_user())
+    changelist = reverse("admin:integrations_connection_changelist")
+
+    html = client.get(changelist).content.decode()
+    assert "Connect 24SevenOffice" in html and "Connect Ledger Online" in html
+    assert "Ledger Online settings" not in html  # nothing to set before it is connected
+
+    Connection.objects.create(system="ledger", connected=["customer"])
+    html = client.get(changelist).content.decode()
+    assert "Ledger Online settings" in html and "24SevenOffice settings" not in html
