@@ -1,8 +1,8 @@
-"""The lifecycle of one pull or reconciliation, written once: lease, run row, connector,
-failure text, counters."""
+"""The lifecycle of a run, written once: lease (pulls, reconciliations), run rows, the
+connector, the failure text, counters and requests."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -34,14 +34,12 @@ class Run:
     row: SyncRun
     connection: Connection
     stats: RunStats = field(default_factory=RunStats)
-    lease: tuple[str, str] | None = None  # (name, owner); None: another worker holds it
+    lease: tuple[str, str] | None = None  # (name, owner)
+    # Another worker holds the lease: the run is written "already running", nothing to do.
+    already_running: bool = False
     _connector: Connector | None = None
     _own: bool = False
     _start_requests: int = 0
-
-    @property
-    def already_running(self) -> bool:
-        return self.lease is None
 
     @property
     def connector(self) -> Connector:
@@ -93,7 +91,7 @@ def sync_run(
             status=SyncRun.Status.ALREADY_RUNNING,
             finished_at=timezone.now(),
         )
-        yield Run(row=row, connection=connection)
+        yield Run(row=row, connection=connection, already_running=True)
         return
     owner, _version = claimed
     row = SyncRun.objects.create(
@@ -104,13 +102,86 @@ def sync_run(
         run._connector, run._start_requests = connector, connector.requests
     try:
         yield run
-        row.status = SyncRun.Status.SUCCEEDED
     except Exception as exc:  # every failure ends the run visibly, never leaves it "running"
         record_failure(row, run.stats, exc, what=f"{_WHAT.get(kind, kind)} of {entity}")
     finally:
         locks.release(name, owner)
         run.close()
     finish(row, run.stats, requests=run.requests)
+
+
+@dataclass
+class RunGroup:
+    """Runs of several object types sharing one connector (a push: one run per type)."""
+
+    connection: Connection
+    runs: dict[str, Run]
+    requests: dict[str, int]
+    _connector: Connector | None = None
+    _own: bool = False
+
+    @property
+    def connector(self) -> Connector:
+        """The connection's connector, made on first use (a failure to make it fails the runs)."""
+        if self._connector is None:
+            self._connector = connector_for(self.connection)
+            self._own = True
+        return self._connector
+
+    @contextmanager
+    def counting(self, entity: str) -> Iterator[Connector]:
+        """Counts the requests made in the block as `entity`'s run's."""
+        connector = self.connector
+        start = connector.requests
+        try:
+            yield connector
+        finally:
+            self.requests[entity] += connector.requests - start
+
+    def close(self) -> None:
+        if self._own and self._connector is not None:
+            self._connector.close()
+
+
+@contextmanager
+def run_group(
+    *,
+    connection: Connection,
+    entities: Sequence[str],
+    trigger: str,
+    kind: str = "push",
+    connector: Connector | None = None,
+) -> Iterator[RunGroup]:
+    """Writes one run row per object type for the block, with no lease (a push's items are
+    claimed one by one in the outbox); when the block raises, every run ends "failed" with
+    the error's text (not re-raised); each saves its counters and the requests counted for it.
+    """
+    group = RunGroup(
+        connection=connection,
+        runs={
+            entity: Run(
+                row=SyncRun.objects.create(
+                    connection=connection, entity=entity, kind=kind, trigger=trigger
+                ),
+                connection=connection,
+            )
+            for entity in entities
+        },
+        requests=dict.fromkeys(entities, 0),
+        _connector=connector,
+    )
+    try:
+        yield group
+    except Exception as exc:  # e.g. no connector: every run ends failed with the reason
+        first, *rest = group.runs.values()
+        record_failure(first.row, first.stats, exc, what=f"{_WHAT.get(kind, kind)} runs")
+        for run in rest:
+            run.row.status, run.row.error_text = first.row.status, first.row.error_text
+            run.stats.errors += 1
+    finally:
+        group.close()
+    for entity, run in group.runs.items():
+        finish(run.row, run.stats, requests=group.requests[entity])
 
 
 def record_failure(run: SyncRun, stats: RunStats, exc: Exception, *, what: str) -> None:
@@ -142,8 +213,10 @@ COUNTERS = ("fetched", "created", "updated", "pushed", "skipped", "conflicts", "
 
 
 def finish(run: SyncRun, stats: RunStats, *, requests: int) -> None:
-    """Ends a run now with its counters, requests and change list (writes the row)."""
+    """Ends a run now with its counters, requests and change list (writes the row): failed
+    if it counted an error, else succeeded."""
     run.finished_at = timezone.now()
+    run.status = SyncRun.Status.FAILED if stats.errors else SyncRun.Status.SUCCEEDED
     for counter in COUNTERS:
         setattr(run, counter, getattr(stats, counter))
     run.requests = requests

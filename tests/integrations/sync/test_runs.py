@@ -10,7 +10,7 @@ from apps.integrations import registry
 from apps.integrations.connectors.base import Unavailable
 from apps.integrations.models import Lease, SyncRun
 from apps.integrations.sync import locks
-from apps.integrations.sync.runs import ABANDONED, lease_name, sync_run
+from apps.integrations.sync.runs import ABANDONED, lease_name, run_group, sync_run
 from tests.integrations.sync.fakes import FakeConnector
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,43 @@ def test_taking_over_an_expired_lease_closes_the_dead_holders_pull_but_not_its_p
     assert (dead.status, dead.error_text) == (SyncRun.Status.FAILED, ABANDONED)
     assert push.status == SyncRun.Status.RUNNING
     assert run.row.status == SyncRun.Status.SUCCEEDED
+
+
+# --- a group of runs sharing a connector (a push: one run per object type) -----------------
+
+
+def test_a_group_writes_one_run_per_type_with_the_requests_counted_for_each(connection, erp, wired):
+    with run_group(
+        connection=connection, entities=["customer", "project"], trigger="push"
+    ) as group:
+        assert free(connection)  # no lease: the outbox claims its items one by one
+        with group.counting("customer") as connector:
+            connector.fetch_ids("customer")
+            connector.fetch_ids("customer")
+        with group.counting("project") as connector:
+            connector.fetch_ids("project")
+        group.runs["customer"].stats.pushed = 2
+        group.runs["project"].stats.errors = 1  # an item that failed
+    rows = {r.entity: r for r in SyncRun.objects.all()}
+    assert {e: (r.kind, r.status, r.requests) for e, r in rows.items()} == {
+        "customer": ("push", SyncRun.Status.SUCCEEDED, 2),
+        "project": ("push", SyncRun.Status.FAILED, 1),
+    }
+    assert rows["customer"].pushed == 2
+    assert all(r.finished_at is not None for r in rows.values())
+    assert len(wired) == 1 and wired[0].closed  # one connector for the group, closed
+
+
+def test_a_group_whose_block_fails_fails_every_run_with_the_reason(connection, erp, wired):
+    with run_group(
+        connection=connection, entities=["customer", "project"], trigger="push"
+    ) as group:
+        with group.counting("customer") as connector:
+            connector.fetch_ids("customer")
+        raise Unavailable("24SevenOffice did not answer in time.")
+    rows = SyncRun.objects.order_by("entity")
+    assert [(r.entity, r.status, r.error_text, r.errors) for r in rows] == [
+        ("customer", SyncRun.Status.FAILED, "24SevenOffice did not answer in time.", 1),
+        ("project", SyncRun.Status.FAILED, "24SevenOffice did not answer in time.", 1),
+    ]
+    assert [r.requests for r in rows] == [1, 0]
