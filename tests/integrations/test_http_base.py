@@ -184,6 +184,20 @@ def test_json_reply_is_decoded_and_each_request_recorded_without_query(peer):
     assert hit.headers["User-Agent"] == "Tidsbro connector"
 
 
+def test_the_connection_is_kept_alive_between_calls(peer):
+    ports: list[int] = []
+
+    def answer(handler: Handler) -> None:
+        ports.append(handler.client_address[1])
+        send(handler, 200, {"ok": True})
+
+    peer.routes["/api/x"] = answer
+    client = client_for(peer, limits=HttpLimits(read_timeout=1, deadline=1))
+    for _ in range(3):
+        assert client.get("x") == {"ok": True}
+    assert len(ports) == 3 and len(set(ports)) == 1
+
+
 def test_post_sends_json_and_the_idempotency_key(peer):
     peer.routes["/api/customers"] = lambda h: send(h, 201, {"customerNumber": 7})
     with client_for(peer) as client:
@@ -293,6 +307,26 @@ def test_a_slow_drip_stops_at_the_call_deadline(peer, method, ambiguous):
     assert (records[0].status, records[0].error) == (200, "Unavailable")
     assert caught.value.ambiguous is ambiguous
     assert "took longer than allowed" in str(caught.value)
+
+
+def _headers_then_stall(handler: Handler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "100")
+    handler.end_headers()
+    handler.wfile.write(b"[1,")
+    handler.wfile.flush()
+    time.sleep(3)
+
+
+def test_a_stall_in_the_body_stops_at_the_deadline_not_the_read_timeout(peer):
+    peer.routes["/api/stall"] = _headers_then_stall
+    client = client_for(peer, limits=HttpLimits(read_timeout=5, deadline=0.5))
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="took longer than allowed") as caught:
+        client.request("PUT", "stall", json_body={})
+    assert time.monotonic() - started < 1.2
+    assert caught.value.ambiguous is True
 
 
 def _big_chunked(handler: Handler) -> None:

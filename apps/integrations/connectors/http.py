@@ -669,12 +669,35 @@ class RestClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limits.max_bytes:
             raise _ReplyProblem(f"the reply from {self.label} is larger than allowed")
+        sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+        before = sock.gettimeout() if sock is not None else None
+        try:
+            return self._read_body(response, started, sock)
+        finally:
+            if sock is not None and sock.fileno() != -1:
+                # A kept-alive connection is reused: its next request starts as before.
+                sock.settimeout(before)
+
+    def _read_body(self, response: requests.Response, started: float, sock: Any) -> bytes:
+        limits = self.limits
         chunks: list[bytes] = []
         size = 0
         while True:
-            if time.monotonic() - started > limits.deadline:
+            left = limits.deadline - (time.monotonic() - started)
+            if left <= 0:
                 raise _ReplyProblem(f"the reply from {self.label} took longer than allowed")
-            chunk = response.raw.read1(65536, decode_content=True)
+            if sock is not None:
+                # A stalled read may not outlast the deadline either (not only the read
+                # timeout).
+                sock.settimeout(max(min(limits.read_timeout, left), 0.01))
+            try:
+                chunk = response.raw.read1(65536, decode_content=True)
+            except (urllib3.exceptions.HTTPError, OSError):
+                if time.monotonic() - started >= limits.deadline:
+                    raise _ReplyProblem(
+                        f"the reply from {self.label} took longer than allowed"
+                    ) from None
+                raise
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
