@@ -3,8 +3,9 @@
 One `RestClient` per connection, used by one thread at a time, on its own `requests.Session`
 (no proxies or CA bundles from the environment, no redirects followed). Per call it gives:
 
-- Timeouts: (connect, read) on the socket, and an overall deadline checked while the reply
-  is streamed in; a call overruns the deadline by at most one read timeout.
+- Timeouts: (connect, read) on the socket, and an overall deadline for the call: the wait
+  for the reply's headers is bounded by it, and every read of the streamed body by the time
+  left (a slow drip or a stall stops when it passes).
 - A size cap: the reply is streamed and counted; over the cap → `Unavailable`.
 - Secrets redacted: the subclass declares its secret headers (and any other secret values);
   they are blanked from every message and log line. Exceptions never carry headers, bodies
