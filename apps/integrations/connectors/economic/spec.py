@@ -163,6 +163,13 @@ class EconomicSpec(ConnectorSpec):
 
         return ONBOARDING
 
+    @property
+    def settings(self) -> Any:  # type: ignore[override]
+        """The settings screen's boxes: defaults for new customers, a new grant token."""
+        from apps.integrations.connectors.economic.screens import SETTINGS
+
+        return SETTINGS
+
     def request_budget(self, connection: Any) -> tuple[int, int] | None:
         """Tokens used and the size of e-conomic's tightest bucket window, as its last reply in
         this process reported them (`X-RateLimiting`); None when no reply said so yet."""

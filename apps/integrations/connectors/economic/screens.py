@@ -1,0 +1,137 @@
+"""e-conomic's own boxes on the connection's settings screen (`spec.settings`): the defaults
+for new customers, and a new grant token (after the approval was withdrawn in e-conomic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+
+from apps.core.exceptions import ApplicationError
+from apps.integrations.connectors.base import ConnectorSettings, SettingsSection
+from apps.integrations.connectors.economic.onboarding import (
+    SECRET_VARIABLES,
+    AgreementLists,
+    check_defaults,
+    check_grant,
+    grant_url,
+)
+
+TEMPLATES = "integrations/economic/settings"
+DEFAULT_NAMES = ("customer_group", "payment_terms", "vat_zone", "currency", "layout")
+
+
+def _lists(connection: Any) -> tuple[AgreementLists, str]:
+    """The agreement's lists, read live; when e-conomic cannot be asked, the current choices
+    only (the box still shows them) and why."""
+    token = connection.credentials_doc.get("agreement_grant_token", "")
+    try:
+        _info, lists = check_grant(token)
+        return lists, ""
+    except ApplicationError as exc:
+        current = {name: connection.setting(name, None) for name in DEFAULT_NAMES}
+        lists = AgreementLists(
+            customer_groups=[(current["customer_group"], "")] if current["customer_group"] else [],
+            payment_terms=[(current["payment_terms"], "")] if current["payment_terms"] else [],
+            vat_zones=[(current["vat_zone"], "")] if current["vat_zone"] else [],
+            currencies=[(current["currency"], "")] if current["currency"] else [],
+            layouts=[(current["layout"], "")] if current["layout"] else [],
+        )
+        return lists, exc.message
+
+
+class DefaultsSection(SettingsSection):
+    """What a customer created in e-conomic from Tidsbro gets for e-conomic's required fields."""
+
+    name = "defaults"
+    template = f"{TEMPLATES}/defaults.html"
+
+    def form(self, connection: Any, data: Any) -> Any:
+        from apps.integrations.connectors.economic.forms import DefaultsForm
+
+        lists, problem = _lists(connection)
+        form = DefaultsForm(
+            lists=lists,
+            data=data,
+            initial={
+                name: "" if connection.setting(name, None) is None else connection.setting(name)
+                for name in DEFAULT_NAMES
+            },
+        )
+        form.lists = lists
+        form.problem = problem
+        return form
+
+    def save(self, connection: Any, form: Any, *, actor: Any) -> str:
+        from apps.integrations import services
+
+        if form.problem:
+            raise ApplicationError(form.problem)
+        chosen = check_defaults(form.lists, **form.cleaned_data)
+        services.connection_update_settings(connection=connection, settings=chosen, actor=actor)
+        return _("New customers in e-conomic get these defaults from now on.")
+
+
+class GrantSection(SettingsSection):
+    """A new agreement grant token for the same agreement (approved again in e-conomic)."""
+
+    name = "grant"
+    template = f"{TEMPLATES}/grant.html"
+    sensitive_fields = ("agreement_grant_token",)
+
+    def form(self, connection: Any, data: Any) -> Any:
+        from apps.integrations.connectors.economic.forms import AgreementForm
+
+        return AgreementForm(data=data)
+
+    @sensitive_variables(*SECRET_VARIABLES)
+    def save(self, connection: Any, form: Any, *, actor: Any) -> str:
+        from apps.integrations import services
+
+        token = form.cleaned_data["agreement_grant_token"].strip()
+        info, _lists = check_grant(token)
+        if info.agreement_number != connection.setting("agreement_number", None):
+            raise ApplicationError(
+                _(
+                    "This token opens e-conomic agreement %(found)s (%(company)s), not the "
+                    "connected agreement %(connected)s. Approve Tidsbro in the connected "
+                    "agreement, or connect the other agreement instead."
+                )
+                % {
+                    "found": info.agreement_number,
+                    "company": info.company_name,
+                    "connected": connection.setting("agreement_number", "—"),
+                },
+                field="agreement_grant_token",
+            )
+        services.connection_replace_credentials(
+            connection=connection,
+            credentials={"agreement_grant_token": token},
+            settings={
+                **(connection.settings or {}),
+                "company_name": info.company_name,
+                "user_name": info.user_name,
+                "user_email": info.user_email,
+            },
+            actor=actor,
+        )
+        return _("e-conomic accepted the new token; the sync goes on with it.")
+
+    def context(self, connection: Any) -> dict[str, Any]:
+        return {"grant_url": grant_url()}
+
+
+class EconomicSettings(ConnectorSettings):
+    sections = (DefaultsSection(), GrantSection())
+    summary_template = f"{TEMPLATES}/summary.html"
+
+    def summary(self, connection: Any) -> dict[str, Any]:
+        return {
+            "agreement_number": connection.setting("agreement_number"),
+            "company": connection.setting("company_name"),
+            "user": connection.setting("user_name"),
+        }
+
+
+SETTINGS = EconomicSettings()
