@@ -337,6 +337,19 @@ def test_injected_500_is_unavailable_and_ambiguous_for_writes(connect, caplog, w
     assert_no_secret(str(caught.value), caplog.text)
 
 
+@pytest.mark.parametrize(("write", "ambiguous"), [(False, False), (True, True)])
+def test_a_dropped_connection_is_unavailable_and_ambiguous_for_writes(connect, write, ambiguous):
+    eco = connect()
+    document = to_remote({"name": "Afbrudt ApS"}, None, DEFAULTS)
+    knobs(fault_rate=1.0, fault_http500=False, fault_drop=True)
+    with pytest.raises(Unavailable) as caught:
+        if write:
+            eco.create_customer(document, idempotency_key=str(uuid.uuid4()))
+        else:
+            eco.get_self()
+    assert caught.value.ambiguous is ambiguous
+
+
 def test_an_answer_held_back_past_the_read_timeout_is_ambiguous_for_a_create(connect):
     eco = connect(limits=HttpLimits(connect_timeout=2, read_timeout=0.5, deadline=5))
     document = to_remote({"name": "Langsom ApS"}, None, DEFAULTS)
