@@ -321,6 +321,11 @@ class TokenBuckets:
     def bucket(self, key: str) -> _Bucket:
         return self.buckets.setdefault(key, _Bucket())
 
+    def clear(self) -> None:
+        """Forget every key (tests that start a fresh sandbox with the same tokens)."""
+        with self.lock:
+            self.buckets.clear()
+
 
 # One per process: every client of a key in a worker shares what the system last reported.
 DEFAULT_TOKEN_BUCKETS = TokenBuckets()
