@@ -197,8 +197,8 @@ def test_history_times_are_in_the_persons_time_zone(client, connection):
         ("Something nobody has seen", "refused the transfer"),
     ],
 )
-def test_known_24so_texts_become_plain_sentences(raw, expected):
-    explanation = explain(raw)
+def test_known_24so_texts_become_plain_sentences(raw, expected, connection):
+    explanation = explain(raw, connection)
     assert expected in explanation.plain
     assert explanation.raw == raw
 
