@@ -19,9 +19,12 @@ from .models import (
     CustomerGroup,
     Employee,
     Grant,
+    Knobs,
     Layout,
     PaymentTerms,
     Product,
+    RateWindow,
+    RequestLog,
     VatZone,
 )
 from .resources import now_to_second
@@ -225,3 +228,10 @@ def seed_demo_office(*, agreement: Agreement) -> None:
                 "last_updated": start + dt.timedelta(hours=index),
             },
         )
+
+
+@transaction.atomic
+def reset() -> None:
+    """Empties every sandbox table; the knobs start again from settings on the next request."""
+    for model in (Agreement, App, Currency, Knobs, RateWindow, RequestLog):
+        model.objects.all().delete()  # agreements take their customers, lists and grants along

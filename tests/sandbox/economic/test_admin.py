@@ -207,3 +207,11 @@ def test_knobs_list_goes_straight_to_the_single_row_and_saves(client, superuser,
         False,
     )
     assert (knobs.rate_limit, knobs.grants_revoked, knobs.numbering) == (100, True, "max")
+
+
+def test_deleting_a_customer_in_the_admin_frees_its_number(client, superuser, office):
+    customer = Customer.objects.get(customer_number=4)
+    client.force_login(superuser)
+    url = reverse("admin:sandbox_economic_customer_delete", args=[customer.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Customer.objects.filter(customer_number=4).exists()

@@ -75,3 +75,9 @@ def test_dataset_s_fills_500_customers_fast():
     assert Customer.objects.filter(customer_number=500).exists()
     call_command("sandbox_economic_dataset", "S")
     assert Customer.objects.count() == 500
+
+
+def test_reset_empties_the_sandbox():
+    call_command("sandbox_economic_seed", "--demo-office")
+    call_command("sandbox_economic_reset")
+    assert all(n == 0 for n in _counts().values())
