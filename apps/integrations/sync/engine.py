@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.hooks import sync_writes
-from apps.integrations.connectors.base import ConnectorError
 from apps.integrations.models import Binding, Conflict, Connection, SyncRun, Watermark
-from apps.integrations.registry import adapter_for, connector_for
+from apps.integrations.registry import adapter_for
 from apps.integrations.sync import locks
 from apps.integrations.sync.decide import Action, Bound, decide, relinked, returns
+from apps.integrations.sync.runs import ABANDONED, sync_run
+from apps.integrations.sync.runs import lease_name as lease_name  # named from here too
 from apps.integrations.sync.types import Connector, LocalAdapter, RemoteRecord, RunStats
 
 logger = logging.getLogger(__name__)
@@ -23,14 +24,6 @@ State = Binding.State
 
 # Records back in the ERP that one reconciliation reads again (one request each).
 RETURNING_PER_RUN = 200
-
-
-def lease_name(connection: Connection, entity: str) -> str:
-    """The lease that lets one run at a time sync `entity` for `connection` (pure)."""
-    return f"sync:{connection.pk}:{entity}"
-
-
-ABANDONED = "The worker running this sync stopped before it finished (its lease ran out)."
 
 
 def close_abandoned_runs(*, connection: Connection | None = None, entity: str | None = None) -> int:
@@ -89,78 +82,20 @@ def sync_entity(
     connector: Connector | None = None,
 ) -> SyncRun:
     """Pulls one object type now; returns the run (status "already_running" if one is busy)."""
-    name = lease_name(connection, entity)
-    claimed = locks.claim(name, on_takeover=lambda: _close_previous_holder(connection, entity))
-    if claimed is None:
-        return SyncRun.objects.create(
-            connection=connection,
-            entity=entity,
-            trigger=trigger,
-            full=full,
-            status=SyncRun.Status.ALREADY_RUNNING,
-            finished_at=timezone.now(),
-        )
-    owner, _version = claimed
-    run = SyncRun.objects.create(connection=connection, entity=entity, trigger=trigger, full=full)
-    own_connector = connector is None
-    stats = RunStats()
-    start_requests = 0
-    try:
-        connector = connector or connector_for(connection)
-        start_requests = connector.requests
-        _pull(
-            connection,
-            entity,
-            connector,
-            stats,
-            full=full,
-            run_started=run.started_at,
-            lease=(name, owner),
-        )
-        run.status = SyncRun.Status.SUCCEEDED
-    except Exception as exc:  # every failure ends the run visibly, never leaves it "running"
-        _record_failure(run, stats, exc, what=f"sync of {entity}")
-    finally:
-        locks.release(name, owner)
-        if own_connector and connector is not None:
-            connector.close()
-    requests = connector.requests - start_requests if connector is not None else 0
-    _finish(run, stats, requests=requests)
-    return run
-
-
-def _record_failure(run: SyncRun, stats: RunStats, exc: Exception, *, what: str) -> None:
-    """Marks a pull/reconciliation failed with a text for the office; logs bugs with a trace.
-    Call it from the `except` block (the trace is the one being handled)."""
-    if isinstance(exc, ConnectorError):
-        text = str(exc)
-    elif isinstance(exc, locks.LeaseLost):
-        logger.warning("%s lost its lease to another worker", what)
-        text = "Another worker took over this sync (the lease expired); stopped."
-    else:
-        logger.exception("%s failed", what)
-        text = f"{type(exc).__name__}: {exc}"
-    run.status = SyncRun.Status.FAILED
-    run.error_text = text[:2000]
-    stats.errors += 1
-
-
-def _close_previous_holder(connection: Connection, entity: str) -> None:
-    """We hold the lease now, so a pull/reconciliation still marked running lost it: it died."""
-    SyncRun.objects.filter(
-        connection=connection, entity=entity, status=SyncRun.Status.RUNNING
-    ).exclude(kind="push").update(
-        status=SyncRun.Status.FAILED, finished_at=timezone.now(), error_text=ABANDONED
-    )
-
-
-def _finish(run: SyncRun, stats: RunStats, *, requests: int) -> None:
-    run.finished_at = timezone.now()
-    for counter in ("fetched", "created", "updated", "pushed", "skipped", "conflicts", "errors"):
-        setattr(run, counter, getattr(stats, counter))
-    run.requests = requests
-    run.changes = stats.changes
-    run.save()
+    with sync_run(
+        connection=connection, entity=entity, trigger=trigger, full=full, connector=connector
+    ) as run:
+        if not run.already_running:
+            _pull(
+                connection,
+                entity,
+                run.connector,
+                run.stats,
+                full=full,
+                run_started=run.row.started_at,
+                lease=run.lease,
+            )
+    return run.row
 
 
 def _pull(
@@ -489,66 +424,57 @@ def reconcile_entity(
     connector: Connector | None = None,
 ) -> SyncRun:
     """Marks bindings whose ERP id is gone as missing remotely (no deletes); writes a run."""
-    name = lease_name(connection, entity)
-    claimed = locks.claim(name, on_takeover=lambda: _close_previous_holder(connection, entity))
-    if claimed is None:
-        return SyncRun.objects.create(
-            connection=connection,
-            entity=entity,
-            kind="reconcile",
-            trigger=trigger,
-            status=SyncRun.Status.ALREADY_RUNNING,
-            finished_at=timezone.now(),
-        )
-    owner, _version = claimed
-    run = SyncRun.objects.create(
-        connection=connection, entity=entity, kind="reconcile", trigger=trigger
+    with sync_run(
+        connection=connection,
+        entity=entity,
+        kind="reconcile",
+        trigger=trigger,
+        connector=connector,
+    ) as run:
+        if not run.already_running:
+            _reconcile(connection, entity, run.connector, run.stats, lease=run.lease)
+    return run.row
+
+
+def _reconcile(
+    connection: Connection,
+    entity: str,
+    connector: Connector,
+    stats: RunStats,
+    *,
+    lease: tuple[str, str],
+) -> None:
+    """Marks the gone missing remotely, then reads and applies the ones back in the ERP."""
+    name, owner = lease
+    remote_ids = {str(i) for i in connector.fetch_ids(entity)}
+    stats.fetched = len(remote_ids)
+    # Compared here, not in SQL: thousands of ids would exceed SQLite's parameter limit.
+    candidates = (
+        Binding.objects.filter(connection=connection, entity=entity)
+        .exclude(external_id="")
+        .exclude(state__in=[State.MISSING_REMOTELY, State.EXCLUDED])
+        .values_list("pk", "external_id")
     )
-    own_connector = connector is None
-    stats = RunStats()
-    start_requests = 0
-    try:
-        connector = connector or connector_for(connection)
-        start_requests = connector.requests
-        remote_ids = {str(i) for i in connector.fetch_ids(entity)}
-        stats.fetched = len(remote_ids)
-        # Compared here, not in SQL: thousands of ids would exceed SQLite's parameter limit.
-        candidates = (
-            Binding.objects.filter(connection=connection, entity=entity)
-            .exclude(external_id="")
-            .exclude(state__in=[State.MISSING_REMOTELY, State.EXCLUDED])
-            .values_list("pk", "external_id")
-        )
-        gone = [pk for pk, external_id in candidates if external_id not in remote_ids]
-        with transaction.atomic():
-            if not locks.extend(name, owner):
-                raise locks.LeaseLost(name)
-            for start in range(0, len(gone), 500):
-                stats.updated += Binding.objects.filter(pk__in=gone[start : start + 500]).update(
-                    state=State.MISSING_REMOTELY
-                )
-        # Back in the ERP (restored, or only hidden for a while): read each one and apply it
-        # like a pull, which re-links it and undoes what its deletion did locally. Rare, so
-        # one request each; a long list waits for the next night past RETURNING_PER_RUN.
-        back = [
-            external_id
-            for external_id in Binding.objects.filter(
-                connection=connection, entity=entity, state=State.MISSING_REMOTELY
+    gone = [pk for pk, external_id in candidates if external_id not in remote_ids]
+    with transaction.atomic():
+        if not locks.extend(name, owner):
+            raise locks.LeaseLost(name)
+        for start in range(0, len(gone), 500):
+            stats.updated += Binding.objects.filter(pk__in=gone[start : start + 500]).update(
+                state=State.MISSING_REMOTELY
             )
-            .exclude(external_id="")
-            .values_list("external_id", flat=True)
-            if external_id in remote_ids
-        ][:RETURNING_PER_RUN]
-        records = [r for r in (connector.fetch_one(entity, i) for i in back) if r is not None]
-        if records:
-            apply_page(connection, adapter_for(entity), records, stats, lease=(name, owner))
-        run.status = SyncRun.Status.SUCCEEDED
-    except Exception as exc:  # every failure ends the run visibly, never leaves it "running"
-        _record_failure(run, stats, exc, what=f"reconciliation of {entity}")
-    finally:
-        locks.release(name, owner)
-        if own_connector and connector is not None:
-            connector.close()
-    requests = connector.requests - start_requests if connector is not None else 0
-    _finish(run, stats, requests=requests)
-    return run
+    # Back in the ERP (restored, or only hidden for a while): read each one and apply it
+    # like a pull, which re-links it and undoes what its deletion did locally. Rare, so
+    # one request each; a long list waits for the next night past RETURNING_PER_RUN.
+    back = [
+        external_id
+        for external_id in Binding.objects.filter(
+            connection=connection, entity=entity, state=State.MISSING_REMOTELY
+        )
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+        if external_id in remote_ids
+    ][:RETURNING_PER_RUN]
+    records = [r for r in (connector.fetch_one(entity, i) for i in back) if r is not None]
+    if records:
+        apply_page(connection, adapter_for(entity), records, stats, lease=lease)
