@@ -55,7 +55,9 @@ class LabelledColumns:
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_shown(self, obj: Any) -> str:
-        return kind_label(obj.kind)
+        # Names the system when the row's connection is loaded already (no query per row).
+        connection = obj._state.fields_cache.get("connection")
+        return kind_label(obj.kind, system=connection.system_name if connection else None)
 
 
 ACTION_LABELS: dict[str, Any] = {

@@ -81,6 +81,7 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
             model_admin.message_user(request, _("Choose at least one transfer."), messages.WARNING)
         return HttpResponseRedirect(here + picked.query)
     connection = picked.connection
+    system = connection.system_name if connection is not None else None
     runs = SyncRun.objects.order_by("-started_at", "-id")
     if connection is not None:
         runs = runs.filter(connection=connection)
@@ -101,7 +102,7 @@ def history_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     )
     for run in page.object_list:
         run.entity_label = entity_label(run.entity)
-        run.kind_label = kind_label(run.kind)
+        run.kind_label = kind_label(run.kind, system=system)
         run.explanation = explain(run.error_text, connection) if run.error_text else None
         run.counts = [
             (label, getattr(run, name)) for name, label in RUN_COUNTS if getattr(run, name)

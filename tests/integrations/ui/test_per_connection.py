@@ -177,6 +177,7 @@ def test_the_history_shows_one_connections_runs_and_failures_in_its_words(client
 
     runs = html.split('id="sc-runs"')[1]
     assert "Ledger Online could not be reached" in runs
+    assert "fetched from Ledger Online" in runs and "24SevenOffice" not in runs
     assert runs.count("sc-run-why") == 1  # not the first connection's run
     dead = html.split('id="sc-dead"')[1].split("</form>")[0]
     assert "Ledger Online refused the transfer" in dead
