@@ -9,6 +9,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -101,7 +102,19 @@ def _forbidden(hint: str) -> ApiError:
     )
 
 
+def _raw_body(request: HttpRequest) -> bytes:
+    """The request body, or b"" when it is over Django's upload limit."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        return b""
+
+
 def _body_json(request: HttpRequest):
+    try:
+        request.body  # noqa: B018 - reads (and size-checks) the body once
+    except RequestDataTooBig as exc:
+        raise ApiError(413, "Request entity too large.") from exc
     content_type = request.META.get("CONTENT_TYPE", "")
     if "json" not in content_type.lower():
         raise ApiError(
@@ -369,7 +382,7 @@ def handle(request: HttpRequest, path: str) -> Outcome:
     entry.note = outcome.note[:300]
     entry.path = redact(request.get_full_path(), secrets_seen)[:1000]
     entry.duration_ms = int((time.monotonic() - started) * 1000)
-    entry.request_body = redact_body(request.body, secrets_seen, LOG_LIMIT)
+    entry.request_body = redact_body(_raw_body(request), secrets_seen, LOG_LIMIT)
     entry.response_body = redact_body(outcome.content(), secrets_seen, LOG_LIMIT)
     try:
         entry.save()

@@ -23,6 +23,9 @@ from .errors import ApiError
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 20
 MAX_IN_VALUES = 200
+MAX_FILTER_LENGTH = 4000  # characters; the sandbox's own guard against hostile input
+MAX_DEPTH = 20  # nested parentheses
+MAX_INTEGER = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,13 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
+        self.depth = 0
 
     def parse(self):
         if not self.text:
             raise FilterError("The filter is empty.")
+        if len(self.text) > MAX_FILTER_LENGTH:
+            raise FilterError(f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
         node = self.parse_or()
         if self.i != len(self.text):
             raise FilterError(f"Unexpected '{self.text[self.i :]}' in the filter.")
@@ -98,11 +104,15 @@ class _Parser:
 
     def parse_term(self):
         if self._at("("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise FilterError(f"The filter nests more than {MAX_DEPTH} parentheses.")
             self.i += 1
             node = self.parse_or()
             if not self._at(")"):
                 raise FilterError("A parenthesis in the filter is not closed.")
             self.i += 1
+            self.depth -= 1
             return node
         return self.parse_predicate()
 
@@ -186,9 +196,15 @@ def _convert(spec: FieldSpec, name: str, parts):
     raw = _plain(parts)
     try:
         if spec.kind == "int":
-            return int(raw)
+            value = int(raw)
+            if abs(value) > MAX_INTEGER:
+                raise ValueError(raw)
+            return value
         if spec.kind == "number":
-            return Decimal(raw)
+            value = Decimal(raw)
+            if not value.is_finite() or abs(value) > MAX_INTEGER:
+                raise ValueError(raw)
+            return value
         if spec.kind == "bool":
             lowered = raw.lower()
             if lowered not in ("true", "false"):

@@ -360,7 +360,7 @@ class Resource:
 
     def parse_key(self, raw: str):
         if self.key_kind == "int":
-            return int(raw) if raw.isdigit() else None
+            return int(raw) if raw.isdigit() and len(raw) <= 9 else None  # e-conomic: ≤ 9 digits
         return decode_id(raw)
 
 

@@ -156,3 +156,10 @@ def econ_tokens():
     from .conftest import TOKENS
 
     return TOKENS
+
+
+def test_a_body_over_the_upload_limit_is_413(econ, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = econ.post("customers", json=new_customer(address="x" * 5000))
+    assert response.status_code == 413
+    assert not Customer.objects.exists()

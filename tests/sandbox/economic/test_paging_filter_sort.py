@@ -204,3 +204,26 @@ def test_reference_data_is_seeded_like_the_demo_agreement(econ):
     assert codes == ["DKK", "EUR", "NOK", "SEK"]
     product = econ.get("products/KURSUS-1").json()
     assert product["productNumber"] == "KURSUS-1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "customerNumber$eq:99999999999999999999999",
+        "creditLimit$gt:NaN",
+        "(" * 50 + "customerNumber$eq:1" + ")" * 50,
+        "name$eq:" + "x" * 5000,
+        "name$eq:a$b",
+        "(name$eq:a",
+    ],
+)
+def test_hostile_filters_are_400_not_500(econ, query):
+    from urllib.parse import quote
+
+    response = econ.get(f"customers?filter={quote(query)}")
+    assert response.status_code == 400, response.text
+
+
+def test_a_number_too_big_for_e_conomic_is_404(econ):
+    assert econ.get("customers/99999999999999999999").status_code == 404
+    assert econ.put("customers/1234567890", json={"name": "x"}).status_code == 404
