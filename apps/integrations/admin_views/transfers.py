@@ -14,22 +14,15 @@ from apps.integrations.labels import entity_label
 from apps.integrations.models import OutboxItem
 from apps.integrations.sync import waiting
 
-# Local models of the object types the outbox carries (hours are time entries).
-OUTBOX_MODELS: dict[str, str] = {
-    "hour": "timesheets.TimeEntry",
-    "customer": "customers.Customer",
-    "project": "projects.Project",
-    "work_type": "worktypes.WorkType",
-    "task": "tasks.Task",
-    "user": "accounts.User",
-}
-
 
 def _model(entity: str):
-    from django.apps import apps
+    """The local model of an object type (the entity registry's), or None."""
+    from apps.integrations.entities import local_model
 
-    name = OUTBOX_MODELS.get(entity)
-    return apps.get_model(name) if name else None
+    try:
+        return local_model(entity)
+    except LookupError:
+        return None
 
 
 def _admin_url(obj: Any) -> str:
