@@ -603,7 +603,8 @@ def test_token_bucket_waits_briefly_when_the_refill_is_near():
 
 def test_token_bucket_counts_requests_locally_at_the_last_call_cost():
     clock = FakeClock()
-    policy = TokenBucketPolicy(key="k", buckets=TokenBuckets(), clock=clock, sleep=clock.sleep)
+    buckets = TokenBuckets()
+    policy = TokenBucketPolicy(key="k", buckets=buckets, clock=clock, sleep=clock.sleep)
     policy.observe(
         200, {"X-RateLimiting": "token-limit-100-per-60-seconds: 50/100", "X-CallCost": "10"}
     )
@@ -612,7 +613,9 @@ def test_token_bucket_counts_requests_locally_at_the_last_call_cost():
     assert policy.remaining() == 10
     with pytest.raises(RateLimited):
         policy.acquire("GET /x")
+    assert buckets.usage("k", now=clock.now) == (90, 100)
     clock.now += 60  # the window has refilled
+    assert buckets.usage("k", now=clock.now) is None
     policy.acquire("GET /x")
     assert clock.slept == []
 

@@ -321,6 +321,22 @@ class TokenBuckets:
     def bucket(self, key: str) -> _Bucket:
         return self.buckets.setdefault(key, _Bucket())
 
+    def usage(self, key: str, *, now: float | None = None) -> tuple[int, int] | None:
+        """(tokens used, limit) of the key's tightest window not yet refilled, as the system
+        last reported it (plus requests sent since); None when nothing is known."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            bucket = self.buckets.get(key)
+            live = [
+                (limit - used, used, limit)
+                for (limit, seconds), (used, seen) in (bucket.windows.items() if bucket else ())
+                if seen + seconds > now
+            ]
+        if not live:
+            return None
+        _left, used, limit = min(live)
+        return used, limit
+
     def clear(self) -> None:
         """Forget every key (tests that start a fresh sandbox with the same tokens)."""
         with self.lock:
