@@ -273,6 +273,7 @@ class KnobsAdmin(ModelAdmin):
                     "fault_drop",
                     "fault_hang",
                     "fault_429",
+                    "failing_filter_fields",
                     "hang_seconds",
                     "fault_seed",
                     "sequence",

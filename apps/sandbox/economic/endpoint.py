@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -211,6 +212,7 @@ def handle_collection(request: HttpRequest, resource: Resource, ctx: Ctx) -> Out
     text = params.get("filter")
     if text is not None:
         qs = qs.filter(filter_q(text, resource.fields))
+        _fail_filter_if_asked(text)
     results = qs.count()
     without_filter = results if text is None else base_qs.count()
     start = page.skip_pages * page.page_size
@@ -236,6 +238,18 @@ def handle_collection(request: HttpRequest, resource: Resource, ctx: Ctx) -> Out
         }
     schemas.check_response(resource.collection_schema, body)
     return Outcome(200, body)
+
+
+def _fail_filter_if_asked(text: str) -> None:
+    """Knob ``failing_filter_fields``: a filter on one of them answers 500 (API-NOTES §16.11)."""
+    fields = [f.strip() for f in knobs_get().failing_filter_fields.split(",") if f.strip()]
+    for name in fields:
+        if re.search(rf"(^|[(:]){re.escape(name)}\$", text):
+            raise ApiError(
+                500,
+                "An internal error occurred. (injected by the e-conomic sandbox)",
+                developer_hint=f"Filtering on {name} fails (knob failing_filter_fields).",
+            )
 
 
 def handle_item(request: HttpRequest, resource: Resource, raw_key: str, ctx: Ctx) -> Outcome:

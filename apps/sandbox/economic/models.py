@@ -394,6 +394,15 @@ class Knobs(models.Model):
         default=False,
         help_text=_("Every agreement grant token answers 401, as after a revoked grant."),
     )
+    failing_filter_fields = models.CharField(
+        _("filters that fail with HTTP 500"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Comma-separated properties (for example lastUpdated,email): a filter on one of them "
+            "answers 500, like the filter bugs seen on the real API."
+        ),
+    )
     numbering = models.CharField(
         _("customer number for a POST without one"),
         max_length=10,

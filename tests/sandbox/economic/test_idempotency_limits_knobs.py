@@ -168,3 +168,12 @@ def test_the_request_log_is_pruned_to_the_newest_entries(econ, monkeypatch):
     for _ in range(5):
         econ.get("vat-zones")
     assert RequestLog.objects.count() == 3
+
+
+def test_a_filter_on_a_failing_property_answers_500(econ, econ_knobs):
+    econ_knobs.failing_filter_fields = "email, lastUpdated"
+    econ_knobs.save()
+    assert econ.get("customers?filter=name$eq:x$and:email$eq:a@b.dk").status_code == 500
+    assert econ.get("customers?filter=lastUpdated$gte:2026-01-01").status_code == 500
+    assert econ.get("customers?filter=name$eq:email$").status_code in (200, 400)
+    assert econ.get("customers?filter=name$eq:x").status_code == 200
