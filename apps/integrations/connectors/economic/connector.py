@@ -188,7 +188,7 @@ class EconomicConnector:
                         changed_at=customer.last_updated,
                     )
                 )
-            yield self.hold_back_reused(records)
+            yield self.hold_back_own_creates(self.hold_back_reused(records))
 
     def next_cursor(self, entity: str, run_started: datetime) -> str:
         """Where the next pull starts: the latest `lastUpdated` the fetch saw (e-conomic's
@@ -218,6 +218,49 @@ class EconomicConnector:
         )
         kept = self.hold_back_reused([record])
         return kept[0] if kept else None
+
+    def hold_back_own_creates(self, records: Sequence[RemoteRecord]) -> list[RemoteRecord]:
+        """`records` less the customers a create of ours whose answer was lost may have made
+        (an outbox item "outcome unknown" for a Tidsbro customer with the same name and
+        organisation number, and no binding yet): the retried create pairs them (its
+        Idempotency-Key returns the same customer); importing them here would make a second
+        Tidsbro customer. Two queries when creates are unsure, one otherwise."""
+        from apps.integrations.connectors.economic.mappers import customer_fingerprint
+        from apps.integrations.models import Binding, OutboxItem
+        from apps.integrations.registry import adapter_for
+
+        unsure = list(
+            OutboxItem.objects.filter(
+                connection=self.connection,
+                entity=CUSTOMER,
+                status=OutboxItem.Status.AMBIGUOUS,
+            ).values_list("local_id", flat=True)
+        )
+        if not unsure or not records:
+            return list(records)
+        bound = set(
+            Binding.objects.filter(
+                connection=self.connection,
+                entity=CUSTOMER,
+                external_id__in=[r.external_id for r in records],
+            ).values_list("external_id", flat=True)
+        )
+        adapter = adapter_for(CUSTOMER)
+        objs = adapter.load(self.connection, unsure)
+        waiting = {
+            customer_fingerprint(values)
+            for values in adapter.values(self.connection, list(objs.values())).values()
+        } - {""}
+        kept = []
+        for record in records:
+            if record.external_id not in bound and customer_fingerprint(record.values) in waiting:
+                logger.info(
+                    "e-conomic customer %s may be our unsure create: left to the retry",
+                    record.external_id,
+                )
+                continue
+            kept.append(record)
+        return kept
 
     def hold_back_reused(self, records: Sequence[RemoteRecord]) -> list[RemoteRecord]:
         """`records` less those whose number now belongs to a different customer than the
