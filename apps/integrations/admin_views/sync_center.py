@@ -205,6 +205,17 @@ def _entity(entity: str) -> str:
     return entity
 
 
+def offered(connection: Connection) -> dict[str, Any]:
+    """The object types the sync center lists for a connection: those its system exchanges
+    (its connector pulls or pushes them)."""
+    capabilities = connection.spec.capabilities
+    return {
+        key: label
+        for key, label in ENTITIES.items()
+        if capabilities.can_pull(key) or capabilities.can_push(key)
+    }
+
+
 def _ids(request: HttpRequest) -> list[int]:
     return [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
 
@@ -280,7 +291,10 @@ def rows_for(connection: Connection, entity: str, tab: str, items: list) -> list
 
 def index_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     require(request, "view_binding")
-    return HttpResponseRedirect(list_url("project", connection=pick_connection(request).param))
+    picked = pick_connection(request)
+    types = offered(picked.connection) if picked.connection else {}
+    first = "project" if "project" in types or not types else next(iter(types))
+    return HttpResponseRedirect(list_url(first, connection=picked.param))
 
 
 @zoned
@@ -299,6 +313,10 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             "admin/integrations/sync_center/list.html",
             context(model_admin, request, title=_("Sync center"), connection=None),
         )
+    types = offered(connection)
+    if types and entity not in types:  # not something this system exchanges
+        index = reverse("admin:integrations_sync_center")
+        return HttpResponseRedirect(index + picked.query)
     if request.method == "POST":
         return _act(model_admin, request, picked, entity, tab)
     param = picked.param
@@ -326,7 +344,7 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
     ]
     entities = [
         {"key": key, "label": label, "url": list_url(key, tab, connection=param)}
-        for key, label in ENTITIES.items()
+        for key, label in types.items()
     ]
     can_match = request.user.has_perm("integrations.match_binding")
     can_resolve = request.user.has_perm("integrations.resolve_conflict")

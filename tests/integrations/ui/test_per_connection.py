@@ -93,6 +93,13 @@ def test_the_sync_center_lists_the_chosen_connections_records_in_its_words(clien
     assert f'data-connection="{second.pk}" class="selected"' in html
     assert f'data-connection="{first.pk}"' in html
     assert f"connection={second.pk}" in html.split("sc-entities")[1]
+    # Only the object types its system exchanges (customers and projects here).
+    types = client.get(list_url("remote_only", second)).context["entities"]
+    assert [e["key"] for e in types] == ["customer", "project"]
+    work_types = reverse("admin:integrations_sync_center_list", args=["work_type"])
+    response = client.get(f"{work_types}?connection={second.pk}")
+    assert response.status_code == 302
+    assert response.url == reverse("admin:integrations_sync_center") + f"?connection={second.pk}"
 
     # Without a choice: the first active connection, named by its own system.
     default = client.get(list_url("remote_only")).content.decode()
