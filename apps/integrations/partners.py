@@ -18,7 +18,9 @@ Every write is logged in the admin history of the local record.
 
 from __future__ import annotations
 
+import difflib
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -34,23 +36,18 @@ from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.core.hooks import sync_writes
 from apps.integrations.connectors.base import ConnectorError
+from apps.integrations.entities import ENTITIES, can_push
 from apps.integrations.models import Binding, Conflict, Connection, Master
 from apps.integrations.registry import adapter_for, connector_capabilities, connector_for
-from apps.integrations.setup import same_name
-from apps.integrations.sync import waiting
 
 State = Binding.State
 
-# The object types the sync center shows, and the local model of each.
-PARTNER_MODELS: dict[str, str] = {
-    "customer": "customers.Customer",
-    "project": "projects.Project",
-    "work_type": "worktypes.WorkType",
-    "task": "tasks.Task",
-    "user": "accounts.User",
-}
+# The object types the sync center shows, and the local model of each (entity registry).
+PARTNER_MODELS: dict[str, str] = {key: e.model for key, e in ENTITIES.items() if e.matchable}
 # Numbers the ERP assigns: on linking, the ERP's value is taken, never a conflict.
 ERP_ASSIGNED: dict[str, frozenset[str]] = {"project": frozenset({"number"})}
+
+__all__ = ["can_push"]  # re-exported: whether Tidsbro's changes of a type go to the ERP
 
 
 def local_model(entity: str) -> type[models.Model]:
@@ -58,17 +55,6 @@ def local_model(entity: str) -> type[models.Model]:
         return apps.get_model(PARTNER_MODELS[entity])
     except KeyError:
         raise ApplicationError(_("Unknown object type %(name)s.") % {"name": entity}) from None
-
-
-def can_push(connection: Connection, entity: str) -> bool:
-    """Whether Tidsbro's changes of `entity` go to the ERP on this connection."""
-    capabilities = connector_capabilities(connection.system)
-    return (
-        capabilities is not None
-        and capabilities.can_push(entity)
-        and entity != "user"
-        and connection.master_of(entity) != Master.ERP
-    )
 
 
 def push_refusal(connection: Connection, entity: str) -> str:
@@ -85,6 +71,33 @@ def push_refusal(connection: Connection, entity: str) -> str:
     if note:
         return str(note)
     return _("These records cannot be sent to the ERP.")
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def _normal(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.replace("ø", "o").replace("æ", "ae").replace("å", "a").split())
+
+
+def name_score(a: str, b: str) -> float:
+    """How alike two person names are (0–1), ignoring case, accents and word order."""
+    left, right = _normal(a), _normal(b)
+    if not left or not right:
+        return 0.0
+    straight = difflib.SequenceMatcher(None, left, right).ratio()
+    ordered = difflib.SequenceMatcher(
+        None, " ".join(sorted(left.split())), " ".join(sorted(right.split()))
+    ).ratio()
+    return round(max(straight, ordered), 3)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two full names are the same, ignoring case, accents and spacing (pure)."""
+    left = _normal(a)
+    return bool(left) and left == _normal(b)
 
 
 def _log(actor: Any, obj: models.Model, message: str, *, flag: int = CHANGE) -> None:
@@ -337,8 +350,6 @@ def binding_link(
             % {"id": external_id}
         )
     if entity == "user":
-        from apps.integrations.setup import map_user
-
         with transaction.atomic():
             binding = map_user(connection, obj, external_id)
             _log(actor, obj, _("Linked to the ERP user %(id)s") % {"id": external_id})
@@ -394,8 +405,38 @@ def binding_link(
         binding.save(update_fields=["snapshot", "synced_at", "state"])
         _log(actor, obj, _("Linked to the ERP record %(id)s") % {"id": external_id})
         # What waited for this record (a project's hours, a customer's projects) goes now.
-        waiting.release(connection, entity, [local_id])
+        from apps.integrations.sync.outbox import release
+
+        release(connection, entity, [local_id])
     return binding
+
+
+def map_user(connection: Connection, user: Any, external_id: str) -> Binding:
+    """Maps a Tidsbro user to an ERP user (replacing either side's earlier mapping)."""
+    external_id = str(external_id)
+    now = timezone.now()
+    with transaction.atomic():
+        Binding.objects.filter(connection=connection, entity="user", local_id=user.pk).exclude(
+            external_id=external_id
+        ).update(local_id=None, state=State.REMOTE_ONLY)
+        binding, _created = Binding.objects.select_for_update().get_or_create(
+            connection=connection,
+            entity="user",
+            external_id=external_id,
+            defaults={"local_id": user.pk, "state": State.LINKED, "synced_at": now},
+        )
+        binding.local_id = user.pk
+        binding.state = State.LINKED
+        binding.synced_at = now
+        binding.save(update_fields=["local_id", "state", "synced_at"])
+    return binding
+
+
+def unmap_user(connection: Connection, user: Any) -> None:
+    """Takes a user's ERP mapping away; their hours then go on the integration user."""
+    Binding.objects.filter(connection=connection, entity="user", local_id=user.pk).update(
+        local_id=None, state=State.REMOTE_ONLY
+    )
 
 
 def binding_unlink(*, binding: Binding, actor: Any = None) -> Binding:
@@ -528,11 +569,14 @@ def create_partner_remote(
         if missing:
             raise ApplicationError(
                 _(
-                    "A project is created in 24SevenOffice only with its customer, and these "
+                    "A project is created in %(system)s only with its customer, and these "
                     "customers have no partner there yet: %(customers)s. Choose their partners "
                     "(Sync center → Customers → Only in Tidsbro) first, then create the projects."
                 )
-                % {"customers": ", ".join(sorted({str(c) for _p, c in missing}))}
+                % {
+                    "system": connection.system_name,
+                    "customers": ", ".join(sorted({str(c) for _p, c in missing})),
+                }
             )
     with transaction.atomic():
         Binding.objects.filter(

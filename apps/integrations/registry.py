@@ -13,7 +13,7 @@ _adapters: dict[str, LocalAdapter] = {}
 
 
 def register(spec: ConnectorSpec) -> None:
-    """Called by a connector package's `register()` (listed in settings.TIDSBRO_CONNECTORS)."""
+    """Registers a system's spec (see `load_connectors`; settings.TIDSBRO_CONNECTORS)."""
     _specs[spec.system] = spec
     _connectors[spec.system] = spec.connector
     _capabilities[spec.system] = spec.capabilities
@@ -36,11 +36,22 @@ def system_choices() -> list[tuple[str, str]]:
 
 
 def load_connectors(paths: list[str]) -> None:
-    """Imports each connector package and calls its `register()` (from IntegrationsConfig)."""
+    """Registers each listed connector package (from IntegrationsConfig): the `SPEC` of its
+    `spec` module, else (older packages) what its `register()` registers.
+
+    Reading `<package>.spec` from here keeps the package's `__init__` free of imports of its
+    own modules (they import it: the other way round would be a circle)."""
     from importlib import import_module
+    from importlib.util import find_spec
 
     for path in paths:
-        import_module(path).register()
+        package = import_module(path)
+        if find_spec(f"{path}.spec") is not None:
+            module = import_module(f"{path}.spec")
+            if hasattr(module, "SPEC"):
+                register(module.SPEC)
+                continue
+        package.register()
 
 
 def register_connector(
@@ -52,20 +63,6 @@ def register_connector(
 
 def connector_capabilities(system: str) -> Capabilities | None:
     return _capabilities.get(system)
-
-
-def local_create_refused(entity: str) -> str | None:
-    """Why `entity` records cannot be created here (an active connection keeps them in step
-    and its ERP cannot take new ones, e.g. 24SO's work types), or None when they can."""
-    from apps.integrations.selectors import connection_for_entity
-
-    connection = connection_for_entity(entity=entity)
-    if connection is None:
-        return None
-    capabilities = connector_capabilities(connection.system)
-    if capabilities is None or capabilities.can_push(entity):
-        return None
-    return str(capabilities.notes.get(entity) or "") or f"{connection} cannot take new {entity}"
 
 
 def register_adapter(adapter: LocalAdapter) -> None:

@@ -9,6 +9,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from apps.integrations.entities import SYNC_ORDER, in_sync_order
+from apps.integrations.entities import local_model as _local_model
 from apps.integrations.models import (
     Binding,
     Conflict,
@@ -19,8 +21,7 @@ from apps.integrations.models import (
     SyncRun,
 )
 
-# The order a whole sync runs in: what others point at comes first.
-SYNC_ORDER: tuple[str, ...] = ("user", "customer", "work_type", "project", "participant", "task")
+# A whole sync runs in the entity registry's SYNC_ORDER (what others point at comes first).
 # Object types pulled every hour; their health goes stale when no run succeeded for longer.
 HOURLY: frozenset[str] = frozenset(SYNC_ORDER)
 STALE_AFTER = timedelta(hours=2)
@@ -59,8 +60,21 @@ def entity_created_in_erp(*, entity: str) -> Connection | None:
 
 def entities_in_sync_order(*, connection: Connection) -> list[str]:
     """The connection's pulled object types in dependency order (hours are pushed, not here)."""
-    connected = set(connection.connected or [])
-    return [e for e in SYNC_ORDER if e in connected]
+    return in_sync_order(connection.connected or [])
+
+
+def local_create_refused(entity: str) -> str | None:
+    """Why `entity` records cannot be created here (an active connection keeps them in step
+    and its system cannot take new ones, e.g. work types in some ERPs), or None when they can."""
+    from apps.integrations.registry import connector_capabilities
+
+    connection = connection_for_entity(entity=entity)
+    if connection is None:
+        return None
+    capabilities = connector_capabilities(connection.system)
+    if capabilities is None or capabilities.can_push(entity):
+        return None
+    return str(capabilities.notes.get(entity) or "") or f"{connection} cannot take new {entity}"
 
 
 def last_run(*, connection: Connection, entity: str, kind: str = "pull") -> SyncRun | None:
@@ -214,7 +228,7 @@ def hours_transfer_backlog_default_since() -> date:
 
 def hours_transfer_backlog_entries(*, connection: Connection, since: date) -> QuerySet:
     """Hours dated on/after `since` that the transfer mode would have sent had they been
-    approved while the connection existed, and that 24SO neither has nor is about to get:
+    approved while the connection existed, and that the ERP neither has nor is about to get:
     approved (the states the approval hook sends), no hour binding (never transferred), no
     upsert waiting, unsure or failed in the outbox. Empty unless hours go on approval."""
     from apps.integrations.adapters.hours import APPROVED_STATES
@@ -239,7 +253,7 @@ def hours_transfer_backlog_entries(*, connection: Connection, since: date) -> Qu
 
 
 def hours_transfer_backlog_summary(*, connection: Connection, since: date) -> HourBacklog:
-    """How many approved hours (and how many hours in total) are not in 24SO, by month."""
+    """How many approved hours (and how many hours in total) are not in the ERP, by month."""
     rows = (
         hours_transfer_backlog_entries(connection=connection, since=since)
         .annotate(month=TruncMonth("date"))
@@ -289,9 +303,7 @@ def partner_local_only(*, connection: Connection, entity: str, search: str = "")
     """Tidsbro records of `entity` with no binding at all (not in the ERP, not excluded)."""
     from django.db.models import Exists, OuterRef
 
-    from apps.integrations.partners import local_model
-
-    model = local_model(entity)
+    model = _local_model(entity)
     qs = model.objects.filter(
         ~Exists(_bindings(connection, entity).filter(local_id=OuterRef("pk")))
     )
@@ -317,8 +329,6 @@ def partner_bindings(
 ) -> QuerySet[Binding]:
     """The bindings of one sync center list (`tab`), searched by ERP id, ERP name or the
     local record's fields; ordered by id."""
-    from apps.integrations.partners import local_model
-
     State = Binding.State
     qs = _bindings(connection, entity)
     if tab == "linked":
@@ -335,7 +345,7 @@ def partner_bindings(
         raise ValueError(tab)
     search = (search or "").strip()
     if search:
-        local = _search_local(local_model(entity).objects.all(), entity, search)
+        local = _search_local(_local_model(entity).objects.all(), entity, search)
         qs = qs.filter(
             Q(external_id=search)
             | Q(remote_values__name__icontains=search)
@@ -508,7 +518,8 @@ def health_panel() -> HealthPanel:
         ),
         HealthItem(
             "waiting",
-            _("Transfers waiting for a record not in 24SevenOffice yet"),
+            _("Transfers waiting for a record not in %(system)s yet")
+            % {"system": connection.system_name},
             outbox["waiting"],
             WARNING,
             history + "#sc-waiting",
@@ -522,7 +533,7 @@ def health_panel() -> HealthPanel:
         ),
         HealthItem(
             "unmapped",
-            _("Users not mapped to a 24SevenOffice user"),
+            _("Users not mapped to a %(system)s user") % {"system": connection.system_name},
             unmapped,
             WARNING,
             reverse("admin:integrations_connection_settings") + "#user-mapping",

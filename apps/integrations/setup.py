@@ -1,32 +1,46 @@
 """First-time setup of an ERP connection and the mapping of its users to Tidsbro users.
 
-- `initial_import` pulls everything once, in dependency order (through the sync engine).
+- `initial_import` pulls everything once, in the sync order (through the sync engine).
 - `sync_users` pulls the ERP's users: linked by e-mail, the rest kept for mapping by hand.
 - `suggest_user_mappings` / `map_user` / `unmap_user`: the settings screen's user mapping.
-- `first_time_setup` makes every mapped user a member of their 24SO projects with their role;
-  participants whose user is not mapped are reported, never created.
+- `first_time_setup` makes every mapped user a member of their ERP projects with their role;
+  participants whose user is not mapped are reported, never created. What only the system
+  knows (its project roles, its members without a mapped user) comes from the connector's
+  `setup` capability (`connection.spec.setup`, see `entities.SetupCapability`).
 """
 
 from __future__ import annotations
 
-import difflib
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.integrations.adapters.users import settle_user_bindings
+from apps.integrations.entities import SYNC_ORDER
 from apps.integrations.models import Binding, Connection, SyncRun
+from apps.integrations.partners import _normal, map_user, name_score, same_name, unmap_user
 from apps.integrations.registry import connector_for
 from apps.integrations.sync.engine import sync_entity
 
 State = Binding.State
 SAME_EMAIL = _("same e-mail")
 SAME_NAME = _("same name")
-IMPORT_ORDER = ("customer", "work_type", "project", "user")
+# Pulled before the first-time setup (members and tasks need their projects and users).
+IMPORT_ORDER = tuple(e for e in SYNC_ORDER if e not in ("participant", "task"))
+
+__all__ = [
+    "first_time_setup",
+    "initial_import",
+    "map_user",
+    "name_score",
+    "same_name",
+    "settle_user_bindings",
+    "suggest_user_mappings",
+    "sync_users",
+    "unmap_user",
+]
 
 
 @dataclass(frozen=True)
@@ -59,61 +73,6 @@ def sync_users(*, connection: Connection, trigger: str = SyncRun.Trigger.MANUAL)
     """Pulls the ERP's users; e-mail matches are linked, the rest wait to be mapped."""
     # The user pull settles the bindings itself when its last page is in (see below).
     return sync_entity(connection=connection, entity="user", trigger=trigger)
-
-
-def settle_user_bindings(connection: Connection) -> None:
-    """ERP users without a Tidsbro user are "only in the ERP"; any that a Tidsbro user with
-    the same e-mail (not mapped yet) has appeared for since are linked to them.
-
-    Runs at the end of every user pull (24SO's `pull._users`), after the engine has kept the
-    users the adapter could not link as bindings with no local id.
-    """
-    loose = Binding.objects.filter(
-        connection=connection, entity="user", local_id__isnull=True
-    ).exclude(state=State.EXCLUDED)
-    mapped = Binding.objects.filter(
-        connection=connection, entity="user", local_id__isnull=False
-    ).values("local_id")
-    # From the Tidsbro side: the users not mapped yet are few (an office maps its people),
-    # the ERP users kept unmapped may be a thousand; only their addresses are compared.
-    users = {u.email.lower(): u for u in User.objects.exclude(pk__in=mapped)}
-    now = timezone.now()
-    with transaction.atomic():
-        if users:
-            found = loose.filter(remote_values__email__in=list(users))
-            for binding_pk, address in found.values_list("pk", "remote_values__email"):
-                user = users.pop(address, None)
-                if user is not None:
-                    Binding.objects.filter(pk=binding_pk).update(
-                        local_id=user.pk, state=State.LINKED, synced_at=now
-                    )
-        loose.filter(local_id__isnull=True).exclude(state=State.REMOTE_ONLY).update(
-            state=State.REMOTE_ONLY
-        )
-
-
-def _normal(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.replace("ø", "o").replace("æ", "ae").replace("å", "a").split())
-
-
-def name_score(a: str, b: str) -> float:
-    """How alike two person names are (0–1), ignoring case, accents and word order."""
-    left, right = _normal(a), _normal(b)
-    if not left or not right:
-        return 0.0
-    straight = difflib.SequenceMatcher(None, left, right).ratio()
-    ordered = difflib.SequenceMatcher(
-        None, " ".join(sorted(left.split())), " ".join(sorted(right.split()))
-    ).ratio()
-    return round(max(straight, ordered), 3)
-
-
-def same_name(a: str, b: str) -> bool:
-    """Whether two full names are the same, ignoring case, accents and spacing (pure)."""
-    left = _normal(a)
-    return bool(left) and left == _normal(b)
 
 
 def suggest_user_mappings(connection: Connection) -> list[UserSuggestion]:
@@ -166,34 +125,6 @@ def suggest_user_mappings(connection: Connection) -> list[UserSuggestion]:
     return sorted(suggestions, key=lambda s: (-s.score, str(s.user)))
 
 
-def map_user(connection: Connection, user: User, external_id: str) -> Binding:
-    """Maps a Tidsbro user to an ERP user (replacing either side's earlier mapping)."""
-    external_id = str(external_id)
-    now = timezone.now()
-    with transaction.atomic():
-        Binding.objects.filter(connection=connection, entity="user", local_id=user.pk).exclude(
-            external_id=external_id
-        ).update(local_id=None, state=State.REMOTE_ONLY)
-        binding, _created = Binding.objects.select_for_update().get_or_create(
-            connection=connection,
-            entity="user",
-            external_id=external_id,
-            defaults={"local_id": user.pk, "state": State.LINKED, "synced_at": now},
-        )
-        binding.local_id = user.pk
-        binding.state = State.LINKED
-        binding.synced_at = now
-        binding.save(update_fields=["local_id", "state", "synced_at"])
-    return binding
-
-
-def unmap_user(connection: Connection, user: User) -> None:
-    """Takes a user's ERP mapping away; their hours then go on the integration user."""
-    Binding.objects.filter(connection=connection, entity="user", local_id=user.pk).update(
-        local_id=None, state=State.REMOTE_ONLY
-    )
-
-
 # FIRST-TIME SETUP
 # ------------------------------------------------------------------------------
 def first_time_setup(
@@ -201,17 +132,19 @@ def first_time_setup(
 ) -> SetupReport:
     """Makes mapped users members of their ERP projects with their role; reports the rest.
 
-    Creates missing project roles by name (GetProjectRoles), then pulls every participant
-    of every project (full run through the engine, memberships via project_member_set).
+    Creates missing project roles by name (the connector's `setup.project_roles`), then pulls
+    every participant of every project (full run through the engine, memberships via
+    project_member_set) and lists the system's members whose user is not mapped.
     """
-    from apps.integrations.connectors.twentyfourseven import mappers, pull
     from apps.projects.services import project_roles_ensure
 
     report = SetupReport()
+    capability = connection.spec.setup
     connector = connector_for(connection)
     try:
-        roles = connector.client.get_project_roles()
-        report.roles = sorted(project_roles_ensure(names=[r.name for r in roles]))
+        if capability is not None:
+            names = capability.project_roles(connector)
+            report.roles = sorted(project_roles_ensure(names=names))
         # Participants seen before their user was mapped are fetched again.
         Binding.objects.filter(
             connection=connection, entity="participant", local_id__isnull=True
@@ -225,16 +158,8 @@ def first_time_setup(
         )
         report.runs.append(run)
         report.memberships = run.created
-        mapped = pull.mapped_contacts(connection)
-        projects: dict[str, set[int]] = defaultdict(set)
-        names: dict[str, str] = {}
-        for p in pull._participants(connector, None):
-            if mappers.is_member(p) and str(p.contact_id) not in mapped:
-                projects[str(p.contact_id)].add(p.project_id)
-                names[str(p.contact_id)] = p.name
-        report.unmapped = sorted(
-            ((c, names[c], len(ids)) for c, ids in projects.items()), key=lambda x: int(x[0])
-        )
+        if capability is not None:
+            report.unmapped = list(capability.unmapped_members(connection, connector))
     finally:
         connector.close()
     return report
@@ -243,7 +168,8 @@ def first_time_setup(
 def initial_import(
     connection: Connection, *, trigger: str = SyncRun.Trigger.ONBOARDING
 ) -> SetupReport:
-    """Pulls everything once in dependency order, then runs the first-time setup and tasks."""
+    """Pulls everything once in the sync order (users, customers, work types, projects),
+    then runs the first-time setup (members) and pulls the tasks."""
     runs = []
     for entity in IMPORT_ORDER:
         if entity == "user":

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, is_autocomplete_for
 from apps.integrations.admin import FetchNowMixin
-from apps.integrations.registry import local_create_refused
+from apps.integrations.selectors import local_create_refused
 from apps.worktypes.models import WorkType
 from apps.worktypes.selectors import work_type_list
 from apps.worktypes.services import EDITABLE_FIELDS, work_type_create, work_type_update

@@ -1,7 +1,11 @@
-"""Customers: owned by the ERP, pulled in bulk, never created or pushed from here.
+"""Customers: pulled in bulk; pushed where the connector can take them and the office lets
+Tidsbro change them (the entity registry's directions, the connection's master).
 
-Also holds the binding look-ups every adapter uses to turn the ERP ids of references
-(canonical values) into local foreign keys and back: one query per batch and object type.
+A system that cannot bar customers leaves `is_active` out of its records: the merge then never
+compares it and the customer's active flag stays Tidsbro's own.
+
+The binding look-ups other adapters used to import from here live in
+`apps.integrations.bindings` (re-exported below for older callers).
 """
 
 from __future__ import annotations
@@ -12,85 +16,49 @@ from typing import Any
 from django.db.models import Q
 
 from apps.customers.models import Customer
-from apps.integrations.connectors.twentyfourseven import mappers
-from apps.integrations.models import Binding
+from apps.integrations import bindings, entities
+from apps.integrations.bindings import carry_reference, snapshots, unbound
 
-ERP_NAMES = {"24so": "24SevenOffice"}
+FIELDS = entities.fields("customer")
+
+__all__ = ["carry_reference", "external_ids", "local_ids", "snapshots", "unbound"]
 
 
-# BINDING LOOK-UPS
-# ------------------------------------------------------------------------------
 def external_ids(connection: Any, entity: str, local_ids: Iterable[int | None]) -> dict[int, str]:
-    """Local id → ERP id of the bound records among `local_ids` (one query)."""
-    ids = {i for i in local_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(
-        Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
-        .exclude(external_id="")
-        .values_list("local_id", "external_id")
-    )
+    """Local id → remote id of the paired records among `local_ids` (one query)."""
+    return bindings.remote_ids(connection, entity, local_ids)
 
 
 def local_ids(connection: Any, entity: str, refs: Iterable[str | None]) -> dict[str, int]:
-    """ERP id → local id of the bound records among `refs` (one query)."""
-    wanted = {str(r) for r in refs if r not in (None, "")}
-    if not wanted:
-        return {}
-    return dict(
-        Binding.objects.filter(
-            connection=connection, entity=entity, external_id__in=wanted, local_id__isnull=False
-        ).values_list("external_id", "local_id")
-    )
-
-
-def snapshots(connection: Any, entity: str, objs: Sequence[Any]) -> dict[int, dict[str, Any]]:
-    """Local id → the snapshot of its binding (the values both sides agreed on last)."""
-    ids = [o.pk for o in objs]
-    if not ids:
-        return {}
-    return {
-        local_id: snapshot or {}
-        for local_id, snapshot in Binding.objects.filter(
-            connection=connection, entity=entity, local_id__in=ids
-        ).values_list("local_id", "snapshot")
-    }
-
-
-def carry_reference(
-    local_ref: str | None, local_fk: int | None, snapshot_ref: Any, resolvable: set[str]
-) -> Any:
-    """A reference the ERP has but Tidsbro cannot hold (its target was never imported, e.g.
-    a deleted customer) is reported as the ERP's value, so the sync never "clears" it."""
-    if local_fk is None and snapshot_ref not in (None, "") and str(snapshot_ref) not in resolvable:
-        return snapshot_ref
-    return local_ref
-
-
-def unbound(connection: Any, entity: str, qs: Any) -> Any:
-    """`qs` less the records with any binding of `entity` (linked, or marked "no sync")."""
-    bound = Binding.objects.filter(
-        connection=connection, entity=entity, local_id__isnull=False
-    ).values("local_id")
-    return qs.exclude(pk__in=bound)
+    """Remote id → local id of the paired records among `refs` (one query)."""
+    return bindings.local_ids(connection, entity, refs)
 
 
 def erp_system_name(connection: Any) -> str:
-    return ERP_NAMES.get(connection.system, connection.get_system_display())
+    """The system as people know it, stored on the customers it owns."""
+    return connection.system_name
 
 
 # THE ADAPTER
 # ------------------------------------------------------------------------------
 class CustomerAdapter:
     entity = "customer"
-    fields = mappers.CUSTOMER_FIELDS
+    fields = FIELDS
     merge_on_push = True
+    # What mark_deleted leaves: a customer back in the system is active again after the pull.
+    deleted_values = {"is_active": False}
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, Customer]:
         return Customer.objects.in_bulk(list(ids))
 
     def values(self, connection: Any, objs: Sequence[Customer]) -> dict[int, dict[str, Any]]:
-        return {c.pk: {name: mappers.text(getattr(c, name)) for name in self.fields} for c in objs}
+        return {
+            c.pk: {
+                name: bool(c.is_active) if name == "is_active" else entities.text(getattr(c, name))
+                for name in self.fields
+            }
+            for c in objs
+        }
 
     def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Customer]:
         from apps.customers.services import customers_create_from_erp
@@ -144,14 +112,19 @@ class CustomerAdapter:
         )
 
     def after_push(self, connection: Any, obj: Customer, assigned: dict[str, Any]) -> None:
-        return None  # customers are never pushed (the ERP owns them)
+        return None  # the system's number is the one typed or kept here: nothing comes back
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
-        return []  # the ERP owns customers: nothing local is created there
+        return []  # customers go to the system when a person creates their partner there
 
 
 def _local(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("" if v is None else v) for k, v in values.items() if k in mappers.CUSTOMER_FIELDS}
+    """Canonical values as the customer services take them: a field the system does not
+    hold stays out (never cleared); `is_active` only as a real yes/no."""
+    data = {k: ("" if v is None else v) for k, v in values.items() if k in FIELDS}
+    if "is_active" in data and not isinstance(data["is_active"], bool):
+        del data["is_active"]
+    return data
 
 
 ADAPTER = CustomerAdapter()

@@ -1,13 +1,13 @@
 """The local side of hours (`hour`): time entries as the ERP should get them.
 
 Hours are owned by Tidsbro: they are pushed as they are (no merge with the ERP's copy) and
-never created locally from the ERP. References to other records are the ERP's ids, read from
-their bindings in one query per object type for a whole batch:
-
-References are 24SO ids as strings, like every canonical dict (see `mappers.py`).
+never created locally from the ERP. References to other records are the ERP's ids as strings,
+like every canonical dict (see `apps.integrations.entities`), read from their bindings in one
+query per object type for a whole batch:
 
 - `project`: the project's ERP id (its binding; when projects are not kept in step, its
-  number — 24SO's id is the number). A kept project not in the ERP yet: the hour waits;
+  number — the office keeps the ERP's numbers by hand). A kept project not in the ERP yet: the
+  hour waits;
 - `task`, `work_type`: their ERP ids (None when not bound);
 - `user`: the person's ERP id (user binding); None when unmapped — the hour then goes on the
   connection's integration user and `flagged` says so;
@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext_noop
 
+from apps.integrations import bindings, entities
 from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
 from apps.integrations.sync import waiting
 from apps.timesheets.models import TimeEntry
@@ -46,33 +47,13 @@ def _hours(value: Decimal | None) -> str:
 
 
 def _external_ids(connection: Connection, entity: str, local_ids: Iterable[int]) -> dict[int, str]:
-    ids = {i for i in local_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(
-        Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
-        .exclude(external_id="")
-        .exclude(state=Binding.State.EXCLUDED)
-        .values_list("local_id", "external_id")
-    )
+    """Local id → ERP id of the synced records among `local_ids` (one query)."""
+    return bindings.remote_ids(connection, entity, local_ids, which=bindings.SYNCED)
 
 
 class HourAdapter:
     entity = "hour"
-    fields = (
-        "date",
-        "start",
-        "hours",
-        "billable_hours",
-        "project",
-        "task",
-        "work_type",
-        "user",
-        "description",
-        "internal_note",
-        "ref",
-        "flagged",
-    )
+    fields = entities.fields("hour")
     merge_on_push = False
 
     def load(self, connection: Connection, ids: Iterable[int]) -> dict[int, TimeEntry]:
@@ -95,7 +76,7 @@ class HourAdapter:
         users = _external_ids(connection, "user", (e.user_id for e in objs))
         result: dict[int, dict[str, Any]] = {}
         # Projects kept in step are referred to by their binding only: a project only in
-        # Tidsbro has a local number 24SO does not know (the hour waits, see waiting_for).
+        # Tidsbro has a local number the ERP does not know (the hour waits, see waiting_for).
         by_number = not connection.is_connected("project")
         for entry in objs:
             project = projects.get(entry.project_id) or (
@@ -122,7 +103,7 @@ class HourAdapter:
         """The project the hour waits for: kept in step but not in the ERP yet."""
         if not connection.is_connected("project"):
             return None
-        if waiting.is_bound(connection, "project", obj.project_id):
+        if bindings.is_paired(connection, "project", obj.project_id):
             return None
         return ("project", obj.project_id)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from apps.integrations.adapters.customers import external_ids, local_ids
-from apps.integrations.connectors.twentyfourseven import mappers
+from apps.integrations import entities
+from apps.integrations.bindings import local_ids
+from apps.integrations.bindings import remote_ids as external_ids
 from apps.projects.models import Project, ProjectMember
 
 
 class ParticipantAdapter:
     entity = "participant"
-    fields = mappers.PARTICIPANT_FIELDS
+    fields = entities.fields("participant")
     merge_on_push = True
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, ProjectMember]:
@@ -73,7 +74,7 @@ class ParticipantAdapter:
     def mark_deleted(self, connection: Any, objs: Sequence[ProjectMember]) -> None:
         from apps.projects.services import project_member_remove
 
-        # Taken off the project in 24SO: off it here too (their hours stay).
+        # Taken off the project in the ERP: off it here too (their hours stay).
         for member in objs:
             project_member_remove(project=member.project, user=member.user)
 
@@ -81,7 +82,7 @@ class ParticipantAdapter:
         return None
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
-        return []  # members are added in 24SO (its API cannot set a participant's role)
+        return []  # members are added in the ERP (Tidsbro never pushes them)
 
 
 ADAPTER = ParticipantAdapter()

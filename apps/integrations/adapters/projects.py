@@ -1,6 +1,6 @@
-"""Projects: two-way; the ERP assigns the number, archived ↔ deactivated in 24SO.
+"""Projects: two-way; the ERP assigns the number, archived ↔ deactivated in the ERP.
 
-References are 24SO ids in canonical values (`customer`, `default_work_type`) and local
+References are remote ids in canonical values (`customer`, `default_work_type`) and local
 foreign keys here, translated through the customer and work type bindings per batch.
 """
 
@@ -10,25 +10,18 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from apps.integrations.adapters.customers import (
-    carry_reference,
-    external_ids,
-    local_ids,
-    snapshots,
-    unbound,
-)
-from apps.integrations.connectors.twentyfourseven import mappers
-from apps.integrations.models import Binding
-from apps.integrations.sync import waiting
+from apps.integrations import bindings, entities
+from apps.integrations.bindings import carry_reference, local_ids, snapshots, unbound
+from apps.integrations.bindings import remote_ids as external_ids
 from apps.projects.models import Project
 
 
 class ProjectAdapter:
     entity = "project"
-    fields = mappers.PROJECT_FIELDS
+    fields = entities.fields("project")
     merge_on_push = True
     # What mark_deleted leaves: a project back in the ERP is reactivated by the next pull.
-    deleted_values = {"status": mappers.ARCHIVED}
+    deleted_values = {"status": entities.ARCHIVED}
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, Project]:
         return Project.objects.in_bulk(list(ids))
@@ -36,7 +29,7 @@ class ProjectAdapter:
     def values(self, connection: Any, objs: Sequence[Project]) -> dict[int, dict[str, Any]]:
         customers = external_ids(connection, "customer", (p.customer_id for p in objs))
         work_types = external_ids(connection, "work_type", (p.default_work_type_id for p in objs))
-        bases = snapshots(connection, self.entity, objs)
+        bases = snapshots(connection, self.entity, [p.pk for p in objs])
         known_customers = set(
             local_ids(connection, "customer", (b.get("customer") for b in bases.values()))
         )
@@ -47,7 +40,7 @@ class ProjectAdapter:
         for p in objs:
             base = bases.get(p.pk, {})
             result[p.pk] = {
-                "name": mappers.text(p.name),
+                "name": entities.text(p.name),
                 "number": p.number,
                 "customer": carry_reference(
                     customers.get(p.customer_id),
@@ -58,7 +51,7 @@ class ProjectAdapter:
                 "status": p.status,
                 "start_date": _iso(p.start_date),
                 "end_date": _iso(p.end_date),
-                "description": mappers.text(p.description),
+                "description": entities.text(p.description),
                 "default_work_type": carry_reference(
                     work_types.get(p.default_work_type_id),
                     p.default_work_type_id,
@@ -78,7 +71,7 @@ class ProjectAdapter:
     def find_partners(
         self, connection: Any, rows: Sequence[dict[str, Any]]
     ) -> list[Project | None]:
-        """The unbound project with the same number, per ERP row (24SO's id is the number)."""
+        """The unbound project with the same number, per ERP row (the ERP assigns it)."""
         numbers = {int(r["number"]) for r in rows if str(r.get("number") or "").isdigit()}
         found = {
             p.number: p
@@ -105,7 +98,7 @@ class ProjectAdapter:
     def waiting_for(self, connection: Any, obj: Project) -> tuple[str, int] | None:
         """The customer a project waits for: a project goes to the ERP only with its
         customer partnered there (never created without it)."""
-        if obj.customer_id is None or waiting.is_bound(connection, "customer", obj.customer_id):
+        if obj.customer_id is None or bindings.is_paired(connection, "customer", obj.customer_id):
             return None
         return ("customer", obj.customer_id)
 
@@ -117,10 +110,7 @@ class ProjectAdapter:
             project_assign_number(project=obj, number=int(number))
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
-        bound = Binding.objects.filter(
-            connection=connection, entity=self.entity, local_id__isnull=False
-        ).values_list("local_id", flat=True)
-        return list(Project.objects.exclude(pk__in=bound).values_list("pk", flat=True))
+        return list(unbound(connection, self.entity, Project.objects).values_list("pk", flat=True))
 
 
 def _iso(value: dt.date | None) -> str | None:

@@ -1,9 +1,9 @@
-"""Tasks: pulled with their assignees, pushed into the 24SO project.
+"""Tasks: pulled with their assignees, pushed into the ERP project.
 
-`project` is the 24SO project id and `assignees` the 24SO contact ids (canonical); locally a
-project foreign key and users, translated through the project and user bindings per batch.
-Contact ids no Tidsbro user is mapped to are kept from the last sync, so a push never takes
-people off a 24SO task only because Tidsbro does not know them.
+`project` is the project's remote id and `assignees` the remote ids of its users (canonical);
+locally a project foreign key and users, translated through the project and user bindings per
+batch. Remote users no Tidsbro user is mapped to are kept from the last sync, so a push never
+takes people off a task in the ERP only because Tidsbro does not know them.
 """
 
 from __future__ import annotations
@@ -13,24 +13,20 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from apps.integrations.adapters.customers import external_ids, local_ids, snapshots
-from apps.integrations.connectors.twentyfourseven import mappers
-from apps.integrations.models import Binding
+from apps.integrations import bindings, entities
+from apps.integrations.bindings import local_ids, snapshots
+from apps.integrations.bindings import remote_ids as external_ids
 from apps.tasks.models import Task
 
 
 def mapped_users(connection: Any) -> dict[str, int]:
-    """24SO contact id → Tidsbro user id of every mapped user (one query)."""
-    return dict(
-        Binding.objects.filter(connection=connection, entity="user", local_id__isnull=False)
-        .exclude(external_id="")
-        .values_list("external_id", "local_id")
-    )
+    """Remote user id → Tidsbro user id of every mapped user (one query)."""
+    return bindings.all_local_ids(connection, "user")
 
 
 class TaskAdapter:
     entity = "task"
-    fields = mappers.TASK_FIELDS
+    fields = entities.fields("task")
     merge_on_push = True
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, Task]:
@@ -47,20 +43,20 @@ class TaskAdapter:
         ):
             if user_id in contact_of:
                 assigned[task_id].add(contact_of[user_id])
-        bases = snapshots(connection, self.entity, objs)
+        bases = snapshots(connection, self.entity, [t.pk for t in objs])
         result = {}
         for t in objs:
             # People Tidsbro cannot know stay as the ERP had them.
             unknown = {c for c in bases.get(t.pk, {}).get("assignees") or () if c not in contacts}
             result[t.pk] = {
                 "project": projects.get(t.project_id),
-                "name": mappers.text(t.name),
-                "description": mappers.text(t.description),
+                "name": entities.text(t.name),
+                "description": entities.text(t.description),
                 "start_date": _iso(t.start_date),
                 "end_date": _iso(t.end_date),
                 "priority": int(t.priority),
-                "estimate_hours": mappers.money(t.estimate_hours),
-                "assignees": mappers.contact_ids(assigned[t.pk] | unknown),
+                "estimate_hours": entities.money(t.estimate_hours),
+                "assignees": entities.id_list(assigned[t.pk] | unknown),
             }
         return result
 
@@ -89,15 +85,10 @@ class TaskAdapter:
         return None
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
-        bound = Binding.objects.filter(
-            connection=connection, entity=self.entity, local_id__isnull=False
-        ).values_list("local_id", flat=True)
-        bound_projects = Binding.objects.filter(
-            connection=connection, entity="project", local_id__isnull=False
-        ).values_list("local_id", flat=True)
+        bound_projects = bindings.with_binding(connection, "project")
         return list(
-            Task.objects.filter(project_id__in=bound_projects)
-            .exclude(pk__in=bound)
+            bindings.unbound(connection, self.entity, Task.objects)
+            .filter(project_id__in=bound_projects)
             .values_list("pk", flat=True)
         )
 

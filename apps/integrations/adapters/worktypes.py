@@ -1,4 +1,4 @@
-"""Work types: pulled from the ERP in bulk (24SO cannot create or change them)."""
+"""Work types: pulled from the ERP in bulk (pushed only where the connector can take them)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from apps.integrations.adapters.customers import unbound
-from apps.integrations.connectors.twentyfourseven import mappers
+from apps.integrations import entities
+from apps.integrations.bindings import unbound
 from apps.worktypes.models import WorkType
 
 
 class WorkTypeAdapter:
     entity = "work_type"
-    fields = mappers.WORK_TYPE_FIELDS
+    fields = entities.fields("work_type")
     merge_on_push = True
     # What mark_deleted leaves: a work type back in the ERP is active again after the pull.
     deleted_values = {"is_active": False}
@@ -24,11 +24,11 @@ class WorkTypeAdapter:
     def values(self, connection: Any, objs: Sequence[WorkType]) -> dict[int, dict[str, Any]]:
         return {
             w.pk: {
-                "name": mappers.text(w.name),
-                "description": mappers.text(w.description),
+                "name": entities.text(w.name),
+                "description": entities.text(w.description),
                 "invoiceable": bool(w.invoiceable),
-                "price": mappers.money(w.price) or "0.00",
-                "product_number": mappers.text(w.product_number),
+                "price": entities.money(w.price) or "0.00",
+                "product_number": entities.text(w.product_number),
                 "is_active": bool(w.is_active),
             }
             for w in objs
@@ -48,8 +48,8 @@ class WorkTypeAdapter:
         by_product = {w.product_number.strip(): w for w in local if w.product_number.strip()}
         by_name = {w.name.strip().casefold(): w for w in local}
         return [
-            by_product.get(mappers.text(r.get("product_number")) or "\0")
-            or by_name.get(mappers.text(r.get("name")).casefold())
+            by_product.get(entities.text(r.get("product_number")) or "\0")
+            or by_name.get(entities.text(r.get("name")).casefold())
             for r in rows
         ]
 
@@ -69,11 +69,11 @@ class WorkTypeAdapter:
         return None
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
-        return []  # 24SO's API cannot create work types (see the connector's capabilities)
+        return []  # work types are made in the ERP and fetched (see the connector's capabilities)
 
 
 def _local(values: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in values.items() if k in mappers.WORK_TYPE_FIELDS}
+    data = {k: v for k, v in values.items() if k in ADAPTER.fields}
     if "price" in data:
         data["price"] = Decimal(data["price"] or "0")
     for name in ("name", "description", "product_number"):

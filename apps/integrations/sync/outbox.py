@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.hooks import sync_writes
+from apps.integrations import entities
 from apps.integrations.connectors.base import (
     AuthFailed,
     ConnectorError,
@@ -216,11 +217,8 @@ def push_pending(
 
 
 def push_order(entity: str) -> tuple[int, str]:
-    """Sort key: object types in dependency order, hours last (pure)."""
-    from apps.integrations.selectors import SYNC_ORDER
-
-    # Hours (not pulled, so not in SYNC_ORDER) go after what they point at.
-    return (SYNC_ORDER.index(entity) if entity in SYNC_ORDER else len(SYNC_ORDER), entity)
+    """Sort key: object types in dependency order (the entity registry's), hours last (pure)."""
+    return (entities.position(entity), entity)
 
 
 def push_runs(
@@ -316,7 +314,7 @@ def push_item(
         )
         return True
     except RateLimited:
-        # Refused before anything was created (local budget or 24SO's quarantine): the item
+        # Refused before anything was created (local budget or the ERP's quarantine): the item
         # is as it was before this attempt.
         OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(status=item.status)
         raise
@@ -426,7 +424,7 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
         stats.note(entity=item.entity, local_id=obj.pk, action="held_back")
         return
     # An hour whose project is not in the ERP yet waits (the project is queued first).
-    waits.check(connection, item, adapter, obj)
+    wait_check(connection, item, adapter, obj)
     local = adapter.values(connection, [obj])[obj.pk]
 
     if binding is None or not binding.external_id:
@@ -552,7 +550,55 @@ def _store_binding(
                 "state": Binding.State.LINKED,
             },
         )
-        waits.release(connection, entity, [local_id])  # e.g. the project's hours go now
+        release(connection, entity, [local_id])  # e.g. the project's hours go now
+
+
+# --- waiting for a record (see sync/waiting.py) ----------------------------------------------
+
+
+def wait_check(connection: Connection, item: OutboxItem, adapter: Any, obj: Any) -> None:
+    """Raises Waiting (after marking the row and queueing the missing record where Tidsbro
+    may create it) when `obj` points at a record not in the ERP yet."""
+    waiting_for = getattr(adapter, "waiting_for", None)
+    needed = waiting_for(connection, obj) if waiting_for is not None else None
+    if needed is None:
+        return
+    entity, local_id = needed
+    _queue_missing(connection, entity, local_id)
+    waits.mark(item, entity, local_id)
+    raise Waiting(entity, local_id)
+
+
+def _queue_missing(connection: Connection, entity: str, local_id: int) -> None:
+    """Queues the creation in the ERP of the record waited for, if Tidsbro may create it and
+    it is neither linked, set apart ("no sync") nor queued already."""
+    if not connection.is_connected(entity) or not entities.can_push(connection, entity):
+        return
+    if Binding.objects.filter(connection=connection, entity=entity, local_id=local_id).exists():
+        return  # linked, "no sync" or missing in the ERP: a person decides
+    queued = OutboxItem.objects.filter(
+        connection=connection,
+        entity=entity,
+        local_id=local_id,
+        status__in=[Status.PENDING, Status.AMBIGUOUS, Status.DEAD],
+    )
+    if not queued.exists():
+        enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def release(
+    connection: Connection,
+    entity: str,
+    local_ids: list[int] | tuple[int, ...],
+    *,
+    kick: bool = True,
+) -> int:
+    """Pushes now the rows that waited for these records (they have their partner now);
+    kicks after commit unless the caller pushes next. Returns how many."""
+    released = waits.release(connection, entity, local_ids)
+    if released and kick:
+        kick_after_commit(connection.pk)
+    return released
 
 
 def retry(*, item: OutboxItem) -> OutboxItem:

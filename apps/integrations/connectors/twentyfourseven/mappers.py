@@ -1,28 +1,23 @@
 """24SevenOffice records ↔ canonical local values: pure functions, no database, no network.
 
-The canonical dict of an object type is what the sync engine stores as a binding's snapshot
-and three-way merges field by field, so it must be JSON-able and normalised: equal means
-equal. It is the contract between pull (ERP → Tidsbro), push (Tidsbro → ERP) and the local
-adapters (`apps.integrations.adapters.*`), which read and write the same keys.
+The canonical records (fields, conventions) are the entity registry's
+(`apps.integrations.entities`): the sync engine stores them as a binding's snapshot and
+three-way merges them field by field. This module maps 24SO's records to and from them.
 
-Conventions
------------
-- Text is stripped; absent text is "" (never None).
-- Decimals are strings quantised to two places ("1250.00"); absent amounts are None.
-- Dates are ISO strings "YYYY-MM-DD" (the day in `settings.TIME_ZONE`), or None.
-  24SO stores dateTimes in UTC: a date goes out as local midnight in UTC and comes back as
+24SO specifics
+--------------
+- 24SO stores dateTimes in UTC: a date goes out as local midnight in UTC and comes back as
   the same day.
 - References to other records are the **24SO ids as strings** (e.g. a project's `customer`
-  is the 24SO company id "10001"); the adapters translate them to local foreign keys through
-  the Binding rows of the referenced object type, one query per batch.
+  is the 24SO company id "10001").
 
-Canonical fields per object type (the binding's `external_id` is always the 24SO id)
-------------------------------------------------------------------------------------
+The fields 24SO holds per object type (the binding's `external_id` is always the 24SO id)
+------------------------------------------------------------------------------------------
 customer  (external id: Company.Id; the ERP owns customers)
     name, number (= the 24SO company id, str), organisation_number, email (invalid → ""),
     phone, address_line1, address_line2, postal_code, city, country (ISO-2, upper case),
-    visiting_address (one line).
-    Deleted in 24SO → `RemoteRecord(deleted=True)` → the customer becomes inactive locally.
+    visiting_address (one line). Not `is_active`: 24SO cannot bar a customer;
+    deleted in 24SO → `RemoteRecord(deleted=True)` → the customer becomes inactive locally.
 project   (external id: Project.Id = the project number)
     name, number (int, = Project.Id), customer (24SO company id or None),
     status ("active" | "archived"; archived = in GetDeactivatedProjects), start_date,
@@ -48,13 +43,14 @@ participant (external id: "<project id>:<contact id>")
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from apps.integrations import entities
 from apps.integrations.connectors.twentyfourseven.types import (
     Address,
     Company,
@@ -65,58 +61,21 @@ from apps.integrations.connectors.twentyfourseven.types import (
     WorkType,
 )
 
-ACTIVE = "active"
-ARCHIVED = "archived"
-CENTS = Decimal("0.01")
+ACTIVE = entities.ACTIVE
+ARCHIVED = entities.ARCHIVED
+CENTS = entities.CENTS
 # Participant states that make someone a member (24SO ProjectParticipantState).
 # Invitations not yet accepted do not count: they cannot register hours in 24SO either.
 MEMBER_STATES = frozenset({"Participating", "ProjectInitiater"})
 MEMBER_STATE_NUMBERS = frozenset({2, 3})
 
-CUSTOMER_FIELDS = (
-    "name",
-    "number",
-    "organisation_number",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "visiting_address",
-)
-PROJECT_FIELDS = (
-    "name",
-    "number",
-    "customer",
-    "status",
-    "start_date",
-    "end_date",
-    "description",
-    "default_work_type",
-    "needs_approval",
-)
-WORK_TYPE_FIELDS = (
-    "name",
-    "description",
-    "invoiceable",
-    "price",
-    "product_number",
-    "is_active",
-)
-TASK_FIELDS = (
-    "project",
-    "name",
-    "description",
-    "start_date",
-    "end_date",
-    "priority",
-    "estimate_hours",
-    "assignees",
-)
-USER_FIELDS = ("name", "first_name", "last_name", "email", "user_id", "employee_id")
-PARTICIPANT_FIELDS = ("project", "user", "role")
+# The canonical fields 24SO holds (the registry's, less what 24SO has no place for).
+CUSTOMER_FIELDS = tuple(f for f in entities.fields("customer") if f != "is_active")
+PROJECT_FIELDS = entities.fields("project")
+WORK_TYPE_FIELDS = entities.fields("work_type")
+TASK_FIELDS = entities.fields("task")
+USER_FIELDS = entities.fields("user")
+PARTICIPANT_FIELDS = entities.fields("participant")
 
 # Local column sizes: a longer ERP value is cut rather than failing the whole batch.
 _MAX = {
@@ -134,9 +93,8 @@ _MAX = {
 
 # HELPERS
 # ------------------------------------------------------------------------------
-def text(value: Any, limit: int | None = None) -> str:
-    result = "" if value is None else str(value).strip()
-    return result[:limit] if limit else result
+text = entities.text
+money = entities.money
 
 
 def ref(value: int | None) -> str | None:
@@ -149,15 +107,6 @@ def ref_int(value: Any) -> int | None:
     if value in (None, ""):
         return None
     return int(value)
-
-
-def money(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    try:
-        return str(Decimal(str(value)).quantize(CENTS, rounding=ROUND_HALF_UP))
-    except InvalidOperation:
-        return None
 
 
 def local_zone() -> ZoneInfo:
@@ -348,7 +297,7 @@ def _priority_out(value: Any) -> int:
 
 def contact_ids(values: Any) -> list[str]:
     """A canonical, sorted list of contact ids."""
-    return sorted({str(int(v)) for v in values or () if v}, key=int)
+    return entities.id_list(values)
 
 
 def task_from_24so(task: Task, *, zone: ZoneInfo | None = None) -> dict[str, Any]:

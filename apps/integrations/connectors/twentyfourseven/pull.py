@@ -288,6 +288,7 @@ def rotation_share(bound: list[str], *, run: int, hours: int, per_run: int) -> l
 def _recently_active(connection: Any, *, days: int, limit: int) -> list[str]:
     """Bound projects with hours dated in the last `days` days (latest first), then those
     24SO changed in that time: at most `limit` 24SO ids (two queries)."""
+    from apps.integrations import bindings
     from apps.integrations.models import Binding
     from apps.timesheets.models import TimeEntry
 
@@ -299,16 +300,14 @@ def _recently_active(connection: Any, *, days: int, limit: int) -> list[str]:
         .order_by("-last", "project_id")
         .values_list("project_id", flat=True)[:limit]
     )
-    bindings = (
-        Binding.objects.filter(connection=connection, entity="project")
-        .exclude(external_id="")
-        .exclude(state=Binding.State.EXCLUDED)
-    )
-    by_local = dict(bindings.filter(local_id__in=local_ids).values_list("local_id", "external_id"))
+    by_local = bindings.remote_ids(connection, "project", local_ids, which=bindings.SYNCED)
     active = [by_local[i] for i in local_ids if i in by_local]
     if len(active) < limit:
         changed = (
-            bindings.filter(remote_changed_at__gte=since)
+            Binding.objects.filter(connection=connection, entity="project")
+            .exclude(external_id="")
+            .exclude(state=Binding.State.EXCLUDED)
+            .filter(remote_changed_at__gte=since)
             .exclude(external_id__in=active)
             .order_by("-remote_changed_at")
             .values_list("external_id", flat=True)[: limit - len(active)]
@@ -360,9 +359,11 @@ def _users(connector: Any, after: datetime | None) -> Iterator[list[RemoteRecord
     yield from _chunks(records)
     # The engine has applied every page when the generator resumes here (users no Tidsbro
     # user matched are "only in the ERP"): link any whose Tidsbro user has appeared since.
-    from apps.integrations.setup import settle_user_bindings
+    from apps.integrations.registry import adapter_for
 
-    settle_user_bindings(connector.connection)
+    settle = getattr(adapter_for("user"), "settle", None)
+    if settle is not None:
+        settle(connector.connection)
 
 
 # PARTICIPANTS
@@ -402,21 +403,16 @@ def _bound_projects(
     connector: Any, *, active_only: bool, external_ids: Iterable[str] | None = None
 ) -> list[str]:
     """The bound projects' ids in number order (of `external_ids` only, when given)."""
-    from apps.integrations.models import Binding
+    from apps.integrations import bindings
 
-    rows = (
-        Binding.objects.filter(connection=connector.connection, entity="project")
-        .exclude(external_id="")
-        .exclude(state=Binding.State.EXCLUDED)
+    rows = bindings.snapshots_by_remote_id(
+        connector.connection, "project", external_ids, which=bindings.SYNCED
     )
-    if external_ids is not None:
-        rows = rows.filter(external_id__in=list(external_ids))
-    rows = rows.values_list("external_id", "snapshot")
     return sorted(
         (
             external_id
-            for external_id, snapshot in rows
-            if not active_only or (snapshot or {}).get("status") != mappers.ARCHIVED
+            for external_id, snapshot in rows.items()
+            if not active_only or snapshot.get("status") != mappers.ARCHIVED
         ),
         key=int,
     )
@@ -425,30 +421,16 @@ def _bound_projects(
 def _bound_values(
     connector: Any, entity: str, external_ids: Iterable[str] | None
 ) -> dict[str, dict[str, Any]]:
-    from apps.integrations.models import Binding
+    from apps.integrations import bindings
 
-    rows = Binding.objects.filter(connection=connector.connection, entity=entity).exclude(
-        external_id=""
-    )
-    if external_ids is not None:
-        rows = rows.filter(external_id__in=list(external_ids))
-    return {
-        external_id: (remote or snapshot or {})
-        for external_id, snapshot, remote in rows.values_list(
-            "external_id", "snapshot", "remote_values"
-        )
-    }
+    return bindings.remote_values(connector.connection, entity, external_ids)
 
 
 def mapped_contacts(connection: Any) -> dict[str, int]:
     """24SO contact id → Tidsbro user id, for the users mapped on this connection."""
-    from apps.integrations.models import Binding
+    from apps.integrations import bindings
 
-    return dict(
-        Binding.objects.filter(connection=connection, entity="user", local_id__isnull=False)
-        .exclude(external_id="")
-        .values_list("external_id", "local_id")
-    )
+    return bindings.all_local_ids(connection, "user")
 
 
 def _client(connector: Any) -> TwentyFourSevenClient:

@@ -15,13 +15,17 @@ class TwentyFourSevenSetup:
     def unmapped_members(self, connection: Any, connector: Any) -> list[tuple[str, str, int]]:
         """Members (participating or initiator) of the bound projects whose contact no Tidsbro
         user is mapped to: (contact id, name, number of projects), by contact id."""
-        from apps.integrations.connectors.twentyfourseven import mappers, pull
+        from apps.integrations.connectors.twentyfourseven.mappers import is_member
+        from apps.integrations.connectors.twentyfourseven.pull import (
+            _participants,
+            mapped_contacts,
+        )
 
-        mapped = pull.mapped_contacts(connection)
+        mapped = mapped_contacts(connection)
         projects: dict[str, set[int]] = defaultdict(set)
         names: dict[str, str] = {}
-        for p in pull._participants(connector, None):
-            if mappers.is_member(p) and str(p.contact_id) not in mapped:
+        for p in _participants(connector, None):
+            if is_member(p) and str(p.contact_id) not in mapped:
                 projects[str(p.contact_id)].add(p.project_id)
                 names[str(p.contact_id)] = p.name
         return sorted(
