@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils import formats, translation
 
-# The currency the demo ERP client keeps its books in (24SO's DefaultCurrency).
+# The currency the demo ERP client keeps its books in (the ERP's default currency).
 CURRENCY = "NOK"
 # Scandinavian languages write the krone as "kr" after the amount.
 LOCAL_SYMBOLS = {("NOK", "nb"), ("NOK", "nn"), ("NOK", "no"), ("SEK", "sv"), ("DKK", "da")}

@@ -14,8 +14,11 @@ from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
 from apps.core.hooks import local_change
 from apps.customers.models import Customer
+from apps.integrations import bindings
 from apps.integrations.connectors.base import ConnectorError, Unavailable
-from apps.integrations.models import Binding, Connection
+from apps.integrations.entities import Order as RemoteOrder
+from apps.integrations.entities import OrderLine as RemoteOrderLine
+from apps.integrations.models import Connection
 from apps.orders.models import Order, OrderLine
 from apps.orders.selectors import BILLABLE_STATES
 from apps.projects.models import Project
@@ -92,40 +95,32 @@ def _default_text(entry: TimeEntry) -> str:
     return f"{entry.date:%Y-%m-%d} {text}"
 
 
-def _erp_ids(
-    connection: Connection, entity: str, local_ids: Iterable[int | None]
-) -> dict[int, int]:
-    """Local id → ERP id of the records of `entity` bound on `connection` (one query)."""
-    ids = {i for i in local_ids if i is not None}
-    if not ids:
-        return {}
-    found = {}
-    for local_id, external in (
-        Binding.objects.filter(connection=connection, entity=entity, local_id__in=ids)
-        .exclude(external_id="")
-        .exclude(state__in=[Binding.State.EXCLUDED, Binding.State.MISSING_REMOTELY])
-        .values_list("local_id", "external_id")
-    ):
-        if str(external).isdigit():
-            found[local_id] = int(external)
-    return found
+def _orders(connection: Connection) -> Any:
+    """The connection's order capability (`spec.orders`), or None when it takes no orders."""
+    return connection.spec.orders
 
 
-def _erp_id_of(connection: Connection, entity: str, obj: Any) -> int | None:
+def _erp_id_of(connection: Connection, entity: str, obj: Any) -> str | None:
     """The ERP id of a customer or project: its binding; on a connection that does not keep
-    that type in step, its number (the office keeps the ERP's numbers by hand)."""
+    that type in step, its number (the office keeps the ERP's numbers by hand). Only ids the
+    system's orders take (one query)."""
     if obj is None:
         return None
-    found = _erp_ids(connection, entity, [obj.pk]).get(obj.pk)
+    found = bindings.remote_id(connection, entity, obj.pk, which=bindings.PRESENT)
     if found is None and entity not in (connection.connected or []):
-        number = str(obj.number or "")
-        found = int(number) if number.isdigit() else None
+        found = str(obj.number or "").strip() or None
+    orders = _orders(connection)
+    if found is not None and orders is not None and not orders.id_ok(found):
+        return None
     return found
 
 
-def _product_id(product_number: str) -> int | None:
+def _product_ok(connection: Connection, product_number: str) -> bool:
+    orders = _orders(connection)
     text = (product_number or "").strip()
-    return int(text) if text.isdigit() else None
+    if orders is None:
+        return bool(text)
+    return orders.product_number_ok(text)
 
 
 @dataclass(frozen=True)
@@ -159,7 +154,7 @@ def order_problems(
     seen: set[int] = set()
     for entry in entries:
         work_type = entry.work_type
-        if work_type.pk in seen or _product_id(work_type.product_number) is not None:
+        if work_type.pk in seen or _product_ok(connection, work_type.product_number):
             continue
         seen.add(work_type.pk)
         if work_type.product_number.strip():
@@ -187,18 +182,23 @@ def order_create(
     title: str = "",
     connector: Any = None,
 ) -> Order:
-    """Creates the order in the ERP, then records it and locks and links its hours.
+    """Creates the order in the ERP (the connector's `orders` capability), then records it
+    and locks and links its hours.
 
     Nothing is written unless the ERP accepted the order; the hours' transfer is queued when
     the connection transfers hours on order creation.
     """
-    from apps.integrations.connectors.twentyfourseven.types import InvoiceOrder, InvoiceOrderLine
     from apps.integrations.registry import connector_for
 
     if not actor.has_perm("orders.add_order"):
         raise ApplicationError(_("You are not allowed to create orders."))
     if not connection.is_active:
         raise ApplicationError(_("The connection to the ERP is not active."))
+    orders = _orders(connection)
+    if orders is None:
+        raise ApplicationError(
+            _("%(system)s cannot take orders from Tidsbro.") % {"system": connection.system_name}
+        )
     if project is not None:
         customer = customer or project.customer
         if project.customer_id != (customer.pk if customer else None):
@@ -236,18 +236,17 @@ def order_create(
     # A project not in the ERP (yet) is left off the order rather than named by a number
     # the ERP does not know.
     projects = {e.project_id: _erp_id_of(connection, "project", e.project) for e in current}
-    erp_order = InvoiceOrder(
-        customer_id=customer_id,
-        project_id=_erp_id_of(connection, "project", project),
-        order_status="Draft",
-        invoice_title=title[:255],
+    remote_order = RemoteOrder(
+        customer_external_id=customer_id,
+        project_external_id=_erp_id_of(connection, "project", project),
+        title=title[:255],
         lines=tuple(
-            InvoiceOrderLine(
-                product_id=_product_id(line.product_number),
-                name=line.description,
+            RemoteOrderLine(
+                product_number=line.product_number.strip(),
+                description=line.description,
                 quantity=line.hours,
                 price=line.rate,
-                project_id=projects.get(line.entry.project_id),
+                project_external_id=projects.get(line.entry.project_id),
             )
             for line in lines
         ),
@@ -256,7 +255,7 @@ def order_create(
     own = connector is None
     connector = connector or connector_for(connection)
     try:
-        results = connector.client.save_invoices([erp_order])
+        order_number = orders.create(connector, remote_order)
     except Unavailable as exc:
         if exc.ambiguous:
             raise ApplicationError(
@@ -274,10 +273,6 @@ def order_create(
     finally:
         if own:
             connector.close()
-    result = results[0] if results else None
-    if result is None or not result.ok:
-        reasons = "; ".join(result.messages) if result else _("no answer")
-        raise ApplicationError(_("The ERP refused the order: %(error)s") % {"error": reasons})
 
     with transaction.atomic():
         locked = list(
@@ -286,17 +281,19 @@ def order_create(
             .values_list("pk", flat=True)
         )
         if len(locked) != len(ids):
-            logger.error("order %s created in the ERP but its hours changed meanwhile", result.id)
+            logger.error(
+                "order %s created in the ERP but its hours changed meanwhile", order_number
+            )
             raise ApplicationError(
                 _(
                     "The hours changed while the order was sent; ERP order %(number)s has no "
                     "record here and must be deleted in the ERP."
                 )
-                % {"number": result.id}
+                % {"number": order_number}
             )
         order = Order.objects.create(
             connection=connection,
-            external_id=str(result.id),
+            external_id=str(order_number),
             customer=customer,
             project=project,
             title=title[:255],

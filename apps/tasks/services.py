@@ -117,9 +117,9 @@ def _erp_clean_tasks(tasks: list[Task]) -> None:
 def _erp_assign(assignees: dict[Task, list[int]]) -> None:
     """Makes each task's assignees exactly the given users, in a few queries for the batch.
 
-    24SO only assigns project participants to tasks; a user assigned there becomes a member
-    here too (without a role until the participants are fetched), so the local rule "only
-    members are assigned" keeps holding.
+    An ERP may assign people to a task who are not members of its project here: such a user
+    becomes a member here too (without a role until the participants are fetched), so the
+    local rule "only members are assigned" keeps holding.
     """
     if not assignees:
         return
