@@ -192,3 +192,22 @@ def test_a_lost_create_never_takes_over_another_customer_under_the_typed_number(
     assert item.status == OutboxItem.Status.DEAD
     assert "6200" in item.last_error and "already in use" in item.last_error
     assert world.erp(6200).name == "Andersen Maskiner"
+
+
+def test_a_pull_between_a_lost_create_and_its_retry_makes_no_second_tidsbro_customer(
+    world: World, no_kick: None, settings: object
+) -> None:
+    settings.ECONOMIC_READ_TIMEOUT = 1.0
+    world.knobs(fault_rate=1.0, fault_hang=True, fault_http500=False, hang_seconds=3.0)
+    customer = new_customer(number="")
+    world.push()  # e-conomic made the customer; Tidsbro does not know its number
+    world.knobs(fault_rate=0.0)
+
+    world.pull()  # sees the new e-conomic customer before the retry
+
+    assert Customer.objects.count() == 1
+    world.push()
+    world.pull()
+    assert Customer.objects.count() == 1
+    erp = ErpCustomer.objects.get(agreement=world.agreement)
+    assert world.binding(local_id=customer.pk).external_id == str(erp.customer_number)
