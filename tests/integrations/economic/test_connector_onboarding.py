@@ -221,3 +221,28 @@ def test_e_conomic_is_registered_with_its_wizard() -> None:
     assert [s.name for s in spec.onboarding.steps] == ["agreement", "defaults"]
     assert spec.capabilities.can_push("customer")
     assert not spec.capabilities.can_delete("customer")
+
+
+def test_integrations_connect_connects_e_conomic_from_the_command_line(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", TOKEN)
+    out = io.StringIO()
+
+    call_command(
+        "integrations_connect",
+        "--system=economic",
+        "--connect=customers",
+        "--customer-group=1",
+        "--payment-terms=2",
+        "--vat-zone=1",
+        stdout=out,
+    )
+
+    connection = Connection.objects.get(system="economic")
+    assert connection.connected == ["customer"]
+    assert connection.settings["payment_terms"] == 2
+    assert "Tidsbro Demo ApS" in out.getvalue()
+    assert TOKEN not in out.getvalue()
