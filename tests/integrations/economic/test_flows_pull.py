@@ -119,3 +119,16 @@ def test_an_edit_here_of_a_customer_that_came_from_e_conomic_reaches_e_conomic(
     world.push()
 
     assert world.erp(501).city == "Hirtshals"
+
+
+def test_the_request_budget_shown_is_e_conomics_token_bucket(world: World) -> None:
+    from apps.integrations.registry import spec_for
+
+    world.knobs(rate_limit=500)
+    world.erp_customer(601)
+    world.pull()
+
+    used, limit = spec_for("economic").request_budget(world.connection)
+
+    assert limit == 500
+    assert 1 <= used <= 10
