@@ -13,11 +13,3 @@ DEFAULT_API_BASE = "https://restapi.e-conomic.com"
 # settled (API-NOTES §11): incremental fetches reach this far behind the watermark.
 DEFAULT_OVERLAP = timedelta(hours=2)
 WATERMARK_RESOLUTION = timedelta(seconds=1)
-
-
-def register() -> None:
-    """Registers e-conomic with the engine (listed in settings.TIDSBRO_CONNECTORS)."""
-    from apps.integrations.connectors.economic.spec import SPEC
-    from apps.integrations.registry import register as register_spec
-
-    register_spec(SPEC)

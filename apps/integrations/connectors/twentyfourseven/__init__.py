@@ -76,11 +76,3 @@ def changed_after(watermark: datetime, *, overlap: timedelta = DEFAULT_OVERLAP) 
     if watermark.tzinfo is None or watermark.utcoffset() is None:
         raise ValueError("watermarks must be timezone-aware")
     return (watermark.astimezone(UTC) - overlap).replace(second=0, microsecond=0)
-
-
-def register() -> None:
-    """Registers 24SevenOffice with the engine (listed in settings.TIDSBRO_CONNECTORS)."""
-    from apps.integrations.connectors.twentyfourseven.spec import SPEC
-    from apps.integrations.registry import register as register_spec
-
-    register_spec(SPEC)
