@@ -87,3 +87,34 @@ def test_failures_are_explained_to_an_office_administrator() -> None:
     assert "e-mail" in SPEC.explain(field)
     assert "tries again by itself" in SPEC.explain(Unavailable("timed out", ambiguous=True))
     assert SPEC.explain(Rejected("something else")) is None
+
+
+class _Connection:
+    spec = SPEC
+
+
+@pytest.mark.parametrize(
+    ("stored", "words"),
+    [
+        ("GET /customers: HTTP 401 from e-conomic: Unauthorized", "Connect e-conomic again"),
+        ("GET /customers: HTTP 403 from e-conomic: Forbidden", "Sales or Super user role"),
+        ("POST /customers: e-conomic asks to slow down", "slow down"),
+        (
+            "POST /customers: HTTP 400 from e-conomic: customerNumber: Customer number 12 is "
+            "already in use. (E06100)",
+            "already has a customer with this customer number",
+        ),
+        (
+            "PUT /customers/12: HTTP 400 from e-conomic: email: String 'x' exceeds maximum "
+            "length of 255. (E04000)",
+            "refused the customer's e-mail",
+        ),
+        ("GET /customers: HTTP 500 from e-conomic", "tries again by itself"),
+        ("POST /customers: e-conomic did not answer in time", "tries again by itself"),
+        ("GET /self: could not reach e-conomic", "tries again by itself"),
+    ],
+)
+def test_stored_failures_read_back_in_the_offices_words(stored: str, words: str) -> None:
+    from apps.integrations.explain import explain
+
+    assert words in explain(stored, _Connection()).plain

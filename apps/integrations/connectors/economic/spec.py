@@ -103,6 +103,15 @@ SETTINGS_SCHEMA = {
     "additionalProperties": False,
 }
 
+_HTTP_401 = re.compile(r"\bHTTP 401\b")
+_HTTP_403 = re.compile(r"\bHTTP 403\b")
+_HTTP_429 = re.compile(r"\bHTTP 429\b|asks to slow down")
+# The shared REST base's words for no (usable) answer.
+_UNREACHED = re.compile(
+    r"\bHTTP 5\d\d\b|did not answer|could not reach|not what was asked|does not match its "
+    r"schema|timed? ?out",
+    re.IGNORECASE,
+)
 _FIELD_IN_MESSAGE = re.compile(r"\b(" + "|".join(map(re.escape, FIELD_LABELS)) + r")\b")
 _NUMBER_TAKEN = re.compile(r"E06100|already (?:in use|exists|used)|is taken", re.IGNORECASE)
 
@@ -199,8 +208,17 @@ class EconomicSpec(ConnectorSpec):
 
     def explain(self, exc: ConnectorError) -> str | None:
         text = exc.message if isinstance(exc, ConnectorError) else str(exc)
+        # A stored failure comes back as text: its HTTP status says what it was.
+        if _HTTP_401.search(text) or _HTTP_403.search(text):
+            exc = AuthFailed(text)
+        elif _HTTP_429.search(text) and not isinstance(exc, RateLimited):
+            exc = RateLimited(text, retry_after=0)
+        elif _UNREACHED.search(text) and not isinstance(exc, Unavailable):
+            exc = Unavailable(text)
         if isinstance(exc, AuthFailed):
-            if re.search(r"\b403\b|role|forbidden|access denied", text, re.IGNORECASE):
+            if _HTTP_403.search(text) or re.search(
+                r"\brole|forbidden|access denied", text, re.IGNORECASE
+            ):
                 return gettext(
                     "e-conomic refused Tidsbro access to customers: the e-conomic user who "
                     "approved Tidsbro needs the Sales or Super user role. Ask them, then "
