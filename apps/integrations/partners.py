@@ -543,11 +543,23 @@ def binding_include(*, connection: Connection, bindings: Sequence[Binding], acto
 
 
 def create_partner_remote(
-    *, connection: Connection, entity: str, local_ids: Iterable[int], actor: Any = None
+    *,
+    connection: Connection,
+    entity: str,
+    local_ids: Iterable[int],
+    numbers: dict[int, str] | None = None,
+    actor: Any = None,
 ) -> int:
-    """Queues the creation in the ERP of Tidsbro records that have no partner (outbox; the
-    ERP's number comes back with the push); logs it. Returns how many were queued."""
+    """Queues the creation in the ERP of Tidsbro records that have no partner (outbox); logs
+    it. Returns how many were queued.
+
+    `numbers` (local id → the number the office typed, customers only) is the customer's
+    number in both systems, as in CleanManager: the Tidsbro record takes it first, and the
+    create asks the ERP for it ("" lets the ERP give its next free number, which then comes
+    back). A number another Tidsbro record or a known ERP record has is refused with the
+    reason, all or nothing; if the ERP refuses it still, the transfer's item says why."""
     local_ids = sorted({int(i) for i in local_ids})
+    numbers = {int(k): str(v or "").strip() for k, v in (numbers or {}).items()}
     if not local_ids:
         raise ApplicationError(_("Choose at least one record."))
     if not can_push(connection, entity):
@@ -578,13 +590,162 @@ def create_partner_remote(
                     "customers": ", ".join(sorted({str(c) for _p, c in missing})),
                 }
             )
+    renumber = _numbers_checked(
+        connection, entity, {o.pk: n for o in objs if (n := numbers.get(o.pk)) is not None}
+    )
     with transaction.atomic():
         Binding.objects.filter(
             connection=connection, entity=entity, local_id__in=local_ids, external_id=""
         ).delete()
+        for obj in objs:
+            number = renumber.get(obj.pk)
+            if number is not None and number != (getattr(obj, "number", "") or ""):
+                with sync_writes():  # queued below, as a create
+                    model.objects.filter(pk=obj.pk).update(number=number)
+                obj.number = number
+                _log(actor, obj, _("Customer number set to %(number)s") % {"number": number})
         _enqueue(connection, entity, [o.pk for o in objs])
         _log_many(actor, objs, _("Queued for creation in the ERP"))
     return len(objs)
+
+
+# --- numbers the office types ----------------------------------------------------------------
+
+# Object types whose number the office types when it creates the partner (the others' numbers
+# are the ERP's to give).
+TYPED_NUMBERS = frozenset({"customer"})
+
+
+def _erp_numbers(connection: Connection, entity: str) -> dict[str, str]:
+    """Number → remote id of every ERP record Tidsbro knows on this connection (one query)."""
+    known: dict[str, str] = {}
+    rows = (
+        Binding.objects.filter(connection=connection, entity=entity)
+        .exclude(external_id="")
+        .values_list("external_id", "remote_values", "snapshot")
+    )
+    for external_id, remote, snapshot in rows:
+        number = str((remote or {}).get("number") or (snapshot or {}).get("number") or "")
+        if number:
+            known[number] = external_id
+    return known
+
+
+def _numbers_checked(connection: Connection, entity: str, numbers: dict[Any, str]) -> dict:
+    """`numbers` (record key → typed number) when every one is free on both sides and none
+    is typed twice; else ApplicationError with each reason (three queries)."""
+    if not numbers:
+        return {}
+    if entity not in TYPED_NUMBERS:
+        raise ApplicationError(_("These records get their numbers from the ERP."))
+    typed = [n for n in numbers.values() if n]
+    twice = sorted({n for n in typed if typed.count(n) > 1})
+    if twice:
+        raise ApplicationError(
+            _("The same number is typed for several records: %(numbers)s.")
+            % {"numbers": ", ".join(twice)},
+            field="number",
+        )
+    too_long = sorted(n for n in typed if len(n) > 32)
+    if too_long:
+        raise ApplicationError(
+            _("%(number)s is too long for a number.") % {"number": too_long[0]}, field="number"
+        )
+    own = _partnering(connection, entity, numbers)
+    locals_ = dict(
+        local_model(entity)
+        .objects.filter(number__in=typed)
+        .values_list("number", "pk")
+        .order_by("pk")
+    )
+    erp = _erp_numbers(connection, entity)
+    reasons = []
+    for key, number in numbers.items():
+        if not number:
+            continue
+        local_id, external_id = own[key]
+        holder = locals_.get(number)
+        if holder is not None and holder != local_id:
+            reasons.append(
+                _("%(number)s is already a customer number in Tidsbro.") % {"number": number}
+            )
+        elif number in erp and erp[number] != external_id:
+            reasons.append(
+                _("%(number)s is already a customer number in %(system)s.")
+                % {"number": number, "system": connection.system_name}
+            )
+    if reasons:
+        raise ApplicationError(" ".join(reasons), field="number")
+    return numbers
+
+
+def _partnering(
+    connection: Connection, entity: str, numbers: dict[Any, str]
+) -> dict[Any, tuple[int | None, str]]:
+    """Key → (local id, remote id) of the records `numbers` is about: int keys are local ids
+    (create in the ERP), Binding keys the ERP records (create in Tidsbro)."""
+    return {
+        key: (None, key.external_id) if isinstance(key, Binding) else (int(key), "")
+        for key in numbers
+    }
+
+
+def next_free_numbers(*, connection: Connection, entity: str, count: int) -> list[str]:
+    """`count` numbers after the highest whole number either side uses, free on both (two
+    queries): what "assign the next free numbers" gives."""
+    used = {str(n) for n in local_model(entity).objects.values_list("number", flat=True) if n}
+    used |= set(_erp_numbers(connection, entity))
+    start = max((int(n) for n in used if n.isdigit() and len(n) < 19), default=0) + 1
+    found: list[str] = []
+    candidate = start
+    while len(found) < count:
+        if str(candidate) not in used:
+            found.append(str(candidate))
+        candidate += 1
+    return found
+
+
+def proposed_numbers(
+    *,
+    connection: Connection,
+    entity: str,
+    records: Sequence[tuple[Any, str, int | None, str]],
+    keep: bool = True,
+) -> dict[Any, str]:
+    """The number to offer per record, from (key, own number, local id, remote id): its own
+    when `keep` and it is free on the other side, else the next free one (distinct)."""
+    if entity not in TYPED_NUMBERS:
+        return {}
+    local_numbers = dict(
+        local_model(entity)
+        .objects.filter(number__in=[n for _k, n, _l, _e in records if n])
+        .values_list("number", "pk")
+    )
+    erp = _erp_numbers(connection, entity)
+    offered: dict[Any, str] = {}
+    need: list[Any] = []
+    given: set[str] = set()
+    for key, own, local_id, external_id in records:
+        own = str(own or "")
+        free = (
+            own
+            and own not in given
+            and local_numbers.get(own, local_id) == local_id
+            and erp.get(own, external_id) == external_id
+        )
+        if keep and free:
+            offered[key] = own
+            given.add(own)
+        else:
+            need.append(key)
+    fresh = iter(
+        n
+        for n in next_free_numbers(connection=connection, entity=entity, count=len(need) * 2 + 1)
+        if n not in given
+    )
+    for key in need:
+        offered[key] = next(fresh)
+    return offered
 
 
 def customers_without_partner(
@@ -609,10 +770,22 @@ def customers_without_partner(
 
 
 def create_partner_local(
-    *, connection: Connection, entity: str, bindings: Sequence[Binding], actor: Any = None
+    *,
+    connection: Connection,
+    entity: str,
+    bindings: Sequence[Binding],
+    numbers: dict[int, str] | None = None,
+    actor: Any = None,
 ) -> list[Any]:
-    """Creates Tidsbro records for ERP records only in the ERP, with the ERP's values and
-    number (domain services; nothing is pushed back); all or nothing; logs it."""
+    """Creates Tidsbro records for ERP records only in the ERP, with the ERP's values
+    (domain services); all or nothing; logs it.
+
+    `numbers` (binding id → the number the office typed, customers only) is the customer's
+    number in both systems, as in CleanManager: the Tidsbro record gets it, refused with the
+    reason when another Tidsbro record or ERP record has it. A number other than the ERP's
+    own is a change made in Tidsbro: it is queued for the ERP like any other, and a system
+    that cannot renumber a record refuses it there (the transfer's item says why). Without
+    `numbers` the records keep the ERP's numbers and nothing is pushed back."""
     if not bindings:
         raise ApplicationError(_("Choose at least one record."))
     if entity == "user":
@@ -622,10 +795,21 @@ def create_partner_local(
     loose = [b for b in bindings if b.local_id is None and b.external_id and b.entity == entity]
     if len(loose) != len(bindings):
         raise ApplicationError(_("Some of the chosen records already have a partner."))
+    wanted = {int(k): str(v or "").strip() for k, v in (numbers or {}).items()}
+    typed = _numbers_checked(connection, entity, {b: wanted[b.pk] for b in loose if b.pk in wanted})
     adapter = adapter_for(entity)
     now = timezone.now()
-    with transaction.atomic(), sync_writes():
-        created = adapter.create_many(connection, [dict(b.remote_values or {}) for b in loose])
+    rows = []
+    renumbered: list[int] = []
+    for i, binding in enumerate(loose):
+        row = dict(binding.remote_values or {})
+        if binding in typed and typed[binding] != str(row.get("number") or ""):
+            row["number"] = typed[binding]
+            renumbered.append(i)
+        rows.append(row)
+    with transaction.atomic():
+        with sync_writes():
+            created = adapter.create_many(connection, rows)
         for binding, obj in zip(loose, created, strict=True):
             binding.local_id = obj.pk
             binding.snapshot = dict(binding.remote_values or {})
@@ -633,6 +817,8 @@ def create_partner_local(
             binding.synced_at = now
         Binding.objects.bulk_update(loose, ["local_id", "snapshot", "state", "synced_at"])
         _log_many(actor, created, _("Created from the ERP record"), flag=ADDITION)
+        if renumbered and can_push(connection, entity):
+            _enqueue(connection, entity, [created[i].pk for i in renumbered])
     return created
 
 
