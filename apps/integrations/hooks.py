@@ -1,10 +1,14 @@
 """Turns local changes into outbox rows for every connection that pushes that object type."""
 
 from apps.core import hooks
-from apps.integrations.models import Binding, Connection, HourTransfer, Master, OutboxItem
+from apps.integrations import entities
+from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
 
-# Object types whose pushes follow the connection's "connected" list and master setting.
-_TWO_WAY = {"customer", "project", "task", "work_type"}
+# Object types whose pushes follow the connection's "connected" list and master setting:
+# the entity registry's two-way types (hours follow the transfer mode instead).
+_TWO_WAY = frozenset(
+    key for key, e in entities.ENTITIES.items() if {entities.PULL, entities.PUSH} <= e.directions
+)
 # Hour events that transfer hours when the connection transfers "on approval".
 _APPROVED = {"user_approved", "project_approved"}
 
@@ -20,20 +24,11 @@ def on_local_change(entity: str, pk: int, event: str) -> None:
         if entity in _TWO_WAY:
             if not connection.is_connected(entity):
                 continue
-            if connection.master_of(entity) == Master.ERP:
-                continue
-            if not _can_push(connection, entity):
-                continue
+            if not entities.can_push(connection, entity):
+                continue  # the ERP is master here, or the system cannot take the type
             enqueue(connection=connection, entity=entity, local_id=pk)
         elif entity == "hour":
             _hour_changed(connection, pk, event, enqueue)
-
-
-def _can_push(connection: Connection, entity: str) -> bool:
-    from apps.integrations.registry import connector_capabilities
-
-    capabilities = connector_capabilities(connection.system)
-    return capabilities is not None and capabilities.can_push(entity)
 
 
 def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:

@@ -9,8 +9,8 @@ from django.utils import timezone
 from apps.integrations.models import RequestBudgetKey, RequestCount
 
 BUCKET = timedelta(minutes=1)
-# Counts are kept this long: far longer than any budget window (24SO's is an hour), so pruning
-# never forgets a request the ERP still counts.
+# Counts are kept this long: far longer than any budget window (a fixed hourly budget counts an
+# hour), so pruning never forgets a request the ERP still counts.
 REQUEST_COUNTS_KEPT = timedelta(days=1)
 
 
