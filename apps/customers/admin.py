@@ -20,7 +20,7 @@ from apps.customers.services import (
     customer_update,
 )
 from apps.integrations.admin import FetchNowMixin
-from apps.integrations.selectors import entity_created_in_erp
+from apps.integrations.selectors import connection_list, entity_created_in_erp
 
 
 class CustomerForm(ServiceModelForm):
@@ -33,6 +33,25 @@ class CustomerForm(ServiceModelForm):
         if self.instance.pk is None:
             return customer_create(data=data)
         return customer_update(customer=self.instance, data=data)
+
+
+def sync_buttons(request: HttpRequest) -> list[dict[str, Any]]:
+    """A "Synchronisation" button per active connection that keeps customers in step, for
+    those who may use the sync center: it opens that connection's customer list (one query)."""
+    from apps.integrations.admin_views.sync_center import list_url
+
+    if not request.user.has_perm("integrations.view_binding"):
+        return []
+    connections = [c for c in connection_list(active=True) if c.is_connected("customer")]
+    several = len(connections) > 1
+    return [
+        {
+            "url": list_url("customer", "linked", connection=c.pk if several else None),
+            "system": c.system_name,
+            "several": several,
+        }
+        for c in connections
+    ]
 
 
 @admin.register(Customer)
@@ -72,6 +91,10 @@ class CustomerAdmin(CustomerImportMixin, FetchNowMixin, ServiceModelAdmin):
         ),
         (_("ERP"), {"fields": ["erp_owned", "erp_system", "created_at", "updated_at"]}),
     ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "sync_buttons": sync_buttons(request)}
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         if not super().has_add_permission(request):
