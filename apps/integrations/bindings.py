@@ -156,6 +156,17 @@ def snapshots_by_remote_id(
     return {e: s or {} for e, s in rows.values_list("external_id", "snapshot")}
 
 
+def paired_subquery(connection: Any, entity: str, *, which: str = ANY) -> QuerySet[Binding]:
+    """Local ids (a subquery) of the records of `entity` that have their partner."""
+    return _paired(connection, entity, which).filter(local_id__isnull=False).values("local_id")
+
+
+def has_binding(connection: Any, entity: str, local_id: int) -> bool:
+    """Whether the local record has any binding: paired, set apart ("no sync") or missing
+    remotely (one query)."""
+    return Binding.objects.filter(connection=connection, entity=entity, local_id=local_id).exists()
+
+
 def with_binding(connection: Any, entity: str) -> QuerySet[Binding]:
     """Local ids (a subquery) of the records with any binding of `entity`: paired, or set
     apart with "no sync"."""

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from apps.integrations import bindings
 from apps.integrations.entities import SYNC_ORDER, in_sync_order
 from apps.integrations.entities import local_model as _local_model
 from apps.integrations.models import (
@@ -177,15 +178,8 @@ def open_conflicts(*, connection: Connection | None = None) -> QuerySet[Conflict
 
 def unmapped_users(*, connection: Connection) -> QuerySet:
     """Active users with no ERP user linked: their hours go on the integration user."""
-    mapped = Binding.objects.filter(
-        connection=connection, entity="user", local_id__isnull=False
-    ).exclude(external_id="")
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(pk__in=mapped.values("local_id"))
-        .order_by("pk")
-    )
+    mapped = bindings.paired_subquery(connection, "user")
+    return get_user_model().objects.filter(is_active=True).exclude(pk__in=mapped).order_by("pk")
 
 
 def dead_outbox_items(*, connection: Connection | None = None) -> QuerySet[OutboxItem]:

@@ -135,3 +135,16 @@ def test_a_reference_tidsbro_cannot_hold_is_carried():
     assert bindings.carry_reference(None, None, "77", set()) == "77"
     assert bindings.carry_reference(None, None, "77", {"77"}) is None
     assert bindings.carry_reference("5", 3, "77", set()) == "5"
+
+
+def test_subquery_of_paired_records_and_any_binding(world, django_assert_num_queries):
+    connection, linked, set_apart, gone, never, loose = world
+    with django_assert_num_queries(1):
+        paired = set(
+            Customer.objects.filter(
+                pk__in=bindings.paired_subquery(connection, "customer", which=bindings.SYNCED)
+            ).values_list("pk", flat=True)
+        )
+    assert paired == {linked.pk, gone.pk}
+    assert bindings.has_binding(connection, "customer", never.pk)  # "no sync" counts
+    assert not bindings.has_binding(connection, "customer", loose.pk)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.hooks import sync_writes
-from apps.integrations import entities
+from apps.integrations import bindings, entities
 from apps.integrations.connectors.base import (
     AuthFailed,
     ConnectorError,
@@ -574,7 +574,7 @@ def _queue_missing(connection: Connection, entity: str, local_id: int) -> None:
     it is neither linked, set apart ("no sync") nor queued already."""
     if not connection.is_connected(entity) or not entities.can_push(connection, entity):
         return
-    if Binding.objects.filter(connection=connection, entity=entity, local_id=local_id).exists():
+    if bindings.has_binding(connection, entity, local_id):
         return  # linked, "no sync" or missing in the ERP: a person decides
     queued = OutboxItem.objects.filter(
         connection=connection,
