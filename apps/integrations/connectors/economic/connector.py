@@ -210,7 +210,8 @@ class EconomicConnector:
         customer = self.client.get_customer(int(external_id))
         if customer is None:
             return None
-        self._documents[customer.external_id] = customer.document
+        # Only the latest read is kept: the update that follows it in a push uses it.
+        self._documents = {customer.external_id: customer.document}
         record = RemoteRecord(
             external_id=customer.external_id,
             values=mappers.customer_from_remote(customer.document),
