@@ -106,3 +106,14 @@ def test_canonical_values_are_normalised():
     assert entities.money("abc") is None
     assert entities.id_list([12, "3", "3", None, ""]) == ["3", "12"]
     assert entities.id_list(["b", "a"]) == ["a", "b"]
+
+
+def test_nothing_outside_a_connector_package_reaches_into_its_client():
+    found = []
+    for path in (APP.parent).rglob("*.py"):
+        if "/connectors/" in path.as_posix() or "/migrations/" in path.as_posix():
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "connector.client" in line:
+                found.append(f"{path}:{number}")
+    assert found == []
