@@ -21,7 +21,7 @@ def test_pages_of_a_5000_customer_list_are_fast(econ):
         "customers?pagesize=100&filter=lastUpdated$gte:2026-01-01T00:00:00Z&sort=lastUpdated",
         "customers?pagesize=100&sort=-name&skippages=10",
     ):
-        for _ in range(3):  # the best of three: the machine is shared
+        for _ in range(5):  # the best of five: the machine is shared
             started = time.perf_counter()
             response = econ.get(url)
             elapsed = time.perf_counter() - started
