@@ -98,7 +98,7 @@ ENTITIES: dict[str, EntityType] = {
                 "city",
                 "country",
                 "visiting_address",
-                # Systems that can bar a customer hold it (e-conomic's `barred`); others leave
+                # Systems that can bar a customer hold it (as a "barred" flag); others leave
                 # it out, and the customer's active flag stays Tidsbro's own.
                 "is_active",
             ),

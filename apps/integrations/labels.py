@@ -21,7 +21,7 @@ KIND_LABELS: dict[str, Any] = {
     "push": _("sent"),
     "reconcile": _("checked"),
 }
-# The same with the system the caller names ("fetched from e-conomic").
+# The same with the system the caller names ("fetched from <system>").
 KIND_LABELS_WITH_SYSTEM: dict[str, Any] = {
     "pull": _("fetched from %(system)s"),
     "push": _("sent to %(system)s"),
