@@ -58,6 +58,8 @@ TAB_ACTIONS: dict[str, list[tuple[str, Any]]] = {
     "excluded": [("include", _("Sync again"))],
 }
 CONFIRM = {"create_remote", "create_local", "keep_local", "keep_remote", "unlink"}
+# The list a row's own "Create partner" button is on, and what it does.
+CREATE_ACTION = {"local_only": "create_remote", "remote_only": "create_local"}
 
 
 def urls(model_admin: Any) -> list:
@@ -377,6 +379,7 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             page=page,
             rows=rows_for(connection, entity, tab, list(page.object_list)),
             actions=actions,
+            create_one=any(key == CREATE_ACTION.get(tab) for key, _label in actions),
             note=note,
             can_match=can_match,
             can_resolve=can_resolve,
@@ -400,6 +403,9 @@ def _act(
     if action == "fetch":
         return _fetch(model_admin, request, connection, entity, back)
     ids = _ids(request)
+    one = request.POST.get("create_one", "")
+    if one.isdigit() and tab in CREATE_ACTION:  # a row's own "Create partner" button
+        action, ids = CREATE_ACTION[tab], [int(one)]
     if action.startswith("keep_"):
         require(request, "resolve_conflict")
     else:
@@ -410,6 +416,7 @@ def _act(
     if action in CONFIRM and request.POST.get("confirm") != "yes":
         return _confirm(model_admin, request, picked, entity, tab, action, ids)
     user = request.user
+    numbers = _typed_numbers(request, entity, action, ids)
     try:
         if action == "exclude":
             if tab == "local_only":
@@ -434,7 +441,7 @@ def _act(
             )
         elif action == "create_remote":
             done = partners.create_partner_remote(
-                connection=connection, entity=entity, local_ids=ids, actor=user
+                connection=connection, entity=entity, local_ids=ids, numbers=numbers, actor=user
             )
             text = ngettext(
                 "%(n)d record is being created in %(system)s; its number appears when it is done.",
@@ -448,6 +455,7 @@ def _act(
                     connection=connection,
                     entity=entity,
                     bindings=_bindings(connection, entity, ids),
+                    numbers=numbers,
                     actor=user,
                 )
             )
@@ -475,6 +483,10 @@ def _act(
             model_admin.message_user(request, _("Choose an action."), messages.WARNING)
             return HttpResponseRedirect(back)
     except ApplicationError as exc:
+        if numbers:  # the form again, with what was typed and why it cannot be
+            return _confirm(
+                model_admin, request, picked, entity, tab, action, ids, error=exc.message
+            )
         model_admin.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(back)
     model_admin.message_user(
@@ -507,6 +519,15 @@ def _fetch(
     return HttpResponseRedirect(back)
 
 
+def _typed_numbers(
+    request: HttpRequest, entity: str, action: str, ids: list[int]
+) -> dict[int, str] | None:
+    """Record id → the number typed on the confirmation (create partner, customers)."""
+    if action not in CREATE_ACTION.values() or entity not in partners.TYPED_NUMBERS:
+        return None
+    return {i: request.POST[f"number-{i}"].strip() for i in ids if f"number-{i}" in request.POST}
+
+
 def _bindings(connection: Connection, entity: str, ids: list[int]) -> list[Binding]:
     return list(
         Binding.objects.filter(connection=connection, entity=entity, pk__in=ids)
@@ -523,8 +544,11 @@ def _confirm(
     tab: str,
     action: str,
     ids: list[int],
+    error: str = "",
 ) -> HttpResponse:
-    """The first pass of a bulk action: what will happen to which records."""
+    """The first pass of a bulk action: what will happen to which records; creating a
+    customer's partner asks for its number (its own, or the next free one when it has none
+    or the other side has it)."""
     connection = picked.connection
     assert connection is not None
     system = connection.system_name
@@ -555,7 +579,21 @@ def _confirm(
                     }
                 )
     number_note = ""
-    if action == "create_remote":
+    typed = action in CREATE_ACTION.values() and entity in partners.TYPED_NUMBERS
+    if typed:
+        if action == "create_remote":
+            records = [(r["id"], r["local_number"], r["local_id"], "") for r in rows]
+        else:
+            records = [(r["id"], r["remote_number"], None, r["external_id"]) for r in rows]
+        offered = partners.proposed_numbers(connection=connection, entity=entity, records=records)
+        for row in rows:
+            row["number"] = request.POST.get(f"number-{row['id']}", offered.get(row["id"], ""))
+        number_note = _(
+            "The number is the customer’s number in both Tidsbro and %(system)s. It is the "
+            "customer’s own, or the next free one where the other side already uses it; "
+            "change it if you like."
+        ) % {"system": system}
+    elif action == "create_remote":
         number_note = _(
             "%(system)s gives each new record its number; it appears here after the transfer."
         ) % {"system": system}
@@ -584,6 +622,8 @@ def _confirm(
             action=action,
             rows=rows,
             number_note=number_note,
+            typed_numbers=typed,
+            error=error,
             unpartnered=unpartnered,
             back=list_url(entity, tab, connection=picked.param),
             search=request.POST.get("q", ""),
