@@ -62,3 +62,22 @@ def test_demo_tokens_read_but_do_not_write(econ):
 
 def test_demo_query_parameter_reads_without_headers(econ):
     assert econ.get("customers?demo=true", headers={}).status_code == 200
+
+
+def test_each_agreement_sees_only_its_own_customers(econ):
+    from apps.sandbox.economic.models import Agreement, App
+
+    econ.post("customers", json=new_customer())
+    other = Agreement.objects.create(
+        agreement_number=7301002,
+        company_name="Anden ApS",
+        user_login="anden@example.dk",
+        user_password="!",
+        user_name="Anden",
+    )
+    Grant.objects.create(agreement=other, app=App.objects.get(), token="other", roles=["Sales"])
+    headers = {**TOKENS, "X-AgreementGrantToken": "other"}
+    assert econ.get("self", headers=headers).json()["agreementNumber"] == 7301002
+    assert econ.get("customers", headers=headers).json()["collection"] == []
+    assert econ.get("customers/1", headers=headers).status_code == 404
+    assert econ.get("customers/1").status_code == 200

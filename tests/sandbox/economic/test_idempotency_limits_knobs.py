@@ -177,3 +177,15 @@ def test_a_filter_on_a_failing_property_answers_500(econ, econ_knobs):
     assert econ.get("customers?filter=lastUpdated$gte:2026-01-01").status_code == 500
     assert econ.get("customers?filter=name$eq:email$").status_code in (200, 400)
     assert econ.get("customers?filter=name$eq:x").status_code == 200
+
+
+def test_a_key_is_remembered_for_an_hour(econ):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    econ.post("customers", json=new_customer(), headers=_keyed("old"))
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(minutes=61))
+    again = econ.post("customers", json=new_customer(), headers=_keyed("old"))
+    assert again.status_code == 201 and "X-ResultFromCache" not in again.headers
+    assert Customer.objects.count() == 2
