@@ -117,8 +117,7 @@ def test_match_a_partner_create_all_partners_and_exclude_and_undo(page, live_ser
     page.locator("tr.sc-row", has_text=spare.name).locator("a.sc-choose").click()
     first = page.locator("tr.sc-candidate").first
     assert spare.name in first.inner_text() and "same name" in first.inner_text()
-    first.locator("input[type=radio]").check()
-    page.click("#sc-link")
+    first.locator("button.sc-pick").click()
     page.wait_for_selector(".messagelist")
     binding = Binding.objects.get(
         connection=world.connection, entity="project", external_id=str(spare.project_id)
