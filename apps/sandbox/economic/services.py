@@ -8,7 +8,7 @@ from django.db import models, transaction
 
 from . import errors as codes
 from . import schemas
-from .errors import ApiError, add_error, property_error, validation_error
+from .errors import add_error, property_error, validation_error
 from .models import (
     Agreement,
     Currency,
@@ -205,7 +205,3 @@ def sandbox_record_save(*, obj: models.Model, numbering: str = Knobs.LOWEST_FREE
         obj.last_updated = now_to_second()
     obj.save()
     return obj
-
-
-def api_error_text(exc: ApiError) -> str:
-    return f"{exc.status} {exc.error_code} {exc.message}".strip()
