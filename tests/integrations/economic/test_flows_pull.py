@@ -4,6 +4,7 @@ client and the e-conomic sandbox over real HTTP."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,15 @@ def test_the_request_budget_shown_is_e_conomics_token_bucket(world: World) -> No
 
     assert limit == 500
     assert 1 <= used <= 10
+
+
+def test_pulls_read_the_database_per_page_not_per_customer(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(1, 201):
+        world.erp_customer(number)
+
+    with django_assert_max_num_queries(60):
+        world.pull()  # 200 customers created, bound
+    with django_assert_max_num_queries(35):
+        world.pull()  # the overlap reads all 200 again: all unchanged
