@@ -76,6 +76,13 @@ def urls(model_admin: Any) -> list:
             name="integrations_sync_center_list",
         ),
         path(
+            "sync-center/<str:entity>/create-all/<int:run_id>/",
+            wrap(
+                lambda r, entity, run_id: create_all_progress_view(model_admin, r, entity, run_id)
+            ),
+            name="integrations_sync_center_create_all",
+        ),
+        path(
             "sync-center/<str:entity>/partner/local/<int:local_id>/",
             wrap(lambda r, entity, local_id: partner_local_view(model_admin, r, entity, local_id)),
             name="integrations_sync_center_partner_local",
@@ -380,6 +387,8 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             rows=rows_for(connection, entity, tab, list(page.object_list)),
             actions=actions,
             create_one=any(key == CREATE_ACTION.get(tab) for key, _label in actions),
+            create_all=bool(page.paginator.count)
+            and any(key == CREATE_ACTION.get(tab) for key, _label in actions),
             note=note,
             can_match=can_match,
             can_resolve=can_resolve,
@@ -402,6 +411,8 @@ def _act(
     back = list_url(entity, tab, connection=picked.param, q=request.POST.get("q", ""))
     if action == "fetch":
         return _fetch(model_admin, request, connection, entity, back)
+    if action == "create_all":
+        return _create_all(model_admin, request, picked, entity, tab)
     ids = _ids(request)
     one = request.POST.get("create_one", "")
     if one.isdigit() and tab in CREATE_ACTION:  # a row's own "Create partner" button
@@ -517,6 +528,116 @@ def _fetch(
             messages.SUCCESS,
         )
     return HttpResponseRedirect(back)
+
+
+def _create_all(
+    model_admin: Any, request: HttpRequest, picked: Picked, entity: str, tab: str
+) -> HttpResponse:
+    """Create all partners of a list (its whole search, not one page): how many and how the
+    numbers are given, then the run in the background and its progress page."""
+    from apps.integrations import jobs_partners
+
+    require(request, "match_binding")
+    connection = picked.connection
+    assert connection is not None
+    search = (request.POST.get("q") or "").strip()
+    back = list_url(entity, tab, connection=picked.param, q=search)
+    action = CREATE_ACTION.get(tab, "")
+    running = jobs_partners.create_all_running(connection=connection, entity=entity)
+    if running is not None:
+        return HttpResponseRedirect(_progress_url(picked, entity, running.pk))
+    if request.POST.get("confirm") == "yes":
+        try:
+            run = jobs_partners.create_all_start(
+                connection=connection,
+                entity=entity,
+                action=action,
+                search=search,
+                numbers=request.POST.get("numbers", jobs_partners.KEEP),
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            model_admin.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(back)
+        return HttpResponseRedirect(_progress_url(picked, entity, run.pk))
+    try:
+        count = jobs_partners.create_all_matching(
+            connection=connection, entity=entity, action=action, search=search
+        ).count()
+    except ApplicationError as exc:
+        model_admin.message_user(request, exc.message, messages.ERROR)
+        return HttpResponseRedirect(back)
+    target = _("Tidsbro") if action == "create_local" else connection.system_name
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/create_all.html",
+        context(
+            model_admin,
+            request,
+            title=_("Create all partners in %(target)s") % {"target": target},
+            **picked.context(lambda pk: list_url(entity, tab, connection=pk)),
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            tab=tab,
+            tab_label=named(TABS[tab], connection),
+            target=target,
+            count=count,
+            search=search,
+            typed_numbers=entity in partners.TYPED_NUMBERS,
+            back=back,
+        ),
+    )
+
+
+def _progress_url(picked: Picked, entity: str, run_id: int) -> str:
+    url = reverse("admin:integrations_sync_center_create_all", args=[entity, run_id])
+    return url + picked.query
+
+
+@zoned
+def create_all_progress_view(
+    model_admin: Any, request: HttpRequest, entity: str, run_id: int
+) -> HttpResponse:
+    """How far a create-all run is: done of total, failures with their reasons, the end."""
+    from apps.integrations import jobs_partners
+    from apps.integrations.models import SyncRun
+
+    require(request, "view_binding")
+    entity = _entity(entity)
+    run = get_object_or_404(
+        SyncRun.objects.select_related("connection"),
+        pk=run_id,
+        entity=entity,
+        kind__in=jobs_partners.KINDS.values(),
+    )
+    picked = Picked(run.connection, list(selectors.connection_list(active=True)))
+    local = run.kind == jobs_partners.KINDS["create_local"]
+    tab = "remote_only" if local else "local_only"
+    target = _("Tidsbro") if local else run.connection.system_name
+    finished = run.status != SyncRun.Status.RUNNING
+    return TemplateResponse(
+        request,
+        "admin/integrations/sync_center/create_all_progress.html",
+        context(
+            model_admin,
+            request,
+            title=_("Create all partners in %(target)s") % {"target": target},
+            **picked.context(lambda pk: list_url(entity, tab, connection=pk)),
+            entity=entity,
+            entity_label=ENTITIES[entity],
+            run=run,
+            local=local,
+            target=target,
+            finished=finished,
+            handled=run.created + run.skipped + run.errors,
+            failures=run.changes if isinstance(run.changes, list) else [],
+            percent=int(100 * (run.created + run.skipped + run.errors) / run.fetched)
+            if run.fetched
+            else 100,
+            back=list_url(entity, tab, connection=picked.param),
+            linked=list_url(entity, "linked", connection=picked.param),
+        ),
+    )
 
 
 def _typed_numbers(
