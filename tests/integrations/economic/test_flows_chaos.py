@@ -41,8 +41,6 @@ def cycle(world: World, *, reconcile: bool = False) -> None:
 def test_both_sides_editing_under_faults_converge_without_duplicates(
     world: World, no_kick: None, settings: object
 ) -> None:
-    settings.ECONOMIC_READ_TIMEOUT = 0.7
-    settings.ECONOMIC_CALL_DEADLINE = 3.0
     rng = random.Random(SEED)
     for number in range(1, 9):
         world.erp_customer(number, name=f"Kunde {number}", city=rng.choice(CITIES))
@@ -58,6 +56,9 @@ def test_both_sides_editing_under_faults_converge_without_duplicates(
         for i in range(6)
     ]
     first_request = RequestLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    # Short timeouts while faults are on, so that held-back answers are lost answers.
+    settings.ECONOMIC_READ_TIMEOUT = 0.7
+    settings.ECONOMIC_CALL_DEADLINE = 3.0
     world.knobs(
         fault_rate=0.35,
         fault_http500=True,
@@ -88,6 +89,8 @@ def test_both_sides_editing_under_faults_converge_without_duplicates(
     )
     total = during.count()
     world.knobs(fault_rate=0.0)
+    settings.ECONOMIC_READ_TIMEOUT = 5.0
+    settings.ECONOMIC_CALL_DEADLINE = 30.0
 
     cycle(world)
     cycle(world, reconcile=True)
