@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminSplitDateTimeWidget as AdminSplitDateTime
 
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm
 from apps.core.exceptions import ApplicationError
@@ -36,11 +37,9 @@ from apps.integrations.models import (
     Binding,
     Conflict,
     Connection,
-    HourTransfer,
     Lease,
     OutboxItem,
     SyncRun,
-    System,
     Watermark,
 )
 from apps.integrations.sync import outbox
@@ -71,51 +70,9 @@ class ReadOnlyAdmin(ModelAdmin):
 # --- connection -------------------------------------------------------------------------------
 
 
-class ConnectionAddForm(ServiceModelForm):
-    """Connecting: checked live against the ERP before anything is stored."""
-
-    new_password = forms.CharField(
-        label=_("password"), widget=forms.PasswordInput(render_value=False), strip=False
-    )
-    client = forms.CharField(
-        label=_("client"),
-        help_text=_("The name (or number) of the 24SevenOffice client to connect."),
-    )
-    new_api_password = forms.CharField(
-        label=_("integration user password"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        required=False,
-    )
-    connected = forms.MultipleChoiceField(
-        label=_("connected object types"),
-        choices=CONNECT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-
-    class Meta:
-        model = Connection
-        fields = ["system", "username", "api_username", "connected", "hour_transfer", "sso_allowed"]
-
-    def save_via_service(self) -> Connection:
-        data = self.cleaned_data
-        return services.connection_create(
-            system=data["system"],
-            username=data["username"],
-            password=data["new_password"],
-            client_name=data["client"],
-            api_username=data.get("api_username") or None,
-            api_password=data.get("new_api_password") or None,
-            connect=data.get("connected") or [],
-            sso=data.get("sso_allowed", False),
-            hour_transfer=data.get("hour_transfer") or HourTransfer.ON_APPROVAL,
-            actor=self.request.user if self.request else None,
-        )
-
-
 class ConnectionChangeForm(ServiceModelForm):
-    """Settings, and a "replace password" that is never filled with the stored one."""
+    """What is kept in step and how. Credentials and the system's own settings are changed on
+    the connection's settings screen, through its connector (checked live there)."""
 
     connected = forms.MultipleChoiceField(
         label=_("connected object types"),
@@ -123,105 +80,82 @@ class ConnectionChangeForm(ServiceModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    replace_password = forms.CharField(
-        label=_("replace password"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        required=False,
-        help_text=_("Leave empty to keep the stored password. A new one is checked live."),
-    )
-    replace_api_password = forms.CharField(
-        label=_("replace integration user password"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        required=False,
-    )
 
     class Meta:
         model = Connection
-        fields = ["is_active", "connected", "masters", "hour_transfer", "sso_allowed"]
+        fields = [
+            "is_active",
+            "display_name",
+            "connected",
+            "masters",
+            "hour_transfer",
+            "sso_allowed",
+        ]
 
     def save_via_service(self) -> Connection:
         data = self.cleaned_data
-        actor = self.request.user if self.request else None
-        connection = services.connection_update_settings(
+        return services.connection_update_settings(
             connection=self.instance,
             connect=data.get("connected") or [],
             masters=data.get("masters") or {},
             hour_transfer=data.get("hour_transfer"),
             sso=data.get("sso_allowed"),
             is_active=data.get("is_active"),
-            actor=actor,
+            display_name=data.get("display_name"),
+            actor=self.request.user if self.request else None,
         )
-        if data.get("replace_password") or data.get("replace_api_password"):
-            connection = services.connection_replace_credentials(
-                connection=connection,
-                password=data.get("replace_password") or None,
-                api_password=data.get("replace_api_password") or None,
-                actor=actor,
-            )
-        return connection
 
 
 @admin.register(Connection)
 class ConnectionAdmin(ServiceModelAdmin):
-    show_add_link = False  # connecting goes through the wizard, which checks each step
+    """One connection per ERP. Connecting goes through the wizard (the add page sends there),
+    which checks each step with the system."""
+
+    show_add_link = False
+    form = ConnectionChangeForm
     list_display = [
         "system",
-        "client_name",
+        "connection_name",
         "connected_types",
         "hour_transfer",
         "health",
         "is_active",
     ]
     list_filter = ["system", "is_active"]
-    readonly_fields = ["client_id", "identity_id", "sync_user", "created_at", "updated_at"]
+    readonly_fields = ["system", "connector_settings", "created_at", "updated_at"]
     actions = ["sync_changes_now", "full_sync_now"]
 
-    add_fieldsets = [
-        (None, {"fields": ["system", "username", "new_password", "client"]}),
-        (
-            _("Integration user (optional)"),
-            {"fields": ["api_username", "new_api_password"]},
-        ),
-        (_("What is kept in step"), {"fields": ["connected", "hour_transfer", "sso_allowed"]}),
-    ]
     change_fieldsets = [
-        (None, {"fields": ["is_active", "client_id", "identity_id", "sync_user"]}),
-        (
-            _("What is kept in step"),
-            {"fields": ["connected", "masters", "hour_transfer", "sso_allowed"]},
-        ),
-        (_("Credentials"), {"fields": ["replace_password", "replace_api_password"]}),
-        (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
-    ]
-    view_fieldsets = [
-        (None, {"fields": ["is_active", "client_id", "identity_id", "sync_user"]}),
+        (None, {"fields": ["is_active", "system", "display_name", "connector_settings"]}),
         (
             _("What is kept in step"),
             {"fields": ["connected", "masters", "hour_transfer", "sso_allowed"]},
         ),
         (_("History"), {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
     ]
+    view_fieldsets = change_fieldsets
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = ConnectionChangeForm if obj is not None else ConnectionAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None):
+        return HttpResponseRedirect(reverse("admin:integrations_connection_connect"))
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
-        if obj is None:
-            return self.add_fieldsets
-        if not self.has_change_permission(request, obj):
+        if obj is not None and not self.has_change_permission(request, obj):
             return self.view_fieldsets
         return self.change_fieldsets
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
-        if obj is None:
-            return []
-        return list(self.readonly_fields)
+    @admin.display(description=_("connection"))
+    def connection_name(self, obj: Connection) -> str:
+        return str(obj)
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"system": System.TWENTYFOURSEVEN}
+    @admin.display(description=_("settings"))
+    def connector_settings(self, obj: Connection) -> str:
+        # The connector's own, non-secret settings (the credentials are never shown).
+        rows = sorted((obj.settings or {}).items())
+        if not rows:
+            return "—"
+        return format_html_join(
+            "", "<div>{}: {}</div>", ((k.replace("_", " "), v) for k, v in rows)
+        )
 
     def has_run_sync_permission(self, request: HttpRequest) -> bool:
         return _can_run_sync(request)
@@ -246,10 +180,6 @@ class ConnectionAdmin(ServiceModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description=_("sync user"))
-    def sync_user(self, obj: Connection) -> str:
-        return obj.api_username or obj.username
 
     @admin.display(description=_("connected"))
     def connected_types(self, obj: Connection) -> str:
@@ -319,9 +249,25 @@ class BindingAdmin(LabelledColumns, ReadOnlyAdmin):
 
 
 class WatermarkForm(ServiceModelForm):
+    """The sync position by date, where the connector's cursor is a time."""
+
+    value = forms.SplitDateTimeField(
+        label=_("last sync"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_("Changes after this moment are fetched next. Empty: everything (full sync)."),
+    )
+
     class Meta:
         model = Watermark
-        fields = ["value"]
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["value"].initial = self.instance.moment
+            if not self.instance.connection.spec.cursor_is_time:
+                self.fields["value"].disabled = True
 
     def save_via_service(self) -> Watermark:
         return services.watermark_set(
@@ -336,13 +282,17 @@ class WatermarkAdmin(LabelledColumns, ServiceModelAdmin):
     """Where each incremental pull starts; "Full sync now" forgets it and fetches everything."""
 
     form = WatermarkForm
-    list_display = ["entity_shown", "value", "connection", "updated_at"]
+    list_display = ["entity_shown", "position", "connection", "updated_at"]
     list_filter = [EntityFilter, "connection"]
     list_select_related = ["connection"]
-    readonly_fields = ["connection", "entity", "updated_at"]
-    fields = ["connection", "entity", "value", "updated_at"]
+    readonly_fields = ["connection", "entity", "position", "updated_at"]
+    fields = ["connection", "entity", "position", "value", "updated_at"]
     actions = ["full_sync_now"]
     change_form_template = "admin/integrations/watermark/change_form.html"
+
+    @admin.display(description=_("sync position"))
+    def position(self, obj: Watermark) -> str:
+        return obj.describe() or str(_("everything (full sync next)"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -376,7 +326,7 @@ class WatermarkAdmin(LabelledColumns, ServiceModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
-        self.log_change(request, watermark, [{"changed": {"fields": ["value"]}}])
+        self.log_change(request, watermark, [{"changed": {"fields": ["cursor"]}}])
         return True
 
     def full_sync_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

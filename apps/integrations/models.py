@@ -1,5 +1,8 @@
 """The connection to an ERP and the sync engine's bookkeeping: bindings, runs, conflicts, outbox."""
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,8 +14,11 @@ from apps.integrations.connectors.base import Entity
 from apps.integrations.labels import entity_label
 
 
-class System(models.TextChoices):
-    TWENTYFOURSEVEN = "24so", _("24SevenOffice")
+def system_choices() -> list[tuple[str, str]]:
+    """The systems the registered connector packages serve (settings.TIDSBRO_CONNECTORS)."""
+    from apps.integrations.registry import system_choices as registered
+
+    return registered()
 
 
 class Master(models.TextChoices):
@@ -31,26 +37,35 @@ ENTITY_CHOICES = [(e.value, e.value.replace("_", " ")) for e in Entity]
 
 
 class Connection(models.Model):
-    """The office's account in an ERP: credentials, chosen client and what is kept in step."""
+    """The office's account in an ERP: its login, its settings and what is kept in step.
 
-    system = models.CharField(_("system"), max_length=20, choices=System.choices)
-    is_active = models.BooleanField(_("active"), default=True)
-    username = models.CharField(_("username"), max_length=255)
-    password = EncryptedTextField(_("password"))
-    api_username = models.CharField(
-        _("integration user"),
-        max_length=255,
+    The connector package of `system` declares the shape of the two documents it keeps here
+    (`ConnectorSpec.credentials_schema` / `settings_schema`; services validate against them):
+
+    - `credentials`: ONE JSON document, encrypted (logins, passwords, tokens) — read it with
+      `credentials_doc`; written only by the services (`connection_create`,
+      `connection_replace_credentials`), which check it live and validate it first.
+    - `state`: the connector's secret runtime state (a 24SO session id, later OAuth access
+      tokens), a second encrypted JSON document. Kept apart from `credentials` so that the
+      connector can renew a session without rewriting (or racing with) the login the office
+      typed, and so a credentials change shows in the audit trail and a session renewal not.
+    - `settings`: the connector's own non-secret settings (client, company, defaults), plain
+      JSON (`setting(name)` reads one).
+
+    Everything else is generic: what is connected, who is master, how hours go, SSO.
+    """
+
+    system = models.CharField(_("system"), max_length=20, choices=system_choices)
+    display_name = models.CharField(
+        _("name"),
+        max_length=100,
         blank=True,
-        help_text=_("Empty: the same login is used for the sync."),
+        help_text=_("Empty: the system's own name."),
     )
-    api_password = EncryptedTextField(_("integration user password"))
-    session_id = EncryptedTextField(_("session"))
-    identity_id = models.CharField(_("client (identity) id"), max_length=64, blank=True)
-    client_name = models.CharField(_("client"), max_length=255, blank=True)
-    client_id = models.CharField(_("client number"), max_length=64, blank=True)
-    integration_user_external_id = models.CharField(
-        _("ERP user the unmapped hours go on"), max_length=64, blank=True
-    )
+    is_active = models.BooleanField(_("active"), default=True)
+    credentials = EncryptedTextField(_("credentials"))
+    state = EncryptedTextField(_("session state"))
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
     connected = models.JSONField(
         _("connected object types"),
         default=list,
@@ -99,14 +114,44 @@ class Connection(models.Model):
 
     @property
     def system_name(self) -> str:
-        """The system as people know it ("24SevenOffice"), from its connector."""
-        return str(self.spec.display_name)
+        """The connection's name: its own override, else the system's name from its connector."""
+        return self.display_name or str(self.spec.display_name)
+
+    @property
+    def credentials_doc(self) -> dict[str, Any]:
+        """The decrypted credentials document ({} when none is stored)."""
+        return _load(self.credentials)
+
+    @credentials_doc.setter
+    def credentials_doc(self, value: dict[str, Any]) -> None:
+        self.credentials = _dump(value)
+
+    @property
+    def state_doc(self) -> dict[str, Any]:
+        """The connector's decrypted runtime state ({} when none is stored)."""
+        return _load(self.state)
+
+    @state_doc.setter
+    def state_doc(self, value: dict[str, Any]) -> None:
+        self.state = _dump(value)
+
+    def setting(self, name: str, default: Any = "") -> Any:
+        """One of the connector's own settings (e.g. the client or company it reaches)."""
+        return (self.settings or {}).get(name, default)
 
     def is_connected(self, entity: str) -> bool:
         return self.is_active and entity in (self.connected or [])
 
     def master_of(self, entity: str) -> str:
         return (self.masters or {}).get(entity, Master.BOTH)
+
+
+def _load(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
+
+
+def _dump(value: dict[str, Any] | None) -> str:
+    return json.dumps(value, sort_keys=True) if value else ""
 
 
 class Binding(models.Model):
@@ -167,7 +212,12 @@ class Binding(models.Model):
 
 
 class Watermark(models.Model):
-    """Where the next incremental pull of one object type starts."""
+    """Where the next incremental pull of one object type starts: the connector's own cursor.
+
+    The cursor is opaque to the engine (a timestamp for 24SO and e-conomic, a delta link for
+    Microsoft Graph); the connector stores it, reads it back and says it in words
+    (`ConnectorSpec.describe_cursor`). Empty: everything is fetched next (full sync).
+    """
 
     connection = models.ForeignKey(
         Connection,
@@ -176,11 +226,10 @@ class Watermark(models.Model):
         verbose_name=_("connection"),
     )
     entity = models.CharField(_("object type"), max_length=30, choices=ENTITY_CHOICES)
-    value = models.DateTimeField(
-        _("last sync"),
-        null=True,
+    cursor = models.TextField(
+        _("sync position"),
         blank=True,
-        help_text=_("Changes after this moment are fetched next. Empty: everything (full sync)."),
+        help_text=_("Where the next sync starts. Empty: everything (full sync)."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -195,8 +244,18 @@ class Watermark(models.Model):
         ]
 
     def __str__(self) -> str:
-        value = timezone.localtime(self.value).strftime("%Y-%m-%d %H:%M") if self.value else "—"
-        return f"{entity_label(self.entity)}: {value}"
+        return f"{entity_label(self.entity)}: {self.describe() or '—'}"
+
+    def describe(self) -> str:
+        """The position in words, as the connection's connector says it ("" when empty)."""
+        if not self.cursor:
+            return ""
+        return self.connection.spec.describe_cursor(self.cursor)
+
+    @property
+    def moment(self):
+        """The time a time cursor stands for (None: empty, or not a time)."""
+        return self.connection.spec.cursor_as_time(self.cursor) if self.cursor else None
 
 
 class SyncRun(models.Model):

@@ -4,14 +4,13 @@ Credentials are checked live against the ERP before anything is stored, stored e
 never put in task arguments, log lines or messages.
 """
 
+import json
 import logging
-from collections.abc import Iterable
-from contextlib import closing
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
-from uuid import UUID
 
+import jsonschema
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
@@ -21,20 +20,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.core import audit
 from apps.core.exceptions import ApplicationError
-from apps.integrations.connectors.base import (
-    AuthFailed,
-    ConnectorError,
-    Entity,
-    RateLimited,
-    Unavailable,
-)
-from apps.integrations.models import Connection, HourTransfer, Master, SyncRun, System, Watermark
-from apps.integrations.registry import connector_capabilities
+from apps.integrations.connectors.base import Entity
+from apps.integrations.models import Connection, HourTransfer, Master, SyncRun, Watermark
+from apps.integrations.registry import connector_capabilities, spec_for
 
 logger = logging.getLogger(__name__)
 # Hidden from error reports (the traceback e-mailed to ADMINS, the DEBUG page): the frames
-# of the functions below handle 24SO passwords and session ids.
-SECRET_VARIABLES = ("password", "api_password", "session_id", "updates", "store", "credentials")
+# of the functions below handle credentials documents and session state.
+SECRET_VARIABLES = ("credentials", "state", "document", "old", "connection")
 
 # What the command line and the settings call each object type.
 ENTITY_NAMES: dict[str, str] = {
@@ -77,247 +70,6 @@ def entities_from_names(names: Iterable[str]) -> list[str]:
     return result
 
 
-# --- talking to 24SO while connecting ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientChoice:
-    """A client (identity) a login can reach, as the wizard lists it."""
-
-    identity_id: str
-    client_id: int
-    client_name: str
-    user_name: str
-    contact_id: int | None
-    is_default: bool
-    is_disabled: bool
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def _client(
-    *, username: str, password: str, identity_id: str | None = None, session_store: Any = None
-) -> Any:
-    # A throwaway client: its session lives in memory only, it shares the login's budget.
-    from apps.integrations.connectors.twentyfourseven.client import TwentyFourSevenClient
-    from apps.integrations.connectors.twentyfourseven.types import Credentials
-    from apps.integrations.sync.budget import DatabaseRequestBudget
-
-    return TwentyFourSevenClient(
-        credentials=Credentials(
-            username=username,
-            password=password,
-            identity_id=UUID(identity_id) if identity_id else None,
-        ),
-        session_store=session_store,
-        budget=DatabaseRequestBudget(),
-        budget_key=f"24so:{username.strip().lower()}",
-    )
-
-
-def _is_blocked(exc: ConnectorError) -> bool:
-    from apps.integrations.connectors.twentyfourseven.errors import FaultKind, classify_fault
-
-    return classify_fault(exc.message) is FaultKind.IDENTITY
-
-
-def _plain_error(exc: ConnectorError, *, who: str) -> ApplicationError:
-    """The connector's error in words an office can act on (never with the secret)."""
-    if isinstance(exc, AuthFailed):
-        if _is_blocked(exc):
-            return ApplicationError(
-                _(
-                    "24SevenOffice has blocked %(who)s in this client. Ask a 24SevenOffice "
-                    "administrator to unblock it, or choose another client."
-                )
-                % {"who": who}
-            )
-        return ApplicationError(
-            _("24SevenOffice did not accept the username or password of %(who)s.") % {"who": who}
-        )
-    if isinstance(exc, RateLimited):
-        until = exc.until or (timezone.now() + timedelta(seconds=exc.retry_after))
-        return ApplicationError(
-            _(
-                "24SevenOffice is refusing requests from %(who)s for now (request limit). "
-                "Try again after %(time)s."
-            )
-            % {"who": who, "time": formats.time_format(timezone.localtime(until), "H:i")}
-        )
-    if isinstance(exc, Unavailable):
-        return ApplicationError(
-            _("24SevenOffice cannot be reached right now. Nothing was saved; try again later.")
-        )
-    return ApplicationError(
-        _("24SevenOffice refused the request: %(reason)s") % {"reason": exc.message}
-    )
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def connection_identities(*, username: str, password: str) -> list[ClientChoice]:
-    """Asks 24SO which clients the login reaches (one request, no session is kept)."""
-    return _identities(
-        username=username,
-        password=password,
-        who=_("the login %(username)s") % {"username": username},
-    )
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def _identities(*, username: str, password: str, who: str) -> list[ClientChoice]:
-    if not username or not password:
-        raise ApplicationError(_("Enter the 24SevenOffice username and password."))
-    try:
-        with closing(_client(username=username, password=password)) as client:
-            identities = client.get_identities_with_credential()
-    except ConnectorError as exc:
-        raise _plain_error(exc, who=who) from None
-    choices = [
-        ClientChoice(
-            identity_id=str(i.id),
-            client_id=i.client_id,
-            client_name=i.client_name,
-            user_name=i.user_name,
-            contact_id=i.contact_id,
-            is_default=i.is_default,
-            is_disabled=i.is_disabled,
-        )
-        for i in identities
-    ]
-    if not any(not c.is_disabled for c in choices):
-        raise ApplicationError(
-            _(
-                "%(who)s has no 24SevenOffice client it may use. Ask a "
-                "24SevenOffice administrator to give it access to the company's client."
-            )
-            % {"who": who[:1].upper() + who[1:]}
-        )
-    return choices
-
-
-def _choose(
-    choices: list[ClientChoice], *, client_name: str | None, identity_id: str | None, who: str
-) -> ClientChoice:
-    if identity_id:
-        chosen = next((c for c in choices if c.identity_id == str(identity_id)), None)
-    elif client_name:
-        wanted = client_name.strip().casefold()
-        chosen = next((c for c in choices if c.client_name.casefold() == wanted), None)
-        if chosen is None and wanted.isdigit():
-            chosen = next((c for c in choices if str(c.client_id) == wanted), None)
-    else:
-        raise ApplicationError(_("Choose the 24SevenOffice client to connect."))
-    if chosen is None:
-        raise ApplicationError(
-            _("%(who)s cannot reach the client %(client)s. It can reach: %(choices)s.")
-            % {
-                "who": who[:1].upper() + who[1:],
-                "client": client_name or identity_id,
-                "choices": ", ".join(c.client_name for c in choices) or "—",
-            },
-            field="client_name",
-        )
-    if chosen.is_disabled:
-        raise ApplicationError(
-            _(
-                "24SevenOffice has blocked %(who)s in the client %(client)s. Ask a "
-                "24SevenOffice administrator to unblock it."
-            )
-            % {"who": who, "client": chosen.client_name}
-        )
-    return chosen
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def _check_login(*, username: str, password: str, identity_id: str, who: str) -> str:
-    """Logs in to the chosen client; returns the new session id (kept encrypted)."""
-    from apps.integrations.connectors.twentyfourseven.client import MemorySessionStore
-
-    store = MemorySessionStore()
-    try:
-        with closing(
-            _client(
-                username=username, password=password, identity_id=identity_id, session_store=store
-            )
-        ) as client:
-            client.login()
-    except ConnectorError as exc:
-        raise _plain_error(exc, who=who) from None
-    return store.get() or ""
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def connection_check_client(*, username: str, password: str, identity_id: str) -> ClientChoice:
-    """Checks live that the login may work in the chosen client (identities, then Login)."""
-    if not identity_id:
-        raise ApplicationError(
-            _("Choose the 24SevenOffice client to connect."), field="identity_id"
-        )
-    who = _("the login %(username)s") % {"username": username}
-    chosen = _choose(
-        connection_identities(username=username, password=password),
-        client_name=None,
-        identity_id=identity_id,
-        who=who,
-    )
-    _check_login(username=username, password=password, identity_id=chosen.identity_id, who=who)
-    return chosen
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def connection_check_integration_user(
-    *, client: ClientChoice, api_username: str, api_password: str
-) -> tuple[ClientChoice, str]:
-    """Checks live that the integration user reaches the same client; returns its identity
-    there and a new session id (nothing is stored)."""
-    api_username = (api_username or "").strip()
-    if not api_username:
-        raise ApplicationError(
-            _("Enter the username of the integration user."), field="api_username"
-        )
-    if not api_password:
-        raise ApplicationError(
-            _("Enter the password of the integration user."), field="api_password"
-        )
-    api_who = _("the integration user %(username)s") % {"username": api_username}
-    api_choices = _identities(username=api_username, password=api_password, who=api_who)
-    # Identities are per login: find the integration user's way into the same client.
-    same_client = next((c for c in api_choices if c.client_id == client.client_id), None)
-    sync_identity = _choose(
-        api_choices,
-        client_name=client.client_name,
-        identity_id=same_client.identity_id if same_client else None,
-        who=api_who,
-    )
-    session_id = _check_login(
-        username=api_username,
-        password=api_password,
-        identity_id=sync_identity.identity_id,
-        who=api_who,
-    )
-    return sync_identity, session_id
-
-
-@sensitive_variables(*SECRET_VARIABLES)
-def connection_sso_identity(
-    *, connection: Connection, username: str, password: str
-) -> ClientChoice:
-    """Checks a person's own 24SO login live against the connection's client (log in with
-    24SevenOffice); returns their identity there. Nothing is stored."""
-    who = _("the login %(username)s") % {"username": username}
-    choices = _identities(username=username.strip(), password=password, who=who)
-    same_client = next((c for c in choices if str(c.client_id) == connection.client_id), None)
-    if same_client is None:
-        raise ApplicationError(
-            _("This 24SevenOffice login has no access to %(client)s.")
-            % {"client": connection.client_name or connection.client_id}
-        )
-    chosen = _choose(choices, client_name=None, identity_id=same_client.identity_id, who=who)
-    _check_login(
-        username=username.strip(), password=password, identity_id=chosen.identity_id, who=who
-    )
-    return chosen
-
-
 def _audit(actor: Any, obj: Any, message: str, *, flag: int = CHANGE) -> None:
     """The audit trail of connections (apps/core/audit.py): who changed what, in History."""
     audit.record(actor, obj, message, flag=flag)
@@ -332,31 +84,96 @@ def _validate_entities(system: str, entities: list[str]) -> None:
             capabilities.can_pull(Entity(entity)) or capabilities.can_push(Entity(entity))
         ):
             raise ApplicationError(
-                _("%(system)s cannot sync %(name)s.") % {"system": system, "name": entity}
+                _("%(system)s cannot sync %(name)s.")
+                % {"system": spec_for(system).display_name, "name": entity}
             )
+
+
+def _checked_masters(system: str, masters: Mapping[str, str]) -> dict[str, str]:
+    """Who owns each object type, refused where the system cannot take Tidsbro's changes."""
+    capabilities = connector_capabilities(system)
+    for entity, master in masters.items():
+        if entity not in CONNECTABLE or master not in Master.values:
+            raise ApplicationError(
+                _("%(entity)s cannot have the master %(master)s.")
+                % {"entity": entity, "master": master},
+                field="masters",
+            )
+        if (
+            master != Master.ERP
+            and capabilities is not None
+            and not capabilities.can_push(Entity(entity))
+        ):
+            raise ApplicationError(
+                capabilities.notes.get(Entity(entity))
+                or _("%(system)s cannot receive %(entity)s from Tidsbro.")
+                % {"system": spec_for(system).display_name, "entity": entity},
+                field="masters",
+            )
+    return dict(masters)
+
+
+def _spec(system: str) -> Any:
+    try:
+        return spec_for(system)
+    except LookupError:
+        raise ApplicationError(
+            _("Tidsbro cannot connect to %(system)s.") % {"system": system}, field="system"
+        ) from None
+
+
+def _schema_error(error: jsonschema.ValidationError) -> str:
+    # Never the value itself: a credentials document holds passwords.
+    where = ".".join(str(part) for part in error.absolute_path)
+    if error.validator in ("required", "additionalProperties"):
+        return error.message  # names the property, not its value
+    return f"{where or '—'}: {error.validator}"
+
+
+def _validate_document(
+    spec: Any, document: Any, *, schema: Any, what: str, field: str
+) -> dict[str, Any]:
+    document = dict(document or {})
+    try:
+        jsonschema.validate(document, dict(schema))
+    except jsonschema.ValidationError as exc:
+        raise ApplicationError(
+            _("The %(what)s for %(system)s are not valid (%(reason)s).")
+            % {"what": what, "system": spec.display_name, "reason": _schema_error(exc)},
+            field=field,
+        ) from None
+    return document
+
+
+def _already_connected(spec: Any) -> ApplicationError:
+    return ApplicationError(
+        _("%(system)s is already connected. Change or deactivate that connection first.")
+        % {"system": spec.display_name}
+    )
 
 
 @sensitive_variables(*SECRET_VARIABLES)
 def connection_create(
     *,
     system: str,
-    username: str,
-    password: str,
-    client_name: str | None = None,
-    identity_id: str | None = None,
-    api_username: str | None = None,
-    api_password: str | None = None,
-    connect: Iterable[str] = (),
-    sso: bool = False,
+    credentials: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
+    state: Mapping[str, Any] | None = None,
+    connected: Iterable[str] = (),
+    masters: Mapping[str, str] | None = None,
     hour_transfer: str = HourTransfer.ON_APPROVAL,
+    sso: bool = False,
+    display_name: str = "",
     actor: Any = None,
 ) -> Connection:
-    """Checks the logins live, then stores the connection (credentials encrypted) and logs it."""
-    if system != System.TWENTYFOURSEVEN:
-        raise ApplicationError(
-            _("Tidsbro cannot connect to %(system)s yet.") % {"system": system}, field="system"
-        )
-    entities = entities_from_names(connect)
+    """Stores a connection whose credentials the connector has checked (encrypted), after
+    validating its documents against the connector's schemas; audit-logged.
+
+    `connected` takes object types or their command-line names ("customers"); `masters`
+    defaults to DEFAULT_MASTERS. The live check belongs to the connector's onboarding.
+    """
+    spec = _spec(system)
+    entities = entities_from_names(connected)
     _validate_entities(system, entities)
     if hour_transfer not in HourTransfer.values:
         raise ApplicationError(
@@ -365,71 +182,40 @@ def connection_create(
             field="hour_transfer",
         )
     if Connection.objects.filter(system=system, is_active=True).exists():
-        raise ApplicationError(
-            _("24SevenOffice is already connected. Change or deactivate that connection first.")
-        )
-    username = username.strip()
-    api_username = (api_username or "").strip()
-    if api_username and not api_password:
-        raise ApplicationError(
-            _("Enter the password of the integration user."), field="api_password"
-        )
-    if api_username.casefold() == username.casefold():
-        api_username, api_password = "", ""
-
-    who = _("the login %(username)s") % {"username": username}
-    chosen = _choose(
-        connection_identities(username=username, password=password),
-        client_name=client_name,
-        identity_id=identity_id,
-        who=who,
-    )
-    sync_identity = chosen
-    if api_username:
-        sync_identity, session_id = connection_check_integration_user(
-            client=chosen, api_username=api_username, api_password=api_password or ""
-        )
-        # The office's own login must reach the client too (the wizard logs in with it).
-        _check_login(username=username, password=password, identity_id=chosen.identity_id, who=who)
-    else:
-        session_id = _check_login(
-            username=username, password=password, identity_id=chosen.identity_id, who=who
-        )
-
+        raise _already_connected(spec)
     connection = Connection(
         system=system,
-        username=username,
-        password=password,
-        api_username=api_username,
-        api_password=api_password or "",
-        session_id=session_id,
-        identity_id=sync_identity.identity_id,
-        client_name=chosen.client_name,
-        client_id=str(chosen.client_id),
-        integration_user_external_id=(
-            str(sync_identity.contact_id) if sync_identity.contact_id is not None else ""
+        display_name=display_name,
+        settings=_validate_document(
+            spec, settings, schema=spec.settings_schema, what=_("settings"), field="settings"
         ),
         connected=entities,
-        masters=dict(DEFAULT_MASTERS),
+        masters={**DEFAULT_MASTERS, **_checked_masters(system, masters or {})},
         hour_transfer=hour_transfer,
-        sso_allowed=sso,
+        sso_allowed=bool(sso) and spec.sso is not None,
     )
-    connection.full_clean(exclude=["password", "api_password", "session_id"])
+    connection.credentials_doc = _validate_document(
+        spec,
+        credentials,
+        schema=spec.credentials_schema,
+        what=_("credentials"),
+        field="credentials",
+    )
+    connection.state_doc = dict(state or {})
+    connection.full_clean(exclude=["credentials", "state"])
     try:
         with transaction.atomic():
             connection.save()
             _audit(
                 actor,
                 connection,
-                _("Connected %(client)s: %(types)s")
-                % {"client": connection.client_name, "types": ", ".join(entities) or "—"},
+                _("Connected %(connection)s: %(types)s")
+                % {"connection": connection, "types": ", ".join(entities) or "—"},
                 flag=ADDITION,
             )
     except IntegrityError:
-        raise ApplicationError(
-            _("24SevenOffice is already connected. Change or deactivate that connection first.")
-        ) from None
-    logger.info("connected %s client %s", system, connection.client_id)
+        raise _already_connected(spec) from None
+    logger.info("connected %s as connection %s", system, connection.pk)
     return connection
 
 
@@ -441,10 +227,28 @@ def connection_update_settings(
     hour_transfer: str | None = None,
     sso: bool | None = None,
     is_active: bool | None = None,
+    settings: Mapping[str, Any] | None = None,
+    display_name: str | None = None,
     actor: Any = None,
 ) -> Connection:
-    """Changes what is kept in step and how (no credentials); logs what changed."""
+    """Changes what is kept in step and how, and the connector's own settings (validated
+    against its schema; no credentials); logs what changed."""
     changed: list[str] = []
+    if settings is not None:
+        spec = connection.spec
+        document = _validate_document(
+            spec,
+            {**(connection.settings or {}), **settings},
+            schema=spec.settings_schema,
+            what=_("settings"),
+            field="settings",
+        )
+        if document != connection.settings:
+            connection.settings = document
+            changed.append("settings")
+    if display_name is not None and display_name.strip() != connection.display_name:
+        connection.display_name = display_name.strip()
+        changed.append("display_name")
     if connect is not None:
         entities = entities_from_names(connect)
         _validate_entities(connection.system, entities)
@@ -452,25 +256,7 @@ def connection_update_settings(
             connection.connected = entities
             changed.append("connected")
     if masters is not None:
-        for entity, master in masters.items():
-            if entity not in CONNECTABLE or master not in Master.values:
-                raise ApplicationError(
-                    _("%(entity)s cannot have the master %(master)s.")
-                    % {"entity": entity, "master": master},
-                    field="masters",
-                )
-            capabilities = connector_capabilities(connection.system)
-            if (
-                master != Master.ERP
-                and capabilities is not None
-                and not capabilities.can_push(Entity(entity))
-            ):
-                raise ApplicationError(
-                    capabilities.notes.get(Entity(entity))
-                    or _("%(system)s cannot receive %(entity)s from Tidsbro.")
-                    % {"system": connection.get_system_display(), "entity": entity},
-                    field="masters",
-                )
+        masters = _checked_masters(connection.system, masters)
         merged = {**(connection.masters or {}), **masters}
         if merged != connection.masters:
             connection.masters = merged
@@ -484,6 +270,12 @@ def connection_update_settings(
         connection.hour_transfer = hour_transfer
         changed.append("hour_transfer")
     if sso is not None and sso != connection.sso_allowed:
+        if sso and connection.spec.sso is None:
+            raise ApplicationError(
+                _("Logging in with %(system)s is not possible.")
+                % {"system": connection.spec.display_name},
+                field="sso_allowed",
+            )
         connection.sso_allowed = sso
         changed.append("sso_allowed")
     if is_active is not None and is_active != connection.is_active:
@@ -493,13 +285,14 @@ def connection_update_settings(
             .exists()
         ):
             raise ApplicationError(
-                _("Another 24SevenOffice connection is active. Deactivate it first.")
+                _("Another %(system)s connection is active. Deactivate it first.")
+                % {"system": connection.spec.display_name}
             )
         connection.is_active = is_active
         changed.append("is_active")
     if not changed:
         return connection
-    connection.full_clean(exclude=["password", "api_password", "session_id"])
+    connection.full_clean(exclude=["credentials", "state"])
     with transaction.atomic():
         connection.save(update_fields=[*changed, "updated_at"])
         _audit(actor, connection, audit.changed_fields(Connection, changed))
@@ -510,116 +303,43 @@ def connection_update_settings(
 def connection_replace_credentials(
     *,
     connection: Connection,
-    password: str | None = None,
-    api_password: str | None = None,
-    api_username: str | None = None,
+    credentials: Mapping[str, Any],
+    state: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
     actor: Any = None,
 ) -> Connection:
-    """Checks new passwords live, stores them encrypted and starts a new session.
-
-    `api_username` switches the integration user ("" = sync with the office's own login);
-    the new user must reach the connected client.
-    """
-    if api_username is not None and api_username.strip().casefold() != (
-        connection.api_username.casefold()
-    ):
-        return _switch_integration_user(
-            connection=connection,
-            api_username=api_username.strip(),
-            api_password=api_password or "",
-            actor=actor,
-        )
-    if not password and not api_password:
-        return connection
-    if api_password and not connection.api_username:
-        raise ApplicationError(
-            _("This connection has no separate integration user."), field="api_password"
-        )
-    updates: dict[str, Any] = {}
-    if password:
-        who = _("the login %(username)s") % {"username": connection.username}
-        if connection.api_username:
-            connection_identities(username=connection.username, password=password)
-        else:
-            updates["session_id"] = _check_login(
-                username=connection.username,
-                password=password,
-                identity_id=connection.identity_id,
-                who=who,
-            )
-        updates["password"] = password
-    if api_password:
-        who = _("the integration user %(username)s") % {"username": connection.api_username}
-        updates["session_id"] = _check_login(
-            username=connection.api_username,
-            password=api_password,
-            identity_id=connection.identity_id,
-            who=who,
-        )
-        updates["api_password"] = api_password
-    for name, value in updates.items():
-        setattr(connection, name, value)
-    with transaction.atomic():
-        connection.save(update_fields=[*updates, "updated_at"])
-        fields = [f for f in ("password", "api_password") if f in updates]
-        _audit(actor, connection, audit.changed_fields(Connection, fields))
-    return connection
-
-
-def _switch_integration_user(
-    *, connection: Connection, api_username: str, api_password: str, actor: Any
-) -> Connection:
-    client = ClientChoice(
-        identity_id=connection.identity_id,
-        client_id=int(connection.client_id or 0),
-        client_name=connection.client_name,
-        user_name="",
-        contact_id=None,
-        is_default=False,
-        is_disabled=False,
+    """Stores credentials the connector has checked (validated, encrypted), with the session
+    state (and settings) that go with them; the audit trail names the changed keys, never
+    their values."""
+    spec = connection.spec
+    document = _validate_document(
+        spec,
+        credentials,
+        schema=spec.credentials_schema,
+        what=_("credentials"),
+        field="credentials",
     )
-    if not api_username or api_username.casefold() == connection.username.casefold():
-        # Back to the office's own login: its stored password must still reach the client.
-        who = _("the login %(username)s") % {"username": connection.username}
-        choices = _identities(username=connection.username, password=connection.password, who=who)
-        same_client = next((c for c in choices if c.client_id == client.client_id), None)
-        identity = _choose(
-            choices,
-            client_name=client.client_name,
-            identity_id=same_client.identity_id if same_client else None,
-            who=who,
+    old = connection.credentials_doc
+    changed = sorted(k for k in {*old, *document} if old.get(k) != document.get(k))
+    fields = ["credentials"]
+    connection.credentials_doc = document
+    if state is not None:
+        connection.state_doc = dict(state)
+        fields.append("state")
+    if settings is not None:
+        connection.settings = _validate_document(
+            spec, settings, schema=spec.settings_schema, what=_("settings"), field="settings"
         )
-        session_id = _check_login(
-            username=connection.username,
-            password=connection.password,
-            identity_id=identity.identity_id,
-            who=who,
-        )
-        api_username, api_password = "", ""
-    else:
-        identity, session_id = connection_check_integration_user(
-            client=client, api_username=api_username, api_password=api_password
-        )
-    connection.api_username = api_username
-    connection.api_password = api_password
-    connection.session_id = session_id
-    connection.identity_id = identity.identity_id
-    connection.integration_user_external_id = (
-        str(identity.contact_id) if identity.contact_id is not None else ""
-    )
-    fields = [
-        "api_username",
-        "api_password",
-        "session_id",
-        "identity_id",
-        "integration_user_external_id",
-    ]
+        fields.append("settings")
     with transaction.atomic():
         connection.save(update_fields=[*fields, "updated_at"])
-        _audit(
-            actor, connection, audit.changed_fields(Connection, ["api_username", "api_password"])
-        )
-    logger.info("switched the integration user of connection %s", connection.pk)
+        if changed:
+            _audit(
+                actor,
+                connection,
+                json.dumps([{"changed": {"fields": [k.replace("_", " ") for k in changed]}}]),
+            )
+    logger.info("replaced the credentials of connection %s", connection.pk)
     return connection
 
 
@@ -696,10 +416,10 @@ def connection_sync_now(
 def connection_full_sync_now(
     *, connection: Connection, entity: str, actor: Any = None
 ) -> Watermark:
-    """Forgets the watermark of one object type and queues a full sync of it."""
+    """Forgets the sync position (cursor) of one object type and queues a full sync of it."""
     with transaction.atomic():
         watermark, _created = Watermark.objects.update_or_create(
-            connection=connection, entity=entity, defaults={"value": None}
+            connection=connection, entity=entity, defaults={"cursor": ""}
         )
         sync_now(
             connection=connection,
@@ -712,7 +432,7 @@ def connection_full_sync_now(
 
 
 def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = None) -> int:
-    """Queues the approved hours dated on/after `since` that 24SO has not got (the outbox the
+    """Queues the approved hours dated on/after `since` that the ERP has not got (the outbox the
     approval hook writes to; pushed after commit); audit-logged. Returns how many were queued.
 
     Connecting does not send the hours approved before it: an office chooses from which date
@@ -725,16 +445,18 @@ def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = 
     if connection.hour_transfer == HourTransfer.ON_ORDER:
         raise ApplicationError(
             _(
-                "Hours are sent to 24SevenOffice with their order, so approved hours are not "
+                "Hours are sent to %(system)s with their order, so approved hours are not "
                 "transferred on their own. Create an order from them under Orders."
             )
+            % {"system": connection.system_name}
         )
     if connection.hour_transfer != HourTransfer.ON_APPROVAL:
         raise ApplicationError(
             _(
-                "Hours are never sent to 24SevenOffice. Choose “When hours are approved” "
+                "Hours are never sent to %(system)s. Choose “When hours are approved” "
                 "under Hour transfer first."
             )
+            % {"system": connection.system_name}
         )
     with transaction.atomic():
         ids = list(
@@ -749,11 +471,15 @@ def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = 
                 actor,
                 connection,
                 ngettext(
-                    "Queued %(count)d approved hour since %(date)s for 24SevenOffice",
-                    "Queued %(count)d approved hours since %(date)s for 24SevenOffice",
+                    "Queued %(count)d approved hour since %(date)s for %(system)s",
+                    "Queued %(count)d approved hours since %(date)s for %(system)s",
                     len(ids),
                 )
-                % {"count": len(ids), "date": formats.date_format(since, "SHORT_DATE_FORMAT")},
+                % {
+                    "count": len(ids),
+                    "date": formats.date_format(since, "SHORT_DATE_FORMAT"),
+                    "system": connection.system_name,
+                },
             )
     logger.info(
         "queued %d approved hours since %s for connection %s", len(ids), since, connection.pk
@@ -762,14 +488,25 @@ def hours_transfer_backlog(*, connection: Connection, since: date, actor: Any = 
 
 
 def watermark_set(*, watermark: Watermark, value: Any, actor: Any = None) -> Watermark:
-    """Moves where the next incremental pull starts (None: everything)."""
+    """Moves where the next incremental pull starts, by date (None: everything); only where
+    the connector's cursor is a moment in time. Audit-logged."""
+    spec = watermark.connection.spec
+    if value is not None and not spec.cursor_is_time:
+        raise ApplicationError(
+            _("%(system)s does not keep its sync position as a time; run a full sync instead.")
+            % {"system": spec.display_name},
+            field="value",
+        )
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    cursor = spec.cursor_from_time(value) if value is not None else ""
     with transaction.atomic():
-        Watermark.objects.filter(pk=watermark.pk).update(value=value)
+        Watermark.objects.filter(pk=watermark.pk).update(cursor=cursor)
         watermark.refresh_from_db()
         _audit(
             actor,
             watermark.connection,
             _("Set the last sync of %(entity)s to %(value)s")
-            % {"entity": watermark.entity, "value": value or "—"},
+            % {"entity": watermark.entity, "value": watermark.describe() or "—"},
         )
     return watermark

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.integrations.models import (
     Binding,
@@ -108,8 +109,8 @@ def test_the_stored_password_is_never_rendered(client, connection):
         assert STORED_PASSWORD not in html
         assert "gAAAA" not in html  # nor its ciphertext
     html = client.get(_url("connection", "change", connection.pk)).content.decode()
-    assert 'name="replace_password"' in html
-    assert 'name="password"' not in html
+    assert 'name="password"' not in html and 'name="credentials"' not in html
+    assert "Fjordlys Rådgivning AS" in html  # the connector's settings, read-only
 
 
 @pytest.mark.django_db
@@ -133,8 +134,6 @@ def test_admin_changes_the_settings_and_it_is_logged(client, connection):
             "connected": ["customer", "project"],
             "masters": '{"customer": "erp", "project": "tidsbro"}',
             "hour_transfer": HourTransfer.NEVER,
-            "replace_password": "",
-            "replace_api_password": "",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -142,7 +141,7 @@ def test_admin_changes_the_settings_and_it_is_logged(client, connection):
     assert connection.connected == ["customer", "project"]
     assert connection.masters["project"] == Master.TIDSBRO
     assert connection.hour_transfer == HourTransfer.NEVER
-    assert connection.password == STORED_PASSWORD
+    assert connection.credentials_doc["password"] == STORED_PASSWORD
     assert LogEntry.objects.filter(object_id=str(connection.pk), user=office).exists()
 
 
@@ -240,7 +239,7 @@ def test_full_sync_now_resets_the_watermark_and_enqueues_a_full_run(
     client, connection, enqueued, django_capture_on_commit_callbacks
 ):
     watermark = Watermark.objects.create(
-        connection=connection, entity="project", value="2026-11-01T10:00Z"
+        connection=connection, entity="project", cursor="2026-11-01T10:00:00+00:00"
     )
     client.force_login(support_user())
     assert "Full sync now" in client.get(_url("watermark", "change", watermark.pk)).content.decode()
@@ -250,7 +249,7 @@ def test_full_sync_now_resets_the_watermark_and_enqueues_a_full_run(
 
     assert response.status_code == 302
     watermark.refresh_from_db()
-    assert watermark.value is None
+    assert watermark.cursor == ""
     assert enqueued == [
         ("apps.integrations.jobs.sync_entity", (connection.pk, "project", "manual", True))
     ]
@@ -259,20 +258,20 @@ def test_full_sync_now_resets_the_watermark_and_enqueues_a_full_run(
 @pytest.mark.django_db
 def test_full_sync_now_needs_a_post_and_the_permission(client, connection):
     watermark = Watermark.objects.create(
-        connection=connection, entity="project", value="2026-11-01T10:00Z"
+        connection=connection, entity="project", cursor="2026-11-01T10:00:00+00:00"
     )
     client.force_login(admin_user())
     assert client.get(_url("watermark", "full_sync", watermark.pk)).status_code == 405
     client.force_login(employee())
     assert client.post(_url("watermark", "full_sync", watermark.pk)).status_code == 403
     watermark.refresh_from_db()
-    assert watermark.value is not None
+    assert watermark.cursor
 
 
 @pytest.mark.django_db
 def test_full_sync_now_as_an_action(client, connection, enqueued):
     watermark = Watermark.objects.create(
-        connection=connection, entity="customer", value="2026-11-01T10:00Z"
+        connection=connection, entity="customer", cursor="2026-11-01T10:00:00+00:00"
     )
     client.force_login(support_user())
     response = client.post(
@@ -280,7 +279,7 @@ def test_full_sync_now_as_an_action(client, connection, enqueued):
     )
     assert response.status_code == 302
     watermark.refresh_from_db()
-    assert watermark.value is None
+    assert watermark.cursor == ""
 
 
 @pytest.mark.django_db
@@ -293,7 +292,10 @@ def test_admin_edits_the_last_sync_and_support_cannot(client, connection):
     response = client.post(_url("watermark", "change", watermark.pk), data)
     assert response.status_code == 302
     watermark.refresh_from_db()
-    assert watermark.value is not None
+    assert watermark.moment is not None
+    assert timezone.localtime(watermark.moment).strftime("%Y-%m-%d %H:%M") == "2026-11-20 08:00"
+    html = client.get(_url("watermark")).content.decode()
+    assert "2026-11-20 08:00" in html  # the cursor in words, as the connector says it
 
 
 # --- "Fetch now" on the domain lists ----------------------------------------------------------
@@ -401,37 +403,14 @@ def test_sync_now_action_queues_one_job_for_the_whole_connection(
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_admin_connects_24so_checked_live(client, live_server, settings):
-    seed()
-    base = f"{live_server.url}/sandbox/24so"
-    settings.TWENTYFOURSEVEN_API_BASE = base
-    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
-    office = admin_user()
-    client.force_login(office)
-    form = {
-        "username": DEMO_USERNAME,
-        "new_password": "wrong",
-        "client": "Nordvik Bygg AS",
-        "api_username": "",
-        "new_api_password": "",
-        "connected": ["customer", "project"],
-        "hour_transfer": HourTransfer.ON_APPROVAL,
-    }
-
-    response = client.post(_url("connection", "add"), form)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "did not accept the username or password" in html
-    assert "wrong" not in html.split('name="new_password"')[1].split(">")[0]
-    assert not Connection.objects.exists()
-
-    response = client.post(_url("connection", "add"), {**form, "new_password": DEMO_PASSWORD})
+@pytest.mark.django_db
+def test_adding_a_connection_goes_through_the_wizard(client):
+    client.force_login(admin_user())
+    response = client.get(_url("connection", "add"))
     assert response.status_code == 302
-    connection = Connection.objects.get()
-    assert connection.client_name == "Nordvik Bygg AS"
-    assert connection.connected == ["customer", "project"]
-    assert LogEntry.objects.filter(object_id=str(connection.pk), user=office).exists()
+    assert response.url == reverse("admin:integrations_connection_connect")
+    response = client.post(_url("connection", "add"), {"system": "24so"})
+    assert response.status_code == 302 and not Connection.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -442,12 +421,17 @@ def test_fetch_customers_runs_against_the_sandbox(client, live_server, settings)
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    from apps.integrations.connectors.twentyfourseven.onboarding import connect
+
+    documents = connect(
+        username=DEMO_USERNAME, password=DEMO_PASSWORD, client_name="Fjordlys Rådgivning AS"
+    )
     connection_create(
         system="24so",
-        username=DEMO_USERNAME,
-        password=DEMO_PASSWORD,
-        client_name="Fjordlys Rådgivning AS",
-        connect=["customers"],
+        credentials=documents.credentials,
+        settings=documents.settings,
+        state=documents.state,
+        connected=["customers"],
     )
     client.force_login(support_user())
 

@@ -78,13 +78,15 @@ def connect(password_env, *extra):
 def test_connect_checks_the_login_and_stores_the_connection(sandbox, password_env):
     out = connect(password_env, "--sso")
 
-    assert f"Connected 24SevenOffice client {FJORDLYS} (2400101)" in out
+    assert f"Connected 24SevenOffice: {FJORDLYS} as connection" in out
+    assert f"Syncing as: {DEMO_USERNAME}" in out
     assert "customer, project, work_type, task" in out
     assert DEMO_PASSWORD not in out
     connection = Connection.objects.get()
     assert connection.connected == ["customer", "project", "work_type", "task"]
     assert connection.sso_allowed
-    assert connection.password == DEMO_PASSWORD
+    assert connection.credentials_doc["password"] == DEMO_PASSWORD
+    assert connection.setting("client_id") == "2400101"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -104,6 +106,8 @@ def test_connect_without_a_client_lists_the_clients_and_exits(sandbox, password_
     with pytest.raises(CommandError, match="Choose the client with --client"):
         call_command(
             "integrations_connect",
+            "--system",
+            "24so",
             "--username",
             DEMO_USERNAME,
             "--password-env",
@@ -126,6 +130,8 @@ def test_connect_with_an_unknown_object_type_exits(password_env):
     with pytest.raises(CommandError, match="Unknown object type invoices"):
         run(
             "integrations_connect",
+            "--system",
+            "24so",
             "--username",
             DEMO_USERNAME,
             "--password-env",
@@ -175,9 +181,7 @@ def test_generate_encryption_key_prints_a_fernet_key():
 
 def _raw(pk: int) -> tuple[str, str]:
     with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT password, session_id FROM integrations_connection WHERE id = %s", [pk]
-        )
+        cursor.execute("SELECT credentials, state FROM integrations_connection WHERE id = %s", [pk])
         return cursor.fetchone()
 
 
@@ -201,14 +205,15 @@ def test_rotate_keys_re_encrypts_with_the_newest_key(settings):
 
     out = run("rotate_keys")
 
-    assert "integrations.connection.password: 1 re-encrypted" in out
-    assert "integrations.connection.session_id: 1 re-encrypted" in out
+    assert "integrations.connection.credentials: 1 re-encrypted" in out
+    assert "integrations.connection.state: 1 re-encrypted" in out
     assert DEMO_PASSWORD not in out
     after = _raw(connection.pk)
     assert after[0] != before[0] and after[1] != before[1]
     settings.TIDSBRO_ENCRYPTION_KEYS = [new]
     fresh = Connection.objects.get(pk=connection.pk)
-    assert (fresh.password, fresh.session_id) == (DEMO_PASSWORD, "session-1234")
+    assert fresh.credentials_doc["password"] == DEMO_PASSWORD
+    assert fresh.state_doc == {"session_id": "session-1234"}
     settings.TIDSBRO_ENCRYPTION_KEYS = [old]
     with pytest.raises(DecryptionFailed):
         Connection.objects.get(pk=connection.pk)
@@ -226,7 +231,7 @@ def test_rotate_keys_fails_closed_when_a_value_cannot_be_decrypted(settings):
     with pytest.raises(CommandError, match="cannot be decrypted") as exc:
         run("rotate_keys")
 
-    assert f"integrations.connection.password id {stranger.pk}" in str(exc.value)
+    assert f"integrations.connection.credentials id {stranger.pk}" in str(exc.value)
     assert {pk: _raw(pk) for pk in (good.pk, stranger.pk)} == before
 
 
@@ -253,8 +258,8 @@ def test_sync_customers_prints_the_counts_of_the_run(sandbox, password_env):
 def test_sync_that_fails_exits_non_zero_with_the_error(sandbox, password_env):
     connect(password_env)
     connection = Connection.objects.get()
-    connection.password = "changed-in-24so"
-    connection.session_id = ""
+    connection.credentials_doc = {**connection.credentials_doc, "password": "changed-in-24so"}
+    connection.state_doc = {}
     connection.save()
 
     with pytest.raises(CommandError, match="The sync failed for: customer"):

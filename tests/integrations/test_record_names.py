@@ -38,7 +38,7 @@ def test_sync_records_are_named_with_translated_types_in_local_time(connection):
     SyncRun.objects.filter(pk=run.pk).update(started_at=UTC_EVENING)
     run.refresh_from_db()
     watermark = Watermark.objects.create(
-        connection=connection, entity="work_type", value=UTC_EVENING
+        connection=connection, entity="work_type", cursor=UTC_EVENING.isoformat()
     )
     item = OutboxItem.objects.create(connection=connection, entity="work_type", local_id=3)
 

@@ -1,4 +1,5 @@
-"""Connecting 24SO through the services, against the sandbox over real HTTP."""
+"""Connecting 24SO: its live checks (the connector's onboarding) and the generic services
+that store what they accepted, against the sandbox over real HTTP."""
 
 import uuid
 
@@ -9,6 +10,7 @@ from django.db import connection as db
 
 from apps.core.exceptions import ApplicationError
 from apps.integrations import services
+from apps.integrations.connectors.twentyfourseven import onboarding as checks
 from apps.integrations.models import Connection, HourTransfer, Master, SyncRun, Watermark
 from apps.sandbox.twentyfourseven.models import Identity, Login
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
@@ -30,15 +32,20 @@ def sandbox(live_server, settings):
 
 
 def _connect(**overrides):
-    options = {
-        "system": "24so",
-        "username": DEMO_USERNAME,
-        "password": DEMO_PASSWORD,
-        "client_name": FJORDLYS,
-        "connect": ["customers", "projects", "worktypes", "tasks"],
-    }
+    """The command line's way: 24SO's live check, then the generic service stores it."""
+    login = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "client_name": FJORDLYS}
+    for name in ("username", "password", "client_name", "api_username", "api_password"):
+        if name in overrides:
+            login[name] = overrides.pop(name)
+    options = {"system": "24so", "connected": ["customers", "projects", "worktypes", "tasks"]}
     options.update(overrides)
-    return services.connection_create(**options)
+    documents = checks.connect(**login)
+    return services.connection_create(
+        credentials=documents.credentials,
+        settings=documents.settings,
+        state=documents.state,
+        **options,
+    )
 
 
 def _raw(column: str, pk: int) -> str:
@@ -48,27 +55,27 @@ def _raw(column: str, pk: int) -> str:
 
 
 def test_identities_lists_the_clients_the_login_reaches(sandbox):
-    choices = services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    choices = checks.identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
     assert [c.client_name for c in choices] == [FJORDLYS, NORDVIK]
     assert choices[0].is_default
 
 
 def test_identities_with_a_wrong_password_says_so(sandbox):
     with pytest.raises(ApplicationError, match="did not accept the username or password"):
-        services.connection_identities(username=DEMO_USERNAME, password="wrong")
+        checks.identities(username=DEMO_USERNAME, password="wrong")
 
 
 def test_identities_when_every_client_is_disabled_says_there_is_none(sandbox):
     Identity.objects.update(is_disabled=True)
     with pytest.raises(ApplicationError, match="has no 24SevenOffice client it may use"):
-        services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+        checks.identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
 
 
 def test_identities_when_the_erp_is_unreachable_says_so(settings, db):
     settings.TWENTYFOURSEVEN_API_BASE = "http://127.0.0.1:9/sandbox/24so"
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = "http://127.0.0.1:9/sandbox/24so"
     with pytest.raises(ApplicationError, match="cannot be reached"):
-        services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+        checks.identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
 
 
 def test_create_stores_the_credentials_encrypted_with_the_default_masters(sandbox):
@@ -76,12 +83,14 @@ def test_create_stores_the_credentials_encrypted_with_the_default_masters(sandbo
     connection = _connect(actor=actor, sso=True, hour_transfer=HourTransfer.ON_ORDER)
 
     connection = Connection.objects.get(pk=connection.pk)
-    assert connection.password == DEMO_PASSWORD
-    assert DEMO_PASSWORD not in _raw("password", connection.pk)
-    assert connection.session_id and connection.session_id not in _raw("session_id", connection.pk)
-    assert connection.client_name == FJORDLYS
-    assert connection.client_id == "2400101"
-    assert connection.identity_id
+    assert connection.credentials_doc == {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+    assert DEMO_PASSWORD not in _raw("credentials", connection.pk)
+    session = connection.state_doc["session_id"]
+    assert session and session not in _raw("state", connection.pk)
+    assert connection.setting("client_name") == FJORDLYS
+    assert connection.setting("client_id") == "2400101"
+    assert connection.setting("identity_id")
+    assert str(connection) == f"24SevenOffice: {FJORDLYS}"
     assert connection.connected == ["customer", "project", "work_type", "task"]
     assert connection.masters["customer"] == Master.ERP
     assert connection.masters["project"] == Master.BOTH
@@ -97,8 +106,8 @@ def test_create_stores_the_credentials_encrypted_with_the_default_masters(sandbo
 
 def test_create_chooses_the_client_by_name(sandbox):
     connection = _connect(client_name=NORDVIK.upper())
-    assert connection.client_name == NORDVIK
-    assert connection.client_id == "2400102"
+    assert connection.setting("client_name") == NORDVIK
+    assert connection.setting("client_id") == "2400102"
 
 
 def test_create_with_a_wrong_password_stores_nothing(sandbox):
@@ -136,7 +145,7 @@ def test_create_refuses_a_second_active_connection(sandbox):
 
 def test_create_refuses_an_unknown_object_type(sandbox):
     with pytest.raises(ApplicationError, match="Unknown object type invoices"):
-        _connect(connect=["customers", "invoices"])
+        _connect(connected=["customers", "invoices"])
 
 
 def test_create_with_an_integration_user_checks_it_and_syncs_as_it(sandbox):
@@ -153,18 +162,67 @@ def test_create_with_an_integration_user_checks_it_and_syncs_as_it(sandbox):
     connection = _connect(api_username="api@tidsbro.no", api_password="api-secret")
 
     connection.refresh_from_db()
-    assert connection.api_username == "api@tidsbro.no"
-    assert connection.api_password == "api-secret"
-    assert "api-secret" not in _raw("api_password", connection.pk)
-    assert connection.identity_id == str(api_identity.identity_id)
+    assert connection.credentials_doc["api_username"] == "api@tidsbro.no"
+    assert connection.credentials_doc["api_password"] == "api-secret"
+    assert "api-secret" not in _raw("credentials", connection.pk)
+    assert connection.setting("identity_id") == str(api_identity.identity_id)
 
 
 def test_replacing_the_password_checks_it_live(sandbox):
     connection = _connect()
     with pytest.raises(ApplicationError, match="did not accept"):
-        services.connection_replace_credentials(connection=connection, password="wrong")
+        checks.replace_credentials(connection=connection, password="wrong")
     connection.refresh_from_db()
-    assert connection.password == DEMO_PASSWORD
+    assert connection.credentials_doc["password"] == DEMO_PASSWORD
+
+
+# --- the generic services: documents validated against the connector's schemas --------------
+
+
+def test_create_refuses_credentials_that_do_not_fit_the_schema_without_showing_them(db):
+    with pytest.raises(ApplicationError, match="credentials for 24SevenOffice") as exc:
+        services.connection_create(
+            system="24so", credentials={"username": "office@example.no", "password": ""}
+        )
+    assert "office@example.no" not in exc.value.message
+    with pytest.raises(ApplicationError, match="'password' is a required property"):
+        services.connection_create(system="24so", credentials={"username": "u"})
+    with pytest.raises(ApplicationError, match="settings for 24SevenOffice"):
+        services.connection_create(
+            system="24so",
+            credentials={"username": "u", "password": "p"},
+            settings={"no_such_setting": "x"},
+        )
+    assert not Connection.objects.exists()
+
+
+def test_create_refuses_a_system_no_connector_serves(db):
+    with pytest.raises(ApplicationError, match="cannot connect to sap"):
+        services.connection_create(system="sap", credentials={})
+
+
+def test_replace_credentials_stores_the_checked_document_and_logs_the_keys_only(db):
+    actor = admin_user()
+    connection = services.connection_create(
+        system="24so",
+        credentials={"username": "u", "password": "old-Pa55"},
+        settings={"client_name": FJORDLYS},
+        state={"session_id": "s-1"},
+        display_name="Regnskap",
+    )
+    assert connection.system_name == "Regnskap" and str(connection) == f"Regnskap: {FJORDLYS}"
+    services.connection_replace_credentials(
+        connection=connection,
+        credentials={"username": "u", "password": "new-Pa55"},
+        state={"session_id": "s-2"},
+        actor=actor,
+    )
+    connection = Connection.objects.get(pk=connection.pk)
+    assert connection.credentials_doc["password"] == "new-Pa55"
+    assert connection.state_doc == {"session_id": "s-2"}
+    entry = LogEntry.objects.get(object_id=str(connection.pk), user=actor)
+    assert entry.get_change_message() == "Changed password."
+    assert "Pa55" not in entry.change_message
 
 
 def test_update_settings_changes_what_is_connected_and_logs_it(sandbox):
@@ -215,20 +273,22 @@ def test_sync_now_enqueues_ids_only(sandbox, monkeypatch):
 
 
 def test_sync_now_refuses_an_object_type_that_is_not_connected(sandbox):
-    connection = _connect(connect=["customers"])
+    connection = _connect(connected=["customers"])
     with pytest.raises(ApplicationError, match="not connected"):
         services.sync_now(connection=connection, entity="project")
 
 
 def test_full_sync_now_resets_the_watermark_and_enqueues_a_full_run(sandbox, monkeypatch):
     connection = _connect()
-    Watermark.objects.create(connection=connection, entity="project", value="2026-01-01T00:00Z")
+    Watermark.objects.create(
+        connection=connection, entity="project", cursor="2026-01-01T00:00:00+00:00"
+    )
     calls = []
     monkeypatch.setattr(
         "django_q.tasks.async_task", lambda func, *args, **kwargs: calls.append((func, args))
     )
     services.connection_full_sync_now(connection=connection, entity="project")
-    assert Watermark.objects.get(connection=connection, entity="project").value is None
+    assert Watermark.objects.get(connection=connection, entity="project").cursor == ""
     assert calls == [
         ("apps.integrations.jobs.sync_entity", (connection.pk, "project", "manual", True))
     ]

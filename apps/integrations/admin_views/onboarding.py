@@ -1,34 +1,31 @@
-"""Integrations → Connect 24SevenOffice: the onboarding wizard and the first sync's progress.
+"""Integrations → Connect: the onboarding wizard and the first sync's progress.
 
-Every step is checked live against 24SO through the same services the command line uses
-(`connection_identities`, `connection_check_client`, `connection_check_integration_user`,
-`connection_create`). Between steps the passwords wait in the session encrypted for this
-wizard and this user only (`apps.core.crypto`), and the wizard forgets them when it ends.
+Generic steps (choose the system, what to connect) frame the connector's own steps
+(`spec.onboarding.steps`, e.g. 24SevenOffice's log in → client → integration user), each
+checked live by the connector. Between steps the passwords wait in the session encrypted for
+this wizard and this user only (`apps.core.crypto`), and the wizard forgets them when it ends.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.core import crypto
 from apps.core.admin import add_service_error
 from apps.core.exceptions import ApplicationError
-from apps.integrations import selectors, services
-from apps.integrations.models import Connection, HourTransfer, SyncRun, System
+from apps.integrations import registry, selectors, services
+from apps.integrations.models import Connection, HourTransfer, Master, SyncRun
 
 STATE_KEY = "integrations_onboarding"
 # A wizard left open longer than this starts again (and its encrypted passwords are dropped).
@@ -43,90 +40,97 @@ OBJECT_LABELS: dict[str, Any] = {
     "task": _("Tasks"),
     "user": _("Users (to map them to Tidsbro users)"),
     "participant": _("Project members"),
-    "hour": _("Hours (sent to 24SevenOffice)"),
+    "hour": _("Hours (sent to the ERP)"),
 }
 CONNECT_CHOICES = [(e, label) for e, label in OBJECT_LABELS.items() if e in services.CONNECTABLE]
 DEFAULT_CONNECT = ["customer", "project", "work_type", "task", "user", "hour"]
 
 
+def connect_choices(spec: Any) -> list[tuple[str, Any]]:
+    """The object types this system can keep in step."""
+    capabilities = spec.capabilities
+    return [
+        (entity, label)
+        for entity, label in CONNECT_CHOICES
+        if capabilities.can_pull(entity) or capabilities.can_push(entity)
+    ]
+
+
 # --- forms -------------------------------------------------------------------------------------
 
 
-class CredentialsForm(forms.Form):
-    username = forms.CharField(
-        label=_("24SevenOffice username"),
-        max_length=255,
-        help_text=_("The e-mail address you log in to 24SevenOffice with."),
-    )
-    password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(render_value=False)
-    )
-
-
-class ClientForm(forms.Form):
-    identity_id = forms.ChoiceField(
-        label=_("Client"),
+class SystemForm(forms.Form):
+    system = forms.ChoiceField(
+        label=_("System"),
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the 24SevenOffice client to connect.")},
+        error_messages={"required": _("Choose the system to connect.")},
     )
 
-    def __init__(self, *args: Any, clients: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.clients = clients
-        field = self.fields["identity_id"]
-        field.choices = [
-            (
-                c["identity_id"],
-                _("%(client)s (blocked for this login)") % {"client": c["client_name"]}
-                if c["is_disabled"]
-                else c["client_name"],
-            )
-            for c in clients
+        self.fields["system"].choices = [
+            (spec.system, spec.display_name)
+            for spec in registry.specs()
+            if spec.onboarding is not None
         ]
-        default = next((c for c in clients if c["is_default"] and not c["is_disabled"]), None)
-        if default is not None:
-            field.initial = default["identity_id"]
-
-
-class IntegrationUserForm(forms.Form):
-    SAME, SEPARATE = "same", "separate"
-    mode = forms.ChoiceField(
-        label=_("Who does the sync log in as?"),
-        widget=forms.RadioSelect,
-        choices=[
-            (SAME, _("The same login")),
-            (SEPARATE, _("A separate integration user")),
-        ],
-        initial=SAME,
-    )
-    api_username = forms.CharField(label=_("Integration user"), max_length=255, required=False)
-    api_password = forms.CharField(
-        label=_("Integration user password"),
-        strip=False,
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-    )
 
 
 class ConnectForm(forms.Form):
+    """What to connect, who is master of each, how hours go, and log in with the ERP."""
+
     connected = forms.MultipleChoiceField(
         label=_("Keep in step"),
-        choices=CONNECT_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        initial=DEFAULT_CONNECT,
     )
-    sso = forms.BooleanField(
-        label=_("Allow colleagues to log in to Tidsbro with their 24SevenOffice login"),
+    hour_transfer = forms.ChoiceField(
+        label=_("Send hours"),
+        choices=HourTransfer.choices,
+        initial=HourTransfer.ON_APPROVAL,
+        widget=forms.RadioSelect,
         required=False,
     )
+    sso = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, spec: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        choices = connect_choices(spec)
+        self.fields["connected"].choices = choices
+        self.fields["connected"].initial = [e for e, _label in choices if e in DEFAULT_CONNECT]
+        # Who is master of each type the system could also take from Tidsbro.
+        for entity, label in choices:
+            # Hours have no master: how they go is the hour transfer below.
+            if entity == "hour" or not spec.capabilities.can_push(entity):
+                continue
+            self.fields[f"master_{entity}"] = forms.ChoiceField(
+                label=_("Master of %(type)s") % {"type": label},
+                choices=Master.choices,
+                initial=services.DEFAULT_MASTERS.get(entity, Master.BOTH),
+                required=False,
+            )
+        if spec.sso is not None:
+            self.fields["sso"].label = _(
+                "Allow colleagues to log in to Tidsbro with their %(system)s login"
+            ) % {"system": spec.display_name}
+        else:
+            del self.fields["sso"]
+        if not spec.capabilities.can_push("hour"):
+            del self.fields["hour_transfer"]
+
+    def masters(self) -> dict[str, str]:
+        return {
+            name.removeprefix("master_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("master_") and value
+        }
 
 
 # --- the wizard's state ------------------------------------------------------------------------
 
 
 class Wizard:
-    """The wizard's answers so far, in the session; passwords only encrypted."""
+    """The wizard's answers so far, in the session; passwords and tokens only encrypted."""
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
@@ -137,12 +141,17 @@ class Wizard:
         self.data: dict[str, Any] = data
 
     def save(self, **values: Any) -> None:
-        for name in ("password", "api_password"):
-            if values.get(name):
-                values[name] = crypto.encrypt(values[name], purpose=self.purpose)
         self.data = {**self.data, **values}
         self.data.setdefault("started", time.time())
         self.request.session[STATE_KEY] = self.data
+
+    def save_secret(self, **values: str) -> None:
+        self.save(
+            **{
+                name: crypto.encrypt(value, purpose=self.purpose) if value else ""
+                for name, value in values.items()
+            }
+        )
 
     def secret(self, name: str) -> str:
         token = self.data.get(name) or ""
@@ -161,21 +170,22 @@ class Wizard:
         self.data = {}
 
     @property
-    def client(self) -> dict[str, Any] | None:
-        identity_id = self.data.get("identity_id")
-        return next(
-            (c for c in self.data.get("clients", []) if c["identity_id"] == identity_id), None
-        )
+    def spec(self) -> Any:
+        system = self.data.get("system")
+        if not system:
+            return None
+        try:
+            spec = registry.spec_for(system)
+        except LookupError:
+            return None
+        return spec if spec.onboarding is not None else None
 
 
 # --- views -------------------------------------------------------------------------------------
 
-STEPS = [
-    ("credentials", _("Log in")),
-    ("client", _("Client")),
-    ("integration_user", _("Integration user")),
-    ("objects", _("What to connect")),
-]
+
+def _step_url(step: Any) -> str:
+    return reverse("admin:integrations_connection_connect_step", args=[step.name])
 
 
 class OnboardingViews:
@@ -190,16 +200,11 @@ class OnboardingViews:
     def urls(self) -> list:
         wrap = self.admin_site.admin_view
         return [
-            path("connect/", wrap(self.credentials_view), name="integrations_connection_connect"),
+            path("connect/", wrap(self.system_view), name="integrations_connection_connect"),
             path(
-                "connect/client/",
-                wrap(self.client_view),
-                name="integrations_connection_connect_client",
-            ),
-            path(
-                "connect/integration-user/",
-                wrap(self.integration_user_view),
-                name="integrations_connection_connect_integration_user",
+                "connect/step/<str:name>/",
+                wrap(self.step_view),
+                name="integrations_connection_connect_step",
             ),
             path(
                 "connect/objects/",
@@ -224,21 +229,45 @@ class OnboardingViews:
         if not request.user.has_perm(ADD_PERMISSION):
             raise PermissionDenied
 
+    def _steps(self, spec: Any) -> list[tuple[str, Any, str]]:
+        """(name, label, url) of every step of this system's wizard."""
+        steps = [("system", _("System"), reverse("admin:integrations_connection_connect"))]
+        if spec is not None:
+            steps += [(s.name, s.label, _step_url(s)) for s in spec.onboarding.steps]
+        steps.append(
+            (
+                "objects",
+                _("What to connect"),
+                reverse("admin:integrations_connection_connect_objects"),
+            )
+        )
+        return steps
+
     def _render(
-        self, request: HttpRequest, step: str, form: forms.Form | None, **extra: Any
+        self,
+        request: HttpRequest,
+        spec: Any,
+        step: str,
+        form: forms.Form | None,
+        **extra: Any,
     ) -> HttpResponse:
-        opts = self.model_admin.model._meta
-        names = [name for name, _label in STEPS]
+        steps = self._steps(spec)
+        names = [name for name, _label, _url in steps]
+        index = names.index(step)
         context = {
             **self.admin_site.each_context(request),
-            "opts": opts,
-            "title": _("Connect 24SevenOffice"),
+            "opts": self.model_admin.model._meta,
+            "title": _("Connect %(system)s") % {"system": spec.display_name}
+            if spec is not None
+            else _("Connect an ERP"),
+            "spec": spec,
             "step": step,
             "steps": [
-                {"name": name, "label": label, "done": names.index(name) < names.index(step)}
-                for name, label in STEPS
+                {"name": name, "label": label, "done": i < index}
+                for i, (name, label, _url) in enumerate(steps)
             ],
-            "step_number": names.index(step) + 1,
+            "step_number": index + 1,
+            "back_url": steps[index - 1][2] if index > 0 else "",
             "form": form,
             **extra,
         }
@@ -250,120 +279,93 @@ class OnboardingViews:
         )
         return HttpResponseRedirect(reverse("admin:integrations_connection_connect"))
 
+    def _next_url(self, spec: Any, name: str) -> str:
+        steps = list(spec.onboarding.steps)
+        names = [s.name for s in steps]
+        index = names.index(name)
+        if index + 1 < len(steps):
+            return _step_url(steps[index + 1])
+        return reverse("admin:integrations_connection_connect_objects")
+
+    def _start(self, request: HttpRequest, spec: Any) -> HttpResponse:
+        wizard = Wizard(request)
+        wizard.clear()
+        wizard.save(system=spec.system)
+        steps = list(spec.onboarding.steps)
+        if steps:
+            return HttpResponseRedirect(_step_url(steps[0]))
+        return HttpResponseRedirect(reverse("admin:integrations_connection_connect_objects"))
+
     # steps
 
-    @method_decorator(sensitive_post_parameters("password"))
-    def credentials_view(self, request: HttpRequest) -> HttpResponse:
+    def system_view(self, request: HttpRequest) -> HttpResponse:
+        """Choose the system; `?system=<system>` (the connection list's links) starts its
+        steps directly."""
         self._check(request)
-        existing = selectors.connection_active(system=System.TWENTYFOURSEVEN)
-        wizard = Wizard(request)
-        form = CredentialsForm(
-            request.POST if request.method == "POST" else None,
-            initial={"username": wizard.get("username", "")} if request.method != "POST" else None,
-        )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                clients = services.connection_identities(
-                    username=data["username"].strip(), password=data["password"]
-                )
-            except ApplicationError as exc:
-                add_service_error(form, exc)
-            else:
-                wizard.clear()
-                wizard.save(
-                    username=data["username"].strip(),
-                    password=data["password"],
-                    clients=[asdict(c) for c in clients],
-                )
-                return HttpResponseRedirect(reverse("admin:integrations_connection_connect_client"))
-        return self._render(request, "credentials", form, existing=existing)
-
-    def client_view(self, request: HttpRequest) -> HttpResponse:
-        self._check(request)
-        wizard = Wizard(request)
-        if not wizard.get("clients") or not wizard.secret("password"):
-            return self._restart(request)
-        clients = wizard.get("clients")
-        form = ClientForm(
-            request.POST if request.method == "POST" else None,
-            clients=clients,
-            initial={"identity_id": wizard.get("identity_id")}
-            if wizard.get("identity_id")
-            else None,
-        )
-        if request.method == "POST" and form.is_valid():
-            try:
-                chosen = services.connection_check_client(
-                    username=wizard.get("username"),
-                    password=wizard.secret("password"),
-                    identity_id=form.cleaned_data["identity_id"],
-                )
-            except ApplicationError as exc:
-                add_service_error(form, exc)
-            else:
-                wizard.save(identity_id=chosen.identity_id)
-                return HttpResponseRedirect(
-                    reverse("admin:integrations_connection_connect_integration_user")
-                )
+        if request.method == "POST":
+            form = SystemForm(request.POST)
+        else:
+            form = SystemForm(request.GET if "system" in request.GET else None)
+        if form.is_bound and form.is_valid():
+            return self._start(request, registry.spec_for(form.cleaned_data["system"]))
+        connected = list(Connection.objects.filter(is_active=True))
         return self._render(
-            request, "client", form, clients=clients, username=wizard.get("username")
+            request,
+            None,
+            "system",
+            form,
+            specs=[s for s in registry.specs() if s.onboarding is not None],
+            existing=connected,
         )
 
-    @method_decorator(sensitive_post_parameters("api_password"))
-    def integration_user_view(self, request: HttpRequest) -> HttpResponse:
+    def step_view(self, request: HttpRequest, name: str) -> HttpResponse:
         self._check(request)
         wizard = Wizard(request)
-        client = wizard.client
-        if client is None or not wizard.secret("password"):
+        spec = wizard.spec
+        if spec is None:
             return self._restart(request)
-        initial = None
-        if request.method != "POST" and wizard.get("api_username"):
-            initial = {
-                "mode": IntegrationUserForm.SEPARATE,
-                "api_username": wizard.get("api_username"),
-            }
-        form = IntegrationUserForm(
-            request.POST if request.method == "POST" else None, initial=initial
-        )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            api_username = (data.get("api_username") or "").strip()
-            if data["mode"] == IntegrationUserForm.SAME or (
-                api_username.casefold() == wizard.get("username", "").casefold()
-            ):
-                wizard.save(api_username="", api_password="")
-                return HttpResponseRedirect(
-                    reverse("admin:integrations_connection_connect_objects")
-                )
+        step = next((s for s in spec.onboarding.steps if s.name == name), None)
+        if step is None:
+            raise Http404("No such step")
+        if not step.ready(wizard):
+            return self._restart(request)
+        if step.sensitive_fields:
+            request.sensitive_post_parameters = list(step.sensitive_fields)
+        posted = request.method == "POST"
+        form = step.form(wizard, request.POST if posted else None)
+        if posted and form.is_valid():
             try:
-                services.connection_check_integration_user(
-                    client=services.ClientChoice(**client),
-                    api_username=api_username,
-                    api_password=data.get("api_password") or "",
-                )
+                step.accept(wizard, form)
             except ApplicationError as exc:
                 add_service_error(form, exc)
             else:
-                wizard.save(api_username=api_username, api_password=data["api_password"])
-                return HttpResponseRedirect(
-                    reverse("admin:integrations_connection_connect_objects")
-                )
+                return HttpResponseRedirect(self._next_url(spec, name))
+        existing = [
+            c
+            for c in [selectors.connection_active(system=spec.system)]
+            if c is not None and step is spec.onboarding.steps[0]
+        ]
         return self._render(
-            request, "integration_user", form, client=client, username=wizard.get("username")
+            request,
+            spec,
+            name,
+            form,
+            step_template=step.template,
+            wizard=wizard,
+            existing=existing,
+            **step.context(wizard),
         )
 
     def objects_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         wizard = Wizard(request)
-        client = wizard.client
-        if client is None or not wizard.secret("password"):
+        spec = wizard.spec
+        if spec is None or not all(step.ready(wizard) for step in spec.onboarding.steps):
             return self._restart(request)
-        form = ConnectForm(request.POST if request.method == "POST" else None)
+        form = ConnectForm(request.POST if request.method == "POST" else None, spec=spec)
         context = {
-            "client": client,
-            "username": wizard.get("username"),
-            "api_username": wizard.get("api_username"),
+            "summary_template": spec.onboarding.summary_template,
+            **spec.onboarding.summary(wizard),
         }
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -371,23 +373,23 @@ class OnboardingViews:
                 form.add_error(
                     "connected", _("Choose at least one kind of record to keep in step.")
                 )
-                return self._render(request, "objects", form, **context)
+                return self._render(request, spec, "objects", form, **context)
             try:
+                documents = spec.onboarding.documents(wizard)
                 connection = services.connection_create(
-                    system=System.TWENTYFOURSEVEN,
-                    username=wizard.get("username"),
-                    password=wizard.secret("password"),
-                    identity_id=client["identity_id"],
-                    api_username=wizard.get("api_username") or None,
-                    api_password=wizard.secret("api_password") or None,
-                    connect=data["connected"],
-                    sso=data["sso"],
-                    hour_transfer=HourTransfer.ON_APPROVAL,
+                    system=spec.system,
+                    credentials=documents.credentials,
+                    settings=documents.settings,
+                    state=documents.state,
+                    connected=data["connected"],
+                    masters=form.masters(),
+                    hour_transfer=data.get("hour_transfer") or HourTransfer.ON_APPROVAL,
+                    sso=data.get("sso", False),
                     actor=request.user,
                 )
             except ApplicationError as exc:
                 add_service_error(form, exc)
-                return self._render(request, "objects", form, **context)
+                return self._render(request, spec, "objects", form, **context)
             wizard.clear()
             services.connection_sync_now(
                 connection=connection,
@@ -397,19 +399,25 @@ class OnboardingViews:
             )
             messages.success(
                 request,
-                _("%(client)s is connected. The first full sync has started.")
-                % {"client": connection.client_name},
+                _("%(connection)s is connected. The first full sync has started.")
+                % {"connection": connection},
             )
             return HttpResponseRedirect(
                 reverse("admin:integrations_connection_first_sync", args=[connection.pk])
             )
-        return self._render(request, "objects", form, **context)
+        return self._render(request, spec, "objects", form, **context)
 
     def cancel_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         if request.method == "POST":
-            Wizard(request).clear()
-            messages.info(request, _("Connecting 24SevenOffice was cancelled; nothing was saved."))
+            wizard = Wizard(request)
+            spec = wizard.spec
+            wizard.clear()
+            messages.info(
+                request,
+                _("Connecting %(system)s was cancelled; nothing was saved.")
+                % {"system": spec.display_name if spec is not None else _("the ERP")},
+            )
         return HttpResponseRedirect(reverse("admin:integrations_connection_changelist"))
 
     # after "Connect account"
@@ -432,7 +440,7 @@ class OnboardingViews:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model_admin.model._meta,
-            "title": _("First sync of %(client)s") % {"client": connection.client_name},
+            "title": _("First sync of %(connection)s") % {"connection": connection},
             "connection": connection,
             "rows": rows,
             "finished": finished,

@@ -1,5 +1,9 @@
-"""Settings → 24SevenOffice (health, integration user, what is connected, user mapping,
-first-time setup) and Settings → General (hour transfer). Administrators only.
+"""Settings → <system> (health, the connector's own boxes, what is connected, user mapping,
+first-time setup) and Settings → General (hour transfer). Administrators only; per connection
+(`?connection=<id>` or `?system=<system>`, else the first active connection).
+
+The connector's own boxes come from `spec.settings.sections` (e.g. an integration user or
+a password); the screen routes a POST with `action=<section name>` to them.
 
 Writes go through the services (`connection_update_settings`, `connection_replace_credentials`)
 and `apps.integrations.setup` (`map_user`, `unmap_user`, `first_time_setup`); every POST ends in
@@ -18,56 +22,57 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.accounts.models import User
 from apps.core.admin import add_service_error
 from apps.core.exceptions import ApplicationError
 from apps.integrations import selectors, services, setup
-from apps.integrations.admin_views.onboarding import (
-    CONNECT_CHOICES,
-    OBJECT_LABELS,
-    IntegrationUserForm,
-)
+from apps.integrations.admin_views.onboarding import OBJECT_LABELS, connect_choices
 from apps.integrations.connectors.base import ConnectorError
-from apps.integrations.models import Binding, Connection, HourTransfer, System
+from apps.integrations.models import Binding, Connection, HourTransfer
 
 CHANGE_PERMISSION = "integrations.change_connection"
 
 HOUR_TRANSFER_HELP = {
     HourTransfer.ON_APPROVAL: _(
-        "Hours are sent to 24SevenOffice as soon as they are approved in Tidsbro."
+        "Hours are sent to %(system)s as soon as they are approved in Tidsbro."
     ),
     HourTransfer.ON_ORDER: _(
         "Hours stay in Tidsbro until an order is created from them under Orders; then they "
         "are sent with the order."
     ),
-    HourTransfer.NEVER: _("Hours are never sent to 24SevenOffice; they stay in Tidsbro only."),
+    HourTransfer.NEVER: _("Hours are never sent to %(system)s; they stay in Tidsbro only."),
 }
 
 
 class ConnectedForm(forms.Form):
     connected = forms.MultipleChoiceField(
         label=_("Keep in step"),
-        choices=CONNECT_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    sso = forms.BooleanField(
-        label=_("Allow colleagues to log in to Tidsbro with their 24SevenOffice login"),
-        required=False,
-    )
+    sso = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, connection: Connection, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        spec = connection.spec
+        self.fields["connected"].choices = connect_choices(spec)
+        if spec.sso is not None:
+            self.fields["sso"].label = _(
+                "Allow colleagues to log in to Tidsbro with their %(system)s login"
+            ) % {"system": connection.system_name}
+        else:
+            del self.fields["sso"]
 
 
 class HourTransferForm(forms.Form):
     hour_transfer = forms.ChoiceField(
-        label=_("Send hours to 24SevenOffice"),
+        label=_("Send hours to the ERP"),
         choices=HourTransfer.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose when hours are sent to 24SevenOffice.")},
+        error_messages={"required": _("Choose when hours are sent to the ERP.")},
     )
 
 
@@ -81,7 +86,7 @@ class HourBacklogForm(forms.Form):
 
 
 def user_mapping_rows(*, connection: Connection) -> tuple[list[dict[str, Any]], list[Binding]]:
-    """Every Tidsbro user with their 24SO user and a suggestion; a fixed number of queries."""
+    """Every Tidsbro user with their ERP user and a suggestion; a fixed number of queries."""
     bindings = list(
         Binding.objects.filter(connection=connection, entity="user")
         .exclude(external_id="")
@@ -129,39 +134,46 @@ class SettingsViews:
             **extra,
         }
 
-    # --- Settings → 24SevenOffice ---------------------------------------------------------
+    def _connection(self, request: HttpRequest) -> Connection | None:
+        """The connection the screen is about: ?connection=<id>, ?system=<system>, else the
+        first active one."""
+        wanted = request.GET.get("connection", "")
+        if wanted.isdigit():
+            return Connection.objects.filter(pk=wanted).first()
+        if request.GET.get("system"):
+            return selectors.connection_active(system=request.GET["system"])
+        return selectors.connection_active()
 
-    @method_decorator(sensitive_post_parameters("api_password"))
+    # --- Settings → <system> --------------------------------------------------------------
+
     def settings_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
-        connection = selectors.connection_active(system=System.TWENTYFOURSEVEN)
-        here = reverse("admin:integrations_connection_settings")
+        connection = self._connection(request)
         if connection is None:
             return TemplateResponse(
                 request,
-                "admin/integrations/settings/24so.html",
-                self._context(request, _("24SevenOffice settings"), connection=None),
+                "admin/integrations/settings/connection.html",
+                self._context(request, _("ERP settings"), connection=None),
             )
-        user_form = IntegrationUserForm(
-            initial={
-                "mode": IntegrationUserForm.SEPARATE
-                if connection.api_username
-                else IntegrationUserForm.SAME,
-                "api_username": connection.api_username,
-            }
-        )
+        here = f"{reverse('admin:integrations_connection_settings')}?connection={connection.pk}"
+        spec = connection.spec
+        sections = list(spec.settings.sections) if spec.settings is not None else []
+        forms_by_name = {s.name: s.form(connection, None) for s in sections}
         connected_form = ConnectedForm(
-            initial={"connected": connection.connected, "sso": connection.sso_allowed}
+            initial={"connected": connection.connected, "sso": connection.sso_allowed},
+            connection=connection,
         )
         if request.method == "POST":
             action = request.POST.get("action", "")
+            section = next((s for s in sections if s.name == action), None)
             try:
-                if action == "integration_user":
-                    user_form = IntegrationUserForm(request.POST)
-                    if self._switch_user(request, connection, user_form):
+                if section is not None:
+                    request.sensitive_post_parameters = list(section.sensitive_fields)
+                    form = forms_by_name[action] = section.form(connection, request.POST)
+                    if self._section(request, connection, section, form):
                         return HttpResponseRedirect(here)
                 elif action == "connected":
-                    connected_form = ConnectedForm(request.POST)
+                    connected_form = ConnectedForm(request.POST, connection=connection)
                     if self._connected(request, connection, connected_form):
                         return HttpResponseRedirect(here)
                 elif action == "first_time_setup":
@@ -178,41 +190,41 @@ class SettingsViews:
         ]
         context = self._context(
             request,
-            _("24SevenOffice settings"),
+            _("%(system)s settings") % {"system": connection.system_name},
             connection=connection,
+            spec=spec,
+            here=here,
+            summary_template=spec.settings.summary_template if spec.settings else "",
+            summary=spec.settings.summary(connection) if spec.settings else {},
+            sections=[
+                {
+                    "section": section,
+                    "form": forms_by_name[section.name],
+                    **section.context(connection),
+                }
+                for section in sections
+            ],
             health=health,
-            user_form=user_form,
             connected_form=connected_form,
             rows=rows,
             remote_users=remote_users,
             suggestions=sum(1 for row in rows if row["suggestion"]),
             connected_labels=[OBJECT_LABELS.get(e, e) for e in connection.connected or []],
         )
-        return TemplateResponse(request, "admin/integrations/settings/24so.html", context)
+        return TemplateResponse(request, "admin/integrations/settings/connection.html", context)
 
-    def _switch_user(
-        self, request: HttpRequest, connection: Connection, form: IntegrationUserForm
+    def _section(
+        self, request: HttpRequest, connection: Connection, section: Any, form: forms.Form
     ) -> bool:
         if not form.is_valid():
             return False
-        data = form.cleaned_data
-        same = data["mode"] == IntegrationUserForm.SAME
         try:
-            services.connection_replace_credentials(
-                connection=connection,
-                api_username="" if same else (data.get("api_username") or "").strip(),
-                api_password=None if same else (data.get("api_password") or ""),
-                actor=request.user,
-            )
+            message = section.save(connection, form, actor=request.user)
         except ApplicationError as exc:
             connection.refresh_from_db()
             add_service_error(form, exc)
             return False
-        messages.success(
-            request,
-            _("The sync now logs in as %(user)s.")
-            % {"user": connection.api_username or connection.username},
-        )
+        messages.success(request, message)
         return True
 
     def _connected(self, request: HttpRequest, connection: Connection, form: ConnectedForm) -> bool:
@@ -222,7 +234,7 @@ class SettingsViews:
             services.connection_update_settings(
                 connection=connection,
                 connect=form.cleaned_data["connected"],
-                sso=form.cleaned_data["sso"],
+                sso=form.cleaned_data.get("sso"),
                 actor=request.user,
             )
         except ApplicationError as exc:
@@ -236,8 +248,10 @@ class SettingsViews:
         try:
             report = setup.first_time_setup(connection)
         except ConnectorError as exc:
-            raise services._plain_error(
-                exc, who=_("the login %(username)s") % {"username": connection.username}
+            raise ApplicationError(
+                connection.spec.explain(exc)
+                or _("%(system)s refused the request: %(reason)s")
+                % {"system": connection.system_name, "reason": exc.message}
             ) from None
         messages.success(
             request,
@@ -252,11 +266,14 @@ class SettingsViews:
             messages.warning(
                 request,
                 _(
-                    "These 24SevenOffice users are on projects but not mapped to a Tidsbro "
+                    "These %(system)s users are on projects but not mapped to a Tidsbro "
                     "user, so they were left out: %(names)s. Map them below and run the setup "
                     "again."
                 )
-                % {"names": ", ".join(name for _id, name, _count in report.unmapped)},
+                % {
+                    "system": connection.system_name,
+                    "names": ", ".join(name for _id, name, _count in report.unmapped),
+                },
             )
 
     def _user(self, value: str) -> User:
@@ -273,14 +290,15 @@ class SettingsViews:
             external_id = (post.get(f"erp_{user.pk}") or "").strip()
             if not external_id:
                 raise ApplicationError(
-                    _("Enter the 24SevenOffice user id for %(user)s.") % {"user": user}
+                    _("Enter the %(system)s user id for %(user)s.")
+                    % {"system": connection.system_name, "user": user}
                 )
             if not Binding.objects.filter(
                 connection=connection, entity="user", external_id=external_id
             ).exists():
                 raise ApplicationError(
-                    _("24SevenOffice has no user with the id %(id)s (fetch users first).")
-                    % {"id": external_id}
+                    _("%(system)s has no user with the id %(id)s (fetch users first).")
+                    % {"system": connection.system_name, "id": external_id}
                 )
             self._map(request, connection, user, external_id)
             return True
@@ -331,20 +349,20 @@ class SettingsViews:
         self.model_admin.log_change(
             request,
             connection,
-            _("Mapped %(user)s to 24SevenOffice user %(id)s")
-            % {"user": user.email, "id": external_id},
+            _("Mapped %(user)s to %(system)s user %(id)s")
+            % {"user": user.email, "system": connection.system_name, "id": external_id},
         )
         messages.success(
             request,
-            _("%(user)s is mapped to 24SevenOffice user %(id)s.")
-            % {"user": user, "id": external_id},
+            _("%(user)s is mapped to %(system)s user %(id)s.")
+            % {"user": user, "system": connection.system_name, "id": external_id},
         )
 
     # --- Settings → General ---------------------------------------------------------------
 
     def general_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
-        connection = selectors.connection_active(system=System.TWENTYFOURSEVEN)
+        connection = self._connection(request)
         posted = request.method == "POST" and request.POST.get("action") != "backlog"
         if request.method == "POST" and connection is not None and not posted:
             return self._backlog(request, connection)
@@ -352,6 +370,13 @@ class SettingsViews:
             request.POST if posted else None,
             initial={"hour_transfer": connection.hour_transfer} if connection else None,
         )
+        if connection is not None:
+            field = form.fields["hour_transfer"]
+            system = {"system": connection.system_name}
+            field.label = _("Send hours to %(system)s") % system
+            field.error_messages["required"] = (
+                _("Choose when hours are sent to %(system)s.") % system
+            )
         if posted and connection is not None and form.is_valid():
             try:
                 services.connection_update_settings(
@@ -365,7 +390,11 @@ class SettingsViews:
                 messages.success(request, _("The settings were saved."))
                 return HttpResponseRedirect(reverse("admin:integrations_connection_general"))
         options = [
-            {"radio": radio, "help": HOUR_TRANSFER_HELP.get(radio.data["value"], "")}
+            {
+                "radio": radio,
+                "help": str(HOUR_TRANSFER_HELP.get(radio.data["value"], ""))
+                % {"system": connection.system_name if connection else ""},
+            }
             for radio in form["hour_transfer"]
         ]
         backlog_form = HourBacklogForm(
@@ -418,19 +447,19 @@ class SettingsViews:
             messages.success(
                 request,
                 ngettext(
-                    "%(count)d approved hour since %(date)s is on its way to 24SevenOffice.",
-                    "%(count)d approved hours since %(date)s are on their way to 24SevenOffice.",
+                    "%(count)d approved hour since %(date)s is on its way to %(system)s.",
+                    "%(count)d approved hours since %(date)s are on their way to %(system)s.",
                     queued,
                 )
-                % {"count": queued, "date": shown},
+                % {"count": queued, "date": shown, "system": connection.system_name},
             )
         else:
             messages.info(
                 request,
                 _(
                     "Nothing to transfer: every approved hour since %(date)s is already in "
-                    "24SevenOffice or on its way."
+                    "%(system)s or on its way."
                 )
-                % {"date": shown},
+                % {"date": shown, "system": connection.system_name},
             )
         return HttpResponseRedirect(f"{here}?since={since.isoformat()}#hour-backlog")

@@ -19,9 +19,10 @@ Messages never contain credentials, session ids or request/response bodies.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 
 class ConnectorError(Exception):
@@ -122,6 +123,146 @@ class Capabilities:
         return entity in self.delete
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConnectionDocuments:
+    """What a connector's checks produce for a connection: the (secret) credentials, its own
+    (plain) settings and its (secret) runtime state such as a session. Services validate the
+    first two against the spec's schemas and store them; see `Connection`."""
+
+    credentials: Mapping = field(default_factory=dict)
+    settings: Mapping = field(default_factory=dict)
+    state: Mapping = field(default_factory=dict)
+
+
+class WizardState(Protocol):
+    """The connect wizard's answers so far (kept in the session by the generic wizard)."""
+
+    def get(self, name: str, default: Any = None) -> Any: ...
+
+    def secret(self, name: str) -> str: ...
+
+    def save(self, **values: Any) -> None:
+        """Plain, JSON-serialisable answers (names, ids, lists to choose from)."""
+
+    def save_secret(self, **values: str) -> None:
+        """Passwords and tokens: encrypted for this wizard and user; "" forgets one."""
+
+
+class OnboardingStep:
+    """One screen of the connect wizard that only this system has (a login, a client, a
+    grant token …). The generic wizard draws the step list, the frame, the form's fields and
+    the Back/Next/Cancel buttons; the step supplies the rest."""
+
+    # The step's name in its URL (connect/step/<name>/) and the step list's label.
+    name: str = ""
+    label: str = ""
+    # Included above the form: the step's heading and explanation (context: `wizard` and
+    # whatever `context()` returns).
+    template: str = ""
+    # POST fields hidden from error reports (passwords, tokens).
+    sensitive_fields: tuple[str, ...] = ()
+
+    def ready(self, wizard: WizardState) -> bool:
+        """Whether the earlier steps' answers are there (else the wizard starts again)."""
+        return True
+
+    def form(self, wizard: WizardState, data: Any) -> Any:
+        """The step's form (a django Form), bound to `data` when posted, else with initial
+        values from the wizard."""
+        raise NotImplementedError
+
+    def accept(self, wizard: WizardState, form: Any) -> None:
+        """Checks the valid form live and saves the answers in the wizard; raises
+        ApplicationError (shown on the form, nothing saved) when the system refuses."""
+        raise NotImplementedError
+
+    def context(self, wizard: WizardState) -> dict[str, Any]:
+        return {}
+
+
+class Onboarding:
+    """`spec.onboarding`: how an office connects this system.
+
+    The generic wizard runs: choose the system → each of `steps` in order → what to connect
+    (object types, master per type, hour transfer, log in with the ERP) → `documents(wizard)`
+    → `services.connection_create` → the first sync's progress. `integrations_connect`
+    (the command line) runs `add_arguments` then `documents_from_options`.
+    """
+
+    steps: Sequence[OnboardingStep] = ()
+    # Included on the "what to connect" step: what the earlier steps chose, in words.
+    summary_template: str = ""
+
+    def documents(self, wizard: WizardState) -> ConnectionDocuments:
+        """The connection's documents from the wizard's answers (checked by the steps)."""
+        raise NotImplementedError
+
+    def summary(self, wizard: WizardState) -> dict[str, Any]:
+        """Context for `summary_template`."""
+        return {}
+
+    def add_arguments(self, parser: Any) -> None:
+        """The command line's options for this system (secrets only by environment name)."""
+
+    def documents_from_options(
+        self, options: Mapping[str, Any], *, out: Any
+    ) -> ConnectionDocuments:
+        """Checks the command line's options live; may write choices to `out` and refuse with
+        ApplicationError (e.g. "Choose the client with --client")."""
+        raise NotImplementedError
+
+    def describe_login(self, connection: Any) -> str:
+        """Who the sync acts as, in words ("" when the system has no such notion)."""
+        return ""
+
+
+class SettingsSection:
+    """One box of a connection's settings screen that only this system has (the integration
+    user, the defaults for new customers …). The generic screen draws the frame and routes a
+    POST whose `action` is the section's `name` here."""
+
+    name: str = ""
+    # The box's content: heading, explanation and the form (context: `connection`, `form`,
+    # `section` and `context()`); it posts `action=<name>`.
+    template: str = ""
+    sensitive_fields: tuple[str, ...] = ()
+
+    def form(self, connection: Any, data: Any) -> Any:
+        raise NotImplementedError
+
+    def save(self, connection: Any, form: Any, *, actor: Any) -> str:
+        """Checks and stores the valid form through the services; returns the success
+        message. Raises ApplicationError (shown on the form, nothing changed)."""
+        raise NotImplementedError
+
+    def context(self, connection: Any) -> dict[str, Any]:
+        return {}
+
+
+class ConnectorSettings:
+    """`spec.settings`: the system's own boxes on the connection's settings screen."""
+
+    sections: Sequence[SettingsSection] = ()
+    # One line under the title: what the connection reaches ("Connected to X with Y").
+    summary_template: str = ""
+
+    def summary(self, connection: Any) -> dict[str, Any]:
+        """Context for `summary_template`."""
+        return {}
+
+
+class SsoLogin:
+    """`spec.sso`: log in to Tidsbro with one's own login in the system (checked live).
+
+    `external_user_id` returns the system's id of the person (the remote id of their `user`
+    binding) or raises ApplicationError with a message the person can act on. Nothing is
+    stored; the password is never logged.
+    """
+
+    def external_user_id(self, connection: Any, *, username: str, password: str) -> str:
+        raise NotImplementedError
+
+
 class ConnectorSpec:
     """Everything Tidsbro knows about one system, declared by its connector package.
 
@@ -129,14 +270,28 @@ class ConnectorSpec:
     called for each package listed in the `TIDSBRO_CONNECTORS` setting). Nothing outside the
     package names the system: screens, the engine and commands ask the spec.
 
+    A connection keeps three documents whose shapes the spec declares: `credentials_schema`
+    (secret, encrypted), `settings_schema` (plain) and the connector's runtime state (secret,
+    e.g. a session); see `apps.integrations.models.Connection`.
+
     Optional capabilities are attributes that stay None when the system does not offer them;
     screens ask `spec.<capability> is not None`, never the system's name:
 
-    - `onboarding`: the connect wizard's system-specific steps (forms, templates, checks).
-    - `settings`: the system's own settings form on the connection's settings screen.
-    - `sso`: log in to Tidsbro with the system's login.
+    - `onboarding` (an `Onboarding`): the connect wizard's own steps, each an
+      `OnboardingStep` (form + live check + template under templates/integrations/<system>/),
+      then `documents(wizard)`; and the command line's options. An e-conomic connector
+      declares e.g. one step "Agreement" (grant token pasted or from the grant flow, checked
+      with GET /self; shows agreement, company, user) and one step "Defaults" (customer
+      group, payment terms, VAT zone, currency from the agreement's lists).
+    - `settings` (a `ConnectorSettings`): the system's own boxes on the settings screen,
+      each a `SettingsSection` (form + save through the services + template).
+    - `sso` (an `SsoLogin`): log in to Tidsbro with the system's login.
     - `orders`: turn approved hours into an order/invoice draft in the system.
     - `setup`: first-time setup after connecting (e.g. project roles, participants).
+
+    Sync positions (`Watermark.cursor`) are the connector's own strings: `cursor_is_time`
+    says whether one is a moment (then administrators may set it by date, through
+    `cursor_from_time`/`cursor_as_time`), `describe_cursor` says one in words.
     """
 
     system: str = ""

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -67,12 +67,6 @@ def close_abandoned_runs(*, connection: Connection | None = None, entity: str | 
     )
 
 
-def overlap_for(connector: Connector) -> timedelta:
-    """How far before its watermark an incremental fetch starts (pure)."""
-    # The ERP's "changed after" is coarse (24SO: whole minutes): read that much again.
-    return max(connector.capabilities.watermark_resolution * 2, timedelta(minutes=2))
-
-
 def sync_entity(
     *,
     connection: Connection,
@@ -108,20 +102,20 @@ def _pull(
     run_started: datetime,
     lease: tuple[str, str] | None = None,
 ) -> None:
-    """Fetches and applies every page, then moves the watermark to the run's start."""
+    """Fetches and applies every page, then stores the connector's next cursor."""
     adapter = adapter_for(entity)
     watermark, _created = Watermark.objects.get_or_create(connection=connection, entity=entity)
-    since = None
-    if not full and watermark.value is not None:
-        since = watermark.value - overlap_for(connector)
+    # The cursor is the connector's own string; it applies its own overlap to it.
+    since = None if full else (watermark.cursor or None)
     for page in connector.fetch(entity, since=since):
         stats.fetched += len(page)
         apply_page(connection, adapter, page, stats, lease=lease)
-    # The next run starts from this run's start: changes made while it read are re-read.
+    # E.g. this run's start: changes made while it read are read again next time.
+    cursor = connector.next_cursor(entity, run_started)
     with transaction.atomic():
         if lease is not None and not locks.extend(*lease):
             raise locks.LeaseLost(lease[0])
-        Watermark.objects.filter(pk=watermark.pk).update(value=run_started)
+        Watermark.objects.filter(pk=watermark.pk).update(cursor=cursor)
 
 
 def apply_page(

@@ -49,8 +49,16 @@ class Connector(Protocol):
     def requests(self) -> int:
         """Requests made so far by this connector instance."""
 
-    def fetch(self, entity: str, *, since: datetime | None) -> Iterator[Sequence[RemoteRecord]]:
-        """Pages of records changed after `since` (all when None)."""
+    def fetch(self, entity: str, *, since: str | None) -> Iterator[Sequence[RemoteRecord]]:
+        """Pages of records changed since the cursor `since` (all when None).
+
+        `since` is the string this connector's `next_cursor` returned after the last run (a
+        timestamp, a delta link …), opaque to the engine. The connector applies its own
+        overlap: reading a record twice is fine (deduplicated by id), missing one is not."""
+
+    def next_cursor(self, entity: str, run_started: datetime) -> str:
+        """The cursor to store after every page of a run started at `run_started` was
+        applied (e.g. that moment, so changes made while the run read are read again)."""
 
     def fetch_ids(self, entity: str) -> set[str]:
         """Every id that exists remotely now (for the nightly reconciliation)."""

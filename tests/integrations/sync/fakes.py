@@ -27,6 +27,8 @@ CAPABILITIES = Capabilities(
     reports_deletions=frozenset({Entity.CUSTOMER}),
     watermark_resolution=timedelta(minutes=1),
 )
+# How far before its cursor (a time) the fake reads again, as a real connector would.
+OVERLAP = timedelta(minutes=2)
 
 
 @dataclass
@@ -69,7 +71,9 @@ class FakeConnector:
     def __init__(self, erp: FakeERP, *, page_size: int = 100) -> None:
         self.erp = erp
         self.page_size = page_size
-        self.fetch_since: list[datetime | None] = []
+        # The cursors the engine passed, and the moments read after (cursor less OVERLAP).
+        self.fetch_since: list[str | None] = []
+        self.fetch_after: list[datetime | None] = []
         self._requests = 0
         self.closed = False
 
@@ -89,11 +93,13 @@ class FakeConnector:
         if pending:
             raise pending.pop(0)
 
-    def fetch(self, entity: str, *, since: datetime | None) -> Iterator[Sequence[RemoteRecord]]:
+    def fetch(self, entity: str, *, since: str | None) -> Iterator[Sequence[RemoteRecord]]:
+        after = datetime.fromisoformat(since) - OVERLAP if since else None
         self.fetch_since.append(since)
+        self.fetch_after.append(after)
         self._call("fetch", entity)
         ids = sorted(
-            (i for i, at in self.erp.changed.items() if since is None or at > since),
+            (i for i, at in self.erp.changed.items() if after is None or at > after),
             key=lambda i: (self.erp.changed[i], i),
         )
         page: list[RemoteRecord] = []
@@ -107,6 +113,9 @@ class FakeConnector:
                 page = []
         if page:
             yield page
+
+    def next_cursor(self, entity: str, run_started: datetime) -> str:
+        return run_started.isoformat()
 
     def _record(self, external_id: str) -> RemoteRecord:
         return RemoteRecord(

@@ -11,8 +11,7 @@ from django.utils import timezone
 from apps.customers.models import Customer
 from apps.integrations.models import Binding, Conflict, Lease, OutboxItem, SyncRun, Watermark
 from apps.integrations.sync import engine, outbox
-from apps.integrations.sync.engine import overlap_for
-from tests.integrations.sync.fakes import FakeConnector
+from tests.integrations.sync.fakes import OVERLAP, FakeConnector
 
 pytestmark = pytest.mark.django_db
 
@@ -272,22 +271,25 @@ def test_reconciliation_marks_records_gone_from_the_erp(connection, erp, connect
     assert Customer.objects.count() == 3
 
 
-def test_watermark_moves_to_the_run_start_and_the_next_fetch_overlaps(connection, erp, connector):
+def test_the_cursor_moves_to_the_run_start_and_the_next_fetch_gets_it(connection, erp, connector):
     seed(erp)
     earlier = timezone.now() - timedelta(days=3)
-    Watermark.objects.create(connection=connection, entity="customer", value=earlier)
+    Watermark.objects.create(connection=connection, entity="customer", cursor=earlier.isoformat())
     run = pull(connection, connector)
-    assert connector.fetch_since[-1] == earlier - overlap_for(connector)
-    assert overlap_for(connector) >= connector.capabilities.watermark_resolution
+    # The engine hands over the stored string; the connector overlaps it by its own rule.
+    assert connector.fetch_since[-1] == earlier.isoformat()
+    assert connector.fetch_after[-1] == earlier - OVERLAP
+    assert OVERLAP >= connector.capabilities.watermark_resolution
     watermark = Watermark.objects.get()
-    assert watermark.value == run.started_at
+    assert watermark.cursor == run.started_at.isoformat()
+    assert watermark.moment == run.started_at
     pull(connection, connector)
-    assert connector.fetch_since[-1] == run.started_at - overlap_for(connector)
+    assert connector.fetch_since[-1] == run.started_at.isoformat()
 
 
 def test_full_sync_now_fetches_everything(connection, erp, connector):
     seed(erp)
-    Watermark.objects.create(connection=connection, entity="customer", value=None)
+    Watermark.objects.create(connection=connection, entity="customer", cursor="")
     pull(connection, connector)
     assert connector.fetch_since == [None]
     pull(connection, connector, full=True)  # a full run ignores a set watermark
@@ -306,7 +308,7 @@ def test_failed_fetch_fails_the_run_keeps_the_watermark_and_frees_the_lease(
     assert run.status == SyncRun.Status.FAILED
     assert run.error_text == "ERP down"
     assert run.errors == 1
-    assert Watermark.objects.get().value is None
+    assert Watermark.objects.get().cursor == ""
     assert not Customer.objects.exists()
     assert pull(connection, connector).status == SyncRun.Status.SUCCEEDED
 
@@ -325,7 +327,7 @@ def test_a_run_that_lost_its_lease_writes_no_more(connection, erp):
     assert run.status == SyncRun.Status.FAILED
     assert "lease" in run.error_text
     assert Customer.objects.count() == 2  # the first page only
-    assert Watermark.objects.get().value is None
+    assert Watermark.objects.get().cursor == ""
     assert Lease.objects.get().owner == "someone-else"  # not released by the loser
 
 

@@ -204,7 +204,7 @@ def test_an_unmapped_users_hour_goes_on_the_integration_user_and_says_so(world: 
 
 
 def test_an_unmapped_user_without_integration_user_is_refused(world: World) -> None:
-    world.connection.integration_user_external_id = ""
+    world.connection.settings = {**world.connection.settings, "integration_user_external_id": ""}
 
     with pytest.raises(Rejected, match="not mapped"):
         push.create(

@@ -28,6 +28,6 @@ def test_status_shows_the_backlog_and_how_long_the_budget_needs_for_it(settings)
     text = out.getvalue()
     assert "hour transfer: 5 done, 101 waiting (1 being checked), 2 failed" in text
     assert (
-        "24SO requests in the last hour: 0 of 40; at this budget the backlog takes about 2 more hour(s)"
+        "24SevenOffice requests in the last hour: 0 of 40; at this budget the backlog takes about 2 more hour(s)"
         in text
     )

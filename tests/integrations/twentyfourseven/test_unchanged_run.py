@@ -100,7 +100,7 @@ def test_an_unchanged_run_asks_24so_once_per_object_type(connection: Connection)
     status = StringIO()
     call_command("integrations_status", stdout=status)
     used = sum(SyncRun.objects.values_list("requests", flat=True))
-    assert f"24SO requests in the last hour: {used} of 6840" in status.getvalue()
+    assert f"24SevenOffice requests in the last hour: {used} of 6840" in status.getvalue()
     assert "hour transfer: 0 done, 0 waiting (0 being checked), 0 failed" in status.getvalue()
 
 

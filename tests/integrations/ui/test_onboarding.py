@@ -1,4 +1,4 @@
-"""Integrations → Connect 24SevenOffice: each step checked live against the sandbox.
+"""Integrations → Connect → 24SevenOffice: each step checked live against the sandbox.
 
 Every wrong answer shows a message on the page and leaves nothing behind; the passwords wait
 between steps only encrypted; finishing connects and runs the first full sync.
@@ -21,9 +21,18 @@ from tests.integrations.factories import connection_24so
 FJORDLYS = 2400101
 NORDVIK = 2400102
 START = "admin:integrations_connection_connect"
-CLIENT = "admin:integrations_connection_connect_client"
-API_USER = "admin:integrations_connection_connect_integration_user"
+STEP = "admin:integrations_connection_connect_step"
 OBJECTS = "admin:integrations_connection_connect_objects"
+
+
+def url(name: str) -> str:
+    """The wizard's steps: the generic ones by name, 24SO's own as connect/step/<name>/."""
+    if name in ("credentials", "client", "integration_user"):
+        return reverse(STEP, args=[name])
+    return reverse(name)
+
+
+LOGIN, CLIENT, API_USER = "credentials", "client", "integration_user"
 
 
 @pytest.fixture
@@ -60,12 +69,20 @@ def page(response) -> str:
     return response.content.decode()
 
 
+def choose_24so(client):
+    response = client.post(reverse(START), {"system": "24so"})
+    assert response.status_code == 302 and response.url == url(LOGIN)
+    return response
+
+
 def log_in_step(client, password: str = DEMO_PASSWORD, username: str = DEMO_USERNAME):
-    return client.post(reverse(START), {"username": username, "password": password})
+    if STATE_KEY not in client.session:
+        choose_24so(client)
+    return client.post(url(LOGIN), {"username": username, "password": password})
 
 
 def choose_client(client, client_id: int = FJORDLYS):
-    return client.post(reverse(CLIENT), {"identity_id": str(identity(client_id).identity_id)})
+    return client.post(url(CLIENT), {"identity_id": str(identity(client_id).identity_id)})
 
 
 # --- the whole way ----------------------------------------------------------------------------
@@ -73,36 +90,48 @@ def choose_client(client, client_id: int = FJORDLYS):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_wizard_connects_step_by_step_and_runs_the_first_sync(client, sandbox, office):
-    assert "Log in to 24SevenOffice" in page(client.get(reverse(START)))
+    html = page(client.get(reverse(START)))
+    assert "Choose the system" in html and "24SevenOffice" in html
+    choose_24so(client)
+    assert "Log in to 24SevenOffice" in page(client.get(url(LOGIN)))
 
     response = log_in_step(client)
-    assert response.status_code == 302 and response.url == reverse(CLIENT)
+    assert response.status_code == 302 and response.url == url(CLIENT)
     # The password waits encrypted, bound to this wizard and user.
     state = client.session[STATE_KEY]
     assert state["password"] != DEMO_PASSWORD
     assert DEMO_PASSWORD not in str(dict(client.session))
 
-    html = page(client.get(reverse(CLIENT)))
+    html = page(client.get(url(CLIENT)))
     assert "Fjordlys Rådgivning AS" in html and "Nordvik Bygg AS" in html
 
-    assert choose_client(client).url == reverse(API_USER)
-    html = page(client.get(reverse(API_USER)))
+    assert choose_client(client).url == url(API_USER)
+    html = page(client.get(url(API_USER)))
     assert "The same login" in html and DEMO_USERNAME in html
 
-    response = client.post(reverse(API_USER), {"mode": "same"})
+    response = client.post(url(API_USER), {"mode": "same"})
     assert response.url == reverse(OBJECTS)
-    assert "Fjordlys Rådgivning AS" in page(client.get(reverse(OBJECTS)))
+    html = page(client.get(reverse(OBJECTS)))
+    assert "Fjordlys Rådgivning AS" in html
+    assert 'name="master_project"' in html and 'name="master_customer"' not in html
 
     response = client.post(
-        reverse(OBJECTS), {"connected": ["customer", "project", "work_type"], "sso": "on"}
+        reverse(OBJECTS),
+        {
+            "connected": ["customer", "project", "work_type"],
+            "master_project": "tidsbro",
+            "sso": "on",
+        },
     )
 
     connection = Connection.objects.get()
     assert response.url == reverse("admin:integrations_connection_first_sync", args=[connection.pk])
-    assert connection.client_name == "Fjordlys Rådgivning AS"
-    assert connection.identity_id == str(identity(FJORDLYS).identity_id)
+    assert connection.setting("client_name") == "Fjordlys Rådgivning AS"
+    assert connection.setting("identity_id") == str(identity(FJORDLYS).identity_id)
     assert connection.connected == ["customer", "project", "work_type"]
-    assert connection.sso_allowed and connection.api_username == ""
+    assert connection.masters["project"] == "tidsbro"  # chosen on the last step
+    assert connection.masters["customer"] == "erp"  # 24SO cannot take customers: not offered
+    assert connection.sso_allowed and "api_username" not in connection.credentials_doc
     assert STATE_KEY not in client.session  # the wizard forgot the passwords
     runs = SyncRun.objects.filter(connection=connection)
     assert {r.entity for r in runs} == {"customer", "project", "work_type"}
@@ -122,14 +151,14 @@ def test_a_separate_integration_user_is_checked_and_used_for_the_sync(client, sa
     choose_client(client)
 
     response = client.post(
-        reverse(API_USER),
+        url(API_USER),
         {"mode": "separate", "api_username": "api@fjordlys.no", "api_password": "wrong"},
     )
     assert "did not accept the username or password" in page(response)
-    assert "api_password" not in client.session[STATE_KEY]
+    assert not client.session[STATE_KEY].get("api_password")
 
     response = client.post(
-        reverse(API_USER),
+        url(API_USER),
         {"mode": "separate", "api_username": "api@fjordlys.no", "api_password": "api-Pa55word"},
     )
     assert response.url == reverse(OBJECTS)
@@ -137,9 +166,9 @@ def test_a_separate_integration_user_is_checked_and_used_for_the_sync(client, sa
     client.post(reverse(OBJECTS), {"connected": ["work_type"]})
 
     connection = Connection.objects.get()
-    assert connection.api_username == "api@fjordlys.no"
-    assert connection.api_password == "api-Pa55word"
-    assert connection.identity_id != str(identity(FJORDLYS).identity_id)
+    assert connection.credentials_doc["api_username"] == "api@fjordlys.no"
+    assert connection.credentials_doc["api_password"] == "api-Pa55word"
+    assert connection.setting("identity_id") != str(identity(FJORDLYS).identity_id)
 
 
 # --- wrong input: a message on the page, nothing changed --------------------------------------
@@ -162,7 +191,8 @@ def test_the_login_step_says_what_went_wrong_in_plain_words(client, sandbox, off
     html = page(log_in_step(client))
     assert "cannot be reached right now" in html
 
-    assert STATE_KEY not in client.session
+    assert not client.session[STATE_KEY].get("clients")  # nothing was accepted
+    assert not client.session[STATE_KEY].get("password")
     assert not Connection.objects.exists()
 
 
@@ -171,18 +201,18 @@ def test_later_steps_refuse_empty_choices_blocked_clients_and_a_second_connectio
     client, sandbox, office
 ):
     log_in_step(client)
-    html = page(client.post(reverse(CLIENT), {}))
+    html = page(client.post(url(CLIENT), {}))
     assert "Choose the 24SevenOffice client to connect." in html
 
     so.Identity.objects.filter(pk=identity(NORDVIK).pk).update(is_blocked=True)
     html = page(choose_client(client, NORDVIK))
     assert "has blocked" in html
-    assert "identity_id" not in client.session[STATE_KEY]
+    assert not client.session[STATE_KEY].get("identity_id")
 
     choose_client(client)
-    html = page(client.post(reverse(API_USER), {"mode": "separate", "api_username": ""}))
+    html = page(client.post(url(API_USER), {"mode": "separate", "api_username": ""}))
     assert "Enter the username of the integration user." in html
-    client.post(reverse(API_USER), {"mode": "same"})
+    client.post(url(API_USER), {"mode": "same"})
 
     html = page(client.post(reverse(OBJECTS), {}))
     assert "Choose at least one kind of record to keep in step." in html
@@ -194,12 +224,17 @@ def test_later_steps_refuse_empty_choices_blocked_clients_and_a_second_connectio
     assert "24SevenOffice is already connected" in html
     assert Connection.objects.count() == 1
     assert "already connected" in page(client.get(reverse(START)))
+    assert "already connected" in page(client.get(url(LOGIN)))
 
 
 @pytest.mark.django_db
 def test_a_step_without_the_earlier_ones_starts_again(client, office):
-    for name in (CLIENT, API_USER, OBJECTS):
-        response = client.get(reverse(name))
+    for name in (LOGIN, CLIENT, API_USER, OBJECTS):
+        response = client.get(url(name))
+        assert response.status_code == 302 and response.url == reverse(START)
+    choose_24so(client)
+    for name in (CLIENT, API_USER, OBJECTS):  # the system is chosen, the login is not
+        response = client.get(url(name))
         assert response.status_code == 302 and response.url == reverse(START)
     response = client.post(reverse(OBJECTS), {"connected": ["customer"]}, follow=True)
     assert "Please start again" in page(response)
@@ -213,9 +248,10 @@ def test_a_step_without_the_earlier_ones_starts_again(client, office):
 @pytest.mark.parametrize("make_user", [support_user, employee, project_manager])
 def test_only_administrators_may_connect(client, make_user):
     client.force_login(make_user())
-    for name in (START, CLIENT, API_USER, OBJECTS):
-        assert client.get(reverse(name)).status_code == 403, name
-    response = client.post(reverse(START), {"username": DEMO_USERNAME, "password": "x"})
+    for name in (START, LOGIN, CLIENT, API_USER, OBJECTS):
+        assert client.get(url(name)).status_code == 403, name
+    assert client.post(reverse(START), {"system": "24so"}).status_code == 403
+    response = client.post(url(LOGIN), {"username": DEMO_USERNAME, "password": "x"})
     assert response.status_code == 403
     html = client.get(reverse("admin:integrations_connection_changelist")).content.decode()
     assert "Connect 24SevenOffice" not in html

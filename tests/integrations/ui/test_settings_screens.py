@@ -282,19 +282,11 @@ def test_hour_transfer_is_explained_and_saved(client, office, connection):
 def test_switch_the_integration_user_checked_live_and_run_the_first_time_setup(
     client, live_server, settings
 ):
-    from apps.integrations.services import connection_create
-
     seed()
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
-    connection = connection_create(
-        system="24so",
-        username=DEMO_USERNAME,
-        password=DEMO_PASSWORD,
-        client_name="Fjordlys Rådgivning AS",
-        connect=["customer", "project", "user"],
-    )
+    connection = _connected_live()
     login = so.Login.objects.create(
         username="api@fjordlys.no", password=make_password("api-Pa55word")
     )
@@ -306,21 +298,65 @@ def test_switch_the_integration_user_checked_live_and_run_the_first_time_setup(
     html = page(client.post(reverse(SETTINGS), {**form, "api_password": "wrong"}))
     assert "did not accept the username or password of the integration user" in html
     connection.refresh_from_db()
-    assert connection.api_username == ""
+    assert "api_username" not in connection.credentials_doc
 
     response = client.post(reverse(SETTINGS), {**form, "api_password": "api-Pa55word"})
     assert response.status_code == 302
     connection.refresh_from_db()
-    assert connection.api_username == "api@fjordlys.no"
-    assert connection.integration_user_external_id == str(person.contact_id)
+    assert connection.credentials_doc["api_username"] == "api@fjordlys.no"
+    assert connection.setting("integration_user_external_id") == str(person.contact_id)
 
     client.post(reverse(SETTINGS), {"action": "integration_user", "mode": "same"})
     connection.refresh_from_db()
-    assert connection.api_username == "" and connection.api_password == ""
+    assert "api_username" not in connection.credentials_doc
+    assert "api_password" not in connection.credentials_doc
 
     response = client.post(reverse(SETTINGS), {"action": "first_time_setup"}, follow=True)
     assert "First-time setup done" in page(response)
     assert SyncRun.objects.filter(connection=connection, entity="participant").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_password_is_checked_live_and_never_shown(client, live_server, settings):
+    seed()
+    base = f"{live_server.url}/sandbox/24so"
+    settings.TWENTYFOURSEVEN_API_BASE = base
+    settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
+    connection = _connected_live()
+    office = admin_user()
+    client.force_login(office)
+    assert 'name="replace_password"' in page(client.get(reverse(SETTINGS)))
+
+    # The office changed its password in 24SevenOffice.
+    so.Login.objects.filter(username=DEMO_USERNAME).update(password=make_password("New-Pa55"))
+    html = page(client.post(reverse(SETTINGS), {"action": "passwords", "replace_password": "x"}))
+    assert "did not accept the username or password" in html
+    assert 'value="x"' not in html
+    response = client.post(
+        reverse(SETTINGS), {"action": "passwords", "replace_password": "New-Pa55"}, follow=True
+    )
+    assert "checked with 24SevenOffice and saved" in page(response)
+    assert "New-Pa55" not in page(response)
+    connection.refresh_from_db()
+    assert connection.credentials_doc["password"] == "New-Pa55"
+    entry = LogEntry.objects.filter(object_id=str(connection.pk), user=office).get()
+    assert entry.get_change_message() == "Changed password."
+
+
+def _connected_live() -> Connection:
+    from apps.integrations.connectors.twentyfourseven.onboarding import connect
+    from apps.integrations.services import connection_create
+
+    documents = connect(
+        username=DEMO_USERNAME, password=DEMO_PASSWORD, client_name="Fjordlys Rådgivning AS"
+    )
+    return connection_create(
+        system="24so",
+        credentials=documents.credentials,
+        settings=documents.settings,
+        state=documents.state,
+        connected=["customer", "project", "user"],
+    )
 
 
 # --- four languages ---------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
-from apps.accounts.sso import BACKEND
 from apps.integrations.models import Binding, Connection
+from apps.integrations.sso import BACKEND
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import employee

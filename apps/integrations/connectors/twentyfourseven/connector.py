@@ -6,7 +6,7 @@ builds the client from a Connection and routes the engine's calls to them.
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,34 +17,55 @@ from apps.integrations.connectors.twentyfourseven.types import CallRecord, Crede
 from apps.integrations.sync.budget import DatabaseRequestBudget
 from apps.integrations.sync.types import RemoteRecord
 
+# How far before its cursor an incremental fetch starts: ChangedAfter is compared by the
+# minute, so at least twice that (and never under two minutes) is read again.
+OVERLAP = max(CAPABILITIES.watermark_resolution * 2, timedelta(minutes=2))
+
 
 class ConnectionSessionStore:
-    """Keeps the 24SO session id on the connection row, encrypted."""
+    """Keeps the 24SO session id in the connection's encrypted state document."""
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
 
     def get(self) -> str | None:
-        return self._connection.session_id or None
+        return self._connection.state_doc.get("session_id") or None
 
     def set(self, session_id: str | None) -> None:
-        # The field encrypts on save (also in update()): the plain value goes in, once.
+        state = {**self._connection.state_doc, "session_id": session_id or ""}
+        if not state["session_id"]:
+            del state["session_id"]
+        self._connection.state_doc = state
+        # The field encrypts on save (also in update()): the plain document goes in, once.
         type(self._connection).objects.filter(pk=self._connection.pk).update(
-            session_id=session_id or ""
+            state=self._connection.state
         )
-        self._connection.session_id = session_id or ""
+
+
+def sync_login(connection: Any) -> tuple[str, str]:
+    """The username and password the sync logs in with: the integration user, else the login."""
+    credentials = connection.credentials_doc
+    api_username = credentials.get("api_username") or ""
+    if api_username:
+        return api_username, credentials.get("api_password") or ""
+    return credentials.get("username") or "", credentials.get("password") or ""
+
+
+def budget_key(username: str) -> str:
+    """The request budget 24SO counts per login (shared by every client of that login)."""
+    return f"24so:{username.strip().lower()}"
 
 
 def client_for(connection: Any, **overrides: Any) -> TwentyFourSevenClient:
     """A client logged in as the connection's integration user (or its login)."""
-    username = connection.api_username or connection.username
-    password = connection.api_password if connection.api_username else connection.password
-    identity = UUID(connection.identity_id) if connection.identity_id else None
+    username, password = sync_login(connection)
+    identity_id = connection.setting("identity_id")
+    identity = UUID(identity_id) if identity_id else None
     return TwentyFourSevenClient(
         credentials=Credentials(username=username, password=password, identity_id=identity),
         session_store=ConnectionSessionStore(connection),
         budget=DatabaseRequestBudget(),
-        budget_key=f"24so:{username.lower()}",
+        budget_key=budget_key(username),
         **overrides,
     )
 
@@ -52,14 +73,13 @@ def client_for(connection: Any, **overrides: Any) -> TwentyFourSevenClient:
 def request_budget(connection: Any) -> tuple[int, int]:
     """Requests counted against the connection's 24SO login in the last hour, and how many
     the sync may use in an hour (24SO's limit less the reserve kept for people working)."""
-    from datetime import timedelta
 
     from django.conf import settings
     from django.utils import timezone
 
-    username = connection.api_username or connection.username
+    username, _password = sync_login(connection)
     used = DatabaseRequestBudget().used(
-        f"24so:{username.lower()}", window=timedelta(hours=1), now=timezone.now()
+        budget_key(username), window=timedelta(hours=1), now=timezone.now()
     )
     limit = int(getattr(settings, "TWENTYFOURSEVEN_REQUESTS_PER_HOUR", 7200)) - int(
         getattr(settings, "TWENTYFOURSEVEN_BUDGET_RESERVE", 360)
@@ -86,10 +106,19 @@ class TwentyFourSevenConnector:
         self.client.close()
 
     # --- pull -----------------------------------------------------------------------------
-    def fetch(self, entity: str, *, since: datetime | None) -> Iterator[Sequence[RemoteRecord]]:
+    def fetch(self, entity: str, *, since: str | None) -> Iterator[Sequence[RemoteRecord]]:
+        """Pages changed since the cursor (a time), read again from OVERLAP before it."""
         from apps.integrations.connectors.twentyfourseven import pull
+        from apps.integrations.connectors.twentyfourseven.spec import SPEC
 
-        return pull.fetch(self, entity, since=since)
+        moment = SPEC.cursor_as_time(since) if since else None
+        return pull.fetch(self, entity, since=moment - OVERLAP if moment is not None else None)
+
+    def next_cursor(self, entity: str, run_started: datetime) -> str:
+        """The run's start: what changed while it read is read again next time."""
+        from apps.integrations.connectors.twentyfourseven.spec import SPEC
+
+        return SPEC.cursor_from_time(run_started)
 
     def fetch_ids(self, entity: str) -> set[str]:
         from apps.integrations.connectors.twentyfourseven import pull

@@ -17,6 +17,51 @@ class TwentyFourSevenSpec(ConnectorSpec):
         "24SevenOffice; approved hours become invoice orders."
     )
     capabilities = CAPABILITIES
+    # The office's login, and optionally a separate integration user the sync logs in as.
+    credentials_schema = {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string", "minLength": 1, "maxLength": 255},
+            "password": {"type": "string", "minLength": 1},
+            "api_username": {"type": "string", "maxLength": 255},
+            "api_password": {"type": "string"},
+        },
+        "required": ["username", "password"],
+        "additionalProperties": False,
+    }
+    # The client (identity) the sync works in, and the 24SO user unmapped hours go on.
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "identity_id": {"type": "string", "maxLength": 64},
+            "client_name": {"type": "string", "maxLength": 255},
+            "client_id": {"type": "string", "maxLength": 64},
+            "integration_user_external_id": {"type": "string", "maxLength": 64},
+        },
+        "additionalProperties": False,
+    }
+    cursor_is_time = True
+
+    # The optional capabilities, loaded when first asked (forms and checks import Django).
+    @cached_property
+    def onboarding(self) -> Any:
+        from apps.integrations.connectors.twentyfourseven.screens import (
+            TwentyFourSevenOnboarding,
+        )
+
+        return TwentyFourSevenOnboarding()
+
+    @cached_property
+    def settings(self) -> Any:
+        from apps.integrations.connectors.twentyfourseven.screens import TwentyFourSevenSettings
+
+        return TwentyFourSevenSettings()
+
+    @cached_property
+    def sso(self) -> Any:
+        from apps.integrations.connectors.twentyfourseven.sso import TwentyFourSevenSso
+
+        return TwentyFourSevenSso()
 
     @cached_property
     def setup(self) -> Any:
@@ -38,8 +83,9 @@ class TwentyFourSevenSpec(ConnectorSpec):
         return TwentyFourSevenConnector(connection, **overrides)
 
     def describe(self, connection: Any) -> str:
-        client = getattr(connection, "client_name", "")
-        return f"{self.display_name}: {client}" if client else self.display_name
+        client = (getattr(connection, "settings", None) or {}).get("client_name", "")
+        name = getattr(connection, "display_name", "") or self.display_name
+        return f"{name}: {client}" if client else name
 
     def explain(self, exc: ConnectorError) -> str | None:
         from apps.integrations.connectors.twentyfourseven.explain import explain

@@ -1,50 +1,38 @@
-"""manage.py integrations_connect: connects the ERP from the command line, checked live."""
+"""manage.py integrations_connect: connects an ERP from the command line, checked live.
 
-import os
+The generic options (system, what to connect, hour transfer, SSO) are here; each connector adds
+its own (`spec.onboarding.add_arguments`), e.g. a login and the name of the environment variable
+holding its password. Secrets come from the environment, never from argv.
+"""
+
+import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.exceptions import ApplicationError
-from apps.integrations.models import HourTransfer, System
-from apps.integrations.services import (
-    ENTITY_NAMES,
-    connection_create,
-    connection_identities,
-    entities_from_names,
-)
+from apps.integrations import registry
+from apps.integrations.models import HourTransfer
+from apps.integrations.services import ENTITY_NAMES, connection_create, entities_from_names
 
 
-def _secret(env_name: str | None, *, option: str) -> str:
-    # Passwords come from the environment, never from argv (visible in `ps` and shell history).
-    if not env_name:
-        raise CommandError(f"{option} is required (the name of an environment variable).")
-    value = os.environ.get(env_name, "")
-    if not value:
-        raise CommandError(f"The environment variable {env_name} ({option}) is empty or unset.")
-    return value
+def _connectable() -> list[Any]:
+    return [spec for spec in registry.specs() if spec.onboarding is not None]
 
 
 class Command(BaseCommand):
     help = (
-        "Connects Tidsbro to the ERP: checks the login live, lists or chooses the client, "
-        "checks the integration user and stores the credentials encrypted."
+        "Connects Tidsbro to an ERP: checks the login live (the system's own options below), "
+        "chooses what is kept in step and stores the credentials encrypted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--system", default=System.TWENTYFOURSEVEN, choices=System.values)
-        parser.add_argument("--username", required=True, help="The ERP login (e-mail).")
+        systems = [spec.system for spec in _connectable()]
         parser.add_argument(
-            "--password-env",
-            metavar="VAR",
-            help="Name of the environment variable holding the password.",
+            "--system",
+            choices=systems,
+            help="The system to connect (needed when Tidsbro knows more than one).",
         )
-        parser.add_argument(
-            "--client", help="Name (or number) of the client to connect; omit to list them."
-        )
-        parser.add_argument("--identity-id", help="The identity id of the client, instead.")
-        parser.add_argument("--api-username", help="A separate integration user (optional).")
-        parser.add_argument("--api-password-env", metavar="VAR")
         parser.add_argument(
             "--connect",
             default="",
@@ -54,40 +42,43 @@ class Command(BaseCommand):
         parser.add_argument(
             "--hour-transfer", default=HourTransfer.ON_APPROVAL, choices=HourTransfer.values
         )
+        for spec in _connectable():
+            try:
+                spec.onboarding.add_arguments(parser)
+            except argparse.ArgumentError:
+                pass  # an option another system declared too (e.g. --username): shared
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = _secret(options["password_env"], option="--password-env")
-        api_password = None
-        if options["api_username"]:
-            api_password = _secret(options["api_password_env"], option="--api-password-env")
+        specs = _connectable()
+        if options["system"]:
+            spec = registry.spec_for(options["system"])
+        elif len(specs) == 1:
+            spec = specs[0]
+        else:
+            raise CommandError(
+                "Choose the system with --system: " + ", ".join(s.system for s in specs)
+            )
         try:
             names = [n for n in options["connect"].split(",") if n.strip()]
             entities_from_names(names)  # refuse a typo before any request is made
-            if not options["client"] and not options["identity_id"]:
-                self._list_clients(options["username"], password)
-                raise CommandError("Choose the client with --client.")
+            documents = spec.onboarding.documents_from_options(options, out=self.stdout)
             connection = connection_create(
-                system=options["system"],
-                username=options["username"],
-                password=password,
-                client_name=options["client"],
-                identity_id=options["identity_id"],
-                api_username=options["api_username"],
-                api_password=api_password,
-                connect=names,
+                system=spec.system,
+                credentials=documents.credentials,
+                settings=documents.settings,
+                state=documents.state,
+                connected=names,
                 sso=options["sso"],
                 hour_transfer=options["hour_transfer"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Connected {connection.get_system_display()} client {connection.client_name} "
-                f"({connection.client_id}) as connection {connection.pk}."
-            )
+            self.style.SUCCESS(f"Connected {connection} as connection {connection.pk}.")
         )
-        sync_user = connection.api_username or connection.username
-        self.stdout.write(f"Syncing as: {sync_user}")
+        login = spec.onboarding.describe_login(connection)
+        if login:
+            self.stdout.write(login)
         self.stdout.write(f"Connected: {', '.join(connection.connected) or 'nothing'}")
         masters = ", ".join(f"{k}={v}" for k, v in sorted(connection.masters.items()))
         self.stdout.write(f"Masters: {masters}")
@@ -95,11 +86,3 @@ class Command(BaseCommand):
             f"Hour transfer: {connection.hour_transfer}; SSO: {connection.sso_allowed}"
         )
         self.stdout.write("Run `manage.py integrations_sync` to import everything now.")
-
-    def _list_clients(self, username: str, password: str) -> None:
-        choices = connection_identities(username=username, password=password)
-        self.stdout.write(f"{username} can reach these clients:")
-        for c in choices:
-            flags = [f for f, on in (("default", c.is_default), ("blocked", c.is_disabled)) if on]
-            suffix = f" ({', '.join(flags)})" if flags else ""
-            self.stdout.write(f"  {c.client_name} [{c.client_id}] identity {c.identity_id}{suffix}")

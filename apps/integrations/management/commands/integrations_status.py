@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from apps.integrations.models import Connection, OutboxItem, SyncRun
+from apps.integrations.models import Connection, OutboxItem, SyncRun, Watermark
 from apps.integrations.selectors import (
     STALE_AFTER,
     connection_list,
@@ -53,7 +53,8 @@ class Command(BaseCommand):
         state = "active" if connection.is_active else "inactive"
         self.stdout.write(
             self.style.MIGRATE_HEADING(
-                f"{connection} (connection {connection.pk}, {state}); hour transfer: "
+                f"{connection} ({connection.system}, connection {connection.pk}, {state}); "
+                "hour transfer: "
                 f"{connection.hour_transfer}"
             )
         )
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             if health.stale:
                 line += f"; STALE (no success for over {stale_hours} h)"
             self.stdout.write(self.style.SUCCESS(line) if health.ok else self.style.WARNING(line))
+        self._positions(connection)
         self.stdout.write(f"  open conflicts: {open_conflicts(connection=connection).count()}")
         self.stdout.write(f"  unmapped users: {unmapped_users(connection=connection).count()}")
         self.stdout.write(f"  failed transfers: {dead_outbox_items(connection=connection).count()}")
@@ -76,6 +78,18 @@ class Command(BaseCommand):
             f"  hours awaiting transfer: {hours_awaiting_transfer(connection=connection).count()}"
         )
         self._transfer_progress(connection)
+
+    def _positions(self, connection: Connection) -> None:
+        """Where the next sync of each object type starts, as the connector says it."""
+        marks = list(Watermark.objects.filter(connection=connection).order_by("entity"))
+        if not marks:
+            return
+        self.stdout.write("  next sync starts:")
+        for mark in marks:
+            where = mark.describe()
+            self.stdout.write(
+                f"    {mark.entity}: " + (f"after {where}" if where else "from the beginning")
+            )
 
     def _waiting(self, connection: Connection) -> None:
         """Local changes not in the ERP yet, per object type: how many, since when, and why
@@ -123,12 +137,11 @@ class Command(BaseCommand):
             f"  hour transfer: {counts['done']} done, {waiting} waiting "
             f"({counts['ambiguous']} being checked), {counts['dead']} failed"
         )
-        if connection.system != "24so":
+        budget = connection.spec.request_budget(connection)
+        if budget is None:
             return
-        from apps.integrations.connectors.twentyfourseven.connector import request_budget
-
-        used, limit = request_budget(connection)
-        line = f"  24SO requests in the last hour: {used} of {limit}"
+        used, limit = budget
+        line = f"  {connection.system_name} requests in the last hour: {used} of {limit}"
         if waiting > max(limit - used, 0):
             hours = -(-(waiting - max(limit - used, 0)) // limit)
             line += f"; at this budget the backlog takes about {hours} more hour(s)"

@@ -1,10 +1,15 @@
-"""Log in with 24SevenOffice: a colleague's own 24SO login, checked live, opens Tidsbro.
+"""Log in with the ERP: a colleague's own login in the connected system, checked live by its
+connector, opens Tidsbro.
 
-Only when the active 24SO connection allows it. The e-mail and password go to 24SO
-(GetIdentitiesWithCredential, then Login in the connected client); the 24SO user found there
-is mapped to the Tidsbro user through the connection's user binding. The password is never
-stored or logged. The check runs as an authentication backend called through
-`django.contrib.auth.authenticate`, so login lockout (django-axes) counts these attempts too.
+Only when the active connection's connector offers it (`spec.sso`) and the office allows it
+(`Connection.sso_allowed`). The e-mail and password go to the system through the connector;
+the person found there is mapped to the Tidsbro user through the connection's user binding.
+The password is never stored or logged. The check runs as an authentication backend called
+through `django.contrib.auth.authenticate`, so login lockout (django-axes) counts these
+attempts too.
+
+It lives in `integrations` (which attaches to `accounts`): `accounts` never imports
+`integrations`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, login
+from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate, get_user_model, login
 from django.contrib.auth.backends import BaseBackend
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,52 +30,50 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
 
-BACKEND = "apps.accounts.sso.TwentyFourSevenBackend"
+BACKEND = "apps.integrations.sso.ErpLoginBackend"
 
 
 def sso_connection() -> Any:
-    """The active 24SO connection when it allows log in with 24SevenOffice, else None."""
-    from apps.integrations.models import Connection, System
+    """The active connection whose system offers log in with it and whose office allows it."""
+    from apps.integrations.models import Connection
 
-    return Connection.objects.filter(
-        system=System.TWENTYFOURSEVEN, is_active=True, sso_allowed=True
-    ).first()
+    for connection in Connection.objects.filter(is_active=True, sso_allowed=True).order_by("id"):
+        try:
+            if connection.spec.sso is not None:
+                return connection
+        except LookupError:  # a system whose connector is no longer installed
+            continue
+    return None
 
 
 @sensitive_variables("password")
-def sso_user(*, username: str, password: str) -> User:
-    """The Tidsbro user a 24SO login belongs to; refuses with a message a person can act on."""
-    from apps.integrations import services
+def sso_user(*, username: str, password: str) -> Any:
+    """The Tidsbro user an ERP login belongs to; refuses with a message a person can act on."""
     from apps.integrations.models import Binding
 
     connection = sso_connection()
     if connection is None:
-        raise ApplicationError(_("Logging in with 24SevenOffice is not switched on."))
+        raise ApplicationError(_("Logging in with the ERP is not switched on."))
+    system = connection.system_name
     if not username or not password:
-        raise ApplicationError(_("Enter your 24SevenOffice e-mail and password."))
-    identity = services.connection_sso_identity(
-        connection=connection, username=username, password=password
+        raise ApplicationError(_("Enter your %(system)s e-mail and password.") % {"system": system})
+    external_id = connection.spec.sso.external_user_id(
+        connection, username=username, password=password
     )
-    binding = (
-        Binding.objects.filter(
-            connection=connection,
-            entity="user",
-            external_id=str(identity.contact_id),
-            local_id__isnull=False,
-        ).first()
-        if identity.contact_id is not None
-        else None
-    )
+    binding = Binding.objects.filter(
+        connection=connection, entity="user", external_id=external_id, local_id__isnull=False
+    ).first()
+    User = get_user_model()
     user = User.objects.filter(pk=binding.local_id).first() if binding else None
     if user is None:
         raise ApplicationError(
             _(
-                "24SevenOffice accepted the login, but it is not linked to a Tidsbro user. "
-                "Ask an administrator to map your 24SevenOffice user."
+                "%(system)s accepted the login, but it is not linked to a Tidsbro user. "
+                "Ask an administrator to map your %(system)s user."
             )
+            % {"system": system}
         )
     if not user.is_active or not user.is_staff:
         raise ApplicationError(
@@ -79,8 +82,8 @@ def sso_user(*, username: str, password: str) -> User:
     return user
 
 
-class TwentyFourSevenBackend(BaseBackend):
-    """Authenticates `username` + `erp_password` against 24SO (nothing else: a plain
+class ErpLoginBackend(BaseBackend):
+    """Authenticates `username` + `erp_password` against the ERP (nothing else: a plain
     `password` is left to the model backend). The reason for a refusal is put on the request
     as `sso_error` for the login page to show."""
 
@@ -91,7 +94,7 @@ class TwentyFourSevenBackend(BaseBackend):
         username: str | None = None,
         erp_password: str | None = None,
         **kwargs: Any,
-    ) -> User | None:
+    ) -> Any:
         if username is None or erp_password is None:
             return None
         try:
@@ -101,8 +104,8 @@ class TwentyFourSevenBackend(BaseBackend):
                 request.sso_error = exc.message
             return None
 
-    def get_user(self, user_id: Any) -> User | None:
-        user = User._default_manager.filter(pk=user_id).first()
+    def get_user(self, user_id: Any) -> Any:
+        user = get_user_model()._default_manager.filter(pk=user_id).first()
         return user if user is not None and user.is_active else None
 
 
@@ -110,12 +113,13 @@ class TwentyFourSevenBackend(BaseBackend):
 
 
 class SsoLoginForm(forms.Form):
-    username = forms.CharField(label=gettext_lazy("24SevenOffice e-mail"), max_length=254)
-    password = forms.CharField(
-        label=gettext_lazy("24SevenOffice password"),
-        strip=False,
-        widget=forms.PasswordInput(render_value=False),
-    )
+    username = forms.CharField(max_length=254)
+    password = forms.CharField(strip=False, widget=forms.PasswordInput(render_value=False))
+
+    def __init__(self, *args: Any, system: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = gettext_lazy("%(system)s e-mail") % {"system": system}
+        self.fields["password"].label = gettext_lazy("%(system)s password") % {"system": system}
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -131,10 +135,12 @@ def _next_url(request: HttpRequest) -> str:
 @csrf_protect
 @never_cache
 def sso_login_view(request: HttpRequest) -> HttpResponse:
-    """Log in with 24SevenOffice: e-mail + password checked live; then the admin."""
-    if sso_connection() is None:
+    """Log in with the ERP: e-mail + password checked live; then the admin."""
+    connection = sso_connection()
+    if connection is None:
         raise Http404("SSO is not switched on")
-    form = SsoLoginForm(request.POST if request.method == "POST" else None)
+    system = connection.system_name
+    form = SsoLoginForm(request.POST if request.method == "POST" else None, system=system)
     error = ""
     if request.method == "POST" and form.is_valid():
         user = authenticate(
@@ -150,7 +156,8 @@ def sso_login_view(request: HttpRequest) -> HttpResponse:
 
     context = {
         **admin.site.each_context(request),
-        "title": _("Log in with 24SevenOffice"),
+        "title": _("Log in with %(system)s") % {"system": system},
+        "system": system,
         "form": form,
         "sso_error": error,
         "next": request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, ""),
