@@ -120,13 +120,13 @@ TIDSBRO_NORMAL_DAY_HOURS = env.float("TIDSBRO_NORMAL_DAY_HOURS", default=7.5)
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # AxesStandaloneBackend first: it refuses a locked-out (username, address) before any backend
-# checks a password. Further login backends (24SO SSO) go after it; they are reached through
+# checks a password. Further login backends (ERP SSO) go after it; they are reached through
 # authenticate(request, ...), so their failures count towards the lockout too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    # Log in with 24SevenOffice (only when the connection allows it).
-    "apps.accounts.sso.TwentyFourSevenBackend",
+    # Log in with the ERP (only when its connector offers it and the connection allows it).
+    "apps.integrations.sso.ErpLoginBackend",
 ]
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
