@@ -276,7 +276,9 @@ def _contact(connector: Any, values: dict[str, Any]) -> tuple[int, str]:
     user = _opt_int(values.get("user"))
     if user is not None:
         return user, ""
-    fallback = _opt_int(getattr(connector.connection, "integration_user_external_id", None))
+    fallback = _opt_int(
+        (getattr(connector.connection, "settings", None) or {}).get("integration_user_external_id")
+    )
     if fallback is None:
         raise Rejected(
             "the user is not mapped to a 24SevenOffice user and the connection has no "
