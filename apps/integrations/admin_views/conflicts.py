@@ -63,6 +63,15 @@ def typed(value: Any) -> str:
     return str(value)
 
 
+def entity_fields(entity: str) -> tuple[str, ...]:
+    from apps.integrations import entities
+
+    try:
+        return tuple(entities.fields(entity))
+    except LookupError:
+        return ()
+
+
 def field_label(model: Any, name: str) -> str:
     """The field's name as the office knows it (its verbose name), else the sync's name."""
     from django.core.exceptions import FieldDoesNotExist
@@ -82,6 +91,10 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
     )
     picked = Picked(binding.connection, list(selectors.connection_list(active=True)))
     back = list_url(binding.entity, "conflict", connection=picked.param)
+    model = partners.local_model(binding.entity)
+    # In the order the office knows the record's fields (name first), not alphabetically.
+    order = {name: i for i, name in enumerate(entity_fields(binding.entity))}
+    conflicts.sort(key=lambda c: (order.get(c.field, len(order)), c.field))
     if request.method == "POST":
         require(request, "resolve_conflict")
         choices = {
@@ -91,7 +104,13 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
             )
             for c in conflicts
         }
+        unchosen = [field_label(model, f) for f, (how, _typed) in choices.items() if not how]
         try:
+            if unchosen:
+                raise ApplicationError(
+                    _("Choose a value for every field: %(fields)s.")
+                    % {"fields": ", ".join(unchosen)}
+                )
             partners.conflict_resolve(binding=binding, choices=choices, actor=request.user)
         except ApplicationError as exc:
             model_admin.message_user(request, exc.message, messages.ERROR)
@@ -103,7 +122,6 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(back)
-    model = partners.local_model(binding.entity)
     obj = model.objects.filter(pk=binding.local_id).first() if binding.local_id else None
     posted = request.POST if request.method == "POST" else {}
     rows = [
@@ -130,6 +148,8 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
             binding=binding,
             record=obj,
             rows=rows,
+            # A pair just partnered has no last sync: say so instead of an empty column.
+            has_base=any(c.base_value not in (None, "") for c in conflicts),
             back=back,
             can_resolve=request.user.has_perm("integrations.resolve_conflict"),
         ),

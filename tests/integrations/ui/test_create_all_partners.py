@@ -73,7 +73,7 @@ def test_all_matching_records_on_every_page_are_created_in_e_conomic_keeping_num
     )
     run = SyncRun.objects.get(kind="partners_remote")
     assert (run.status, run.fetched, run.created, run.errors) == ("succeeded", 55, 55, 0)
-    assert "55 / 55" in progress and "Done: 55 records were sent to e-conomic" in progress
+    assert "55 / 55" in progress and "Done: 55 records are on their way to e-conomic" in progress
     numbers = set(ErpCustomer.objects.values_list("customer_number", flat=True))
     assert numbers == set(range(300, 355))  # their own numbers; the Havbris ones stay
     assert Binding.objects.filter(entity="customer", state="linked").count() == 55
