@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.core.hooks import sync_writes
+from apps.integrations import bindings as pairs  # remote id ↔ local record look-ups
 from apps.integrations.connectors.base import ConnectorError
 from apps.integrations.entities import ENTITIES, can_push
 from apps.integrations.models import Binding, Conflict, Connection, Master
@@ -236,12 +237,8 @@ def candidates_for_remote(
 ) -> list[Candidate]:
     """Tidsbro records with no ERP partner (incl. those set apart with "no sync") that may
     be the ERP record's partner, best first."""
-    partnered = Binding.objects.filter(connection=connection, entity=binding.entity).exclude(
-        external_id=""
-    )
-    objs = local_model(binding.entity).objects.exclude(
-        pk__in=partnered.filter(local_id__isnull=False).values("local_id")
-    )
+    partnered = pairs.paired_subquery(connection, binding.entity)
+    objs = local_model(binding.entity).objects.exclude(pk__in=partnered)
     if binding.entity == "user":
         objs = objs.filter(is_active=True)
     return rank_candidates(
@@ -327,24 +324,14 @@ def binding_link(
     obj = model.objects.filter(pk=local_id).first()
     if obj is None:
         raise ApplicationError(_("This Tidsbro record no longer exists."))
-    linked_here = (
-        Binding.objects.filter(connection=connection, entity=entity, local_id=local_id)
-        .exclude(external_id="")
-        .exclude(external_id=external_id)
-        .first()
-    )
-    if linked_here is not None:
+    linked_here = pairs.remote_id(connection, entity, local_id)
+    if linked_here is not None and linked_here != external_id:
         raise ApplicationError(
             _("%(record)s is already linked to the ERP record %(id)s. Stop its sync first.")
-            % {"record": obj, "id": linked_here.external_id}
+            % {"record": obj, "id": linked_here}
         )
-    other = (
-        Binding.objects.filter(connection=connection, entity=entity, external_id=external_id)
-        .exclude(local_id__isnull=True)
-        .exclude(local_id=local_id)
-        .first()
-    )
-    if other is not None:
+    other = pairs.local_id(connection, entity, external_id)
+    if other is not None and other != local_id:
         raise ApplicationError(
             _("The ERP record %(id)s is already linked to another Tidsbro record.")
             % {"id": external_id}
@@ -565,11 +552,7 @@ def create_partner_remote(
     if not can_push(connection, entity):
         raise ApplicationError(push_refusal(connection, entity))
     model = local_model(entity)
-    linked = set(
-        Binding.objects.filter(connection=connection, entity=entity, local_id__in=local_ids)
-        .exclude(external_id="")
-        .values_list("local_id", flat=True)
-    )
+    linked = pairs.paired_local_ids(connection, entity, local_ids, which=pairs.ANY)
     if linked:
         raise ApplicationError(
             _("%(count)d of the chosen records already have a partner in the ERP.")
@@ -756,12 +739,7 @@ def customers_without_partner(
     wanted = {p.customer_id for p in projects if p.customer_id is not None}
     if not wanted:
         return []
-    partnered = set(
-        Binding.objects.filter(connection=connection, entity="customer", local_id__in=wanted)
-        .exclude(external_id="")
-        .exclude(state=State.EXCLUDED)
-        .values_list("local_id", flat=True)
-    )
+    partnered = pairs.paired_local_ids(connection, "customer", wanted)
     return [
         (p, p.customer)
         for p in projects
