@@ -6,6 +6,7 @@ import pytest
 
 from apps.integrations.connectors.base import Rejected
 from apps.integrations.connectors.twentyfourseven import mappers, push
+from apps.integrations.registry import adapter_for
 from apps.projects.services import project_create, project_update
 from apps.sandbox.twentyfourseven.models import Hour as SandboxHour
 from apps.sandbox.twentyfourseven.models import Project as SandboxProject
@@ -66,7 +67,8 @@ def test_a_project_created_here_appears_in_24so_and_gets_its_number_back(
     connector = world.connector()
 
     external_id, assigned = push.create(connector, "project", project_values(world))
-    push.store_assigned_number(project, assigned)
+    # What the engine does with what came back: the project adapter stores the number.
+    adapter_for("project").after_push(world.connection, project, assigned)
 
     erp = SandboxProject.objects.get(project_id=int(external_id))
     assert erp.name == "Kundeportal 2027"

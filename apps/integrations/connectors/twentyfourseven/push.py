@@ -354,16 +354,3 @@ def _cached(connector: Any, key: str, load: Any) -> Any:
     if key not in cache:
         cache[key] = load()
     return cache[key]
-
-
-# --- what comes back -------------------------------------------------------------------------
-
-
-def store_assigned_number(project: Any, assigned: dict[str, Any]) -> None:
-    """Stores the number 24SO gave a project created here (for the project adapter's
-    `after_push`); an unchanged number writes nothing."""
-    from apps.projects.services import project_assign_number
-
-    number = _opt_int(assigned.get("number"))
-    if number is not None and project.number != number:
-        project_assign_number(project=project, number=number)
