@@ -105,6 +105,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
 
     # 2. Customers → Synchronisation opens the sync center's customers.
     page.goto(f"{base}/admin/customers/customer/")
+    shot(page, "cleanmanager-0-customers")
     page.click("a.sync-center-link")
     page.wait_for_selector("tr.sc-row:has-text('Vesterhav Software ApS')")
     page.click("a[data-tab=local_only]")
@@ -134,6 +135,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     page.wait_for_selector("#sc-create-all-count")
     assert "3" in page.inner_text("#sc-create-all-count")
     page.check("input[name=numbers][value=keep]")
+    shot(page, "cleanmanager-3a-create-all-confirm")
     page.click("#sc-create-all-yes")
     page.wait_for_selector("#sc-create-all-done")
     assert page.inner_text("#sc-done-count").strip() == "3 / 3"
@@ -169,6 +171,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     page.locator("tr.sc-row", has_text="Kattegat Vind").locator("a.sc-choose").click()
     suggestion = page.locator("tr.sc-candidate").first
     assert "Kattegat Vindkraft A/S" in suggestion.inner_text()
+    shot(page, "cleanmanager-5-choose-partner")
     suggestion.locator("button.sc-pick").click()
 
     # 6. Resolve the conflict by clicking the values to keep: e-conomic's name, our city.
