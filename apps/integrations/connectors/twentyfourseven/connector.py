@@ -109,16 +109,13 @@ class TwentyFourSevenConnector:
     def fetch(self, entity: str, *, since: str | None) -> Iterator[Sequence[RemoteRecord]]:
         """Pages changed since the cursor (a time), read again from OVERLAP before it."""
         from apps.integrations.connectors.twentyfourseven import pull
-        from apps.integrations.connectors.twentyfourseven.spec import SPEC
 
-        moment = SPEC.cursor_as_time(since) if since else None
+        moment = self.connection.spec.cursor_as_time(since) if since else None
         return pull.fetch(self, entity, since=moment - OVERLAP if moment is not None else None)
 
     def next_cursor(self, entity: str, run_started: datetime) -> str:
         """The run's start: what changed while it read is read again next time."""
-        from apps.integrations.connectors.twentyfourseven.spec import SPEC
-
-        return SPEC.cursor_from_time(run_started)
+        return self.connection.spec.cursor_from_time(run_started)
 
     def fetch_ids(self, entity: str) -> set[str]:
         from apps.integrations.connectors.twentyfourseven import pull
