@@ -364,6 +364,10 @@ class Order:
 class OrdersCapability(Protocol):
     """`spec.orders`: turn approved hours into an order/invoice draft in the system."""
 
+    def id_ok(self, external_id: str) -> bool:
+        """Whether a customer's or project's id (its binding, else its number) is one the
+        system's orders can name (pure)."""
+
     def product_number_ok(self, product_number: str) -> bool:
         """Whether a work type's product number is one the system can bill (pure)."""
 
