@@ -685,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
             # The bench measures requests; it must never wait for the hourly budget.
             "TWENTYFOURSEVEN_REQUESTS_PER_HOUR": "100000000",
             "SANDBOX_24SO_RATE_LIMIT_PER_HOUR": "100000000",
+            "ECONOMIC_API_BASE": f"http://127.0.0.1:{port}/sandbox/economic",
+            "SANDBOX_ECONOMIC_RATE_LIMIT": "100000000",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "Q_WORKERS": "1",
         }
@@ -712,6 +714,9 @@ def main(argv: list[str] | None = None) -> int:
             run_size(size, plan, results, state, port)
         incremental_rows(plan, results, state)
         queries_rows(results, state)
+        from bench import economic
+
+        economic.run(plan, results, say)
         elapsed = time.perf_counter() - started
         text = report(plan, results, elapsed, database.vendor)
         print()

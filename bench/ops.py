@@ -125,14 +125,15 @@ def install_recorder() -> None:
 # ------------------------------------------------------------------------------
 def make_connection() -> Connection:
     Connection.objects.all().delete()
-    return Connection.objects.create(
+    connection = Connection(
         system="24so",
-        username=DEMO_USERNAME,
-        password=DEMO_PASSWORD,
         connected=[*PULL_ENTITIES, "hour"],
         masters={"customer": "erp", "work_type": "erp"},
-        integration_user_external_id="1",
+        settings={"integration_user_external_id": "1"},
     )
+    connection.credentials_doc = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+    connection.save()
+    return connection
 
 
 def reset_local() -> None:
@@ -204,7 +205,7 @@ def replay_parse(
     import requests
 
     conn.refresh_from_db()
-    session_id = conn.session_id
+    session_id = conn.state_doc.get("session_id", "")
     parser = client_module.TwentyFourSevenClient(base_url="http://127.0.0.1:1/")
     http = requests.Session()
     http.trust_env = False

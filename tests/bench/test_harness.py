@@ -31,8 +31,8 @@ def test_quick_run_prints_and_writes_the_whole_table(tmp_path: Path) -> None:
     [written] = tmp_path.glob("*-smoke.md")
     table = written.read_text()
     assert table.split("| # |", 1)[1] in done.stdout  # the same table is printed
-    numbers = {int(n) for n in re.findall(r"^\| (\d) \|", table, flags=re.MULTILINE)}
-    assert numbers == set(range(1, 10))
+    numbers = {int(n) for n in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    assert numbers == set(range(1, 13))
     for measurement in (
         "Full pull at XS",
         "Empty incremental sync: requests per object type",
@@ -46,8 +46,13 @@ def test_quick_run_prints_and_writes_the_whole_table(tmp_path: Path) -> None:
         "Queries per record: full pull",
         "Queries per record: push",
         "Peak RSS of a full pull",
+        "e-conomic: full customer pull",
+        "e-conomic: empty incremental customer sync, requests",
+        "e-conomic: incremental with 10 changes",
     ):
         assert measurement in table
     # The hour push asks 24SO once per hour, and the load run met no errors.
     assert re.search(r"Hour push: requests per hour \| 1\.00", table)
     assert re.search(r"API load .*\| [\d.]+ req/s; .* 0 errors \|", table)
+    # An unchanged e-conomic customer list costs one request.
+    assert re.search(r"e-conomic: empty incremental customer sync, requests .*\| 1 \| ok \|", table)
