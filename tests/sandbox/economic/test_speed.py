@@ -5,6 +5,7 @@ import time
 import pytest
 
 from apps.sandbox.economic.dataset import generate
+from apps.sandbox.economic.models import RequestLog
 
 from .conftest import TOKENS
 
@@ -12,23 +13,31 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_pages_of_a_5000_customer_list_are_fast(econ):
+    """Measured by the sandbox itself (the request log's duration, the best of five), so the
+    client and HTTP overhead of a loaded test machine stay out of it."""
     generate("M")
     econ.get("customers")  # warm up: knobs row, first connection
-    best = {}
-    for url in (
+    urls = (
         "customers?skippages=200",
         "customers?pagesize=100&skippages=40",
         "customers?pagesize=100&filter=lastUpdated$gte:2026-01-01T00:00:00Z&sort=lastUpdated",
         "customers?pagesize=100&sort=-name&skippages=10",
-    ):
-        for _ in range(5):  # the best of five: the machine is shared
+    )
+    for url in urls:
+        for _ in range(5):
             started = time.perf_counter()
             response = econ.get(url)
-            elapsed = time.perf_counter() - started
-            best[url] = min(best.get(url, elapsed), elapsed)
+            assert time.perf_counter() - started < 1.0
             assert response.status_code == 200
             assert response.json()["pagination"]["resultsWithoutFilter"] == 5000
-    assert max(best.values()) < 0.1, best
+    best = {}
+    for url in urls:
+        durations = RequestLog.objects.filter(path=f"/sandbox/economic/{url}").values_list(
+            "duration_ms", flat=True
+        )
+        assert len(durations) == 5, url
+        best[url] = min(durations)
+    assert max(best.values()) < 100, best
 
 
 def test_a_page_costs_a_fixed_number_of_queries(econ, django_assert_max_num_queries):
