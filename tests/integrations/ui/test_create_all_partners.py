@@ -136,3 +136,24 @@ def test_only_those_who_may_match_start_it(world: World, client) -> None:
 
     assert response.status_code == 403
     assert not SyncRun.objects.filter(kind="partners_remote").exists()
+
+
+def test_a_running_create_all_refreshes_itself_and_a_second_start_shows_it(
+    world: World, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs_partners, "_queue", lambda *args: None)  # still running
+    local_customers(4)
+    client.force_login(admin_user())
+    client.post(
+        list_url("local_only"),
+        {"action": "create_all", "tab": "local_only", "numbers": "keep", "confirm": "yes"},
+    )
+    run = SyncRun.objects.get(kind="partners_remote")
+
+    again = client.post(list_url("local_only"), {"action": "create_all", "tab": "local_only"})
+    progress = client.get(again["Location"]).content.decode()
+
+    assert again["Location"].endswith(f"/create-all/{run.pk}/")
+    assert 'http-equiv="refresh"' in progress and "sc-create-all-running" in progress
+    assert "0 / 4" in progress
+    assert SyncRun.objects.filter(kind="partners_remote").count() == 1
