@@ -103,11 +103,16 @@ def _erp_clean(customers: list[Customer]) -> None:
         customer.full_clean(validate_unique=False, validate_constraints=False)
 
 
-def customers_create_from_erp(*, rows: list[dict[str, Any]], erp_system: str) -> list[Customer]:
-    """Creates ERP-owned customers in bulk (validated, one INSERT); returns them in order."""
+def customers_create_from_erp(
+    *, rows: list[dict[str, Any]], erp_system: str, owned: bool = True
+) -> list[Customer]:
+    """Creates customers from the ERP in bulk (validated, one INSERT); returns them in order.
+
+    `owned`: the ERP is their master (changed there, read-only here); False when both sides
+    change them (two-way), so the office can edit them here too."""
     customers = []
     for data in rows:
-        customer = Customer(erp_owned=True, erp_system=erp_system)
+        customer = Customer(erp_owned=owned, erp_system=erp_system if owned else "")
         model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
         customers.append(customer)
     _erp_clean(customers)
@@ -117,18 +122,25 @@ def customers_create_from_erp(*, rows: list[dict[str, Any]], erp_system: str) ->
 
 
 def customers_update_from_erp(
-    *, changes: list[tuple[Customer, dict[str, Any]]], erp_system: str = ""
+    *, changes: list[tuple[Customer, dict[str, Any]]], erp_system: str = "", owned: bool = True
 ) -> list[Customer]:
-    """Applies ERP values to customers in bulk (validated, one UPDATE); returns the changed."""
+    """Applies ERP values to customers in bulk (validated, one UPDATE); returns the changed.
+
+    `owned` as in `customers_create_from_erp`: False also gives back a customer the ERP
+    owned before the office made the sync two-way."""
     from django.utils import timezone
 
     changed: list[Customer] = []
     fields: set[str] = set()
     for customer, data in changes:
         names = model_update(instance=customer, data=data, fields=EDITABLE_FIELDS)
-        if not customer.erp_owned or (erp_system and customer.erp_system != erp_system):
+        if owned and (not customer.erp_owned or (erp_system and customer.erp_system != erp_system)):
             customer.erp_owned = True
             customer.erp_system = erp_system or customer.erp_system
+            names += ["erp_owned", "erp_system"]
+        elif not owned and customer.erp_owned:
+            customer.erp_owned = False
+            customer.erp_system = ""
             names += ["erp_owned", "erp_system"]
         if names:
             changed.append(customer)

@@ -34,6 +34,16 @@ def local_ids(connection: Any, entity: str, refs: Iterable[str | None]) -> dict[
     return bindings.local_ids(connection, entity, refs)
 
 
+def erp_owned(connection: Any) -> bool:
+    """Whether the system is the customers' master (then they are read-only here): the
+    office chose it so, or the system cannot take customers from Tidsbro at all."""
+    from apps.integrations.models import Master
+
+    if connection.master_of("customer") == Master.ERP:
+        return True
+    return not connection.spec.capabilities.can_push("customer")
+
+
 def erp_system_name(connection: Any) -> str:
     """The system as people know it, stored on the customers it owns."""
     return connection.system_name
@@ -64,7 +74,9 @@ class CustomerAdapter:
         from apps.customers.services import customers_create_from_erp
 
         return customers_create_from_erp(
-            rows=[_local(r) for r in rows], erp_system=erp_system_name(connection)
+            rows=[_local(r) for r in rows],
+            erp_system=erp_system_name(connection),
+            owned=erp_owned(connection),
         )
 
     def find_partners(
@@ -95,6 +107,7 @@ class CustomerAdapter:
         customers_update_from_erp(
             changes=[(c, _local(data)) for c, data in changes],
             erp_system=erp_system_name(connection),
+            owned=erp_owned(connection),
         )
 
     def mark_deleted(self, connection: Any, objs: Sequence[Customer]) -> None:
@@ -109,10 +122,20 @@ class CustomerAdapter:
         customers_update_from_erp(
             changes=[(c, {"is_active": True}) for c in objs if not c.is_active],
             erp_system=erp_system_name(connection),
+            owned=erp_owned(connection),
         )
 
     def after_push(self, connection: Any, obj: Customer, assigned: dict[str, Any]) -> None:
-        return None  # the system's number is the one typed or kept here: nothing comes back
+        """The number the system gave a customer created there without one."""
+        from apps.customers.services import customers_update_from_erp
+
+        number = str(assigned.get("number") or "")
+        if number and number != obj.number:
+            customers_update_from_erp(
+                changes=[(obj, {"number": number})],
+                erp_system=erp_system_name(connection),
+                owned=erp_owned(connection),
+            )
 
     def unbound_ids(self, connection: Any) -> Iterable[int]:
         return []  # customers go to the system when a person creates their partner there

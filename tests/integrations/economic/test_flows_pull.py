@@ -102,11 +102,6 @@ def test_a_pull_of_more_than_a_page_reads_every_page(world: World) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="customers pulled from the ERP become ERP-owned and refuse local edits even when "
-    "the master is 'both' (/work/notes/G-needs.md §1a)",
-)
 def test_an_edit_here_of_a_customer_that_came_from_e_conomic_reaches_e_conomic(
     world: World, no_kick: None
 ) -> None:

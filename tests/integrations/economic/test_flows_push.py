@@ -65,11 +65,6 @@ def test_a_customer_created_without_a_number_gets_e_conomics_next_free_one(
     assert world.erp(3).name == "Bølgen Rengøring ApS"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the customer adapter's after_push ignores the number e-conomic assigns "
-    "(/work/notes/G-needs.md §1b)",
-)
 def test_the_number_e_conomic_assigned_is_stored_on_the_customer_here(
     world: World, no_kick: None
 ) -> None:
