@@ -2,7 +2,8 @@
 server and the e-conomic sandbox, in Norwegian: connect e-conomic in the wizard; the customer
 list's Synchronisation button; create partner with a typed number (a taken one refused);
 create all partners of a search; choose partner from the suggestions; resolve the conflict by
-clicking values (both systems then hold them); no sync and undo. Screenshots of the screens
+clicking values (both systems then hold them); create in Tidsbro from e-conomic; stop the
+sync and partner again later; no sync and undo. Screenshots of the screens
 an office administrator sees go to /work/notes/shots/ (or $TIDSBRO_SHOTS)."""
 
 from __future__ import annotations
@@ -192,7 +193,48 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     binding = Binding.objects.get(connection=connection, entity="customer", external_id="5001")
     assert binding.state == Binding.State.LINKED
 
-    # 7. No sync, then undo.
+    # 7. Create in Tidsbro from e-conomic: the number offered is e-conomic's own.
+    erp_customer(sandbox, 6001, name="Skagen Fiskeeksport A/S", city="Skagen")
+    Binding.objects.create(
+        connection=connection,
+        entity="customer",
+        external_id="6001",
+        state=Binding.State.REMOTE_ONLY,
+        remote_values=EconomicConnector(connection).fetch_one("customer", "6001").values,
+    )
+    page.goto(f"{base}/admin/customers/customer/")
+    page.click("a.sync-center-link")
+    page.click("a[data-tab=remote_only]")
+    page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").locator("button.sc-create").click()
+    assert page.locator("input.sc-number").input_value() == "6001"
+    page.click("#sc-confirm-yes")
+    page.wait_for_selector(".messagelist")
+    skagen = Customer.objects.get(name="Skagen Fiskeeksport A/S")
+    assert (skagen.number, skagen.city) == ("6001", "Skagen")
+
+    # 8. Stop the sync, then partner them again later.
+    page.click("a[data-tab=linked]")
+    page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").locator(
+        "input[name=selected]"
+    ).check()
+    page.select_option("select[name=action]", "unlink")
+    page.click("button[name=index]")
+    page.click("#sc-confirm-yes")
+    page.wait_for_selector(".messagelist")
+    assert not Binding.objects.filter(local_id=skagen.pk, external_id="6001").exists()
+    page.click("a[data-tab=excluded]")
+    row = page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").filter(
+        has=page.locator("td.sc-local:has-text('Skagen')")
+    )
+    row.locator("a.sc-choose").click()
+    page.locator("tr.sc-candidate", has_text="Skagen Fiskeeksport").locator(
+        "button.sc-pick"
+    ).click()
+    page.wait_for_selector(".messagelist")
+    relinked = Binding.objects.get(connection=connection, entity="customer", external_id="6001")
+    assert (relinked.local_id, relinked.state) == (skagen.pk, Binding.State.LINKED)
+
+    # 9. No sync, then undo.
     page.click("a[data-tab=linked]")
     page.locator("tr.sc-row", has_text="Vesterhav Software").locator("input[name=selected]").check()
     page.select_option("select[name=action]", "exclude")
