@@ -125,3 +125,28 @@ def test_create_in_tidsbro_with_the_typed_number(admin, connection) -> None:
     assert done.status_code == 302
     binding.refresh_from_db()
     assert Customer.objects.get(pk=binding.local_id).number == "40"
+
+
+def test_the_create_all_progress_lists_each_failure_in_constant_queries(
+    admin, connection, django_assert_max_num_queries
+) -> None:
+    from apps.integrations.models import SyncRun
+
+    run = SyncRun.objects.create(
+        connection=connection,
+        entity="customer",
+        kind="partners_remote",
+        trigger="manual",
+        status="succeeded",
+        fetched=60,
+        created=20,
+        errors=40,
+        changes=[{"record": f"Kunde {i}", "error": f"{i} is taken"} for i in range(40)],
+    )
+    url = reverse("admin:integrations_sync_center_create_all", args=["customer", run.pk])
+
+    with django_assert_max_num_queries(12):
+        page = admin.get(url).content.decode()
+
+    assert "20 / 60" in page and "Kunde 39" in page and "39 is taken" in page
+    assert 'http-equiv="refresh"' not in page
