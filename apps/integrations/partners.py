@@ -644,6 +644,20 @@ def _numbers_checked(connection: Connection, entity: str, numbers: dict[Any, str
     erp = _erp_numbers(connection, entity)
     reasons = []
     for key, number in numbers.items():
+        fixed = number_is_id(key) if isinstance(key, Binding) else ""
+        if fixed and number != fixed:
+            reasons.append(
+                _(
+                    "%(system)s knows %(name)s by its number %(fixed)s, which cannot change "
+                    "there; the customer gets that number in Tidsbro too."
+                )
+                % {
+                    "system": connection.system_name,
+                    "name": (key.remote_values or {}).get("name") or key.external_id,
+                    "fixed": fixed,
+                }
+            )
+            continue
         if not number:
             continue
         local_id, external_id = own[key]
@@ -660,6 +674,13 @@ def _numbers_checked(connection: Connection, entity: str, numbers: dict[Any, str
     if reasons:
         raise ApplicationError(" ".join(reasons), field="number")
     return numbers
+
+
+def number_is_id(binding: Binding) -> str:
+    """The ERP record's number when it is also its id there (so it can never change: e.g. a
+    customer number that is the customer's key), else "" (pure)."""
+    number = str((binding.remote_values or {}).get("number") or "")
+    return number if number and number == str(binding.external_id) else ""
 
 
 def _partnering(
@@ -710,6 +731,12 @@ def proposed_numbers(
     given: set[str] = set()
     for key, own, local_id, external_id in records:
         own = str(own or "")
+        if own and own == str(external_id or ""):
+            # The ERP's number is its id there and cannot change: the only one to offer (a
+            # Tidsbro customer holding it is refused with the reason on creation).
+            offered[key] = own
+            given.add(own)
+            continue
         free = (
             own
             and own not in given
@@ -760,10 +787,12 @@ def create_partner_local(
 
     `numbers` (binding id → the number the office typed, customers only) is the customer's
     number in both systems, as in CleanManager: the Tidsbro record gets it, refused with the
-    reason when another Tidsbro record or ERP record has it. A number other than the ERP's
-    own is a change made in Tidsbro: it is queued for the ERP like any other, and a system
-    that cannot renumber a record refuses it there (the transfer's item says why). Without
-    `numbers` the records keep the ERP's numbers and nothing is pushed back."""
+    reason when another Tidsbro record or ERP record has it. Where the ERP's number is the
+    record's id there (e-conomic's customer number), it cannot change, so a different one is
+    refused with that reason: the two systems would otherwise disagree for good (the next
+    pull would bring the ERP's number back). Elsewhere a number other than the ERP's own is
+    a change made in Tidsbro, queued for the ERP like any other. Without `numbers` the
+    records keep the ERP's numbers and nothing is pushed back."""
     if not bindings:
         raise ApplicationError(_("Choose at least one record."))
     if entity == "user":

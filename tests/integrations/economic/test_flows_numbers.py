@@ -98,22 +98,32 @@ def test_the_same_number_typed_twice_is_refused(world: World, no_kick: None) -> 
         )
 
 
-def test_create_in_tidsbro_with_a_typed_number_and_with_e_conomics(
+def test_create_in_tidsbro_keeps_e_conomics_number_which_cannot_change_there(
     world: World, no_kick: None
 ) -> None:
     kept = only_in_economic(world, 8105, "Nordhavn Kontor")
-    typed = only_in_economic(world, 8106, "Sydhavn Kontor")
+    other = only_in_economic(world, 8106, "Sydhavn Kontor")
 
+    with pytest.raises(ApplicationError, match="by its number 8106, which cannot change"):
+        partners.create_partner_local(
+            connection=world.connection,
+            entity="customer",
+            bindings=[other],
+            numbers={other.pk: "9106"},
+        )
     created = partners.create_partner_local(
-        connection=world.connection,
-        entity="customer",
-        bindings=[kept, typed],
-        numbers={kept.pk: "8105", typed.pk: "9106"},
+        connection=world.connection, entity="customer", bindings=[kept], numbers={kept.pk: "8105"}
     )
 
-    assert [c.number for c in created] == ["8105", "9106"]
-    # Only the renumbered one goes back to e-conomic (as a change made in Tidsbro).
-    assert list(OutboxItem.objects.values_list("local_id", flat=True)) == [created[1].pk]
+    assert [c.number for c in created] == ["8105"]
+    assert not OutboxItem.objects.exists()  # nothing to send back
+    offered = partners.proposed_numbers(
+        connection=world.connection,
+        entity="customer",
+        records=[(other.pk, "8106", None, "8106")],
+        keep=False,
+    )
+    assert offered == {other.pk: "8106"}
 
 
 def test_create_in_tidsbro_refuses_a_number_tidsbro_has(world: World, no_kick: None) -> None:

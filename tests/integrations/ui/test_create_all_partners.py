@@ -79,22 +79,43 @@ def test_all_matching_records_on_every_page_are_created_in_e_conomic_keeping_num
     assert Binding.objects.filter(entity="customer", state="linked").count() == 55
 
 
-def test_assign_the_next_free_numbers_in_tidsbro_from_e_conomic(
-    world: World, client, no_kick: None
-) -> None:
-    Customer.objects.create(name="Eksisterende", number="500")
-    for i in range(3):
-        only_in_economic(world, 10 + i, f"Nordhavn {i}")
+def test_assign_the_next_free_numbers_in_e_conomic(world: World, client) -> None:
+    only_in_economic(world, 500, "Eksisterende")
+    local_customers(3, prefix="Nordhavn", start=10)
     client.force_login(admin_user())
 
     client.post(
-        list_url("remote_only"),
-        {"action": "create_all", "tab": "remote_only", "numbers": "next", "confirm": "yes"},
+        list_url("local_only"),
+        {"action": "create_all", "tab": "local_only", "numbers": "next", "confirm": "yes"},
     )
 
     made = Customer.objects.filter(name__startswith="Nordhavn").order_by("name")
     assert [c.number for c in made] == ["501", "502", "503"]
-    assert not Binding.objects.filter(state="remote_only").exists()
+    assert {c.customer_number for c in ErpCustomer.objects.filter(name__startswith="Nordhavn")} == {
+        501,
+        502,
+        503,
+    }
+
+
+def test_create_all_in_tidsbro_keeps_e_conomics_numbers_and_lists_those_taken(
+    world: World, client, no_kick: None
+) -> None:
+    Customer.objects.create(name="Gammel kunde", number="11")
+    for i in range(3):
+        only_in_economic(world, 10 + i, f"Nordhavn {i}")
+    client.force_login(admin_user())
+
+    started = client.post(
+        list_url("remote_only"),
+        {"action": "create_all", "tab": "remote_only", "numbers": "next", "confirm": "yes"},
+    )
+    progress = client.get(started["Location"]).content.decode()
+
+    made = Customer.objects.filter(name__startswith="Nordhavn").order_by("name")
+    assert [c.number for c in made] == ["10", "12"]  # e-conomic's: they cannot change there
+    assert "Nordhavn 1 (11)" in progress
+    assert "11 is already a customer number in Tidsbro." in progress
 
 
 def test_records_partnered_meanwhile_are_skipped_and_failures_listed_with_the_reason(
