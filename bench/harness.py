@@ -668,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny data: checks the harness")
     parser.add_argument("--out", default=str(RESULTS), help="folder for the results file")
     parser.add_argument("--label", default="", help="added to the results file name")
+    parser.add_argument(
+        "--only", choices=["24so", "economic"], help="only this system's rows (default: all)"
+    )
     args = parser.parse_args(argv)
     plan = plan_for(args)
     # Stopped from outside: still stop the server and drop the throwaway database.
@@ -710,13 +713,15 @@ def main(argv: list[str] | None = None) -> int:
         say(f"== sandbox served by gunicorn ({plan.workers} workers) on 127.0.0.1:{port}")
         results = Results()
         state: dict[str, Any] = {}
-        for size in plan.sizes:
-            run_size(size, plan, results, state, port)
-        incremental_rows(plan, results, state)
-        queries_rows(results, state)
-        from bench import economic
+        if args.only in (None, "24so"):
+            for size in plan.sizes:
+                run_size(size, plan, results, state, port)
+            incremental_rows(plan, results, state)
+            queries_rows(results, state)
+        if args.only in (None, "economic"):
+            from bench import economic
 
-        economic.run(plan, results, say)
+            economic.run(plan, results, say)
         elapsed = time.perf_counter() - started
         text = report(plan, results, elapsed, database.vendor)
         print()
