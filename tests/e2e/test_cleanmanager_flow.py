@@ -193,7 +193,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     binding = Binding.objects.get(connection=connection, entity="customer", external_id="5001")
     assert binding.state == Binding.State.LINKED
 
-    # 7. Create in Tidsbro from e-conomic: the number offered is e-conomic's own.
+    # 7. Create in Tidsbro from e-conomic: e-conomic's number, its key there, is kept.
     erp_customer(sandbox, 6001, name="Skagen Fiskeeksport A/S", city="Skagen")
     Binding.objects.create(
         connection=connection,
@@ -207,6 +207,8 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     page.click("a[data-tab=remote_only]")
     page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").locator("button.sc-create").click()
     assert page.locator("input.sc-number").input_value() == "6001"
+    assert page.locator("input.sc-number").get_attribute("readonly") is not None
+    shot(page, "cleanmanager-6-create-in-tidsbro")
     page.click("#sc-confirm-yes")
     page.wait_for_selector(".messagelist")
     skagen = Customer.objects.get(name="Skagen Fiskeeksport A/S")

@@ -709,11 +709,19 @@ def _confirm(
         offered = partners.proposed_numbers(connection=connection, entity=entity, records=records)
         for row in rows:
             row["number"] = request.POST.get(f"number-{row['id']}", offered.get(row["id"], ""))
-        number_note = _(
-            "The number is the customer’s number in both Tidsbro and %(system)s. It is the "
-            "customer’s own, or the next free one where the other side already uses it; "
-            "change it if you like."
-        ) % {"system": system}
+            # The ERP's number is its key there: it cannot change, so it is not typed.
+            row["fixed"] = action == "create_local" and bool(partners.number_is_id(row["binding"]))
+            if row["fixed"]:
+                row["number"] = offered.get(row["id"], row["number"])
+        if all(row["fixed"] for row in rows):
+            number_note = _("The new Tidsbro records get the numbers they have in %(system)s.")
+        else:
+            number_note = _(
+                "The number is the customer’s number in both Tidsbro and %(system)s. It is "
+                "the customer’s own, or the next free one where the other side already uses "
+                "it; change it if you like."
+            )
+        number_note = number_note % {"system": system}
     elif action == "create_remote":
         number_note = _(
             "%(system)s gives each new record its number; it appears here after the transfer."
