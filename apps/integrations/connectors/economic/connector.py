@@ -25,10 +25,10 @@ from typing import Any
 from django.utils.translation import gettext
 
 from apps.integrations.connectors.base import Entity, Rejected
-from apps.integrations.connectors.economic.spec import (
+from apps.integrations.connectors.economic import SYSTEM
+from apps.integrations.connectors.economic.rules import (
     CAPABILITIES,
     OVERLAP,
-    SYSTEM,
     cursor_text,
     parse_time,
 )
