@@ -1,4 +1,4 @@
-"""The HTTP base every REST connector stands on (e-conomic now; Unimicro and Graph later).
+"""The HTTP base every REST connector stands on (each connector package subclasses it).
 
 One `RestClient` per connection, used by one thread at a time, on its own `requests.Session`
 (no proxies or CA bundles from the environment, no redirects followed). Per call it gives:
@@ -26,8 +26,8 @@ One `RestClient` per connection, used by one thread at a time, on its own `reque
   window, returns the first result instead of writing twice. Callers keep the key with the
   pending write and reuse it for the retry.
 - The request budget, as the system's `BudgetPolicy`: `FixedWindowPolicy` (a count per
-  window in a shared `RequestBudget`, e.g. 24SO's 7,200 an hour in the database) or
-  `TokenBucketPolicy` (follows the bucket the system reports in a header, e.g. e-conomic's
+  window in a shared `RequestBudget`, e.g. a fixed number an hour counted in the database) or
+  `TokenBucketPolicy` (follows the bucket the system reports in a header, e.g.
   `X-RateLimiting`, and waits or refuses before it is empty). Every request is counted
   before it is sent; a refusal raises `RateLimited` and sends nothing.
 - `on_request`: told about every request sent, with a `CallRecord` (method, path without
@@ -223,7 +223,7 @@ class FixedWindowPolicy:
     """A fixed number of requests per window, counted in a shared `RequestBudget`.
 
     `limit - reserve` requests are spent by the sync; the reserve is left for people working
-    in the system with the same login (24SO counts them against the same limit).
+    in the system with the same login (systems that count them against the same limit).
     """
 
     def __init__(
@@ -290,7 +290,7 @@ _RATE_WINDOW = re.compile(
 
 
 def parse_rate_limiting(value: str | None) -> tuple[RateWindow, ...]:
-    """e-conomic's `X-RateLimiting` ("token-limit-10000-per-60-seconds: 147/10000", several
+    """An `X-RateLimiting` header ("token-limit-10000-per-60-seconds: 147/10000", several
     windows separated by commas or semicolons) as windows; unreadable parts are skipped."""
     if not value:
         return ()
@@ -468,7 +468,7 @@ class RestClient:
     """
 
     system: ClassVar[str] = "rest"
-    # How messages name the system ("e-conomic").
+    # How messages name the system (its display name).
     label: ClassVar[str] = "the remote system"
     user_agent: ClassVar[str] = "Tidsbro connector"
     idempotency_header: ClassVar[str] = "Idempotency-Key"
