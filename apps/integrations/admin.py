@@ -547,7 +547,7 @@ class OutboxItemAdmin(LabelledColumns, ReadOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutboxItem) -> str:
-        # In plain words (waiting for a project, a known 24SO error); the raw text is on
+        # In plain words (waiting for a project, a known ERP error); the raw text is on
         # the item's own page.
         from apps.integrations.admin_views.transfers import item_state
 

@@ -45,7 +45,7 @@ class Connection(models.Model):
     - `credentials`: ONE JSON document, encrypted (logins, passwords, tokens) — read it with
       `credentials_doc`; written only by the services (`connection_create`,
       `connection_replace_credentials`), which check it live and validate it first.
-    - `state`: the connector's secret runtime state (a 24SO session id, later OAuth access
+    - `state`: the connector's secret runtime state (a login session id, later OAuth access
       tokens), a second encrypted JSON document. Kept apart from `credentials` so that the
       connector can renew a session without rewriting (or racing with) the login the office
       typed, and so a credentials change shows in the audit trail and a session renewal not.
@@ -214,7 +214,7 @@ class Binding(models.Model):
 class Watermark(models.Model):
     """Where the next incremental pull of one object type starts: the connector's own cursor.
 
-    The cursor is opaque to the engine (a timestamp for 24SO and e-conomic, a delta link for
+    The cursor is opaque to the engine (a timestamp for most systems, a delta link for
     Microsoft Graph); the connector stores it, reads it back and says it in words
     (`ConnectorSpec.describe_cursor`). Empty: everything is fetched next (full sync).
     """

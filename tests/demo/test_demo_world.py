@@ -16,6 +16,7 @@ from apps.accounts.models import User
 from apps.customers.models import Customer
 from apps.demo.office import DEMO_ADMIN_EMAIL, demo_data_load
 from apps.integrations import jobs, services
+from apps.integrations.connectors.twentyfourseven import onboarding as checks
 from apps.integrations.models import Binding, Conflict, Connection
 from apps.integrations.sync import outbox
 from apps.orders.services import order_create
@@ -47,14 +48,17 @@ def connected(live_server: LiveServer, settings) -> Connection:
     base = f"{live_server.url}/sandbox/24so"
     settings.TWENTYFOURSEVEN_API_BASE = base
     settings.TWENTYFOURSEVEN_WEBSERVICES_BASE = base
-    identities = services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    identities = checks.identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
     office = next(i for i in identities if i.client_id == 2400101)
+    documents = checks.connect(
+        username=DEMO_USERNAME, password=DEMO_PASSWORD, identity_id=office.identity_id
+    )
     connection = services.connection_create(
         system="24so",
-        username=DEMO_USERNAME,
-        password=DEMO_PASSWORD,
-        identity_id=office.identity_id,
-        connect=["customer", "project", "work_type", "task", "user", "hour"],
+        credentials=documents.credentials,
+        settings=documents.settings,
+        state=documents.state,
+        connected=["customer", "project", "work_type", "task", "user", "hour"],
         actor=User.objects.get(email=DEMO_ADMIN_EMAIL),
     )
     summary = jobs.sync_connection(connection.pk, "onboarding", True)

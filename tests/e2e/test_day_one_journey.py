@@ -97,6 +97,8 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
     assert admin.locator("html").get_attribute("lang") == "nb"
     shot(admin, "01-home-before-connecting")
     admin.goto(url + reverse("admin:integrations_connection_connect"))
+    admin.check("input[name=system][value='24so']")
+    admin.click("input[name=wizard_next]")
     admin.fill("#id_username", DEMO_USERNAME)
     admin.fill("#id_password", DEMO_PASSWORD)
     shot(admin, "02-wizard-login")
@@ -212,13 +214,20 @@ def test_an_order_the_erp_would_refuse_says_what_to_fix_and_links_to_it(
     from apps.timesheets.services import time_entry_create, time_entry_transition
 
     url = live_server.url
-    identities = services.connection_identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
-    connection = services.connection_create(
-        system="24so",
+    from apps.integrations.connectors.twentyfourseven import onboarding as checks
+
+    identities = checks.identities(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    documents = checks.connect(
         username=DEMO_USERNAME,
         password=DEMO_PASSWORD,
         identity_id=next(i.identity_id for i in identities if i.client_id == OFFICE),
-        connect=["customer", "project", "work_type", "task", "user", "hour"],
+    )
+    connection = services.connection_create(
+        system="24so",
+        credentials=documents.credentials,
+        settings=documents.settings,
+        state=documents.state,
+        connected=["customer", "project", "work_type", "task", "user", "hour"],
     )
     jobs.sync_connection(connection.pk, "onboarding", True)
     project = Project.objects.get(name=PROJECT)

@@ -68,7 +68,7 @@ def test_the_office_connects_24so_sees_customers_and_maps_a_colleague(page, live
     for entity in ("user", "customer", "work_type", "project"):
         assert page.get_attribute(f"tr[data-entity={entity}]", "data-status") == "done"
     connection = Connection.objects.get()
-    assert connection.client_name == "Fjordlys Rådgivning AS"
+    assert connection.setting("client_name") == "Fjordlys Rådgivning AS"
 
     page.click("#content-main a:has-text('Customers')")
     page.wait_for_selector("#result_list")

@@ -106,7 +106,7 @@ def test_a_worker_killed_in_the_middle_of_a_pull(
     assert dead.owner and dead.locked_until > timezone.now()  # it died holding the lease
     assert 0 < imported_by_dead < EXTRA_COMPANIES, "killed in the middle, not before or after"
     assert SyncRun.objects.filter(entity="customer", status=SyncRun.Status.RUNNING).count() == 1
-    watermark = Watermark.objects.get(connection=office.connection, entity="customer").value
+    watermark = Watermark.objects.get(connection=office.connection, entity="customer").moment
 
     # While the dead worker's lease lasts, a new trigger is told a sync is running.
     again = engine.sync_entity(connection=office.connection, entity="customer", trigger="manual")
@@ -120,7 +120,7 @@ def test_a_worker_killed_in_the_middle_of_a_pull(
     # The dead worker's run does not stay "running" for ever: the run that took over closed it.
     assert not SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
     assert not run.full  # incremental: the dead run did not move the watermark past anything
-    assert Watermark.objects.get(connection=office.connection, entity="customer").value > watermark
+    assert Watermark.objects.get(connection=office.connection, entity="customer").moment > watermark
     lease = Lease.objects.get(name=name)
     assert lease.version == dead.version + 1 > version_before  # fenced: a new claim
     assert lease.owner == "" and lease.locked_until is None  # released at the end
@@ -271,7 +271,7 @@ def test_a_paused_worker_that_lost_its_lease_cannot_write_when_it_wakes_up(
         knobs(latency_ms=0)
         run = engine.sync_entity(connection=office.connection, entity="customer", trigger="manual")
         assert run.status == SyncRun.Status.SUCCEEDED, run.error_text
-        watermark = Watermark.objects.get(connection=office.connection, entity="customer").value
+        watermark = Watermark.objects.get(connection=office.connection, entity="customer").cursor
         applied = new_bindings.count()
     finally:
         os.kill(worker.pid, signal.SIGCONT)
@@ -282,7 +282,9 @@ def test_a_paused_worker_that_lost_its_lease_cannot_write_when_it_wakes_up(
     stale = SyncRun.objects.filter(entity="customer", status=SyncRun.Status.FAILED).get()
     assert "took over" in stale.error_text
     # Nothing the zombie did after waking up reached the database.
-    assert Watermark.objects.get(connection=office.connection, entity="customer").value == watermark
+    assert (
+        Watermark.objects.get(connection=office.connection, entity="customer").cursor == watermark
+    )
     assert new_bindings.count() == applied == EXTRA_COMPANIES
     assert Lease.objects.get(name=name).version == zombie.version + 1
     assert Customer.objects.filter(name__startswith="Zombie pull").count() == EXTRA_COMPANIES

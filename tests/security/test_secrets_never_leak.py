@@ -22,6 +22,7 @@ from django_q.models import OrmQ, Schedule, Task
 
 from apps.core.exceptions import ApplicationError
 from apps.integrations import services
+from apps.integrations.connectors.twentyfourseven import onboarding as checks
 from apps.integrations.models import Connection, OutboxItem, SyncRun
 from apps.sandbox.twentyfourseven.models import Identity as SandboxIdentity
 from apps.sandbox.twentyfourseven.models import Login
@@ -77,42 +78,45 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
 
     # Connect through the admin's wizard, as a person would (a wrong password first).
     client.force_login(office)
-    start = reverse("admin:integrations_connection_connect")
+    client.post(reverse("admin:integrations_connection_connect"), {"system": "24so"})
+    start = reverse("admin:integrations_connection_connect_step", args=["credentials"])
     wrong = client.post(start, {"username": DEMO_USERNAME, "password": WRONG_PASSWORD})
     assert wrong.status_code == 200  # the step again, saying what went wrong
     assert client.post(start, {"username": DEMO_USERNAME, "password": PASSWORD}).status_code == 302
     fjordlys = SandboxIdentity.objects.get(login=sandbox, client__client_id=2400101)
     client.post(
-        reverse("admin:integrations_connection_connect_client"),
+        reverse("admin:integrations_connection_connect_step", args=["client"]),
         {"identity_id": str(fjordlys.identity_id)},
     )
     session_while_connecting = _sessions()
-    client.post(reverse("admin:integrations_connection_connect_integration_user"), {"mode": "same"})
+    client.post(
+        reverse("admin:integrations_connection_connect_step", args=["integration_user"]),
+        {"mode": "same"},
+    )
     client.post(
         reverse("admin:integrations_connection_connect_objects"),
         {"connected": ["customer", "project", "work_type"], "sso": "on"},
     )
     connection = Connection.objects.get()
-    first_session = Connection.objects.get(pk=connection.pk).session_id
+    first_session = Connection.objects.get(pk=connection.pk).state_doc.get("session_id")
+    # The password changed in 24SO: the new one, on the settings screen.
     Login.objects.filter(pk=sandbox.pk).update(password=make_password(NEW_PASSWORD))
-    services.connection_replace_credentials(
-        connection=connection, password=NEW_PASSWORD, actor=office
-    )
+    settings_url = reverse("admin:integrations_connection_settings")
+    changed = client.post(settings_url, {"action": "passwords", "replace_password": NEW_PASSWORD})
+    assert changed.status_code == 302
     services.connection_sync_now(connection=connection, full=True, actor=office)
     assert SyncRun.objects.filter(connection=connection).exists()
-    second_session = Connection.objects.get(pk=connection.pk).session_id
+    second_session = Connection.objects.get(pk=connection.pk).state_doc.get("session_id")
     assert first_session and second_session
 
     # A wrong 24SO password, as the wizard and as a credential change, in error reports.
     reports.append(
-        _error_report(
-            lambda: services.connection_identities(username=DEMO_USERNAME, password=WRONG_PASSWORD)
-        )
+        _error_report(lambda: checks.identities(username=DEMO_USERNAME, password=WRONG_PASSWORD))
     )
     reports.append(
         _error_report(
-            lambda: services.connection_replace_credentials(
-                connection=Connection.objects.get(), password=WRONG_PASSWORD, actor=office
+            lambda: checks.replace_credentials(
+                connection=Connection.objects.get(), password=WRONG_PASSWORD
             )
         )
     )
@@ -124,6 +128,7 @@ def test_passwords_and_session_ids_never_leak(sandbox, client, caplog):
     assert response.status_code == 200
     pages = [
         client.get(reverse("admin:integrations_connection_change", args=[connection.pk])),
+        client.get(settings_url),
         client.get(reverse("admin:core_auditrecord_changelist")),
         client.get(reverse("admin:django_q_success_changelist")),
     ]

@@ -1,7 +1,7 @@
 """Integrations → Connect: the onboarding wizard and the first sync's progress.
 
 Generic steps (choose the system, what to connect) frame the connector's own steps
-(`spec.onboarding.steps`, e.g. 24SevenOffice's log in → client → integration user), each
+(`spec.onboarding.steps`, e.g. log in → client → integration user), each
 checked live by the connector. Between steps the passwords wait in the session encrypted for
 this wizard and this user only (`apps.core.crypto`), and the wizard forgets them when it ends.
 """

@@ -279,10 +279,10 @@ class ConnectorSpec:
 
     - `onboarding` (an `Onboarding`): the connect wizard's own steps, each an
       `OnboardingStep` (form + live check + template under templates/integrations/<system>/),
-      then `documents(wizard)`; and the command line's options. An e-conomic connector
-      declares e.g. one step "Agreement" (grant token pasted or from the grant flow, checked
-      with GET /self; shows agreement, company, user) and one step "Defaults" (customer
-      group, payment terms, VAT zone, currency from the agreement's lists).
+      then `documents(wizard)`; and the command line's options. A REST connector declares
+      e.g. one step "Agreement" (a grant token pasted or from the system's grant flow,
+      checked with its "who am I" call; shows agreement, company, user) and one step
+      "Defaults" (customer group, payment terms, VAT zone, currency from its lists).
     - `settings` (a `ConnectorSettings`): the system's own boxes on the settings screen,
       each a `SettingsSection` (form + save through the services + template).
     - `sso` (an `SsoLogin`): log in to Tidsbro with the system's login.
