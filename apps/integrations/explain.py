@@ -40,12 +40,15 @@ class Explanation:
 
 # How a stored error text reads as a connector error; first match wins, case-insensitive;
 # anything else was refused.
+# The REST base's own words count too ("HTTP 401", "did not answer in time", "could not reach").
 _AUTH = re.compile(
-    r"session|not authenticated|AuthFailed|password|login (?:failed|refused)", re.IGNORECASE
+    r"session|not authenticated|AuthFailed|password|login (?:failed|refused)|\bHTTP 40[13]\b",
+    re.IGNORECASE,
 )
 _RATE = re.compile(r"rate.?limit|too many requests|quarantin|request budget|\b429\b", re.IGNORECASE)
 _UNAVAILABLE = re.compile(
-    r"timed? ?out|cannot be reached|connection (?:refused|reset)|Unavailable|\b50[234]\b",
+    r"timed? ?out|cannot be reached|could not reach|did not answer|not what was asked|"
+    r"connection (?:refused|reset)|Unavailable|\b50[0234]\b|\bHTTP 5\d\d\b",
     re.IGNORECASE,
 )
 
@@ -110,7 +113,9 @@ def generic_words(exc: ConnectorError, system: str) -> str:
             "%(system)s refused the transfer. The details say why; fix it in Tidsbro or "
             "%(system)s, then retry."
         )
-    return capfirst(text % {"system": system})
+    text = text % {"system": system}
+    # A system's own name keeps its spelling ("e-conomic"); "the ERP" starts a sentence.
+    return text if text.startswith(system) and system != _("the ERP") else capfirst(text)
 
 
 def explain_error(exc: ConnectorError, connection: Any = None, *, raw: str = "") -> Explanation:

@@ -67,3 +67,27 @@ def test_waiting_names_the_system_of_the_connection():
         waiting_text("customer", "Fjordlys", QUIET)
         == "waiting for customer Fjordlys to get its partner in Quiet Ledger"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("customers.create: HTTP 500 from the remote system", "retry"),
+        ("customers.list: the remote system did not answer in time", "retry"),
+        ("customers.list: could not reach the remote system", "retry"),
+        ("customers.create: HTTP 401: the tokens were refused", "act"),
+        ("customers.create: Customer number 17 is already in use", "act"),
+    ],
+)
+def test_the_rest_base_words_read_as_what_they_are(raw: str, kind: str) -> None:
+    explanation = explain(raw, QUIET)
+
+    assert explanation.kind == kind
+    if kind == "retry":
+        assert "retried by itself" in explanation.plain
+
+
+def test_a_system_named_in_lower_case_keeps_its_spelling_at_the_start() -> None:
+    lower = SimpleNamespace(spec=type("Lower", (QuietSpec,), {"display_name": "e-ledger"})())
+
+    assert explain("read timed out", lower).plain.startswith("e-ledger could not be reached")
