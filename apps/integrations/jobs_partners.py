@@ -174,7 +174,17 @@ def _chunk(
             _create(connection, entity, action, [record], numbers, actor)
             made += 1
         except (ApplicationError, ValidationError) as exc:
-            failures.append({"record": _label(action, record), "error": _reason(exc)})
+            # The engine's change shape (the run's admin page lists it), with the reason.
+            failures.append(
+                {
+                    "action": "failed",
+                    "entity": entity,
+                    "local_id": record.pk if action == "create_remote" else None,
+                    "external_id": "" if action == "create_remote" else record.external_id,
+                    "record": _label(action, record),
+                    "error": _reason(exc),
+                }
+            )
     return made, skipped, failures
 
 
