@@ -270,6 +270,8 @@ class WatermarkForm(ServiceModelForm):
                 self.fields["value"].disabled = True
 
     def save_via_service(self) -> Watermark:
+        if self.fields["value"].disabled:
+            return self.instance  # not a time: only "Full sync now" resets it
         return services.watermark_set(
             watermark=self.instance,
             value=self.cleaned_data.get("value"),

@@ -205,6 +205,8 @@ class SettingsViews:
                 for section in sections
             ],
             health=health,
+            # Only systems with users of their own have people to map.
+            maps_users=spec.capabilities.can_pull("user"),
             connected_form=connected_form,
             rows=rows,
             remote_users=remote_users,

@@ -11,7 +11,10 @@ from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from apps.integrations.models import Binding, Connection, HourTransfer, SyncRun
+from apps.core.exceptions import ApplicationError
+from apps.integrations import registry, services
+from apps.integrations.connectors.base import Capabilities, ConnectorSpec, Entity
+from apps.integrations.models import Binding, Connection, HourTransfer, SyncRun, Watermark
 from apps.sandbox.twentyfourseven import models as so
 from apps.sandbox.twentyfourseven.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from tests.accounts.factories import (
@@ -385,3 +388,52 @@ def test_the_screens_render_in_every_language(client, connection, language):
     url = reverse("admin:integrations_connection_first_sync", args=[connection.pk])
     html = page(client.get(url))
     assert f'<html lang="{language}"' in html and heading in html
+
+
+# --- another system: only its own boxes -------------------------------------------------------
+
+
+class _PlainSpec(ConnectorSpec):
+    """A system with customers only, no settings boxes, no SSO, no first-time setup."""
+
+    system = "plainledger"
+    display_name = "Plain Ledger"
+    capabilities = Capabilities(system="plainledger", pull=frozenset({Entity.CUSTOMER}))
+    cursor_is_time = False
+
+    def describe_cursor(self, cursor: str) -> str:
+        return f"page token {cursor}"
+
+
+@pytest.fixture
+def plain_spec():
+    spec = _PlainSpec()
+    registry.register(spec)
+    yield spec
+    for table in (registry._specs, registry._connectors, registry._capabilities):
+        table.pop(spec.system, None)
+
+
+@pytest.mark.django_db
+def test_another_systems_settings_show_only_what_it_has(client, plain_spec):
+    connection = Connection.objects.create(system="plainledger", connected=["customer"])
+    client.force_login(admin_user())
+    html = page(client.get(reverse(SETTINGS), {"connection": connection.pk}))
+    assert "Plain Ledger settings" in html
+    assert 'id="user-mapping"' not in html and 'id="first-time-setup"' not in html
+    assert 'name="replace_password"' not in html and 'name="sso"' not in html
+    assert "24SevenOffice" not in html
+
+    # Its sync position is its own string: shown in its words, not settable by date.
+    mark = Watermark.objects.create(connection=connection, entity="customer", cursor="abc")
+    html = page(client.get(reverse("admin:integrations_watermark_change", args=[mark.pk])))
+    assert "page token abc" in html
+    response = client.post(
+        reverse("admin:integrations_watermark_change", args=[mark.pk]),
+        {"value_0": "2026-11-20", "value_1": "08:00:00"},
+    )
+    assert response.status_code == 302
+    mark.refresh_from_db()
+    assert mark.cursor == "abc"  # a disabled date field changes nothing
+    with pytest.raises(ApplicationError, match="does not keep its sync position as a time"):
+        services.watermark_set(watermark=mark, value=timezone.now())
