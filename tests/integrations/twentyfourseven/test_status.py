@@ -1,11 +1,13 @@
 """integrations_status: the hour backlog's progress under 24SO's request budget."""
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from apps.integrations.models import OutboxItem
+from apps.integrations.models import OutboxItem, Watermark
 from tests.integrations.factories import connection_24so
 
 pytestmark = pytest.mark.django_db
@@ -31,3 +33,19 @@ def test_status_shows_the_backlog_and_how_long_the_budget_needs_for_it(settings)
         "24SevenOffice requests in the last hour: 0 of 40; at this budget the backlog takes about 2 more hour(s)"
         in text
     )
+
+
+def test_status_says_where_each_type_syncs_from_in_words():
+    connection = connection_24so(username="api@example.no", connected=["customer", "project"])
+    moment = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    Watermark.objects.create(connection=connection, entity="customer", cursor=moment.isoformat())
+    Watermark.objects.create(connection=connection, entity="project", cursor="")
+
+    out = StringIO()
+    call_command("integrations_status", "--system", "24so", stdout=out)
+
+    text = out.getvalue()
+    shown = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    assert f"customer: after {shown}" in text
+    assert "project: from the beginning" in text
+    assert "+00:00" not in text  # the connector's words, not its raw cursor
