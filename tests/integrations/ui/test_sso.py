@@ -9,6 +9,8 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
+from apps.integrations import registry
+from apps.integrations.connectors.base import Capabilities, ConnectorSpec, Entity
 from apps.integrations.models import Binding, Connection
 from apps.integrations.sso import BACKEND
 from apps.sandbox.twentyfourseven import models as so
@@ -114,3 +116,25 @@ def test_the_plain_login_form_never_asks_24so(client, settings):
     )
     assert response.status_code == 302
     assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+
+
+class _NoSsoSpec(ConnectorSpec):
+    system = "nosso"
+    display_name = "No SSO Ledger"
+    capabilities = Capabilities(system="nosso", pull=frozenset({Entity.CUSTOMER}))
+
+
+@pytest.mark.django_db
+def test_a_system_without_log_in_offers_no_link_even_when_allowed(client):
+    spec = _NoSsoSpec()
+    registry.register(spec)
+    try:
+        Connection.objects.create(system="nosso", sso_allowed=True)
+        html = client.get(reverse("admin:login")).content.decode()
+        assert 'id="sso-login"' not in html
+        assert client.get(reverse(SSO)).status_code == 404
+        # The page's address names no system.
+        assert reverse(SSO) == "/accounts/erp-login/"
+    finally:
+        for table in (registry._specs, registry._connectors, registry._capabilities):
+            table.pop(spec.system, None)
