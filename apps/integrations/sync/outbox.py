@@ -438,7 +438,11 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             # creating the record, the next attempt knows to look it up instead of creating it
             # again. A failure that certainly reached nothing sets the item back (_fail).
             OutboxItem.objects.filter(pk=item.pk).update(status=Status.AMBIGUOUS)
-            external_id, assigned = connector.create(item.entity, local)
+            # One key per outbox item: a retry of this create (same item) is recognised by
+            # systems that honour idempotency keys, even when the values changed meanwhile.
+            external_id, assigned = connector.create(
+                item.entity, local, key=f"tidsbro-{connection.pk}-{item.entity}-{item.pk}"
+            )
             stats.created += 1
         else:
             # Found by look-up: what the create assigned (e.g. the project number) arrives now.

@@ -72,7 +72,9 @@ class Connector(Protocol):
         """What the ERP assigned to a record `find` found, as `create` would have returned it
         (e.g. the project number), so the local side gets it at once, not at the next pull."""
 
-    def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, entity: str, values: dict[str, Any], *, key: str = ""
+    ) -> tuple[str, dict[str, Any]]:
         """Creates a record; returns its id and the values the ERP assigned (e.g. number)."""
 
     def update(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -117,6 +117,30 @@ def test_a_create_whose_reply_was_lost_is_retried_without_a_second_customer(
     assert world.outbox(customer.pk).status == OutboxItem.Status.DONE
 
 
+def test_a_lost_create_retried_after_the_name_was_edited_here_makes_no_second_customer(
+    world: World, no_kick: None, settings: object
+) -> None:
+    from apps.customers.services import customer_update
+
+    settings.ECONOMIC_READ_TIMEOUT = 1.0
+    world.knobs(fault_rate=1.0, fault_hang=True, fault_http500=False, hang_seconds=3.0)
+    customer = new_customer(number="")
+    world.push()
+    assert world.outbox(customer.pk).status == OutboxItem.Status.AMBIGUOUS
+    world.knobs(fault_rate=0.0)
+    # The office corrects the name while the first create's outcome is unknown: the name and
+    # organisation number no longer find it, the outbox item's own key still does.
+    customer_update(customer=customer, data={"name": "Bølgen Rengøring og Vinduespolering ApS"})
+
+    world.push()
+    world.push()
+
+    assert ErpCustomer.objects.filter(agreement=world.agreement).count() == 1
+    erp = ErpCustomer.objects.get(agreement=world.agreement)
+    assert world.binding(local_id=customer.pk).external_id == str(erp.customer_number)
+    assert erp.name == "Bølgen Rengøring og Vinduespolering ApS"
+
+
 def test_a_lost_create_with_a_typed_number_is_found_by_that_number(
     world: World, no_kick: None, settings: object
 ) -> None:

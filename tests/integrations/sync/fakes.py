@@ -145,7 +145,9 @@ class FakeConnector:
         # Like 24SO's projects: the ERP numbers what it creates (here: by its id).
         return {"number": f"ERP-{external_id}"}
 
-    def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, entity: str, values: dict[str, Any], *, key: str = ""
+    ) -> tuple[str, dict[str, Any]]:
         self._call("create", entity)
         external_id = self.erp.put(dict(values))
         self._after("create")

@@ -353,7 +353,7 @@ def test_external_id_is_kept_when_a_later_step_of_the_create_fails(
     monkeypatch.setattr(
         type(connector),
         "create",
-        lambda self, entity, values: (self.erp.put(dict(values)), {"number": "K-1"}),
+        lambda self, entity, values, **kwargs: (self.erp.put(dict(values)), {"number": "K-1"}),
     )
     obj = customer()
     item = queue(connection, obj)
@@ -426,8 +426,8 @@ def test_a_change_while_the_push_is_in_flight_is_pushed_too(connection, connecto
     item = queue(connection, obj)
     original = type(connector).create
 
-    def create_while_user_edits(self, entity, values):
-        result = original(self, entity, values)
+    def create_while_user_edits(self, entity, values, **kwargs):
+        result = original(self, entity, values, **kwargs)
         Customer.objects.filter(pk=obj.pk).update(phone="33333333")
         queue(connection, obj)  # the user's change, queued while the push is in flight
         return result

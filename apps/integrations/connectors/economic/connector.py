@@ -322,7 +322,9 @@ class EconomicConnector:
     def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return {"number": str(external_id)}
 
-    def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, entity: str, values: dict[str, Any], *, key: str = ""
+    ) -> tuple[str, dict[str, Any]]:
         """Creates the customer in e-conomic; returns its number (also as `number`)."""
         from apps.integrations.connectors.economic import mappers
 
@@ -334,8 +336,19 @@ class EconomicConnector:
         else:
             document["customerNumber"] = number
         customer = self.client.create_customer(
-            document, idempotency_key=idempotency_key(self.connection, values)
+            document, idempotency_key=key or idempotency_key(self.connection, values)
         )
+        # A retried create under the same key gets e-conomic's first answer: the customer as
+        # it was sent then. Values changed here since are written now, so the binding's
+        # snapshot (the values sent) is what e-conomic holds.
+        held = mappers.customer_from_remote(customer.document)
+        stale = [
+            f
+            for f in mappers.HELD_FIELDS
+            if f in values and f != "number" and held.get(f) != values.get(f)
+        ]
+        if stale:
+            self.update(entity, customer.external_id, values)
         return customer.external_id, {"number": customer.external_id}
 
     def update(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:

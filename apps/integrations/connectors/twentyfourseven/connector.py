@@ -138,7 +138,10 @@ class TwentyFourSevenConnector:
 
         return push.found_values(self, entity, external_id, values)
 
-    def create(self, entity: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, entity: str, values: dict[str, Any], *, key: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        # 24SO has no idempotency keys: a retried create is found by `find` instead.
         from apps.integrations.connectors.twentyfourseven import push
 
         if not self.capabilities.can_push(entity):
