@@ -20,12 +20,16 @@ KIND_LABELS: dict[str, Any] = {
     "pull": _("fetched"),
     "push": _("sent"),
     "reconcile": _("checked"),
+    "partners_remote": _("partners created"),
+    "partners_local": _("partners created in Tidsbro"),
 }
 # The same with the system the caller names ("fetched from <system>").
 KIND_LABELS_WITH_SYSTEM: dict[str, Any] = {
     "pull": _("fetched from %(system)s"),
     "push": _("sent to %(system)s"),
     "reconcile": _("checked against %(system)s"),
+    "partners_remote": _("partners created in %(system)s"),
+    "partners_local": _("partners created in Tidsbro from %(system)s"),
 }
 
 

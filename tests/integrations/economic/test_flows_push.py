@@ -230,3 +230,22 @@ def test_a_pull_between_a_lost_create_and_its_retry_makes_no_second_tidsbro_cust
     assert Customer.objects.count() == 1
     erp = ErpCustomer.objects.get(agreement=world.agreement)
     assert world.binding(local_id=customer.pk).external_id == str(erp.customer_number)
+
+
+def test_a_number_changed_here_is_refused_for_e_conomic_with_the_reason(
+    world: World, no_kick: None
+) -> None:
+    from apps.customers.services import customer_update
+
+    customer = new_customer(number="6300")
+    world.push()
+    assert world.binding(local_id=customer.pk).external_id == "6300"
+
+    customer_update(customer=customer, data={"number": "6301"})
+    world.push()
+
+    item = world.outbox(customer.pk)
+    assert item.status == OutboxItem.Status.DEAD
+    assert "cannot change a customer's number" in item.last_error
+    assert world.erp(6300).name == "Bølgen Rengøring ApS"
+    assert world.erp(6301) is None

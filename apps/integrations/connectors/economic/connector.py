@@ -357,6 +357,18 @@ class EconomicConnector:
         from apps.integrations.connectors.economic import mappers
 
         self._check(entity)
+        number = str(values.get("number") or "")
+        if number and number != str(external_id):
+            # The customer number is e-conomic's key: it cannot change there.
+            raise Rejected(
+                gettext(
+                    "e-conomic cannot change a customer's number (%(old)s to %(new)s). Change "
+                    "it back here, or stop the sync of this customer and create its partner "
+                    "with the new number."
+                )
+                % {"old": external_id, "new": number},
+                operation="update customer",
+            )
         current = self._documents.pop(str(external_id), None)
         if current is None:
             customer = self.client.get_customer(int(external_id))
