@@ -14,9 +14,7 @@ from apps.sandbox.economic import seed as sandbox_seed
 from apps.sandbox.economic.models import Customer as ErpCustomer
 from apps.sandbox.economic.resources import now_to_second
 from tests.accounts.factories import PASSWORD, admin_user
-from tests.e2e.conftest import admin_login, browser, page
-
-__all__ = ["browser", "page"]  # fixtures
+from tests.e2e.conftest import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
