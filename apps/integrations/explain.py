@@ -114,7 +114,7 @@ def generic_words(exc: ConnectorError, system: str) -> str:
             "%(system)s, then retry."
         )
     text = text % {"system": system}
-    # A system's own name keeps its spelling ("e-conomic"); "the ERP" starts a sentence.
+    # A system's own name keeps its spelling (a brand written in lower case); "the ERP" starts a sentence.
     return text if text.startswith(system) and system != _("the ERP") else capfirst(text)
 
 

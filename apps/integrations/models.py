@@ -215,7 +215,7 @@ class Watermark(models.Model):
     """Where the next incremental pull of one object type starts: the connector's own cursor.
 
     The cursor is opaque to the engine (a timestamp for most systems, a delta link for
-    Microsoft Graph); the connector stores it, reads it back and says it in words
+    calendar feeds); the connector stores it, reads it back and says it in words
     (`ConnectorSpec.describe_cursor`). Empty: everything is fetched next (full sync).
     """
 

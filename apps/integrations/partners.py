@@ -788,7 +788,7 @@ def create_partner_local(
     `numbers` (binding id → the number the office typed, customers only) is the customer's
     number in both systems, as in CleanManager: the Tidsbro record gets it, refused with the
     reason when another Tidsbro record or ERP record has it. Where the ERP's number is the
-    record's id there (e-conomic's customer number), it cannot change, so a different one is
+    record's id there (a customer number that is the ERP's key), it cannot change, so a different one is
     refused with that reason: the two systems would otherwise disagree for good (the next
     pull would bring the ERP's number back). Elsewhere a number other than the ERP's own is
     a change made in Tidsbro, queued for the ERP like any other. Without `numbers` the

@@ -102,7 +102,7 @@ class LocalAdapter(Protocol):
     def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Any | None]:
         """Creates local objects from ERP values (bulk); returns them in the same order.
 
-        None for a row means "keep it only in the ERP" (e.g. a 24SO user no Tidsbro user
+        None for a row means "keep it only in the ERP" (e.g. an ERP user no Tidsbro user
         matches): its binding has no local record and the state "only in the ERP"; the next
         pull that sees the record offers it to `create_many` again."""
 
