@@ -246,3 +246,24 @@ def test_integrations_connect_connects_e_conomic_from_the_command_line(
     assert connection.settings["payment_terms"] == 2
     assert "Tidsbro Demo ApS" in out.getvalue()
     assert TOKEN not in out.getvalue()
+
+
+def test_integrations_connect_sets_the_master_per_type_and_refuses_a_typo(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", TOKEN)
+    options = ["--system=economic", "--connect=customers", "--customer-group=1"]
+    options += ["--payment-terms=2", "--vat-zone=1"]
+
+    with pytest.raises(CommandError, match="customers=both"):
+        call_command("integrations_connect", *options, "--master=customers", stdout=io.StringIO())
+    assert not Connection.objects.filter(system="economic").exists()
+
+    out = io.StringIO()
+    call_command("integrations_connect", *options, "--master=customers=both", stdout=out)
+
+    assert Connection.objects.get(system="economic").master_of("customer") == "both"
+    assert "customer=both" in out.getvalue()

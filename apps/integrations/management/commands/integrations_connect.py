@@ -20,6 +20,18 @@ def _connectable() -> list[Any]:
     return [spec for spec in registry.specs() if spec.onboarding is not None]
 
 
+def _masters(pairs: list[str]) -> dict[str, str]:
+    """`--master customers=both` pairs as {entity: master}; a typo is refused."""
+    masters: dict[str, str] = {}
+    for pair in pairs:
+        name, _sep, who = pair.partition("=")
+        if not who.strip():
+            raise ApplicationError(f"--master takes TYPE=WHO, e.g. customers=both (got {pair!r})")
+        [entity] = entities_from_names([name])
+        masters[entity] = who.strip().lower()
+    return masters
+
+
 class Command(BaseCommand):
     help = (
         "Connects Tidsbro to an ERP: checks the login live (the system's own options below), "
@@ -37,6 +49,15 @@ class Command(BaseCommand):
             "--connect",
             default="",
             help=f"Comma-separated object types: {', '.join(ENTITY_NAMES)}.",
+        )
+        parser.add_argument(
+            "--master",
+            action="append",
+            default=[],
+            metavar="TYPE=WHO",
+            help="Who owns an object type, e.g. customers=both (erp, tidsbro or both); "
+            "repeat for several types. Default: the ERP for customers, work types and users, "
+            "both for projects and tasks.",
         )
         parser.add_argument("--sso", action="store_true", help="Allow logging in with the ERP.")
         parser.add_argument(
@@ -61,6 +82,7 @@ class Command(BaseCommand):
         try:
             names = [n for n in options["connect"].split(",") if n.strip()]
             entities_from_names(names)  # refuse a typo before any request is made
+            masters = _masters(options["master"])
             documents = spec.onboarding.documents_from_options(options, out=self.stdout)
             connection = connection_create(
                 system=spec.system,
@@ -68,6 +90,7 @@ class Command(BaseCommand):
                 settings=documents.settings,
                 state=documents.state,
                 connected=names,
+                masters=masters,
                 sso=options["sso"],
                 hour_transfer=options["hour_transfer"],
             )
