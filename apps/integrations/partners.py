@@ -78,9 +78,13 @@ def push_refusal(connection: Connection, entity: str) -> str:
 
 
 def _normal(name: str) -> str:
+    """A name as compared: case, accents and spacing left out (pure)."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.replace("ø", "o").replace("æ", "ae").replace("å", "a").split())
+
+
+normal_name = _normal
 
 
 def name_score(a: str, b: str) -> float:

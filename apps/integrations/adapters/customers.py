@@ -49,6 +49,18 @@ def erp_system_name(connection: Any) -> str:
     return connection.system_name
 
 
+def _named_like_unbound(connection: Any, rows: Sequence[dict[str, Any]]) -> set[int]:
+    """Indexes of `rows` named like a Tidsbro customer that has no partner yet (one query)."""
+    from apps.integrations.partners import normal_name
+
+    wanted = {normal_name(str(r.get("name") or "")) for r in rows} - {""}
+    if not wanted:
+        return set()
+    names = unbound(connection, "customer", Customer.objects).values_list("name", flat=True)
+    taken = {normal_name(name) for name in names} & wanted
+    return {i for i, r in enumerate(rows) if normal_name(str(r.get("name") or "")) in taken}
+
+
 # THE ADAPTER
 # ------------------------------------------------------------------------------
 class CustomerAdapter:
@@ -70,14 +82,23 @@ class CustomerAdapter:
             for c in objs
         }
 
-    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Customer]:
+    def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Customer | None]:
+        """Creates the system's new customers here, except, where both sides keep customers
+        (two-way), one named like a Tidsbro customer without a partner: it waits under
+        "only in <system>" for the office to choose its partner (as in CleanManager), never a
+        second customer of the same name made silently."""
         from apps.customers.services import customers_create_from_erp
 
-        return customers_create_from_erp(
-            rows=[_local(r) for r in rows],
-            erp_system=erp_system_name(connection),
-            owned=erp_owned(connection),
+        owned = erp_owned(connection)
+        waiting = set() if owned else _named_like_unbound(connection, rows)
+        made = iter(
+            customers_create_from_erp(
+                rows=[_local(r) for i, r in enumerate(rows) if i not in waiting],
+                erp_system=erp_system_name(connection),
+                owned=owned,
+            )
         )
+        return [None if i in waiting else next(made) for i in range(len(rows))]
 
     def find_partners(
         self, connection: Any, rows: Sequence[dict[str, Any]]

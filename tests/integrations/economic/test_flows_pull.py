@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apps.customers.models import Customer
-from apps.integrations.models import Binding, Watermark
+from apps.integrations.models import Binding, OutboxItem, Watermark
 from tests.integrations.economic.flow_world import World, moment, no_kick, world
 
 __all__ = ["no_kick", "world"]  # fixtures
@@ -140,3 +140,28 @@ def test_pulls_read_the_database_per_page_not_per_customer(
         world.pull()  # 200 customers created, bound
     with django_assert_max_num_queries(35):
         world.pull()  # the overlap reads all 200 again: all unchanged
+
+
+def test_a_customer_named_like_one_here_waits_for_its_partner_instead_of_being_copied(
+    world: World, no_kick: None
+) -> None:
+    from apps.customers.services import customer_create
+    from apps.integrations.partners import candidates_for_remote
+
+    # In Tidsbro before e-conomic was connected (nothing queued for it then).
+    ours = customer_create(data={"name": "Nordhavn Data AS", "number": "50013", "country": "NO"})
+    OutboxItem.objects.all().delete()
+    world.erp_customer(12, name="Nordhavn  data as", city="København")
+    world.erp_customer(13, name="Skagen Fiskeeksport A/S")
+
+    world.pull(full=True)
+
+    assert list(Customer.objects.filter(name__iexact="nordhavn data as")) == [ours]
+    waiting = world.binding(external_id="12")
+    assert (waiting.local_id, waiting.state) == (None, Binding.State.REMOTE_ONLY)
+    assert Customer.objects.filter(name="Skagen Fiskeeksport A/S").exists()  # no namesake
+    suggestions = candidates_for_remote(connection=world.connection, binding=waiting)
+    assert suggestions and suggestions[0].key == ours.pk
+
+    world.pull(full=True)  # the next pull leaves it waiting too: still one Nordhavn Data here
+    assert Customer.objects.filter(name__iexact="nordhavn data as").count() == 1
