@@ -21,9 +21,10 @@ from apps.integrations.connectors.base import (
     Unavailable,
 )
 from apps.integrations.models import Binding, Conflict, Connection, OutboxItem, SyncRun
-from apps.integrations.registry import adapter_for, connector_for
+from apps.integrations.registry import adapter_for
 from apps.integrations.sync import waiting as waits
 from apps.integrations.sync.merge import merge
+from apps.integrations.sync.runs import run_group
 from apps.integrations.sync.types import Connector, RunStats
 from apps.integrations.sync.waiting import Waiting
 
@@ -238,54 +239,35 @@ def push_runs(
     if not items:
         return []
     kinds = sorted({item.entity for item in items}, key=push_order)
-    runs = {
-        entity: SyncRun.objects.create(
-            connection=connection, entity=entity, kind="push", trigger=SyncRun.Trigger.PUSH
-        )
-        for entity in kinds
-    }
-    stats = {entity: RunStats() for entity in kinds}
-    requests = dict.fromkeys(kinds, 0)
-    own = connector is None
     again = False
-    try:
-        connector = connector or connector_for(connection)
-        for index, item in enumerate(items):
-            if not renew_claim(item):
-                continue  # our claim ran out while earlier items were pushed; another took it
-            start = connector.requests
-            try:
-                again = push_item(connection, connector, item, stats[item.entity]) is False or again
-            except RateLimited as exc:
-                # Everything else waits too; nothing counts as an attempt.
-                _release_all(items, after=timedelta(seconds=exc.retry_after), error=str(exc))
-                for entity in {i.entity for i in items[index:]}:
-                    runs[entity].error_text = str(exc)
-                break
-            finally:
-                requests[item.entity] += connector.requests - start
-    except Exception as exc:  # no connector: give the items back at once, show the error
-        logger.exception("push for connection %s failed", connection.pk)
-        _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
-        for entity in kinds:
-            runs[entity].error_text = f"{type(exc).__name__}: {exc}"[:2000]
-            stats[entity].errors += 1
-    finally:
-        if own and connector is not None:
-            connector.close()
-        for entity, run in runs.items():
-            counts = stats[entity]
-            run.finished_at = timezone.now()
-            run.status = SyncRun.Status.FAILED if counts.errors else SyncRun.Status.SUCCEEDED
-            for counter in ("pushed", "created", "updated", "skipped", "conflicts", "errors"):
-                setattr(run, counter, getattr(counts, counter))
-            run.requests = requests[entity]
-            run.changes = counts.changes
-            run.save()
+    # One run per object type, one connector, requests counted per type (sync/runs.py).
+    with run_group(
+        connection=connection, entities=kinds, trigger=SyncRun.Trigger.PUSH, connector=connector
+    ) as group:
+        try:
+            for index, item in enumerate(items):
+                if not renew_claim(item):
+                    continue  # our claim ran out while earlier items were pushed; another took it
+                with group.counting(item.entity) as erp:
+                    try:
+                        stats = group.runs[item.entity].stats
+                        again = push_item(connection, erp, item, stats) is False or again
+                    except RateLimited as exc:
+                        # Everything else waits too; nothing counts as an attempt.
+                        _release_all(
+                            items, after=timedelta(seconds=exc.retry_after), error=str(exc)
+                        )
+                        for entity in {i.entity for i in items[index:]}:
+                            group.runs[entity].row.error_text = str(exc)
+                        break
+        except Exception as exc:  # e.g. no connector: give the items back at once, then the
+            # group ends every run failed with the reason.
+            _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
+            raise
     if again:
         # Changed again while being pushed: the kick of that change found it claimed.
         kick_after_commit(connection.pk)
-    return list(runs.values())
+    return [run.row for run in group.runs.values()]
 
 
 def _release_all(items: list[OutboxItem], *, after: timedelta, error: str) -> None:
