@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.integrations.selectors import connection_active, unmapped_users
+from apps.integrations.selectors import connection_with_users, unmapped_users
 from apps.projects.selectors import project_ids_approved_by
 from apps.timesheets.models import TimeEntry
 
@@ -156,7 +156,7 @@ def unmapped_people(*, user: User, shown: int = 5) -> Unmapped | None:
     who can map them; None without a connection or the permission."""
     if not user.has_perm("integrations.change_connection"):
         return None
-    connection = connection_active()
+    connection = connection_with_users()
     if connection is None:
         return None
     people = unmapped_users(connection=connection)

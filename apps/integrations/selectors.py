@@ -177,9 +177,20 @@ def open_conflicts(*, connection: Connection | None = None) -> QuerySet[Conflict
 
 
 def unmapped_users(*, connection: Connection) -> QuerySet:
-    """Active users with no ERP user linked: their hours go on the integration user."""
+    """Active users with no ERP user linked: their hours go on the integration user. None
+    for a system that has no users to link (e.g. one that keeps only customers in step)."""
+    if not connection.spec.capabilities.can_pull("user"):
+        return get_user_model().objects.none()
     mapped = bindings.paired_subquery(connection, "user")
     return get_user_model().objects.filter(is_active=True).exclude(pk__in=mapped).order_by("pk")
+
+
+def connection_with_users() -> Connection | None:
+    """The first active connection whose system has users to link to Tidsbro's, if any."""
+    for connection in connection_list(active=True):
+        if connection.spec.capabilities.can_pull("user"):
+            return connection
+    return None
 
 
 def dead_outbox_items(*, connection: Connection | None = None) -> QuerySet[OutboxItem]:

@@ -235,6 +235,19 @@ def test_admin_home_shows_sync_health_and_the_people_to_link(client, erp):
     assert 'id="approvals-waiting"' in html
 
 
+def test_a_system_without_users_asks_nobody_to_link_people(client):
+    # e-conomic keeps only customers in step: there is no user there to link anyone to.
+    connection = Connection(system="economic", connected=["customer"])
+    connection.credentials_doc = {"agreement_grant_token": "x"}
+    connection.save()
+    client.force_login(admin_user(first_name="Astrid", last_name="Haugen"))
+
+    html = client.get(reverse(HOME)).content.decode()
+
+    assert 'id="unmapped-people"' not in html
+    assert "not linked" not in html and "not mapped" not in html
+
+
 def test_home_makes_the_same_number_of_queries_with_more_data(client, erp):
     boss = admin_user()
     client.force_login(boss)
