@@ -35,22 +35,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext
 
+from apps.integrations import entities
 from apps.integrations.connectors.base import Rejected
 
-CUSTOMER_FIELDS = (
-    "name",
-    "number",
-    "organisation_number",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "visiting_address",
-    "is_active",
-)
+# The canonical customer fields (the entity registry's); e-conomic holds all but one.
+CUSTOMER_FIELDS = entities.fields("customer")
 HELD_FIELDS = tuple(f for f in CUSTOMER_FIELDS if f != "visiting_address")
 
 # Local column sizes (as for 24SO): a longer e-conomic value is cut on the way in.
