@@ -77,7 +77,7 @@ def test_cursors_are_written_as_e_conomic_writes_last_updated() -> None:
 
 
 def test_failures_are_explained_to_an_office_administrator() -> None:
-    assert "Connect e-conomic again" in SPEC.explain(AuthFailed("401 Unauthorized"))
+    assert "Approve Tidsbro again" in SPEC.explain(AuthFailed("401 Unauthorized"))
     assert "about 30 seconds" in SPEC.explain(RateLimited("429", retry_after=30))
     taken = Rejected(
         "Validation error.", messages=("customerNumber: Customer number 7 is already in use.",)
@@ -96,7 +96,7 @@ class _Connection:
 @pytest.mark.parametrize(
     ("stored", "words"),
     [
-        ("GET /customers: HTTP 401 from e-conomic: Unauthorized", "Connect e-conomic again"),
+        ("GET /customers: HTTP 401 from e-conomic: Unauthorized", "Approve Tidsbro again"),
         ("GET /customers: HTTP 403 from e-conomic: Forbidden", "Sales or Super user role"),
         ("POST /customers: e-conomic asks to slow down", "slow down"),
         (

@@ -183,8 +183,8 @@ class EconomicSpec(ConnectorSpec):
                 )
             return gettext(
                 "e-conomic no longer accepts Tidsbro's access (the approval was withdrawn in "
-                "e-conomic, or the token is wrong). Connect e-conomic again: Sync settings → "
-                "Connect e-conomic, and approve Tidsbro there."
+                "e-conomic, or the token is wrong). Approve Tidsbro again: Connections → e-conomic "
+                "settings → Access to e-conomic."
             )
         if isinstance(exc, RateLimited):
             seconds = int(round(exc.retry_after))
