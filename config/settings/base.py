@@ -370,3 +370,7 @@ ECONOMIC_GRANT_URL = env(
 )
 ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="")
 ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="")
+# The newer per-service OpenAPI APIs (projectsapi, q2capi, webhooksapi): the client appends
+# "<service>api/v<version>/<path>". Empty means "under ECONOMIC_API_BASE" (the sandbox serves
+# both surfaces under one prefix).
+ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="https://apis.e-conomic.com")

@@ -58,6 +58,8 @@ ECONOMIC_GRANT_URL = env(
 )
 ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="tidsbro-demo-app-secret")
 ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="tidsbro-demo-app-public")
+# The OpenAPI services are served by the same sandbox, under ECONOMIC_API_BASE.
+ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="")
 SANDBOX_ECONOMIC = {
     "LATENCY_MS": env.int("SANDBOX_ECONOMIC_LATENCY_MS", default=0),
     "FAULT_RATE": env.float("SANDBOX_ECONOMIC_FAULT_RATE", default=0.0),

@@ -61,6 +61,8 @@ ECONOMIC_GRANT_URL = env(
 )
 ECONOMIC_APP_SECRET_TOKEN = "tidsbro-demo-app-secret"  # noqa: S105 - the sandbox demo app
 ECONOMIC_APP_PUBLIC_TOKEN = "tidsbro-demo-app-public"  # noqa: S105 - public by nature
+# The OpenAPI services are served by the same sandbox, under ECONOMIC_API_BASE.
+ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="")
 SANDBOX_ECONOMIC = {
     "LATENCY_MS": 0,
     "FAULT_RATE": 0.0,

@@ -43,6 +43,15 @@ PAGE_SIZE = 1000
 MAX_NUMBER = 999_999_999
 # Held back records' bindings say this (the flag is how screens know).
 REUSED_FLAG = "number_reused"
+# Object types beside customers, and the module of this package that moves them (each module
+# has the connector's calls as functions taking the connector first: fetch, next_cursor,
+# fetch_ids, fetch_one, find, found_values, create, update, delete).
+ENTITY_MODULES = {
+    Entity.USER.value: "projects",
+    Entity.WORK_TYPE.value: "projects",
+    Entity.PROJECT.value: "projects",
+    Entity.HOUR.value: "hours",
+}
 
 
 def client_for(connection: Any, **overrides: Any) -> Any:
@@ -143,6 +152,8 @@ class EconomicConnector:
     def __init__(self, connection: Any, **client_overrides: Any) -> None:
         self.connection = connection
         self.client = client_for(connection, **client_overrides)
+        self._client_overrides = dict(client_overrides)
+        self._apis: Any = None
         # The latest `lastUpdated` the last fetch saw, and where it started.
         self._seen: datetime | None = None
         self._since: datetime | None = None
@@ -152,10 +163,12 @@ class EconomicConnector:
 
     @property
     def requests(self) -> int:
-        return self.client.requests
+        return self.client.requests + (self._apis.requests if self._apis is not None else 0)
 
     def close(self) -> None:
         self.client.close()
+        if self._apis is not None:
+            self._apis.close()
 
     def _check(self, entity: str) -> None:
         if entity != CUSTOMER:
@@ -164,11 +177,38 @@ class EconomicConnector:
                 operation=f"{entity}",
             )
 
+    def _module(self, entity: str) -> Any | None:
+        """The module that handles `entity` through e-conomic's OpenAPI services (projects,
+        activities, employees: `projects`; time entries: `hours`), or None for customers
+        (this class, the classic REST API)."""
+        if entity == CUSTOMER:
+            return None
+        name = ENTITY_MODULES.get(entity)
+        if name is None:
+            self._check(entity)
+        from importlib import import_module
+
+        return import_module(f"apps.integrations.connectors.economic.{name}")
+
+    @property
+    def apis(self) -> Any:
+        """The client of e-conomic's OpenAPI services for this agreement (made when first
+        used; closed with the connector)."""
+        if self._apis is None:
+            from apps.integrations.connectors.economic.apis import apis_for
+
+            self._apis = apis_for(self.connection, **self._client_overrides)
+        return self._apis
+
     # --- pull -----------------------------------------------------------------------------
     def fetch(self, entity: str, *, since: datetime | str | None) -> Iterator[list[RemoteRecord]]:
         """Pages of customers changed since `since` (a cursor or a time) less the overlap."""
         from apps.integrations.connectors.economic import mappers
 
+        module = self._module(entity)
+        if module is not None:
+            yield from module.fetch(self, entity, since=since)
+            return
         self._check(entity)
         moment = parse_time(since) if isinstance(since, str) else since
         self._since = moment
@@ -193,6 +233,9 @@ class EconomicConnector:
     def next_cursor(self, entity: str, run_started: datetime) -> str:
         """Where the next pull starts: the latest `lastUpdated` the fetch saw (e-conomic's
         clock), else where this one started, else the run's start."""
+        module = self._module(entity)
+        if module is not None:
+            return module.next_cursor(self, entity, run_started)
         moment = self._seen or self._since or run_started
         if self._since is not None and moment < self._since:
             moment = self._since
@@ -200,12 +243,18 @@ class EconomicConnector:
 
     def fetch_ids(self, entity: str) -> set[str]:
         """Every customer number in e-conomic now (the nightly reconciliation)."""
+        module = self._module(entity)
+        if module is not None:
+            return module.fetch_ids(self, entity)
         self._check(entity)
         return {c.external_id for c in self.client.iter_customers(page_size=PAGE_SIZE)}
 
     def fetch_one(self, entity: str, external_id: str) -> RemoteRecord | None:
         from apps.integrations.connectors.economic import mappers
 
+        module = self._module(entity)
+        if module is not None:
+            return module.fetch_one(self, entity, external_id)
         self._check(entity)
         customer = self.client.get_customer(int(external_id))
         if customer is None:
@@ -308,6 +357,9 @@ class EconomicConnector:
         By the number it asked for (when the office typed one) and the same customer under
         it; without a number the retried create's Idempotency-Key finds it (e-conomic
         answers a repeated key with the first result)."""
+        module = self._module(entity)
+        if module is not None:
+            return module.find(self, entity, values)
         self._check(entity)
         number = requested_number(values)
         if number is None:
@@ -320,6 +372,9 @@ class EconomicConnector:
         return record.external_id if same_customer(values, record.values, strict=True) else None
 
     def found_values(self, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        module = self._module(entity)
+        if module is not None:
+            return module.found_values(self, entity, external_id, values)
         return {"number": str(external_id)}
 
     def create(
@@ -328,6 +383,9 @@ class EconomicConnector:
         """Creates the customer in e-conomic; returns its number (also as `number`)."""
         from apps.integrations.connectors.economic import mappers
 
+        module = self._module(entity)
+        if module is not None:
+            return module.create(self, entity, values, key=key)
         self._check(entity)
         number = requested_number(values)
         document = mappers.to_remote(values, current=None, defaults=defaults_of(self.connection))
@@ -356,6 +414,9 @@ class EconomicConnector:
         written back whole (a PUT clears what it omits)."""
         from apps.integrations.connectors.economic import mappers
 
+        module = self._module(entity)
+        if module is not None:
+            return module.update(self, entity, external_id, values)
         self._check(entity)
         number = str(values.get("number") or "")
         if number and number != str(external_id):
@@ -401,6 +462,10 @@ class EconomicConnector:
         return {}
 
     def delete(self, entity: str, external_id: str) -> None:
+        module = self._module(entity)
+        if module is not None:
+            module.delete(self, entity, external_id)
+            return
         raise Rejected(
             gettext(
                 "Customers are never deleted in e-conomic from Tidsbro; make the customer "
