@@ -27,6 +27,10 @@ class App(models.Model):
         return self.name
 
 
+def default_modules() -> list[str]:
+    return ["Sales"]
+
+
 class Agreement(models.Model):
     """An e-conomic agreement (one company's account) and the user who can approve apps."""
 
@@ -49,6 +53,15 @@ class Agreement(models.Model):
         ),
     )
     signup_date = models.DateField(_("signed up"), auto_now_add=True)
+    modules = models.JSONField(
+        _("modules"),
+        default=default_modules,
+        blank=True,
+        help_text=_(
+            'The add-on modules the agreement has bought, for example ["Sales", "Project"]. '
+            "Without Project every call to the projects API is refused (403)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("e-conomic sandbox agreement")
@@ -197,6 +210,7 @@ class Employee(models.Model):
     phone = models.CharField(_("phone"), max_length=250, blank=True)
     employee_group_number = models.PositiveIntegerField(_("employee group number"), default=1)
     barred = models.BooleanField(_("barred"), default=False)
+    object_version = models.PositiveIntegerField(_("object version"), default=1)
 
     class Meta:
         verbose_name = _("e-conomic sandbox employee")
@@ -409,6 +423,14 @@ class Knobs(models.Model):
         choices=NUMBERING_CHOICES,
         default=LOWEST_FREE,
     )
+    cursor_page_size = models.PositiveIntegerField(
+        _("cursor page size (OpenAPI services)"),
+        default=1000,
+        help_text=_(
+            "Most items one cursor page of the projects and invoicing services holds; "
+            "never more than the documents' x-cursor-page-size (1000)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("e-conomic sandbox knobs")
@@ -439,3 +461,280 @@ class RequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.http_status}"
+
+
+# --- OpenAPI services (projectsapi v1.1.0, q2capi v5.3.0) ------------------------------------
+# Every row belongs to an agreement; `object_version` grows on every write (the services serve
+# it as the string `objectVersion` a PUT must send back); `extra` keeps the optional properties of
+# the documents the sandbox stores without acting on them, so they read back as written.
+
+
+class VersionedRow(models.Model):
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    object_version = models.PositiveIntegerField(_("object version"), default=1)
+    extra = models.JSONField(_("other properties"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProjectGroup(VersionedRow):
+    """A project group: which ledger accounts a project's work is posted on."""
+
+    number = models.PositiveIntegerField(_("project group number"))
+    name = models.CharField(_("name"), max_length=100)
+    group_type = models.PositiveSmallIntegerField(_("type"), default=1)
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox project group")
+        verbose_name_plural = _("e-conomic sandbox project groups")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_projgroup_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ProjectStatus(VersionedRow):
+    """A project status: type 1 = quote sent, type 2 = realised."""
+
+    QUOTE_SENT = 1
+    REALISED = 2
+    TYPE_CHOICES = [(QUOTE_SENT, _("quote sent")), (REALISED, _("realised"))]
+
+    number = models.PositiveIntegerField(_("project status number"))
+    name = models.CharField(_("name"), max_length=100)
+    status_type = models.PositiveSmallIntegerField(
+        _("type"), choices=TYPE_CHOICES, default=REALISED
+    )
+    priority = models.IntegerField(_("priority"), default=0)
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox project status")
+        verbose_name_plural = _("e-conomic sandbox project statuses")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_projstatus_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Project(VersionedRow):
+    """A project in the Project module: hours are recorded on it and invoiced from it."""
+
+    number = models.PositiveIntegerField(_("project number"))
+    name = models.CharField(_("name"), max_length=100)
+    project_group_number = models.PositiveIntegerField(_("project group number"))
+    customer_number = models.PositiveIntegerField(_("customer number"), null=True, blank=True)
+    is_barred = models.BooleanField(_("barred"), default=False)
+    is_closed = models.BooleanField(_("closed"), default=False)
+    is_main_project = models.BooleanField(_("main project"), default=False)
+    main_project_number = models.PositiveIntegerField(
+        _("main project number"), null=True, blank=True
+    )
+    responsible_employee_number = models.PositiveIntegerField(
+        _("responsible employee number"), null=True, blank=True
+    )
+    status = models.PositiveIntegerField(_("status number"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=2500, blank=True)
+    delivery_date = models.DateTimeField(_("delivery date"), null=True, blank=True)
+    closed_date = models.DateTimeField(_("closed date"), null=True, blank=True)
+    other_reference = models.CharField(_("other reference"), max_length=250, blank=True)
+    last_updated = models.DateTimeField(_("last updated"))
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox project")
+        verbose_name_plural = _("e-conomic sandbox projects")
+        ordering = ["agreement", "number"]
+        indexes = [
+            models.Index(
+                fields=["agreement", "last_updated", "number"], name="econ_project_updated_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_project_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ActivityGroup(VersionedRow):
+    """An activity group: the accounts its activities' hours are posted on."""
+
+    number = models.PositiveIntegerField(_("activity group number"))
+    name = models.CharField(_("name"), max_length=100)
+    group_type = models.PositiveSmallIntegerField(_("type"), default=1)
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox activity group")
+        verbose_name_plural = _("e-conomic sandbox activity groups")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_actgroup_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Activity(VersionedRow):
+    """An activity (kind of work) hours are recorded on, such as consulting or travel."""
+
+    number = models.PositiveIntegerField(_("activity number"))
+    group_number = models.PositiveIntegerField(_("activity group number"))
+    name = models.CharField(_("name"), max_length=100)
+    is_barred = models.BooleanField(_("barred"), default=False)
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox activity")
+        verbose_name_plural = _("e-conomic sandbox activities")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_activity_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class EmployeeGroup(VersionedRow):
+    number = models.PositiveIntegerField(_("employee group number"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox employee group")
+        verbose_name_plural = _("e-conomic sandbox employee groups")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_empgroup_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class TimeEntry(VersionedRow):
+    """Hours one employee recorded on a project and activity; approved ones are locked."""
+
+    number = models.PositiveIntegerField(_("time entry number"))
+    project_number = models.PositiveIntegerField(_("project number"))
+    activity_number = models.PositiveIntegerField(_("activity number"))
+    employee_number = models.PositiveIntegerField(_("employee number"))
+    date = models.DateField(_("date"))
+    text = models.CharField(_("text"), max_length=1000, blank=True)
+    number_of_hours = models.DecimalField(
+        _("hours"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    is_approved = models.BooleanField(_("approved"), default=False)
+    is_reconciled = models.BooleanField(_("reconciled"), default=False)
+    last_updated = models.DateTimeField(_("last updated"))
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox time entry")
+        verbose_name_plural = _("e-conomic sandbox time entries")
+        ordering = ["agreement", "number"]
+        indexes = [
+            models.Index(
+                fields=["agreement", "last_updated", "number"], name="econ_timeentry_updated_idx"
+            ),
+            models.Index(fields=["agreement", "project_number"], name="econ_timeentry_proj_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_timeentry_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.date}, {self.number_of_hours} h)"
+
+
+class DraftInvoice(VersionedRow):
+    """A draft invoice made through the invoicing service; the sandbox never books it."""
+
+    number = models.PositiveIntegerField(_("draft invoice number"))
+    customer_number = models.PositiveIntegerField(_("customer number"))
+    customer_name = models.CharField(_("customer name"), max_length=255)
+    customer_address = models.CharField(_("customer address"), max_length=255, blank=True)
+    customer_postal_code = models.CharField(_("customer postal code"), max_length=50, blank=True)
+    customer_city = models.CharField(_("customer city"), max_length=250, blank=True)
+    customer_country = models.CharField(_("customer country"), max_length=50, blank=True)
+    date = models.DateField(_("date"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    currency_code = models.CharField(_("currency"), max_length=3)
+    exchange_rate = models.DecimalField(
+        _("exchange rate"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    layout_number = models.PositiveIntegerField(_("layout number"))
+    term_of_payment_number = models.PositiveIntegerField(_("payment terms number"))
+    vat_zone_number = models.PositiveIntegerField(_("VAT zone number"))
+    is_vat_included = models.BooleanField(_("prices include VAT"), default=False)
+    project_number = models.PositiveIntegerField(_("project number"), null=True, blank=True)
+    heading = models.CharField(_("heading"), max_length=250, blank=True)
+    other_reference = models.CharField(_("other reference"), max_length=250, blank=True)
+    text_line1 = models.CharField(_("text line 1"), max_length=1000, blank=True)
+    text_line2 = models.CharField(_("text line 2"), max_length=1000, blank=True)
+    external_id = models.CharField(_("external id"), max_length=50, blank=True)
+    amount = models.DecimalField(_("net amount"), max_digits=16, decimal_places=2, default=0)
+    vat_amount = models.DecimalField(_("VAT amount"), max_digits=16, decimal_places=2, default=0)
+    amount_in_base_currency = models.DecimalField(
+        _("net amount in base currency"), max_digits=16, decimal_places=2, default=0
+    )
+    rounding_amount = models.DecimalField(_("rounding"), max_digits=16, decimal_places=2, default=0)
+    total_cost_price_in_base_currency = models.DecimalField(
+        _("total cost price"), max_digits=16, decimal_places=2, default=0
+    )
+    last_updated = models.DateTimeField(_("last updated"))
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox draft invoice")
+        verbose_name_plural = _("e-conomic sandbox draft invoices")
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_draftinv_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.customer_name}"
+
+
+class DraftInvoiceLine(VersionedRow):
+    """One line of a draft invoice: a product, a quantity and a price."""
+
+    draft = models.ForeignKey(
+        DraftInvoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("draft")
+    )
+    number = models.PositiveIntegerField(_("line number"))
+    position = models.PositiveIntegerField(_("position on the draft"), default=1)
+    product_number = models.CharField(_("product number"), max_length=25, blank=True)
+    description = models.CharField(_("description"), max_length=2500, blank=True)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit_number = models.PositiveIntegerField(_("unit number"), null=True, blank=True)
+    unit_net_price = models.DecimalField(
+        _("unit net price"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    unit_cost_price = models.DecimalField(
+        _("unit cost price"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    discount_percentage = models.DecimalField(
+        _("discount %"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    total_net_amount = models.DecimalField(
+        _("total net amount"), max_digits=16, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("e-conomic sandbox draft invoice line")
+        verbose_name_plural = _("e-conomic sandbox draft invoice lines")
+        ordering = ["draft", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="econ_draftline_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.product_number} {self.description[:40]}"
