@@ -267,6 +267,8 @@ class SyncRun(models.Model):
         COMMAND = "command", _("Command line")
         ONBOARDING = "onboarding", _("First connect")
         PUSH = "push", _("Local change")
+        # The ERP called Tidsbro about a change (a webhook): those records pulled at once.
+        WEBHOOK = "webhook", _("Instant update")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
