@@ -359,6 +359,9 @@ class Order:
     project_external_id: str | None
     title: str
     lines: tuple[OrderLine, ...]
+    # Tidsbro's key of the order (made from its hours): the same order sent again (after a
+    # timeout) has the same key, for systems that recognise a repeated create by it.
+    key: str = ""
 
 
 class OrdersCapability(Protocol):
@@ -374,6 +377,14 @@ class OrdersCapability(Protocol):
     def create(self, connector: Any, order: Order) -> str:
         """Creates the order; returns its id/number in the system. Raises the connector
         errors (`Unavailable`, `Rejected` …) when the system does not take it."""
+
+    # Optional members (screens ask with getattr):
+    # - `url(connection, number) -> str`: a link to the order in the system ("" for none);
+    #   the order's page and list show the number with it.
+    # - `product_number_rule`: what the system's product numbers look like, in a phrase for
+    #   the office ("a number such as 1010").
+    # - `retries_safely`: True when the same order sent again (its `key`) is recognised by the
+    #   system, so that sending it again after a timeout makes no second order.
 
 
 class SetupCapability(Protocol):

@@ -1,5 +1,6 @@
 """Creating an order in the ERP from approved hours: all or nothing."""
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -95,6 +96,14 @@ def _default_text(entry: TimeEntry) -> str:
     return f"{entry.date:%Y-%m-%d} {text}"
 
 
+def order_key(*, connection: Connection, entry_ids: Iterable[int]) -> str:
+    """The order's key for the ERP (pure): the same hours on the same connection give the same
+    key, so an order sent again after a timeout is recognised by a system that honours keys."""
+    ids = ",".join(str(pk) for pk in sorted(set(entry_ids)))
+    digest = hashlib.sha256(f"{connection.pk}:{ids}".encode()).hexdigest()[:24]
+    return f"tidsbro-order-{connection.pk}-{digest}"
+
+
 def _orders(connection: Connection) -> Any:
     """The connection's order capability (`spec.orders`), or None when it takes no orders."""
     return connection.spec.orders
@@ -157,10 +166,16 @@ def order_problems(
         if work_type.pk in seen or _product_ok(connection, work_type.product_number):
             continue
         seen.add(work_type.pk)
-        if work_type.product_number.strip():
+        rule = str(getattr(_orders(connection), "product_number_rule", "") or "")
+        if work_type.product_number.strip() and rule:
             message = _(
                 "The work type %(work_type)s has the product number %(number)s, which is not "
-                "an ERP product id (a number such as 1010): enter the ERP's product number."
+                "an ERP product id (%(rule)s): enter the ERP's product number."
+            ) % {"work_type": work_type, "number": work_type.product_number, "rule": rule}
+        elif work_type.product_number.strip():
+            message = _(
+                "The work type %(work_type)s has the product number %(number)s, which is not "
+                "an ERP product id: enter the ERP's product number."
             ) % {"work_type": work_type, "number": work_type.product_number}
         else:
             message = _(
@@ -237,6 +252,7 @@ def order_create(
     # the ERP does not know.
     projects = {e.project_id: _erp_id_of(connection, "project", e.project) for e in current}
     remote_order = RemoteOrder(
+        key=order_key(connection=connection, entry_ids=ids),
         customer_external_id=customer_id,
         project_external_id=_erp_id_of(connection, "project", project),
         title=title[:255],
@@ -257,6 +273,15 @@ def order_create(
     try:
         order_number = orders.create(connector, remote_order)
     except Unavailable as exc:
+        if exc.ambiguous and getattr(orders, "retries_safely", False):
+            raise ApplicationError(
+                _(
+                    "The ERP did not answer in time; the order may have been created there. "
+                    "Send it again: the ERP recognises it and makes no second order. "
+                    "(%(error)s)"
+                )
+                % {"error": exc}
+            ) from exc
         if exc.ambiguous:
             raise ApplicationError(
                 _(

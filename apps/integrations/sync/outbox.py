@@ -260,6 +260,7 @@ def push_runs(
                         for entity in {i.entity for i in items[index:]}:
                             group.runs[entity].row.error_text = str(exc)
                         break
+            finish_batch(connection, group, kinds, items)
         except Exception as exc:  # e.g. no connector: give the items back at once, then the
             # group ends every run failed with the reason.
             _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
@@ -268,6 +269,51 @@ def push_runs(
         # Changed again while being pushed: the kick of that change found it claimed.
         kick_after_commit(connection.pk)
     return [run.row for run in group.runs.values()]
+
+
+def finish_batch(
+    connection: Connection, group: Any, kinds: list[str], items: list[OutboxItem]
+) -> None:
+    """Lets the connector end the batch per object type, if it has such a step
+    (`finish_push(entity)`, e.g. one request approving every hour written). When it fails for
+    records the error names (`external_ids`), their items are tried again with backoff (dead
+    when the system refused), and their bindings' snapshots are cleared so that the retry
+    writes instead of taking the record for an echo."""
+    for entity in kinds:
+        with group.counting(entity) as erp:
+            finish = getattr(erp, "finish_push", None)
+            if finish is None:
+                return
+            try:
+                finish(entity)
+            except RateLimited:
+                raise
+            except ConnectorError as exc:
+                run = group.runs[entity]
+                run.stats.errors += 1
+                run.row.error_text = str(exc)[:2000]
+                _unfinished(connection, entity, items, exc)
+
+
+def _unfinished(
+    connection: Connection, entity: str, items: list[OutboxItem], exc: ConnectorError
+) -> None:
+    external_ids = [str(i) for i in getattr(exc, "external_ids", ()) or ()]
+    logger.warning("push of %s did not finish for %s: %s", entity, external_ids, exc)
+    if not external_ids:
+        return
+    bound = Binding.objects.filter(
+        connection=connection, entity=entity, external_id__in=external_ids
+    )
+    local_ids = set(bound.values_list("local_id", flat=True))
+    bound.update(snapshot={})
+    attempts = {i.local_id: i.attempts for i in items if i.entity == entity}
+    dead = bool(getattr(exc, "rejected", False) or isinstance(exc, Rejected))
+    error = "; ".join(getattr(exc, "messages", ()) or (str(exc),))
+    for local_id in sorted(i for i in local_ids if i is not None):
+        item = enqueue(connection=connection, entity=entity, local_id=local_id)
+        item.attempts = max(item.attempts, attempts.get(local_id, 0))
+        _fail(item, error=error, dead=dead)
 
 
 def _release_all(items: list[OutboxItem], *, after: timedelta, error: str) -> None:

@@ -461,6 +461,14 @@ class EconomicConnector:
         self.client.update_customer(int(external_id), document)
         return {}
 
+    def finish_push(self, entity: str) -> None:
+        """The end of a push batch: what the object type's module does for the whole batch
+        at once (hours: one approval of every time entry written)."""
+        module = self._module(entity)
+        finish = getattr(module, "finish_push", None) if module is not None else None
+        if finish is not None:
+            finish(self, entity)
+
     def delete(self, entity: str, external_id: str) -> None:
         module = self._module(entity)
         if module is not None:

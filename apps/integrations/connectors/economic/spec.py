@@ -73,6 +73,8 @@ SETTINGS_SCHEMA = {
         "vat_zone": _NUMBER,
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "layout": {"anyOf": [_NUMBER, {"type": "null"}]},
+        # Hours transferred are approved in e-conomic too (then they cannot change there).
+        "approve_hours": {"type": "boolean"},
     },
     "required": ["agreement_number", "customer_group", "payment_terms", "vat_zone", "currency"],
     "additionalProperties": False,
@@ -135,6 +137,13 @@ class EconomicSpec(ConnectorSpec):
         from apps.integrations.connectors.economic.screens import SETTINGS
 
         return SETTINGS
+
+    @property
+    def orders(self) -> Any:  # type: ignore[override]
+        """Orders become draft invoices in e-conomic (never booked by Tidsbro)."""
+        from apps.integrations.connectors.economic.orders import ORDERS
+
+        return ORDERS
 
     def request_budget(self, connection: Any) -> tuple[int, int] | None:
         """Tokens used and the size of e-conomic's tightest bucket window, as its last reply in

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from apps.integrations.connectors.base import Rejected
 
@@ -16,6 +17,9 @@ def _number(value: Any) -> int | None:
 
 
 class TwentyFourSevenOrders:
+    # What a 24SO product id looks like, for the office (order problems).
+    product_number_rule = _lazy("a number such as 1010")
+
     def id_ok(self, external_id: str) -> bool:
         """24SO's customer and project ids are numbers."""
         return _number(external_id) is not None
