@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
@@ -101,6 +102,15 @@ class ChooseForm(forms.Form):
         return data
 
 
+def erp_url(order: Order) -> str:
+    """A link to the order in the system, when its connector offers one (`orders.url`)."""
+    orders = order.connection.spec.orders
+    url = getattr(orders, "url", None)
+    if url is None or not order.external_id:
+        return ""
+    return url(order.connection, order.external_id) or ""
+
+
 def _fix_url(problem: Problem, connection: Connection) -> str:
     """Where the office fixes what the ERP would refuse."""
     if problem.kind == "customer_not_in_erp":
@@ -113,13 +123,14 @@ def _fix_url(problem: Problem, connection: Connection) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["external_id", "customer", "project", "amount", "created_by", "created_at"]
+    list_display = ["external_id", "in_erp", "customer", "project", "amount", "created_by"]
+    list_display += ["created_at"]
     list_filter = ["created_at"]
     search_fields = ["external_id", "customer__name", "project__name", "title"]
-    list_select_related = ["customer", "project", "created_by"]
+    list_select_related = ["connection", "customer", "project", "created_by"]
     readonly_fields = [
         "connection",
-        "external_id",
+        "erp_number",
         "customer",
         "project",
         "title",
@@ -129,6 +140,31 @@ class OrderAdmin(ModelAdmin):
     ]
     fields = readonly_fields
     inlines = [OrderLineInline]
+
+    @admin.display(description=_("ERP order number"), ordering="external_id")
+    def erp_number(self, obj: Order) -> str:
+        """The number, linked to the order in the system when its connector offers a link."""
+        link = erp_url(obj)
+        if not link:
+            return obj.external_id
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="erp-order-link">{}</a> ({})',
+            link,
+            obj.external_id,
+            _("open in %(system)s") % {"system": obj.connection.system_name},
+        )
+
+    @admin.display(description=_("in the ERP"))
+    def in_erp(self, obj: Order) -> str:
+        link = erp_url(obj)
+        if not link:
+            return ""
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="erp-order-link">{} ↗</a>',
+            link,
+            _("%(number)s in %(system)s")
+            % {"number": obj.external_id, "system": obj.connection.system_name},
+        )
 
     @admin.display(description=_("total excl. VAT"), ordering="total")
     def amount(self, obj: Order) -> str:

@@ -374,3 +374,9 @@ ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="")
 # "<service>api/v<version>/<path>". Empty means "under ECONOMIC_API_BASE" (the sandbox serves
 # both surfaces under one prefix).
 ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="https://apis.e-conomic.com")
+# A link to a draft invoice in e-conomic's web UI ({number}: the draft's number), shown on the
+# order made from it. Not confirmed on a live agreement: set it if e-conomic's address differs.
+ECONOMIC_DRAFT_INVOICE_URL = env(
+    "ECONOMIC_DRAFT_INVOICE_URL",
+    default="https://secure.e-conomic.com/sales/invoicing/draft-invoices/{number}",
+)

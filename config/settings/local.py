@@ -60,6 +60,10 @@ ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="tidsbro-de
 ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="tidsbro-demo-app-public")
 # The OpenAPI services are served by the same sandbox, under ECONOMIC_API_BASE.
 ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="")
+# The draft invoice's page in the sandbox's admin.
+ECONOMIC_DRAFT_INVOICE_URL = env(
+    "ECONOMIC_DRAFT_INVOICE_URL", default="/admin/sandbox_economic/draftinvoice/?number={number}"
+)
 SANDBOX_ECONOMIC = {
     "LATENCY_MS": env.int("SANDBOX_ECONOMIC_LATENCY_MS", default=0),
     "FAULT_RATE": env.float("SANDBOX_ECONOMIC_FAULT_RATE", default=0.0),
