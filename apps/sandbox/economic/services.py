@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import models, transaction
 
 from . import errors as codes
-from . import schemas
+from . import events, schemas
 from .errors import add_error, property_error, validation_error
 from .models import (
     Agreement,
@@ -158,9 +158,11 @@ def customer_create(*, agreement: Agreement, doc: dict, numbering: str) -> Custo
                 }
             }
         )
-    return Customer.objects.create(
+    customer = Customer.objects.create(
         agreement=agreement, customer_number=number, last_updated=now_to_second(), **values
     )
+    events.emit(agreement, "CUSTOMER_CREATED", CUSTOMERNUMBER=customer.customer_number)
+    return customer
 
 
 @transaction.atomic
@@ -179,11 +181,13 @@ def customer_replace(*, agreement: Agreement, number: int, doc: dict) -> tuple[C
         customer = Customer.objects.create(
             agreement=agreement, customer_number=number, last_updated=now_to_second(), **values
         )
+        events.emit(agreement, "CUSTOMER_CREATED", CUSTOMERNUMBER=number)
         return customer, True
     for column, value in values.items():
         setattr(customer, column, value)
     customer.last_updated = now_to_second()
     customer.save()
+    events.emit(agreement, "CUSTOMER_UPDATED", CUSTOMERNUMBER=number)
     return customer, False
 
 
@@ -191,6 +195,7 @@ def customer_delete(*, agreement: Agreement, number: int) -> None:
     deleted, _ = Customer.objects.filter(agreement=agreement, customer_number=number).delete()
     if not deleted:
         raise codes.not_found("Customer")
+    events.emit(agreement, "CUSTOMER_DELETED", CUSTOMERNUMBER=number)
 
 
 # The admin ("play e-conomic") -----------------------------------------------------------------
@@ -199,9 +204,16 @@ def customer_delete(*, agreement: Agreement, number: int) -> None:
 @transaction.atomic
 def sandbox_record_save(*, obj: models.Model, numbering: str = Knobs.LOWEST_FREE) -> models.Model:
     """Saves an admin edit like e-conomic would: numbers a new customer, moves lastUpdated."""
+    adding = obj.pk is None
     if isinstance(obj, Customer) and obj.customer_number is None:
         obj.customer_number = next_customer_number(agreement=obj.agreement, numbering=numbering)
     if isinstance(obj, Customer | Product):
         obj.last_updated = now_to_second()
     obj.save()
+    if isinstance(obj, Customer):
+        events.emit(
+            obj.agreement,
+            "CUSTOMER_CREATED" if adding else "CUSTOMER_UPDATED",
+            CUSTOMERNUMBER=obj.customer_number,
+        )
     return obj
