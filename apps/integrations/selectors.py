@@ -179,7 +179,7 @@ def open_conflicts(*, connection: Connection | None = None) -> QuerySet[Conflict
 def unmapped_users(*, connection: Connection) -> QuerySet:
     """Active users with no ERP user linked: their hours go on the integration user. None
     for a system that has no users to link (e.g. one that keeps only customers in step)."""
-    if not connection.spec.capabilities.can_pull("user"):
+    if not _has_users(connection):
         return get_user_model().objects.none()
     mapped = bindings.paired_subquery(connection, "user")
     return get_user_model().objects.filter(is_active=True).exclude(pk__in=mapped).order_by("pk")
@@ -188,9 +188,16 @@ def unmapped_users(*, connection: Connection) -> QuerySet:
 def connection_with_users() -> Connection | None:
     """The first active connection whose system has users to link to Tidsbro's, if any."""
     for connection in connection_list(active=True):
-        if connection.spec.capabilities.can_pull("user"):
+        if _has_users(connection):
             return connection
     return None
+
+
+def _has_users(connection: Connection) -> bool:
+    """Whether the connection's system has users to link to Tidsbro's (and its account
+    allows them: `spec.connectable`)."""
+    spec = connection.spec
+    return spec.capabilities.can_pull("user") and spec.can_keep(connection.settings or {}, "user")
 
 
 def dead_outbox_items(*, connection: Connection | None = None) -> QuerySet[OutboxItem]:

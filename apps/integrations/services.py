@@ -75,8 +75,11 @@ def _audit(actor: Any, obj: Any, message: str, *, flag: int = CHANGE) -> None:
     audit.record(actor, obj, message, flag=flag)
 
 
-def _validate_entities(system: str, entities: list[str]) -> None:
+def _validate_entities(
+    system: str, entities: list[str], settings: Mapping[str, Any] | None = None
+) -> None:
     capabilities = connector_capabilities(system)
+    allowed = spec_for(system).connectable(settings or {}) if capabilities is not None else None
     for entity in entities:
         if entity not in CONNECTABLE:
             raise ApplicationError(_("Unknown object type %(name)s.") % {"name": entity})
@@ -85,6 +88,11 @@ def _validate_entities(system: str, entities: list[str]) -> None:
         ):
             raise ApplicationError(
                 _("%(system)s cannot sync %(name)s.")
+                % {"system": spec_for(system).display_name, "name": entity}
+            )
+        if allowed is not None and entity not in allowed:
+            raise ApplicationError(
+                _("This %(system)s account cannot keep %(name)s in step with Tidsbro.")
                 % {"system": spec_for(system).display_name, "name": entity}
             )
 
@@ -174,7 +182,7 @@ def connection_create(
     """
     spec = _spec(system)
     entities = entities_from_names(connected)
-    _validate_entities(system, entities)
+    _validate_entities(system, entities, settings)
     if hour_transfer not in HourTransfer.values:
         raise ApplicationError(
             _("Unknown hour transfer %(value)s; choose from %(choices)s.")
@@ -251,7 +259,7 @@ def connection_update_settings(
         changed.append("display_name")
     if connect is not None:
         entities = entities_from_names(connect)
-        _validate_entities(connection.system, entities)
+        _validate_entities(connection.system, entities, connection.settings)
         if entities != list(connection.connected or []):
             connection.connected = entities
             changed.append("connected")

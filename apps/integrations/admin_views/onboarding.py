@@ -46,13 +46,15 @@ CONNECT_CHOICES = [(e, label) for e, label in OBJECT_LABELS.items() if e in serv
 DEFAULT_CONNECT = ["customer", "project", "work_type", "task", "user", "hour"]
 
 
-def connect_choices(spec: Any) -> list[tuple[str, Any]]:
-    """The object types this system can keep in step."""
+def connect_choices(spec: Any, settings: Any = None) -> list[tuple[str, Any]]:
+    """The object types this system can keep in step (for a connection with `settings`: those
+    its account allows, `spec.connectable`)."""
     capabilities = spec.capabilities
     return [
         (entity, label)
         for entity, label in CONNECT_CHOICES
-        if capabilities.can_pull(entity) or capabilities.can_push(entity)
+        if (capabilities.can_pull(entity) or capabilities.can_push(entity))
+        and (settings is None or spec.can_keep(settings, entity))
     ]
 
 
@@ -92,10 +94,10 @@ class ConnectForm(forms.Form):
     )
     sso = forms.BooleanField(required=False)
 
-    def __init__(self, *args: Any, spec: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, spec: Any, settings: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
-        choices = connect_choices(spec)
+        choices = connect_choices(spec, settings)
         self.fields["connected"].choices = choices
         self.fields["connected"].initial = [e for e, _label in choices if e in DEFAULT_CONNECT]
         # Who is master of each type the system could also take from Tidsbro.
@@ -115,7 +117,7 @@ class ConnectForm(forms.Form):
             ) % {"system": spec.display_name}
         else:
             del self.fields["sso"]
-        if not spec.capabilities.can_push("hour"):
+        if "hour" not in dict(choices) or not spec.capabilities.can_push("hour"):
             del self.fields["hour_transfer"]
 
     def masters(self) -> dict[str, str]:
@@ -362,7 +364,14 @@ class OnboardingViews:
         spec = wizard.spec
         if spec is None or not all(step.ready(wizard) for step in spec.onboarding.steps):
             return self._restart(request)
-        form = ConnectForm(request.POST if request.method == "POST" else None, spec=spec)
+        # What the earlier steps found may allow fewer types (e.g. an account without a module).
+        try:
+            settings = spec.onboarding.documents(wizard).settings
+        except ApplicationError:
+            return self._restart(request)
+        form = ConnectForm(
+            request.POST if request.method == "POST" else None, spec=spec, settings=settings
+        )
         context = {
             "summary_template": spec.onboarding.summary_template,
             **spec.onboarding.summary(wizard),

@@ -58,7 +58,7 @@ class ConnectedForm(forms.Form):
     def __init__(self, *args: Any, connection: Connection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         spec = connection.spec
-        self.fields["connected"].choices = connect_choices(spec)
+        self.fields["connected"].choices = connect_choices(spec, connection.settings or {})
         if spec.sso is not None:
             self.fields["sso"].label = _(
                 "Allow colleagues to log in to Tidsbro with their %(system)s login"
@@ -206,7 +206,7 @@ class SettingsViews:
             ],
             health=health,
             # Only systems with users of their own have people to map.
-            maps_users=spec.capabilities.can_pull("user"),
+            maps_users=spec.can_keep(connection.settings or {}, "user"),
             connected_form=connected_form,
             rows=rows,
             remote_users=remote_users,

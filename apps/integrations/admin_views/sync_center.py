@@ -217,11 +217,11 @@ def _entity(entity: str) -> str:
 def offered(connection: Connection) -> dict[str, Any]:
     """The object types the sync center lists for a connection: those its system exchanges
     (its connector pulls or pushes them)."""
-    capabilities = connection.spec.capabilities
+    spec = connection.spec
     return {
         key: label
         for key, label in ENTITIES.items()
-        if capabilities.can_pull(key) or capabilities.can_push(key)
+        if spec.can_keep(connection.settings or {}, key)
     }
 
 

@@ -263,6 +263,30 @@ class SsoLogin:
         raise NotImplementedError
 
 
+class Webhooks:
+    """`spec.webhooks`: the system calls Tidsbro when its records change (a webhook), so those
+    records are pulled at once instead of at the next poll; polling stays the safety net.
+
+    The generic receiver (`apps.integrations.webhooks`, POST
+    `/integrations/webhooks/<system>/<connection id>/`) compares the header
+    `X-Tidsbro-Webhook-Secret` with `secret(connection)` in constant time, then hands the body
+    to `parse`; each (object type, ERP id) it returns is pulled by
+    `sync.instant.pull_records` (the record's current state, under the run lease). Registering
+    the webhooks with the system (and where the secret is kept) is the connector's business,
+    e.g. a settings box.
+    """
+
+    def secret(self, connection: Any) -> str:
+        """The secret the system sends with each call for `connection` ("" = none set up:
+        every call is refused)."""
+        raise NotImplementedError
+
+    def parse(self, connection: Any, body: bytes, content_type: str) -> list[tuple[str, str]]:
+        """(object type, ERP id) pairs a call's body names (events Tidsbro does not follow
+        give none); raises ValueError for a body that is not what the system sends."""
+        raise NotImplementedError
+
+
 class ConnectorSpec:
     """Everything Tidsbro knows about one system, declared by its connector package.
 
@@ -288,6 +312,8 @@ class ConnectorSpec:
     - `sso` (an `SsoLogin`): log in to Tidsbro with the system's login.
     - `orders`: turn approved hours into an order/invoice draft in the system.
     - `setup`: first-time setup after connecting (e.g. project roles, participants).
+    - `webhooks` (a `Webhooks`): the system calls Tidsbro when records change; those records
+      are pulled at once (secret checked, body parsed by the capability).
 
     Sync positions (`Watermark.cursor`) are the connector's own strings: `cursor_is_time`
     says whether one is a moment (then administrators may set it by date, through
@@ -312,10 +338,27 @@ class ConnectorSpec:
     sso: object | None = None
     orders: object | None = None
     setup: object | None = None
+    webhooks: object | None = None
 
     def connector(self, connection: object, **overrides: object) -> object:
         """A new connector (its own HTTP session) for one connection."""
         raise NotImplementedError
+
+    def connectable(self, settings: Mapping[str, Any]) -> frozenset[str] | None:
+        """The object types a connection with these settings (its `settings` document, or
+        `onboarding.documents(…).settings` in the wizard) can keep in step, when its account
+        allows fewer than `capabilities` say (e.g. a module the account has not bought);
+        None = every type the capabilities allow. The wizard offers only these, the services
+        refuse others, and screens for users appear only when users are among them."""
+        return None
+
+    def can_keep(self, settings: Mapping[str, Any], entity: str) -> bool:
+        """Whether a connection with these settings can keep `entity` in step at all."""
+        capabilities = self.capabilities
+        if not (capabilities.can_pull(entity) or capabilities.can_push(entity)):
+            return False
+        allowed = self.connectable(settings or {})
+        return allowed is None or entity in allowed
 
     def describe(self, connection: object) -> str:
         """The connection in words: the system and the company/client it reaches."""

@@ -127,6 +127,8 @@ class EconomicApis(RestClient):
             ),
             on_request=on_request,
         )
+        # Whether the last `create` was answered from e-conomic's idempotency cache.
+        self.replayed = False
 
     # READS
     # --------------------------------------------------------------------------
@@ -184,8 +186,11 @@ class EconomicApis(RestClient):
         if not key:
             raise ValueError("creating in e-conomic needs an idempotency key")
         target = _path(service, path)
+        self.replayed = False
         reply = self.request("POST", target, json_body=_body(body), idempotency_key=key)
         if reply.headers.get("X-ResultFromCache", "").lower() == "true":
+            # The answer to an earlier request with this key: made from that request's body.
+            self.replayed = True
             log.info("e-conomic replayed an earlier create (idempotency key): %s", target)
         number = reply.data.get("number") if isinstance(reply.data, Mapping) else None
         if isinstance(number, bool) or not isinstance(number, int):

@@ -384,3 +384,177 @@ def customer_fingerprint(values: Mapping[str, Any]) -> str:
         return ""
     digest = hashlib.sha256(f"{name}\x1f{organisation}".encode()).hexdigest()
     return digest[:32]
+
+
+# PROJECTS, ACTIVITIES, EMPLOYEES (the Projects service, `projectsapi`)
+# ------------------------------------------------------------------------------
+# project   (external id: Project.number)
+#     name ↔ name · number ↔ number (int) · customer ↔ customerNumber (the customer
+#     binding's id, a string; None when the project has none) · status ↔ isBarred / isClosed:
+#     "archived" when either is set; writing sets isBarred only (isClosed is read-only: a
+#     closed project is reopened in e-conomic) · description ↔ description.
+#     Dates, the default work type and "needs approval" have no place there: Tidsbro's own.
+# work_type (external id: Activity.number)
+#     name ↔ name · is_active ↔ not isBarred. Prices live in the activity's price periods
+#     and the product on the invoice: Tidsbro's own.
+# user      (external id: Employee.number; read only)
+#     name, first_name, last_name (split at the first space), email, employee_id (number).
+PROJECT_HELD_FIELDS = ("name", "number", "customer", "status", "description")
+WORK_TYPE_HELD_FIELDS = ("name", "is_active")
+# What a PUT must not send back (read-only), beside the links e-conomic ignores.
+PROJECT_READ_ONLY = frozenset(
+    {"isClosed", "lastUpdated", "costPrice", "salesPrice", "invoicedTotal", "closedDate"}
+)
+_PROJECT_MAX = {"name": 100, "description": 2500}
+
+
+def project_changed_at(document: Mapping[str, Any]) -> datetime | None:
+    return parse_timestamp(document.get("lastUpdated"))
+
+
+def project_from_remote(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical values (`PROJECT_HELD_FIELDS`) of a projectsapi Project."""
+    customer = _number(document.get("customerNumber"))
+    archived = document.get("isBarred") is True or document.get("isClosed") is True
+    return {
+        "name": text(document.get("name"), _MAX["name"]),
+        "number": _number(document.get("number")),
+        "customer": str(customer) if customer else None,
+        "status": entities.ARCHIVED if archived else entities.ACTIVE,
+        "description": text(document.get("description")),
+    }
+
+
+def project_to_remote(
+    canonical: Mapping[str, Any],
+    current: Mapping[str, Any] | None = None,
+    *,
+    project_group: int | None = None,
+) -> dict[str, Any]:
+    """The whole Project to POST (no `current`) or PUT (`current` = as read, with its
+    `objectVersion`): read-modify-write, fields Tidsbro does not hold kept as they are.
+
+    A new project gets `project_group`; refuses (Rejected) a project without a name or a
+    group, and a name or description longer than e-conomic takes."""
+    document: dict[str, Any] = copy.deepcopy(dict(current)) if current else {}
+    for key in PROJECT_READ_ONLY:
+        document.pop(key, None)
+    document = {k: v for k, v in document.items() if v is not None}
+    now = project_from_remote(current or {})
+    values = {f: canonical.get(f) for f in PROJECT_HELD_FIELDS if f in canonical}
+
+    def changed(name: str) -> bool:
+        return name in values and _project_canonical(name, values[name]) != now[name]
+
+    if changed("name"):
+        _set(document, "name", text(values["name"]))
+    if current is None:
+        number = _number(values.get("number"))
+        if number is not None:
+            document["number"] = number
+    if changed("customer"):
+        customer = _number(values["customer"])
+        if customer:
+            document["customerNumber"] = customer
+        else:
+            document.pop("customerNumber", None)
+    if changed("description"):
+        _set(document, "description", text(values["description"]))
+    if changed("status") or current is None:
+        document["isBarred"] = values.get("status") == entities.ARCHIVED
+    if "projectGroupNumber" not in document and project_group is not None:
+        document["projectGroupNumber"] = project_group
+    problems = []
+    if not text(document.get("name")):
+        problems.append(gettext("e-conomic needs a name for the project."))
+    if "projectGroupNumber" not in document:
+        problems.append(
+            gettext("Choose the project group for new projects in the e-conomic settings.")
+        )
+    for key, limit in _PROJECT_MAX.items():
+        if len(text(document.get(key))) > limit:
+            problems.append(
+                gettext("e-conomic takes at most %(limit)d characters in a project's %(field)s.")
+                % {"limit": limit, "field": key}
+            )
+    if problems:
+        raise Rejected(" ".join(problems), messages=tuple(problems))
+    return document
+
+
+def _project_canonical(name: str, value: Any) -> Any:
+    if name == "number":
+        return _number(value)
+    if name == "customer":
+        number = _number(value)
+        return str(number) if number else None
+    if name == "status":
+        return entities.ARCHIVED if value == entities.ARCHIVED else entities.ACTIVE
+    return text(value)
+
+
+def project_fingerprint(values: Mapping[str, Any]) -> str:
+    """Who a project is for telling our own lost create among pulled ones: its name and
+    customer ("" without a name)."""
+    name = " ".join(text(values.get("name")).casefold().split())
+    if not name:
+        return ""
+    return f"{name}\x1f{_number(values.get('customer')) or ''}"
+
+
+def work_type_from_remote(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical values (`WORK_TYPE_HELD_FIELDS`) of a projectsapi Activity."""
+    return {
+        "name": text(document.get("name"), _MAX["name"]),
+        "is_active": document.get("isBarred") is not True,
+    }
+
+
+def work_type_to_remote(
+    canonical: Mapping[str, Any],
+    current: Mapping[str, Any] | None = None,
+    *,
+    number: int | None = None,
+    activity_group: int | None = None,
+) -> dict[str, Any]:
+    """The whole Activity to POST (`number` chosen by the caller: e-conomic requires one) or
+    PUT (`current` as read, with its `objectVersion`)."""
+    document: dict[str, Any] = copy.deepcopy(dict(current)) if current else {}
+    document = {k: v for k, v in document.items() if v is not None}
+    now = work_type_from_remote(current or {})
+    if "name" in canonical and text(canonical["name"]) != now["name"]:
+        _set(document, "name", text(canonical["name"]))
+    if "is_active" in canonical and (canonical["is_active"] is not False) != now["is_active"]:
+        document["isBarred"] = canonical["is_active"] is False
+    elif current is None:
+        document["isBarred"] = False
+    if current is None and number is not None:
+        document["number"] = number
+    if "groupNumber" not in document and activity_group is not None:
+        document["groupNumber"] = activity_group
+    problems = []
+    if not text(document.get("name")):
+        problems.append(gettext("e-conomic needs a name for the activity."))
+    elif len(text(document.get("name"))) > 100:
+        problems.append(gettext("e-conomic takes at most 100 characters in an activity's name."))
+    if "groupNumber" not in document:
+        problems.append(
+            gettext("Choose the activity group for new work types in the e-conomic settings.")
+        )
+    if problems:
+        raise Rejected(" ".join(problems), messages=tuple(problems))
+    return document
+
+
+def user_from_remote(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Canonical user values of a projectsapi Employee (e-conomic keeps one name)."""
+    name = " ".join(text(document.get("name")).split())
+    first, _, last = name.partition(" ")
+    return {
+        "name": name,
+        "first_name": first,
+        "last_name": last,
+        "email": clean_email(document.get("email")),
+        "user_id": "",
+        "employee_id": _number(document.get("number")),
+    }

@@ -19,14 +19,20 @@ from apps.integrations.connectors.economic import DEFAULT_OVERLAP, SYSTEM, WATER
 # (their values equal the binding's snapshot).
 OVERLAP = DEFAULT_OVERLAP
 
+# Customers through the classic REST API; employees (users), activities (work types),
+# projects and time entries (hours) through the Projects service — only for an agreement with
+# e-conomic's Project module (`spec.connectable`: customers alone without it).
 CAPABILITIES = Capabilities(
     system=SYSTEM,
-    pull=frozenset({Entity.CUSTOMER}),
-    push=frozenset({Entity.CUSTOMER}),
-    # Never DELETE in e-conomic: a customer leaves by being barred (inactive here).
-    delete=frozenset(),
-    incremental=frozenset({Entity.CUSTOMER}),
-    # No deletion feed: deleted customers are found by the nightly reconciliation.
+    pull=frozenset({Entity.CUSTOMER, Entity.USER, Entity.WORK_TYPE, Entity.PROJECT}),
+    push=frozenset({Entity.CUSTOMER, Entity.WORK_TYPE, Entity.PROJECT, Entity.HOUR}),
+    # Never DELETE customers, activities or projects in e-conomic (barred instead); a time
+    # entry deleted here is deleted there.
+    delete=frozenset({Entity.HOUR}),
+    # Employees and activities have no `lastUpdated`: read in full each run (one request
+    # below 1,000).
+    incremental=frozenset({Entity.CUSTOMER, Entity.PROJECT}),
+    # No deletion feed: deleted records are found by the nightly reconciliation.
     reports_deletions=frozenset(),
     watermark_resolution=WATERMARK_RESOLUTION,
     # A token bucket reported by e-conomic on every reply (X-RateLimiting), not an hourly count.
@@ -36,8 +42,26 @@ CAPABILITIES = Capabilities(
             "Customers are never deleted in e-conomic from Tidsbro: a customer made inactive "
             "here is barred there."
         ),
+        Entity.USER: _(
+            "e-conomic keeps its employees: Tidsbro links them to its users and never changes them."
+        ),
+        Entity.WORK_TYPE: _(
+            "Work types are e-conomic's activities: a new one goes into the activity group "
+            "chosen in the settings; a work type made inactive here is barred there, never "
+            "deleted."
+        ),
+        Entity.PROJECT: _(
+            "Projects are never deleted in e-conomic from Tidsbro: a project archived here is "
+            "barred there; one closed in e-conomic is archived here."
+        ),
+        Entity.PARTICIPANT: _(
+            "e-conomic's API has no project members (who may register hours is set by its "
+            "own rules), so Tidsbro keeps project members itself."
+        ),
     },
 )
+# What an agreement without the Project module can keep in step (the classic REST API).
+WITHOUT_PROJECT_MODULE = frozenset({Entity.CUSTOMER.value})
 
 
 def cursor_text(moment: datetime) -> str:

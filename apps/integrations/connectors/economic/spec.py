@@ -27,6 +27,7 @@ from apps.integrations.connectors.economic import SYSTEM
 from apps.integrations.connectors.economic.rules import (  # noqa: F401 - spec names them
     CAPABILITIES,
     OVERLAP,
+    WITHOUT_PROJECT_MODULE,
     cursor_text,
     parse_time,
 )
@@ -80,6 +81,8 @@ SETTINGS_SCHEMA = {
     "additionalProperties": False,
 }
 
+_MODULE_MISSING = re.compile(r"AccessDeniedAgreementMissingModules")
+_STALE_VERSION = re.compile(r"\bHTTP 409\b|UpdateConflict|[Vv]ersion does not match")
 _HTTP_401 = re.compile(r"\bHTTP 401\b")
 _HTTP_403 = re.compile(r"\bHTTP 403\b")
 _HTTP_429 = re.compile(r"\bHTTP 429\b|asks to slow down")
@@ -103,8 +106,9 @@ class EconomicSpec(ConnectorSpec):
     system = SYSTEM
     display_name = "e-conomic"
     description = _(
-        "Customers kept in step with e-conomic both ways: created, changed and barred on "
-        "either side."
+        "Customers kept in step with e-conomic both ways, and with its Project module also "
+        "projects, activities (work types) and employees, hours sent as time entries and "
+        "orders as draft invoices."
     )
     capabilities = CAPABILITIES
     credentials_schema = CREDENTIALS_SCHEMA
@@ -145,6 +149,13 @@ class EconomicSpec(ConnectorSpec):
 
         return ORDERS
 
+    def connectable(self, settings: Any) -> frozenset[str] | None:
+        """Customers alone unless the agreement has the Project module (checked when
+        connecting, `project_module`): e-conomic refuses its Projects service otherwise."""
+        if (settings or {}).get("project_module") is True:
+            return None
+        return WITHOUT_PROJECT_MODULE
+
     def request_budget(self, connection: Any) -> tuple[int, int] | None:
         """Tokens used and the size of e-conomic's tightest bucket window, as its last reply in
         this process reported them (`X-RateLimiting`); None when no reply said so yet."""
@@ -174,6 +185,21 @@ class EconomicSpec(ConnectorSpec):
 
     def explain(self, exc: ConnectorError) -> str | None:
         text = exc.message if isinstance(exc, ConnectorError) else str(exc)
+        # Before the generic statuses: a missing module is a 403 that is not lost access,
+        # and a stale object version a 409 that is not a refusal of the values.
+        if _MODULE_MISSING.search(text):
+            return gettext(
+                "Your e-conomic agreement has no Project module: e-conomic refuses projects, "
+                "activities, employees and time entries to other programs without it. Add the "
+                "module to the agreement in e-conomic, or keep only customers in step with "
+                "Tidsbro (Connections → e-conomic settings)."
+            )
+        if _STALE_VERSION.search(text):
+            return gettext(
+                "The record was changed in e-conomic while Tidsbro was writing it. Tidsbro "
+                "reads it again and writes the change over what e-conomic holds now; nothing "
+                "is lost."
+            )
         # A stored failure comes back as text: its HTTP status says what it was.
         if _HTTP_401.search(text) or _HTTP_403.search(text):
             exc = AuthFailed(text)
@@ -208,6 +234,11 @@ class EconomicSpec(ConnectorSpec):
             )
         if isinstance(exc, Rejected):
             messages = "; ".join(exc.messages) if exc.messages else text
+            if "projectsapi" in f"{exc.operation} {text}":
+                # Projects, activities, time entries: not a customer's fields.
+                return gettext(
+                    "e-conomic refused it: %(reason)s. Correct it here and it is sent again."
+                ) % {"reason": messages[:300]}
             if _NUMBER_TAKEN.search(messages):
                 return gettext(
                     "e-conomic already has a customer with this customer number. Choose "
