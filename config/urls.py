@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.views import language_set
 from apps.integrations.sso import sso_login_view
+from apps.integrations.webhooks import receive_view as webhook_receive_view
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -14,6 +15,12 @@ urlpatterns = [
     # Log in with the connected ERP (when its connector offers it and the office allows it).
     path("accounts/erp-login/", sso_login_view, name="sso_login"),
     path("accounts/", include("apps.accounts.urls")),
+    # An ERP calling Tidsbro about changed records (when its connector offers webhooks).
+    path(
+        "integrations/webhooks/<str:system>/<int:connection_id>/",
+        webhook_receive_view,
+        name="integrations_webhook",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -143,6 +143,13 @@ class EconomicSpec(ConnectorSpec):
         return SETTINGS
 
     @property
+    def webhooks(self) -> Any:  # type: ignore[override]
+        """Instant updates: e-conomic's webhooks call Tidsbro's receiver (webhooks.py)."""
+        from apps.integrations.connectors.economic.webhooks import WEBHOOKS
+
+        return WEBHOOKS
+
+    @property
     def orders(self) -> Any:  # type: ignore[override]
         """Orders become draft invoices in e-conomic (never booked by Tidsbro)."""
         from apps.integrations.connectors.economic.orders import ORDERS
