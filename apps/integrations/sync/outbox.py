@@ -277,8 +277,8 @@ def finish_batch(
     """Lets the connector end the batch per object type, if it has such a step
     (`finish_push(entity)`, e.g. one request approving every hour written). When it fails for
     records the error names (`external_ids`), their items are tried again with backoff (dead
-    when the system refused), and their bindings' snapshots are cleared so that the retry
-    writes instead of taking the record for an echo."""
+    when the system refused), and their bindings' snapshots are marked unknown so that the
+    retry writes the record instead of taking it for an echo."""
     for entity in kinds:
         with group.counting(entity) as erp:
             finish = getattr(erp, "finish_push", None)
@@ -295,6 +295,10 @@ def finish_batch(
                 _unfinished(connection, entity, items, exc)
 
 
+# A snapshot value no record holds: the system's copy is not known to be as Tidsbro sent it.
+_UNFINISHED = "\u2047 unfinished"
+
+
 def _unfinished(
     connection: Connection, entity: str, items: list[OutboxItem], exc: ConnectorError
 ) -> None:
@@ -305,8 +309,13 @@ def _unfinished(
     bound = Binding.objects.filter(
         connection=connection, entity=entity, external_id__in=external_ids
     )
-    local_ids = set(bound.values_list("local_id", flat=True))
-    bound.update(snapshot={})
+    local_ids = set()
+    for binding in bound:
+        local_ids.add(binding.local_id)
+        # Every field unknown: the retry writes the record whole (not taken for an echo).
+        Binding.objects.filter(pk=binding.pk).update(
+            snapshot={name: _UNFINISHED for name in binding.snapshot or {}}
+        )
     attempts = {i.local_id: i.attempts for i in items if i.entity == entity}
     dead = bool(getattr(exc, "rejected", False) or isinstance(exc, Rejected))
     error = "; ".join(getattr(exc, "messages", ()) or (str(exc),))
