@@ -7,14 +7,15 @@ Imported at the bottom of `models.py` (one app, one migration history).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement
+# By name, not imported: models.py imports this module at its end.
+AGREEMENT = "sandbox_economic.Agreement"
 
 
 class Webhook(models.Model):
     """An agreement's webhook for one event type (e-conomic allows one per event type): where the
     sandbox POSTs when such an event happens, with which body and headers."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    agreement = models.ForeignKey(AGREEMENT, on_delete=models.CASCADE, related_name="+")
     event_type = models.CharField(_("event type"), max_length=100)
     name = models.CharField(_("name"), max_length=100, blank=True)
     url = models.CharField(_("URL"), max_length=1000)
@@ -49,7 +50,7 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed (gave up)")
         DROPPED = "dropped", _("Dropped (knob)")
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    agreement = models.ForeignKey(AGREEMENT, on_delete=models.CASCADE, related_name="+")
     webhook = models.ForeignKey(
         Webhook, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
     )
