@@ -199,3 +199,125 @@ def test_validation_problems_are_rejected_with_their_messages():
         )
     assert not isinstance(caught.value, StaleVersion | ModuleMissing)
     assert caught.value.messages == ("name: Required.",)
+
+
+# OVER REAL HTTP: the client against the sandbox's Projects service (live_server)
+# ------------------------------------------------------------------------------
+@pytest.fixture
+def live(live_server, transactional_db):
+    from apps.integrations.connectors.http import HttpLimits, TokenBuckets
+    from apps.sandbox.economic import seed
+
+    seed.seed()
+    made: list[EconomicApis] = []
+
+    def connect(grant: str = seed.AGREEMENT_GRANT_TOKEN, **overrides: object) -> EconomicApis:
+        options: dict[str, object] = {
+            "agreement_grant_token": grant,
+            "app_secret_token": seed.APP_SECRET_TOKEN,
+            "base_url": f"{live_server.url}/sandbox/economic",
+            "limits": HttpLimits(connect_timeout=2, read_timeout=10, deadline=20),
+            "buckets": TokenBuckets(),
+        }
+        options.update(overrides)
+        client = EconomicApis(**options)  # type: ignore[arg-type]
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        client.close()
+
+
+def _knobs(**changes: object) -> None:
+    from apps.sandbox.economic.models import Knobs
+    from apps.sandbox.economic.runtime import knobs_get
+
+    knobs_get()
+    Knobs.objects.filter(pk=1).update(**changes)
+
+
+def _new_project(services: EconomicApis, name: str, key: str) -> int:
+    return services.create(PROJECTS, "Projects", {"name": name, "projectGroupNumber": 1}, key=key)
+
+
+def test_cursor_paging_reads_every_item_once_and_stops(live):
+    services = live()
+    _knobs(cursor_page_size=2)
+    numbers = [_new_project(services, f"Projekt {i}", f"key-{i}") for i in range(5)]
+    before = services.requests
+    pages = list(services.iter_pages(PROJECTS, "Projects"))
+    seen = [doc["number"] for page in pages for doc in page]
+    assert set(numbers) <= set(seen) and len(seen) == len(set(seen))
+    assert all(len(page) <= 2 for page in pages)
+    assert services.requests - before == len(pages) >= 3
+
+
+def test_filter_and_count_agree(live):
+    services = live()
+    number = _new_project(services, "Tælleprojekt", "key-count")
+    assert services.count(PROJECTS, "Projects", filter=f"number$eq:{number}") == 1
+    found = [
+        d
+        for p in services.iter_pages(PROJECTS, "Projects", filter=f"number$eq:{number}")
+        for d in p
+    ]
+    assert [d["name"] for d in found] == ["Tælleprojekt"]
+    assert services.get(PROJECTS, "Projects/999999") is None
+
+
+def test_a_repeated_create_with_the_same_key_makes_one_project(live):
+    services = live()
+    first = _new_project(services, "Én gang", "same-key")
+    assert services.replayed is False
+    again = _new_project(services, "Én gang", "same-key")
+    assert again == first and services.replayed is True
+    assert services.count(PROJECTS, "Projects", filter="name$eq:Én gang") == 1
+
+
+def test_a_put_with_a_stale_object_version_is_stale_version(live):
+    services = live()
+    number = _new_project(services, "Versioneret", "key-version")
+    doc = services.get(PROJECTS, f"Projects/{number}")
+    services.replace(PROJECTS, "Projects", {**doc, "name": "Første ændring"})
+    with pytest.raises(StaleVersion):
+        services.replace(PROJECTS, "Projects", {**doc, "name": "Anden ændring"})
+    assert services.get(PROJECTS, f"Projects/{number}")["name"] == "Første ændring"
+
+
+def test_an_agreement_without_the_project_module_is_module_missing(live):
+    from apps.sandbox.economic import seed
+
+    services = live(grant=seed.SALES_GRANT_TOKEN)
+    with pytest.raises(ModuleMissing) as caught:
+        list(services.iter_pages(PROJECTS, "Projects"))
+    assert "AccessDeniedAgreementMissingModules" in str(caught.value)
+
+
+def test_a_refused_project_names_the_property(live):
+    services = live()
+    with pytest.raises(Rejected) as caught:
+        services.create(PROJECTS, "Projects", {"name": "Uden gruppe"}, key="key-refused")
+    assert not isinstance(caught.value, StaleVersion | ModuleMissing)
+    assert any("projectGroupNumber" in m for m in caught.value.messages)
+
+
+def test_the_services_spend_the_classic_api_budget(live, live_server):
+    from apps.integrations.connectors.http import TokenBuckets
+    from apps.sandbox.economic import seed
+
+    buckets = TokenBuckets()
+    services = live(buckets=buckets)
+    classic = EconomicClient(
+        agreement_grant_token=seed.AGREEMENT_GRANT_TOKEN,
+        app_secret_token=seed.APP_SECRET_TOKEN,
+        base_url=f"{live_server.url}/sandbox/economic",
+        buckets=buckets,
+    )
+    try:
+        classic.get_self()
+        list(services.iter_pages(PROJECTS, "Employees"))
+        used = buckets.usage(services.budget.key)  # type: ignore[attr-defined]
+        assert used is not None and used[0] >= 2
+    finally:
+        classic.close()
