@@ -84,25 +84,31 @@ def test_a_create_that_timed_out_after_e_conomic_stored_it_leaves_exactly_one(
     assert ErpTimeEntry.objects.count() == 1
 
 
-def test_a_retried_create_whose_look_up_misses_is_answered_by_its_key(
+def test_a_lost_create_retried_after_an_edit_here_writes_the_edit_to_the_one_entry(
     hours_world: HoursWorld, no_kick: None, settings: object
 ) -> None:
-    """The office changed the hour's text while the first create's outcome was unknown: the
-    token still finds it (and the outbox item's key would replay it)."""
     world = hours_world
     settings.ECONOMIC_READ_TIMEOUT = 1.0
-    entry = world.approve(world.register(description="Før"))
+    entry = world.approve(world.register(hours="2.50", description="Før"))
     world.knobs(fault_rate=1.0, fault_hang=True, fault_http500=False, hang_seconds=3.0)
     world.push()
     world.knobs(fault_rate=0.0)
-    item = world.outbox(entry)
-    assert item.status == OutboxItem.Status.AMBIGUOUS
+    assert world.outbox(entry).status == OutboxItem.Status.AMBIGUOUS
+    # The office corrects the hour while the create's outcome is unknown.
+    entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="Typo")
+    entry = time_entry_update(
+        actor=entry.user, entry=entry, data={"hours": Decimal("3.00"), "description": "Efter"}
+    )
+    world.approve(entry)
 
     world.push()
-    world.push()
 
-    assert len(erp_entries(entry)) == 1
+    [erp] = erp_entries(entry)
+    assert erp.text == f"Efter [{hour_ref(entry.pk)}]"
+    assert erp.number_of_hours == Decimal("3.00")
+    assert erp.is_approved
     assert ErpTimeEntry.objects.count() == 1
+    assert world.outbox(entry).status == OutboxItem.Status.DONE
 
 
 def test_an_edit_approved_again_is_written_with_its_object_version(

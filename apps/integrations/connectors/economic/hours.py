@@ -154,9 +154,12 @@ def found_values(
 ) -> dict[str, Any]:
     """What `create` would have returned for the entry `find` found; it is approved with the
     batch like a new one (when it is not yet)."""
-    _employee, flag = employee_of(conn, values)
-    document = conn.__dict__.get(_READ, {}).get(str(external_id)) or {}
-    if not document.get("isApproved"):
+    document = conn.__dict__.get(_READ, {}).get(str(external_id))
+    body, flag = entry_body(conn, values)
+    if document is not None and not _same(document, body):
+        # Changed here since the lost create: e-conomic's entry gets the values now.
+        return update(conn, entity, external_id, values)
+    if not (document or {}).get("isApproved"):
         _approve_later(conn, external_id)
     return {"flagged": flag}
 
@@ -251,10 +254,15 @@ def finish_push(conn: Any, entity: str) -> None:
     try:
         conn.apis.post(PROJECTS, f"{PATH}/approve", {"numbers": numbers})
     except Rejected as exc:
+        # e-conomic approves all or none: one it refuses must not hold back the others.
+        refused = _approve_one_by_one(conn, numbers) if len(numbers) > 1 else {numbers[0]: exc}
+        refused = {n: e for n, e in refused.items() if not _already_approved(e)}
+        if not refused:
+            return
         raise ApprovalFailed(
             gettext("e-conomic did not approve the transferred hours: %(reason)s")
-            % {"reason": "; ".join(exc.messages)},
-            external_ids=tuple(str(n) for n in numbers),
+            % {"reason": "; ".join(m for e in refused.values() for m in e.messages)},
+            external_ids=tuple(str(n) for n in refused),
             rejected=True,
             operation="approve time entries",
         ) from exc
@@ -269,6 +277,23 @@ def finish_push(conn: Any, entity: str) -> None:
             rejected=False,
             operation="approve time entries",
         ) from exc
+
+
+def _approve_one_by_one(conn: Any, numbers: list[int]) -> dict[int, Rejected]:
+    """Approves each entry alone; the refusals by number."""
+    from apps.integrations.connectors.economic.apis import PROJECTS
+
+    refused: dict[int, Rejected] = {}
+    for number in numbers:
+        try:
+            conn.apis.post(PROJECTS, f"{PATH}/approve", {"numbers": [number]})
+        except Rejected as exc:
+            refused[number] = exc
+    return refused
+
+
+def _already_approved(exc: Rejected) -> bool:
+    return any("TimeEntryIsApproved" in m for m in exc.messages)
 
 
 # --- the time entry --------------------------------------------------------------------------
