@@ -292,3 +292,24 @@ def test_an_approval_that_failed_is_tried_again_without_a_second_entry(
     assert world.outbox(entry).status == OutboxItem.Status.DONE
     # Read, found as written, approved: no second write.
     assert [r.method for r in requests_after(first)] == ["GET", "POST"]
+
+
+def test_an_hour_deleted_here_that_e_conomic_approved_stays_there_with_the_reason(
+    hours_world: HoursWorld, no_kick: None
+) -> None:
+    world = hours_world
+    entry = world.approve(world.register())
+    world.push()
+    [erp] = erp_entries(entry)
+    assert erp.is_approved
+
+    entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="x")
+    time_entry_delete(actor=entry.user, entry=entry)
+    world.push()
+
+    item = OutboxItem.objects.filter(
+        connection=world.connection, entity="hour", operation=OutboxItem.Operation.DELETE
+    ).get()
+    assert item.status == OutboxItem.Status.DEAD
+    assert "an approved time entry cannot be deleted there" in item.last_error
+    assert ErpTimeEntry.objects.filter(pk=erp.pk).exists()
