@@ -174,6 +174,43 @@ def _retry_later(connection_id: int, entity: str, ids: list[str], attempt: int) 
     )
 
 
+def enable_after_connect(*, connection: Connection) -> None:
+    """Queues switching instant updates on for a new connection (after commit, ids only), when
+    its system offers webhooks that can be switched on (`spec.webhooks.enable`)."""
+    capability = connection.spec.webhooks
+    if capability is None or not callable(getattr(capability, "enable", None)):
+        return
+    connection_id = connection.pk
+
+    def enqueue() -> None:
+        from django_q.tasks import async_task
+
+        async_task(
+            "apps.integrations.webhooks.enable_job",
+            connection_id,
+            task_name=f"webhooks {connection_id}",
+            group="integrations",
+        )
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def enable_job(connection_id: int) -> str:
+    """django-q2 job: switches instant updates on (the connector registers its webhooks); a
+    failure is only reported: the settings box can switch them on later."""
+    from apps.core.exceptions import ApplicationError
+    from apps.integrations.connectors.base import ConnectorError
+
+    connection = Connection.objects.filter(pk=connection_id, is_active=True).first()
+    if connection is None:
+        return "connection gone"
+    try:
+        return connection.spec.webhooks.enable(connection)
+    except (ApplicationError, ConnectorError) as exc:
+        logger.warning("instant updates not switched on for connection %s: %s", connection_id, exc)
+        return f"not switched on: {exc}"
+
+
 def last_instant_update(connection: Connection) -> SyncRun | None:
     """The latest run a webhook started for the connection (for status boxes)."""
     return (

@@ -339,6 +339,9 @@ TIDSBRO_CONNECTORS = [
     "apps.integrations.connectors.twentyfourseven",
     "apps.integrations.connectors.economic",
 ]
+# Where this Tidsbro is reached from outside (https://tidsbro.example.dk): an ERP's webhooks
+# call <this>/integrations/webhooks/<system>/<connection>/. Empty: no webhooks are registered.
+TIDSBRO_BASE_URL = env("TIDSBRO_BASE_URL", default="").rstrip("/")
 
 # 24SEVENOFFICE CONNECTOR
 # ------------------------------------------------------------------------------

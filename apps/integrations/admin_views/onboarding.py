@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import crypto
 from apps.core.admin import add_service_error
 from apps.core.exceptions import ApplicationError
-from apps.integrations import registry, selectors, services
+from apps.integrations import registry, selectors, services, webhooks
 from apps.integrations.models import Connection, HourTransfer, Master, SyncRun
 
 STATE_KEY = "integrations_onboarding"
@@ -406,6 +406,8 @@ class OnboardingViews:
                 actor=request.user,
                 trigger=SyncRun.Trigger.ONBOARDING,
             )
+            # Instant updates (the system's webhooks), where it offers them.
+            webhooks.enable_after_connect(connection=connection)
             messages.success(
                 request,
                 _("%(connection)s is connected. The first full sync has started.")

@@ -17,6 +17,7 @@ from apps.integrations.connectors.economic.onboarding import (
     check_grant,
     grant_url,
 )
+from apps.integrations.connectors.economic.webhooks_screen import SECTION as WEBHOOKS_SECTION
 
 TEMPLATES = "integrations/economic/settings"
 DEFAULT_NAMES = ("customer_group", "payment_terms", "vat_zone", "currency", "layout")
@@ -123,7 +124,8 @@ class GrantSection(SettingsSection):
 
 
 class EconomicSettings(ConnectorSettings):
-    sections = (DefaultsSection(), GrantSection())
+    # The last box, instant updates (e-conomic's webhooks), lives in webhooks_screen.py.
+    sections = (DefaultsSection(), GrantSection(), WEBHOOKS_SECTION)
     summary_template = f"{TEMPLATES}/summary.html"
 
     def summary(self, connection: Any) -> dict[str, Any]:

@@ -108,6 +108,15 @@ class EconomicWebhooks(Webhooks):
             raise ValueError("no record number")
         return [(entity, str(int(text)))]
 
+    def enable(self, connection: Any) -> str:
+        """After connecting: registers the webhooks when Tidsbro has a public address (else
+        nothing; the settings box says why)."""
+        base = getattr(django_settings, "TIDSBRO_BASE_URL", "") or ""
+        if not base.startswith(("http://", "https://")):
+            return "no public address (TIDSBRO_BASE_URL): not registered"
+        found = register(connection)
+        return f"registered {', '.join(found.registered) or 'nothing'}"
+
 
 WEBHOOKS = EconomicWebhooks()
 
