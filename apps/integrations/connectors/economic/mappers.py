@@ -493,6 +493,26 @@ def _project_canonical(name: str, value: Any) -> Any:
     return text(value)
 
 
+def project_changes(canonical: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """The held canonical values that differ from what `document` (a Project) holds."""
+    now = project_from_remote(document)
+    return {
+        f: v
+        for f, v in canonical.items()
+        if f in PROJECT_HELD_FIELDS and _project_canonical(f, v) != now[f]
+    }
+
+
+def work_type_changes(canonical: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """The held canonical values that differ from what `document` (an Activity) holds."""
+    now = work_type_from_remote(document)
+    wanted = {
+        "name": lambda v: text(v, _MAX["name"]),
+        "is_active": lambda v: v is not False,
+    }
+    return {f: v for f, v in canonical.items() if f in wanted and wanted[f](v) != now[f]}
+
+
 def project_fingerprint(values: Mapping[str, Any]) -> str:
     """Who a project is for telling our own lost create among pulled ones: its name and
     customer ("" without a name)."""

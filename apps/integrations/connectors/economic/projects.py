@@ -369,6 +369,9 @@ def update(conn: Any, entity: str, external_id: str, values: dict[str, Any]) -> 
             if attempt == 2:
                 raise
             logger.info("e-conomic %s %s changed meanwhile: read again", entity, external_id)
+            # Only what this write changes goes over the new state: a field someone changed
+            # in e-conomic meanwhile that this write did not touch keeps their value.
+            values = _changes(entity, values, current)
             current = None
             continue
         return {}
@@ -406,6 +409,13 @@ def _changed_document(
     # Nothing to write when e-conomic already holds every value (a PUT would only move its
     # lastUpdated and come back as a change).
     return None if after == held else document
+
+
+def _changes(entity: str, values: dict[str, Any], read: dict[str, Any]) -> dict[str, Any]:
+    """The canonical values that differ from what `read` holds (pure)."""
+    if entity == PROJECT:
+        return mappers.project_changes(values, read)
+    return mappers.work_type_changes(values, read)
 
 
 def delete(conn: Any, entity: str, external_id: str) -> None:
