@@ -296,3 +296,7 @@ class KnobsAdmin(ModelAdmin):
             raise PermissionDenied
         knobs = knobs_get()
         return redirect(reverse("admin:sandbox_economic_knobs_change", args=[knobs.pk]))
+
+
+# Webhooks, their delivery log and knobs (admin_webhooks.py).
+from . import admin_webhooks  # noqa: E402, F401
