@@ -8,12 +8,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.utils import translation
 
-from apps.core.hooks import local_change
 from apps.integrations.adapters.hours import UNMAPPED_FLAG, hour_ref
 from apps.integrations.models import HourTransfer, OutboxItem
+from apps.orders.services import order_create
 from apps.sandbox.economic.models import TimeEntry as ErpTimeEntry
 from apps.timesheets.services import time_entry_delete, time_entry_transition, time_entry_update
 from tests.integrations.economic.flow_world import no_kick
@@ -237,10 +236,13 @@ def test_transfer_mode_on_order_sends_the_hours_when_they_are_ordered(
     ]
     assert all(erp_entries(e) == [] for e in entries)  # approved: not yet
 
-    # What the order service announces for each hour it bills (after its commit).
-    with transaction.atomic():
-        for entry in entries:
-            local_change("hour", entry.pk, "ordered")
+    order_create(
+        connection=world.connection,
+        actor=world.admin,
+        entries=entries,
+        customer=world.customer,
+        title="November",
+    )
 
     for entry in entries:
         [erp] = erp_entries(entry)
