@@ -8,7 +8,9 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
@@ -35,17 +37,19 @@ LOG_KEEP = 10_000  # entries kept; older ones are pruned now and then
 LOG_PRUNE_EVERY = 500
 IDEMPOTENCY_SECONDS = 3600
 WRITE_METHODS = ("POST", "PUT", "DELETE")
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 @dataclass
 class Outcome:
     status: int
-    body: dict | None = None
+    body: Any = None  # a JSON document (the OpenAPI services also answer bare arrays/integers)
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
     error_code: str = ""
     note: str = ""
+    content_type: str = JSON_TYPE
     _content: bytes | None = field(default=None, repr=False)
 
     def content(self) -> bytes:
@@ -171,7 +175,10 @@ def handle_self(request: HttpRequest, caller: Caller, ctx: Ctx) -> Outcome:
         },
         "settings": {"baseCurrency": agreement.base_currency, "defaultPaymentTerm": "1"},
         "canSendElectronicInvoice": False,
-        "modules": [{"moduleNumber": 1, "name": "Sales", "self": f"{ctx.base}/modules/1"}],
+        "modules": [
+            {"moduleNumber": number, "name": name, "self": f"{ctx.base}/modules/{number}"}
+            for number, name in agreement_modules(agreement)
+        ],
         "self": f"{ctx.base}/self",
     }
     if app is not None:
@@ -188,6 +195,15 @@ def handle_self(request: HttpRequest, caller: Caller, ctx: Ctx) -> Outcome:
         }
     schemas.check_response("self.get", body)
     return Outcome(200, body)
+
+
+MODULE_NUMBERS = {"Sales": 1, "Project": 4}  # sandbox: e-conomic's own numbers are unpublished
+
+
+def agreement_modules(agreement: Agreement) -> list[tuple[int, str]]:
+    """(moduleNumber, name) of the agreement's modules, as ``/self`` lists them."""
+    names = list(agreement.modules or [])
+    return [(MODULE_NUMBERS.get(name, 100 + i), name) for i, name in enumerate(names)]
 
 
 def _not_allowed(allowed: list[str]) -> ApiError:
@@ -314,15 +330,15 @@ def route(request: HttpRequest, path: str, caller: Caller) -> Outcome:
 NUMBERING_RETRIES = 5
 
 
-def _run(request: HttpRequest, path: str, caller: Caller) -> Outcome:
+def _run(request: HttpRequest, path: str, caller: Caller, surface: Surface) -> Outcome:
     """Runs the request; a create that drew the same new number as a concurrent one is run
     again, as e-conomic's own numbering never collides."""
     if request.method == "GET":  # reads need no transaction (one commit less per page)
-        return route(request, path, caller)
+        return surface.route(request, path, caller)
     for attempt in range(NUMBERING_RETRIES):
         try:
             with transaction.atomic():
-                return route(request, path, caller)
+                return surface.route(request, path, caller)
         except IntegrityError:
             if attempt == NUMBERING_RETRIES - 1:
                 raise
@@ -332,7 +348,31 @@ def _run(request: HttpRequest, path: str, caller: Caller) -> Outcome:
 # The pipeline -------------------------------------------------------------------------------
 
 
-def handle(request: HttpRequest, path: str) -> Outcome:
+def classic_error(exc: ApiError, request: HttpRequest) -> Outcome:
+    """An ApiError in the classic API's error body (§9.1)."""
+    return Outcome(
+        exc.status,
+        exc.body(),
+        headers=dict(exc.headers),
+        error_code=exc.error_code,
+        note=exc.message,
+    )
+
+
+@dataclass(frozen=True)
+class Surface:
+    """One API surface behind the shared pipeline (tokens, token bucket, faults, idempotency,
+    log): how it routes a request and how it words an error."""
+
+    route: Callable[[HttpRequest, str, Caller], Outcome]
+    error: Callable[[ApiError, HttpRequest], Outcome]
+    error_content_type: str = JSON_TYPE
+
+
+CLASSIC = Surface(route=route, error=classic_error)
+
+
+def handle(request: HttpRequest, path: str, surface: Surface = CLASSIC) -> Outcome:
     """Answers one request; never raises."""
     started = time.monotonic()
     knobs = knobs_get()
@@ -371,24 +411,22 @@ def handle(request: HttpRequest, path: str) -> Outcome:
         else:
             if caller.demo and request.method != "GET":
                 raise _forbidden("The demo agreement is read-only: only GET is allowed.")
-            outcome = _idempotent(request, path, caller)
+            outcome = _idempotent(request, path, caller, surface)
             if injected == "hang":
                 outcome.delay = knobs.hang_seconds
                 outcome.note = "answer held back (injected)"
     except ApiError as exc:
-        outcome = Outcome(exc.status, exc.body(), headers=dict(exc.headers))
-        outcome.error_code = exc.error_code
+        outcome = surface.error(exc, request)
         outcome.note = entry.note or exc.message
     except SchemaViolation as exc:  # a sandbox bug: loud in the log, a 500 for the client
         logger.error("e-conomic sandbox response failed its schema: %s", exc)
-        outcome = Outcome(
-            500,
-            ApiError(500, f"Sandbox bug: the response does not match its schema. {exc}").body(),
-            note=f"schema violation: {exc}"[:300],
+        outcome = surface.error(
+            ApiError(500, f"Sandbox bug: the response does not match its schema. {exc}"), request
         )
+        outcome.note = f"schema violation: {exc}"[:300]
     except Exception as exc:  # a bug in the sandbox still answers in e-conomic's format
         logger.exception("e-conomic sandbox failed on %s %s", request.method, path)
-        outcome = Outcome(500, ApiError(500, "An internal error occurred.").body())
+        outcome = surface.error(ApiError(500, "An internal error occurred."), request)
         outcome.note = f"{type(exc).__name__}: {exc}"[:300]
     if rate is not None:
         outcome.headers["X-RateLimiting"] = rate.header()
@@ -418,11 +456,11 @@ def _too_many(retry_after: int, hint: str) -> ApiError:
     )
 
 
-def _idempotent(request: HttpRequest, path: str, caller: Caller) -> Outcome:
+def _idempotent(request: HttpRequest, path: str, caller: Caller, surface: Surface) -> Outcome:
     """Runs the request, or replays the stored answer to an earlier one with the same key."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or request.method not in WRITE_METHODS:
-        return _run(request, path, caller)
+        return _run(request, path, caller, surface)
     horizon = timezone.now() - dt.timedelta(seconds=IDEMPOTENCY_SECONDS)
     IdempotencyRecord.objects.filter(created_at__lt=horizon).delete()
     stored = IdempotencyRecord.objects.filter(agreement=caller.agreement, key=key[:200]).first()
@@ -431,13 +469,17 @@ def _idempotent(request: HttpRequest, path: str, caller: Caller) -> Outcome:
         if stored.location:
             headers["Location"] = stored.location
         body = json.loads(stored.body) if stored.body else None
-        return Outcome(stored.status, body, headers=headers, note="replayed (Idempotency-Key)")
+        return Outcome(
+            stored.status,
+            body,
+            headers=headers,
+            note="replayed (Idempotency-Key)",
+            content_type=surface.error_content_type if stored.status >= 400 else JSON_TYPE,
+        )
     try:
-        outcome = _run(request, path, caller)
+        outcome = _run(request, path, caller, surface)
     except ApiError as exc:
-        outcome = Outcome(exc.status, exc.body(), headers=dict(exc.headers))
-        outcome.error_code = exc.error_code
-        outcome.note = exc.message
+        outcome = surface.error(exc, request)
     if outcome.status < 500:
         try:
             with transaction.atomic():

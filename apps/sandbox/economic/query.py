@@ -36,6 +36,8 @@ class FieldSpec:
     kind: str
     filterable: bool = True
     sortable: bool = True
+    # The operators allowed (the OpenAPI documents' x-filterable); None: every operator.
+    operators: frozenset[str] | None = None
 
 
 class _Null:
@@ -249,6 +251,11 @@ def predicate_q(pred: Predicate, fields: dict[str, FieldSpec]) -> Q:
     spec = fields.get(pred.field)
     if spec is None or not spec.filterable:
         raise FilterError(f"The property '{pred.field}' cannot be filtered on.")
+    if spec.operators is not None and pred.op not in spec.operators:
+        raise FilterError(
+            f"The operator ${pred.op}: cannot be used on '{pred.field}' (allowed: "
+            f"{', '.join('$' + op + ':' for op in sorted(spec.operators))})."
+        )
     column = spec.column
     if pred.op in ("in", "nin"):
         if spec.kind not in ("int", "number"):

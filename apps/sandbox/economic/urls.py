@@ -12,5 +12,13 @@ urlpatterns = [
         views.request_access_view,
         name="requestaccess",
     ),
+    # e-conomic's OpenAPI services (apis.e-conomic.com/<service>api/v<x.y.z>/…) before the
+    # classic API's catch-all.
+    re_path(
+        r"^sandbox/economic/(?P<service>[a-z0-9]+api)/v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)/"
+        r"(?P<path>[^?]*)$",
+        views.openapi_view,
+        name="openapi",
+    ),
     re_path(r"^sandbox/economic/(?P<path>[^?]*)$", views.api_view, name="api"),
 ]

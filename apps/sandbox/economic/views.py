@@ -12,13 +12,23 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from . import endpoint
+from . import endpoint, openapi
 from .models import Agreement, App, Grant
 
 
 @csrf_exempt
 def api_view(request: HttpRequest, path: str) -> HttpResponse:
-    outcome = endpoint.handle(request, path)
+    return _respond(request, endpoint.handle(request, path))
+
+
+@csrf_exempt
+def openapi_view(request: HttpRequest, service: str, version: str, path: str) -> HttpResponse:
+    """e-conomic's OpenAPI services (``/<service>api/v<version>/<path>``) on the same pipeline."""
+    surface = openapi.surface(service, version)
+    return _respond(request, endpoint.handle(request, path, surface))
+
+
+def _respond(request: HttpRequest, outcome: endpoint.Outcome) -> HttpResponse:
     if outcome.delay:  # done and logged: only the answer is late (past a client's timeout)
         time.sleep(outcome.delay)
     if outcome.drop and endpoint.drop_connection(request):
@@ -26,7 +36,7 @@ def api_view(request: HttpRequest, path: str) -> HttpResponse:
     response = HttpResponse(
         outcome.content(),
         status=outcome.status,
-        content_type="application/json; charset=utf-8" if outcome.body is not None else None,
+        content_type=outcome.content_type if outcome.body is not None else None,
     )
     for name, value in outcome.headers.items():
         response[name] = value
