@@ -153,7 +153,7 @@ def test_barring_from_the_list_moves_last_updated(client, superuser, office):
 
 def test_revoking_a_grant_from_the_admin(client, superuser, office):
     client.force_login(superuser)
-    grant = Grant.objects.get()
+    grant = Grant.objects.get(agreement__demo_access=True)
     response = client.post(
         reverse("admin:sandbox_economic_grant_changelist"),
         {"action": "revoke", "_selected_action": [grant.pk]},

@@ -69,7 +69,7 @@ def test_each_agreement_sees_only_its_own_customers(econ):
 
     econ.post("customers", json=new_customer())
     other = Agreement.objects.create(
-        agreement_number=7301002,
+        agreement_number=7301009,
         company_name="Anden ApS",
         user_login="anden@example.dk",
         user_password="!",
@@ -77,7 +77,7 @@ def test_each_agreement_sees_only_its_own_customers(econ):
     )
     Grant.objects.create(agreement=other, app=App.objects.get(), token="other", roles=["Sales"])
     headers = {**TOKENS, "X-AgreementGrantToken": "other"}
-    assert econ.get("self", headers=headers).json()["agreementNumber"] == 7301002
+    assert econ.get("self", headers=headers).json()["agreementNumber"] == 7301009
     assert econ.get("customers", headers=headers).json()["collection"] == []
     assert econ.get("customers/1", headers=headers).status_code == 404
     assert econ.get("customers/1").status_code == 200

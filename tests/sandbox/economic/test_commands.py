@@ -47,12 +47,14 @@ def test_seed_builds_the_fixed_agreement_and_is_idempotent():
     first = _counts()
     call_command("sandbox_economic_seed")
     assert _counts() == first
-    grant = Grant.objects.select_related("app", "agreement").get()
+    grant = Grant.objects.select_related("app", "agreement").get(agreement__demo_access=True)
     assert grant.token == "tidsbro-demo-agreement"
     assert grant.app.secret_token == "tidsbro-demo-app-secret"
     assert grant.app.public_token == "tidsbro-demo-app-public"
     assert grant.agreement.demo_access
-    assert first["VatZone"] == 4 and first["Currency"] == 4 and first["Customer"] == 0
+    # two agreements (with and without the Project module), each with the reference lists
+    assert first["Agreement"] == 2 and first["Grant"] == 2
+    assert first["VatZone"] == 2 * 4 and first["Currency"] == 4 and first["Customer"] == 0
     assert first["CustomerGroup"] >= 3 and first["Product"] >= 3 and first["Employee"] >= 3
 
 
