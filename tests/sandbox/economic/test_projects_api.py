@@ -4,6 +4,7 @@ problem+json, the Project module, idempotency, the shared token bucket and the t
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 
@@ -456,3 +457,22 @@ def test_every_read_matches_the_document(api):
         assert single.json() == first
         _valid(_ref(name), single.json())
         assert isinstance(api.get(f"{P}/{path}/count").json(), int)
+
+
+def test_dataset_sizes_bring_projects_activities_employees_and_hours(api):
+    from django.core.management import call_command
+
+    from apps.sandbox.economic.models import Agreement
+
+    call_command("sandbox_economic_dataset", "S", stdout=io.StringIO())
+    counts = {
+        path: api.get(f"{P}/{path}/count").json()
+        for path in ("Projects", "Activities", "Employees", "TimeEntries")
+    }
+    assert counts == {"Projects": 50, "Activities": 10, "Employees": 20, "TimeEntries": 250}
+    approved = api.get(f"{P}/TimeEntries/count", params={"filter": "isApproved$eq:true"}).json()
+    assert approved == 50
+    _valid(_ref("ProjectCursorResults"), api.get(f"{P}/Projects").json())
+    call_command("sandbox_economic_reset", stdout=io.StringIO())
+    assert not Agreement.objects.exists() and not Project.objects.exists()
+    assert not TimeEntry.objects.exists()

@@ -8,7 +8,9 @@ from apps.sandbox.economic.dataset import SIZES, generate
 class Command(BaseCommand):
     help = (
         "Replaces the e-conomic sandbox agreement's customers with a benchmark list "
-        "(S: 500, M: 5,000, L: 20,000); bulk-inserted and deterministic."
+        "(S: 500, M: 5,000, L: 20,000) and its projects, activities, employees and time "
+        "entries in proportion (S: 50/10/20, M: 500/20/100, L: 2,000/40/300, five time entries "
+        "a project); bulk-inserted and deterministic."
     )
 
     def add_arguments(self, parser):
