@@ -110,6 +110,31 @@ def test_a_lost_create_retried_after_an_edit_here_writes_the_edit_to_the_one_ent
     assert world.outbox(entry).status == OutboxItem.Status.DONE
 
 
+def test_a_lost_create_retried_after_the_hour_moved_to_another_day_is_still_one_entry(
+    hours_world: HoursWorld, no_kick: None, settings: object
+) -> None:
+    """The look-up searches the new day and misses; the outbox item's key replays the entry
+    made first, which then gets the new day."""
+    world = hours_world
+    settings.ECONOMIC_READ_TIMEOUT = 1.0
+    entry = world.approve(world.register(day=DAY))
+    world.knobs(fault_rate=1.0, fault_hang=True, fault_http500=False, hang_seconds=3.0)
+    world.push()
+    world.knobs(fault_rate=0.0)
+    assert world.outbox(entry).status == OutboxItem.Status.AMBIGUOUS
+    entry = time_entry_transition(actor=world.admin, entry=entry, action="reopen", reason="Dag")
+    entry = time_entry_update(actor=entry.user, entry=entry, data={"date": DAY + timedelta(1)})
+    world.approve(entry)
+
+    world.push()
+
+    [erp] = erp_entries(entry)
+    assert erp.date == DAY + timedelta(days=1)
+    assert erp.is_approved
+    assert ErpTimeEntry.objects.count() == 1
+    assert world.binding(entry).external_id == str(erp.number)
+
+
 def test_an_edit_approved_again_is_written_with_its_object_version(
     hours_world: HoursWorld, no_kick: None
 ) -> None:

@@ -42,6 +42,8 @@ MAX_TEXT = 1000
 _PENDING = "_hours_to_approve"
 # Time entries read in this batch (by `find` or `update`), by number.
 _READ = "_hour_documents"
+# The hours (refs) whose create is a retry in this batch (`find` was asked first).
+_RETRIED = "_hours_retried"
 # The properties Tidsbro writes; the rest of a time entry is kept as e-conomic has it.
 WRITTEN = ("employeeNumber", "projectNumber", "activityNumber", "date", "numberOfHours", "text")
 READ_ONLY = ("isApproved", "isReconciled", "lastUpdated")
@@ -114,6 +116,9 @@ def find(conn: Any, entity: str, values: dict[str, Any]) -> str | None:
     ref = str(values.get("ref") or "")
     if not ref or not values.get("date"):
         return None
+    # A retried create: if the look-up misses, the create's key may still replay the entry
+    # made first (e.g. before the hour moved to another day): `create` checks it then.
+    conn.__dict__.setdefault(_RETRIED, set()).add(ref)
     employee, _flag = employee_of(conn, values)
     day = _day(values)
     query = (
@@ -172,6 +177,12 @@ def create(
 
     body, flag = entry_body(conn, values)
     number = conn.apis.create(PROJECTS, PATH, body, key=key or _key(conn, values))
+    if str(values.get("ref") or "") in conn.__dict__.get(_RETRIED, ()):
+        # The key may have replayed the first attempt's entry, with the values of then.
+        current = _read(conn, str(number))
+        if current is not None and not _same(current, body):
+            _remember(conn, current)
+            return str(number), update(conn, entity, str(number), values)
     _approve_later(conn, number)
     return str(number), {"flagged": flag}
 
@@ -249,6 +260,7 @@ def finish_push(conn: Any, entity: str) -> None:
 
     numbers = list(dict.fromkeys(conn.__dict__.pop(_PENDING, [])))
     conn.__dict__.pop(_READ, None)
+    conn.__dict__.pop(_RETRIED, None)
     if not numbers:
         return
     try:
