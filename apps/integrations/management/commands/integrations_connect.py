@@ -14,6 +14,7 @@ from apps.core.exceptions import ApplicationError
 from apps.integrations import registry
 from apps.integrations.models import HourTransfer
 from apps.integrations.services import ENTITY_NAMES, connection_create, entities_from_names
+from apps.integrations.webhooks import enable_after_connect
 
 
 def _connectable() -> list[Any]:
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
+        # Instant updates (the system's webhooks), where it offers them: queued.
+        enable_after_connect(connection=connection)
         self.stdout.write(
             self.style.SUCCESS(f"Connected {connection} as connection {connection.pk}.")
         )
