@@ -172,6 +172,10 @@ def test_the_wizard_steps_check_the_token_offer_the_agreements_lists_and_make_do
             "vat_zone": "1",
             "currency": "DKK",
             "layout": "",
+            # The demo agreement has the Project module.
+            "project_group": "1",
+            "activity_group": "1",
+            "integration_employee": "1",
         },
     )
     assert form.is_valid(), form.errors
@@ -181,6 +185,8 @@ def test_the_wizard_steps_check_the_token_offer_the_agreements_lists_and_make_do
     assert documents.credentials == {"agreement_grant_token": TOKEN}
     assert documents.settings["payment_terms"] == 2
     assert documents.settings["layout"] is None
+    assert documents.settings["project_module"] is True
+    assert documents.settings["integration_employee"] == 1
     summary = ONBOARDING.summary(wizard)
     assert summary["customer_group"] == "1 Danske kunder"
     assert summary["payment_terms"] == "2 Netto 14 dage"

@@ -65,7 +65,15 @@ def test_an_administrator_connects_e_conomic_and_the_first_sync_fetches_its_cust
 
     chosen = admin_client.post(
         step("defaults"),
-        {"customer_group": "1", "payment_terms": "2", "vat_zone": "1", "currency": "DKK"},
+        {
+            "customer_group": "1",
+            "payment_terms": "2",
+            "vat_zone": "1",
+            "currency": "DKK",
+            # The demo agreement has the Project module: where new projects and work types go.
+            "project_group": "1",
+            "activity_group": "1",
+        },
     )
     assert chosen.status_code == 302
     objects = admin_client.get(chosen["Location"])

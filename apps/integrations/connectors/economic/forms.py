@@ -36,10 +36,44 @@ class DefaultsForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency"))
     layout = forms.ChoiceField(label=_("Layout"), required=False)
 
-    def __init__(self, *args: Any, lists: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lists: Any, projects: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer_group"].choices = _choices(lists.customer_groups)
         self.fields["payment_terms"].choices = _choices(lists.payment_terms)
         self.fields["vat_zone"].choices = _choices(lists.vat_zones)
         self.fields["currency"].choices = _choices(lists.currencies)
         self.fields["layout"].choices = _choices(lists.layouts, blank=str(_("e-conomic's own")))
+        if projects is not None:
+            # Only with the Project module (`projects` = its lists).
+            self.fields.update(ProjectDefaultsForm(projects=projects).fields)
+
+
+class ProjectDefaultsForm(forms.Form):
+    """Where projects and work types made in Tidsbro go in e-conomic, and whose name hours of
+    people not linked to an e-conomic employee are sent under."""
+
+    project_group = forms.ChoiceField(
+        label=_("Project group for new projects"),
+        help_text=_("A project created in Tidsbro is created in this group in e-conomic."),
+    )
+    activity_group = forms.ChoiceField(
+        label=_("Activity group for new work types"),
+        help_text=_("A work type created in Tidsbro becomes an activity in this group."),
+    )
+    integration_employee = forms.ChoiceField(
+        label=_("Integration employee"),
+        required=False,
+        help_text=_(
+            "Hours of colleagues not linked to an e-conomic employee are sent under this "
+            "employee and flagged, so you can see whose they are. Without one, such hours are "
+            "refused, with the reason, until the colleague is linked."
+        ),
+    )
+
+    def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project_group"].choices = _choices(projects.project_groups)
+        self.fields["activity_group"].choices = _choices(projects.activity_groups)
+        self.fields["integration_employee"].choices = _choices(
+            projects.employees, blank=str(_("None"))
+        )

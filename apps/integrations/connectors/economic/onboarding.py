@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +45,30 @@ class AgreementInfo:
     user_name: str = ""
     user_email: str = ""
     base_currency: str = ""
+    # Whether the agreement has e-conomic's Project module (its Projects service answers).
+    project_module: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectLists:
+    """The Project module's choices: (number, name) of project groups, activity groups and
+    employees (all empty without the module)."""
+
+    project_groups: list[tuple[int, str]] = field(default_factory=list)
+    activity_groups: list[tuple[int, str]] = field(default_factory=list)
+    employees: list[tuple[int, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, list[list[Any]]]:
+        return {name: [list(pair) for pair in pairs] for name, pairs in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> ProjectLists:
+        data = data or {}
+        return cls(**{name: [tuple(p) for p in data.get(name) or []] for name in _PROJECT_LISTS})
+
+
+_PROJECT_LISTS = ("project_groups", "activity_groups", "employees")
+PROJECT_SETTINGS = ("project_group", "activity_group", "integration_employee")
 
 
 @dataclass(frozen=True)
@@ -147,6 +171,78 @@ def check_grant(grant_token: str) -> tuple[AgreementInfo, AgreementLists]:
     return info, lists
 
 
+@sensitive_variables(*SECRET_VARIABLES)
+def check_project_module(grant_token: str) -> ProjectLists | None:
+    """Whether the agreement has the Project module, asked of its Projects service (the
+    lists the defaults need: project groups, activity groups, employees; three requests):
+    the lists, or None when e-conomic says the module is missing. Nothing is stored."""
+    from apps.integrations.connectors.economic.apis import PROJECTS, EconomicApis, ModuleMissing
+
+    def pairs(client: Any, collection: str) -> list[tuple[int, str]]:
+        found = [
+            (int(doc["number"]), str(doc.get("name") or ""))
+            for page in client.iter_pages(PROJECTS, collection)
+            for doc in page
+            if isinstance(doc.get("number"), int)
+            and not (collection == "Employees" and doc.get("isBarred") is True)
+        ]
+        return sorted(found)
+
+    try:
+        with closing(EconomicApis(agreement_grant_token=grant_token.strip())) as client:
+            return ProjectLists(
+                project_groups=pairs(client, "ProjectGroups"),
+                activity_groups=pairs(client, "ActivityGroups"),
+                employees=pairs(client, "Employees"),
+            )
+    except ModuleMissing:
+        return None
+    except ValueError:
+        raise ApplicationError(
+            _("Tidsbro has no e-conomic app secret token: set ECONOMIC_APP_SECRET_TOKEN.")
+        ) from None
+    except ConnectorError as exc:
+        raise plain_error(exc) from None
+
+
+def check_project_defaults(
+    lists: ProjectLists,
+    *,
+    project_group: Any,
+    activity_group: Any,
+    integration_employee: Any = None,
+) -> dict[str, Any]:
+    """Where new projects and work types go and whose name hours of unlinked people go under,
+    each checked against the agreement's list (pure). The integration employee is optional:
+    without one, such hours are refused with the reason."""
+
+    def pick(value: Any, choices: list[tuple[Any, str]], name: str, label: str) -> Any:
+        known = {str(key): key for key, _name in choices}
+        if value in (None, "") or str(value).strip() not in known:
+            offered = ", ".join(f"{key} {text}" for key, text in choices) or "—"
+            raise ApplicationError(
+                _("Choose the %(what)s from e-conomic's list: %(choices)s.")
+                % {"what": label, "choices": offered},
+                field=name,
+            )
+        return known[str(value).strip()]
+
+    chosen = {
+        "project_group": pick(
+            project_group, lists.project_groups, "project_group", _("project group")
+        ),
+        "activity_group": pick(
+            activity_group, lists.activity_groups, "activity_group", _("activity group")
+        ),
+        "integration_employee": None,
+    }
+    if integration_employee not in (None, ""):
+        chosen["integration_employee"] = pick(
+            integration_employee, lists.employees, "integration_employee", _("employee")
+        )
+    return chosen
+
+
 def check_defaults(
     lists: AgreementLists,
     *,
@@ -191,16 +287,21 @@ def check_defaults(
 def documents(
     *, grant_token: str, info: AgreementInfo, defaults: Mapping[str, Any]
 ) -> ConnectionDocuments:
-    """The connection's documents: the grant token (secret) and the agreement and defaults."""
+    """The connection's documents: the grant token (secret) and the agreement, whether it
+    has the Project module, and the defaults."""
+    settings = {
+        "agreement_number": info.agreement_number,
+        "company_name": info.company_name,
+        "user_name": info.user_name,
+        "user_email": info.user_email,
+        "project_module": bool(info.project_module),
+        **defaults,
+    }
+    if not info.project_module:
+        for name in PROJECT_SETTINGS:
+            settings.pop(name, None)
     return ConnectionDocuments(
-        credentials={"agreement_grant_token": grant_token.strip()},
-        settings={
-            "agreement_number": info.agreement_number,
-            "company_name": info.company_name,
-            "user_name": info.user_name,
-            "user_email": info.user_email,
-            **defaults,
-        },
+        credentials={"agreement_grant_token": grant_token.strip()}, settings=settings
     )
 
 
@@ -270,8 +371,14 @@ class AgreementStep(OnboardingStep):
     def accept(self, wizard: Any, form: Any) -> None:
         token = form.cleaned_data["agreement_grant_token"].strip()
         info, lists = check_grant(token)
+        projects = check_project_module(token)
+        info = replace(info, project_module=projects is not None)
         wizard.save_secret(agreement_grant_token=token)
-        wizard.save(agreement=asdict(info), agreement_lists=lists.as_json())
+        wizard.save(
+            agreement=asdict(info),
+            agreement_lists=lists.as_json(),
+            project_lists=(projects or ProjectLists()).as_json(),
+        )
 
     def context(self, wizard: Any) -> dict[str, Any]:
         return {"grant_url": grant_url(), "agreement": wizard.get("agreement")}
@@ -279,7 +386,7 @@ class AgreementStep(OnboardingStep):
 
 class DefaultsStep(OnboardingStep):
     name = "defaults"
-    label = gettext_lazy("Defaults for new customers")
+    label = gettext_lazy("Defaults for new records")
     template = "integrations/economic/onboarding/defaults.html"
 
     def ready(self, wizard: Any) -> bool:
@@ -291,18 +398,39 @@ class DefaultsStep(OnboardingStep):
         agreement = wizard.get("agreement") or {}
         return DefaultsForm(
             lists=AgreementLists.from_json(wizard.get("agreement_lists")),
+            projects=_project_lists(wizard),
             data=data,
             initial=wizard.get("defaults") or {"currency": agreement.get("base_currency") or "DKK"},
         )
 
     def accept(self, wizard: Any, form: Any) -> None:
-        chosen = check_defaults(
-            AgreementLists.from_json(wizard.get("agreement_lists")), **form.cleaned_data
-        )
+        values = dict(form.cleaned_data)
+        project_values = {name: values.pop(name, None) for name in PROJECT_SETTINGS}
+        chosen = check_defaults(AgreementLists.from_json(wizard.get("agreement_lists")), **values)
+        projects = _project_lists(wizard)
+        if projects is not None:
+            chosen.update(check_project_defaults(projects, **project_values))
         wizard.save(defaults=chosen)
 
     def context(self, wizard: Any) -> dict[str, Any]:
-        return {"agreement": wizard.get("agreement")}
+        agreement = wizard.get("agreement") or {}
+        return {"agreement": agreement, "project_module": bool(agreement.get("project_module"))}
+
+
+def _project_summary(wizard: Any, defaults: Mapping[str, Any], name_of: Any) -> dict[str, Any]:
+    projects = _project_lists(wizard) or ProjectLists()
+    return {
+        "project_group": name_of(projects.project_groups, defaults.get("project_group")),
+        "activity_group": name_of(projects.activity_groups, defaults.get("activity_group")),
+        "integration_employee": name_of(projects.employees, defaults.get("integration_employee")),
+    }
+
+
+def _project_lists(wizard: Any) -> ProjectLists | None:
+    """The Project module's lists the agreement step read, or None without the module."""
+    if not (wizard.get("agreement") or {}).get("project_module"):
+        return None
+    return ProjectLists.from_json(wizard.get("project_lists"))
 
 
 class EconomicOnboarding(Onboarding):
@@ -331,6 +459,8 @@ class EconomicOnboarding(Onboarding):
             "vat_zone": name_of(lists.vat_zones, defaults.get("vat_zone")),
             "currency": defaults.get("currency") or "—",
             "layout": name_of(lists.layouts, defaults.get("layout")),
+            "project_module": bool((wizard.get("agreement") or {}).get("project_module")),
+            **_project_summary(wizard, defaults, name_of),
         }
 
     def add_arguments(self, parser: Any) -> None:
@@ -348,6 +478,12 @@ class EconomicOnboarding(Onboarding):
             ("--vat-zone", _("e-conomic: VAT zone number for new customers")),
             ("--currency", _("e-conomic: currency code for new customers (e.g. DKK)")),
             ("--layout", _("e-conomic: layout number for new customers (optional)")),
+            ("--project-group", _("e-conomic: project group number for new projects")),
+            ("--activity-group", _("e-conomic: activity group number for new work types")),
+            (
+                "--integration-employee",
+                _("e-conomic: employee number for hours of people not linked (optional)"),
+            ),
         ):
             parser.add_argument(option, default=None, help=text)
 
@@ -380,6 +516,28 @@ class EconomicOnboarding(Onboarding):
             currency=options.get("currency") or info.base_currency,
             layout=options.get("layout"),
         )
+        projects = check_project_module(grant_token)
+        info = replace(info, project_module=projects is not None)
+        if projects is None:
+            out.write(
+                _(
+                    "This e-conomic agreement has no Project module, so Tidsbro can keep "
+                    "customers in step and send invoices only."
+                )
+                + "\n"
+            )
+        else:
+            chosen.update(
+                check_project_defaults(
+                    projects,
+                    # The agreement's first group unless one is named.
+                    project_group=options.get("project_group")
+                    or next(iter(projects.project_groups), (None,))[0],
+                    activity_group=options.get("activity_group")
+                    or next(iter(projects.activity_groups), (None,))[0],
+                    integration_employee=options.get("integration_employee"),
+                )
+            )
         return documents(grant_token=grant_token, info=info, defaults=chosen)
 
     def describe_login(self, connection: Any) -> str:

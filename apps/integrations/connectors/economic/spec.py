@@ -76,6 +76,14 @@ SETTINGS_SCHEMA = {
         "layout": {"anyOf": [_NUMBER, {"type": "null"}]},
         # Hours transferred are approved in e-conomic too (then they cannot change there).
         "approve_hours": {"type": "boolean"},
+        # Whether the agreement has e-conomic's Project module (projects, activities,
+        # employees and time entries through its Projects service); absent = not known to.
+        "project_module": {"type": "boolean"},
+        # Where a project, and a work type (activity), made in Tidsbro goes in e-conomic.
+        "project_group": {"anyOf": [_NUMBER, {"type": "null"}]},
+        "activity_group": {"anyOf": [_NUMBER, {"type": "null"}]},
+        # The employee whose name hours of people not linked to an employee go under (flagged).
+        "integration_employee": {"anyOf": [_NUMBER, {"type": "null"}]},
     },
     "required": ["agreement_number", "customer_group", "payment_terms", "vat_zone", "currency"],
     "additionalProperties": False,

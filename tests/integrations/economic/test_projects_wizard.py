@@ -1,0 +1,141 @@
+"""Connecting e-conomic with and without its Project module: the wizard says what the agreement
+allows and offers only that (the admin against the sandbox over real HTTP)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from apps.integrations.models import Connection
+from apps.sandbox.economic import seed as sandbox_seed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+NO_MODULE = "This e-conomic agreement has no Project module"
+
+
+@pytest.fixture
+def sandbox(live_server: Any, transactional_db: None, settings: Any) -> Any:
+    agreement = sandbox_seed.seed()
+    settings.ECONOMIC_API_BASE = f"{live_server.url}/sandbox/economic"
+    return agreement
+
+
+def step(name: str) -> str:
+    return reverse("admin:integrations_connection_connect_step", args=[name])
+
+
+def offered(html: str) -> set[str]:
+    return {
+        entity
+        for entity in ("customer", "user", "work_type", "project", "hour", "task", "participant")
+        if f'name="connected" value="{entity}"' in html
+    }
+
+
+def through_defaults(admin_client: Any, token: str, **extra: str) -> str:
+    admin_client.get(reverse("admin:integrations_connection_connect") + "?system=economic")
+    accepted = admin_client.post(step("agreement"), {"agreement_grant_token": token})
+    assert accepted.status_code == 302, accepted.content.decode()[:1500]
+    defaults = {"customer_group": "1", "payment_terms": "2", "vat_zone": "1", "currency": "DKK"}
+    chosen = admin_client.post(step("defaults"), {**defaults, **extra})
+    assert chosen.status_code == 302, chosen.content.decode()[:3000]
+    return chosen["Location"]
+
+
+def test_without_the_project_module_the_wizard_says_so_and_offers_customers_only(
+    sandbox: Any, admin_client: Any
+) -> None:
+    admin_client.get(reverse("admin:integrations_connection_connect") + "?system=economic")
+    admin_client.post(step("agreement"), {"agreement_grant_token": sandbox_seed.SALES_GRANT_TOKEN})
+    defaults = admin_client.get(step("defaults")).content.decode()
+    assert NO_MODULE in defaults
+    assert 'name="project_group"' not in defaults
+
+    objects_url = through_defaults(admin_client, sandbox_seed.SALES_GRANT_TOKEN)
+    page = admin_client.get(objects_url).content.decode()
+    assert NO_MODULE in page
+    assert offered(page) == {"customer"}
+    assert 'name="hour_transfer"' not in page
+
+    # Posting another type anyway is refused, nothing is stored.
+    refused = admin_client.post(objects_url, {"connected": ["customer", "project"]})
+    assert refused.status_code == 200
+    assert not Connection.objects.exists()
+
+    done = admin_client.post(objects_url, {"connected": ["customer"], "master_customer": "both"})
+    assert done.status_code == 302
+    connection = Connection.objects.get(system="economic")
+    assert connection.connected == ["customer"]
+    assert connection.settings["project_module"] is False
+    assert "project_group" not in connection.settings
+
+
+def test_with_the_project_module_every_type_is_offered_with_its_defaults(
+    sandbox: Any, admin_client: Any
+) -> None:
+    admin_client.get(reverse("admin:integrations_connection_connect") + "?system=economic")
+    admin_client.post(
+        step("agreement"), {"agreement_grant_token": sandbox_seed.AGREEMENT_GRANT_TOKEN}
+    )
+    defaults = admin_client.get(step("defaults")).content.decode()
+    assert NO_MODULE not in defaults
+    assert "1 – Kundeprojekter" in defaults and "1 – Fakturerbare" in defaults
+    assert "2 – Anders Holm" in defaults
+
+    missing = admin_client.post(
+        step("defaults"),
+        {"customer_group": "1", "payment_terms": "2", "vat_zone": "1", "currency": "DKK"},
+    )
+    assert missing.status_code == 200  # the project and activity groups are required
+
+    objects_url = through_defaults(
+        admin_client,
+        sandbox_seed.AGREEMENT_GRANT_TOKEN,
+        project_group="1",
+        activity_group="1",
+        integration_employee="1",
+    )
+    page = admin_client.get(objects_url).content.decode()
+    assert NO_MODULE not in page
+    assert offered(page) == {"customer", "user", "work_type", "project", "hour"}
+    assert 'name="hour_transfer"' in page
+
+    done = admin_client.post(
+        objects_url,
+        {
+            "connected": ["customer", "user", "work_type", "project", "hour"],
+            "master_customer": "both",
+            "master_project": "both",
+            "master_work_type": "erp",
+            "hour_transfer": "on_approval",
+        },
+    )
+    assert done.status_code == 302, done.content.decode()[:3000]
+    connection = Connection.objects.get(system="economic")
+    assert set(connection.connected) == {"customer", "user", "work_type", "project", "hour"}
+    assert connection.settings["project_module"] is True
+    assert (connection.settings["project_group"], connection.settings["activity_group"]) == (1, 1)
+    assert connection.settings["integration_employee"] == 1
+
+
+def test_the_command_line_connects_customers_only_without_the_module(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", sandbox_seed.SALES_GRANT_TOKEN)
+    options = dict(
+        system="economic", customer_group="1", payment_terms="1", vat_zone="1", currency="DKK"
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "integrations_connect", connect="customers,projects", stdout=io.StringIO(), **options
+        )
+    assert "cannot keep project" in str(caught.value)
+
+    out = io.StringIO()
+    call_command("integrations_connect", connect="customers", stdout=out, **options)
+    assert NO_MODULE in out.getvalue()
+    assert Connection.objects.get(system="economic").connected == ["customer"]
