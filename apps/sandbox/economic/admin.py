@@ -8,20 +8,29 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from .models import (
+    Activity,
+    ActivityGroup,
     Agreement,
     App,
     Currency,
     Customer,
     CustomerGroup,
+    DraftInvoice,
+    DraftInvoiceLine,
     Employee,
+    EmployeeGroup,
     Grant,
     Layout,
     PaymentTerms,
     Product,
+    Project,
+    ProjectGroup,
+    ProjectStatus,
     RequestLog,
+    TimeEntry,
     VatZone,
 )
 from .models import Knobs as KnobsModel
@@ -44,9 +53,13 @@ class AppAdmin(ModelAdmin):
 
 @admin.register(Agreement)
 class AgreementAdmin(ModelAdmin):
-    list_display = ["agreement_number", "company_name", "user_login", "demo_access"]
+    list_display = ["agreement_number", "company_name", "user_login", "module_list", "demo_access"]
     search_fields = ["company_name", "user_login"]
     exclude = ["user_password"]
+
+    @admin.display(description=_("modules"))
+    def module_list(self, obj: Agreement) -> str:
+        return ", ".join(obj.modules or [])
 
 
 @admin.register(Grant)
@@ -212,8 +225,249 @@ class LayoutAdmin(NumberedAdmin):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(NumberedAdmin):
-    list_display = ["number", "name", "email", "barred", "agreement"]
+class EmployeeAdmin(SandboxRecordAdmin, NumberedAdmin):
+    list_display = ["number", "name", "email", "employee_group_number", "barred", "agreement"]
+    list_filter = ["barred", "agreement"]
+    search_fields = ["name", "email"]
+    readonly_fields = ["object_version"]
+
+
+# The Project module (projects API) -----------------------------------------------------------
+
+
+class VersionedAdmin(SandboxRecordAdmin):
+    """A record of the OpenAPI services: saved with a new objectVersion (and lastUpdated)."""
+
+    list_select_related = ["agreement"]
+    ordering = ["agreement", "number"]
+    readonly_fields = ["object_version", "extra"]
+
+
+@admin.register(ProjectGroup)
+class ProjectGroupAdmin(VersionedAdmin):
+    list_display = ["number", "name", "group_type", "agreement"]
+
+
+@admin.register(ProjectStatus)
+class ProjectStatusAdmin(VersionedAdmin):
+    list_display = ["number", "name", "status_type", "priority", "agreement"]
+
+
+@admin.register(Project)
+class ProjectAdmin(VersionedAdmin):
+    list_display = [
+        "number",
+        "name",
+        "customer_number",
+        "project_group_number",
+        "status",
+        "is_barred",
+        "is_closed",
+        "last_updated",
+        "agreement",
+    ]
+    list_filter = ["is_barred", "is_closed", "project_group_number", "agreement"]
+    search_fields = ["name", "other_reference"]
+    readonly_fields = ["last_updated", "object_version", "extra"]
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["agreement", "number", "name", "customer_number"]}),
+        (
+            _("Project"),
+            {
+                "fields": [
+                    "project_group_number",
+                    "status",
+                    "responsible_employee_number",
+                    "is_main_project",
+                    "main_project_number",
+                    "description",
+                    "other_reference",
+                    "delivery_date",
+                ]
+            },
+        ),
+        (
+            _("Barred and closed"),
+            {
+                "description": _(
+                    "A barred or closed project takes no more hours. Only here can a project "
+                    "be closed: the API cannot."
+                ),
+                "fields": ["is_barred", "is_closed", "closed_date"],
+            },
+        ),
+        (_("Read-only"), {"fields": ["last_updated", "object_version", "extra"]}),
+    ]
+
+
+@admin.register(ActivityGroup)
+class ActivityGroupAdmin(VersionedAdmin):
+    list_display = ["number", "name", "group_type", "agreement"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(VersionedAdmin):
+    list_display = ["number", "name", "group_number", "is_barred", "agreement"]
+    list_filter = ["is_barred", "group_number", "agreement"]
+    search_fields = ["name"]
+
+
+@admin.register(EmployeeGroup)
+class EmployeeGroupAdmin(VersionedAdmin):
+    list_display = ["number", "name", "agreement"]
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(VersionedAdmin):
+    list_display = [
+        "number",
+        "date",
+        "employee_number",
+        "project_number",
+        "activity_number",
+        "number_of_hours",
+        "text",
+        "is_approved",
+        "last_updated",
+        "agreement",
+    ]
+    list_filter = ["is_approved", "agreement", "date"]
+    search_fields = ["text"]
+    ordering = ["agreement", "-number"]
+    readonly_fields = ["is_approved", "is_reconciled", "last_updated", "object_version", "extra"]
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "date"
+    actions = ["approve"]
+
+    @admin.action(description=_("Approve the selected time entries (they are locked after)"))
+    def approve(self, request, queryset):
+        count = 0
+        for entry in queryset.filter(is_approved=False):
+            entry.is_approved = True
+            sandbox_record_save(obj=entry)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d time entry approved.", "%(count)d time entries approved.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+# Draft invoices (invoicing API) -----------------------------------------------------------------
+
+DRAFT_NOTE = _(
+    "A draft invoice made through the invoicing API. It stays a draft: the sandbox never books "
+    "an invoice, and neither can the API (booking is done in e-conomic itself)."
+)
+
+
+class DraftInvoiceLineInline(TabularInline):
+    model = DraftInvoiceLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "product_number",
+        "description",
+        "quantity",
+        "unit_net_price",
+        "discount_percentage",
+        "total_net_amount",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DraftInvoice)
+class DraftInvoiceAdmin(ModelAdmin):
+    """Drafts are looked at, or deleted as in e-conomic; they are changed through the API."""
+
+    list_display = [
+        "number",
+        "date",
+        "customer_number",
+        "customer_name",
+        "heading",
+        "currency_code",
+        "amount",
+        "vat_amount",
+        "project_number",
+        "last_updated",
+        "agreement",
+    ]
+    list_filter = ["agreement", "currency_code"]
+    list_select_related = ["agreement"]
+    search_fields = ["customer_name", "heading", "other_reference", "external_id"]
+    ordering = ["agreement", "-number"]
+    inlines = [DraftInvoiceLineInline]
+    fieldsets = [
+        (
+            _("Draft, never booked"),
+            {
+                "description": DRAFT_NOTE,
+                "fields": ["agreement", "number", "date", "due_date", "heading"],
+            },
+        ),
+        (
+            _("Customer"),
+            {
+                "fields": [
+                    "customer_number",
+                    "customer_name",
+                    "customer_address",
+                    "customer_postal_code",
+                    "customer_city",
+                    "customer_country",
+                ]
+            },
+        ),
+        (
+            _("Terms"),
+            {
+                "fields": [
+                    "currency_code",
+                    "exchange_rate",
+                    "layout_number",
+                    "term_of_payment_number",
+                    "vat_zone_number",
+                    "project_number",
+                    "other_reference",
+                    "external_id",
+                ]
+            },
+        ),
+        (
+            _("Amounts"),
+            {
+                "fields": [
+                    "amount",
+                    "vat_amount",
+                    "amount_in_base_currency",
+                    "total_cost_price_in_base_currency",
+                    "last_updated",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "subtitle": DRAFT_NOTE}
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Product)

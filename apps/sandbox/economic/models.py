@@ -5,6 +5,8 @@ integers per agreement; references between records (a customer's group, terms, V
 loose numbers too, checked when a customer is written, as the API does.
 """
 
+import time
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -467,6 +469,12 @@ class RequestLog(models.Model):
 # Every row belongs to an agreement; `object_version` grows on every write (the services serve
 # it as the string `objectVersion` a PUT must send back); `extra` keeps the optional properties of
 # the documents the sandbox stores without acting on them, so they read back as written.
+
+
+def next_version(current: int | None = None) -> int:
+    """A version that differs from every earlier one of the row (and of a deleted namesake):
+    the next number, or the clock's seconds when they are ahead."""
+    return max((current or 0) + 1, int(time.time()))
 
 
 class VersionedRow(models.Model):

@@ -29,7 +29,6 @@ import importlib
 import json
 import re
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,7 +43,7 @@ from jsonschema import Draft7Validator
 from . import errors as codes
 from .endpoint import Caller, Outcome, Surface, _fail_filter_if_asked
 from .errors import ApiError
-from .models import Agreement
+from .models import Agreement, next_version  # noqa: F401 - next_version is shared
 from .query import FieldSpec, FilterError, order_by, parse_filter, tree_q
 from .resources import timestamp
 from .runtime import knobs_get
@@ -659,11 +658,6 @@ def standard_reads(coll: Collection, path: str, *, item: bool = True) -> None:
 def version_token(version: int) -> str:
     """``objectVersion`` as e-conomic shows it: an opaque base64 row version."""
     return base64.b64encode(version.to_bytes(8, "big")).decode()
-
-
-def next_version(current: int | None = None) -> int:
-    """A version that differs from every earlier one of the row (and of a deleted namesake)."""
-    return max((current or 0) + 1, int(time.time()))
 
 
 def require_version(doc: dict, row) -> None:

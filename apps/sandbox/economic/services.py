@@ -10,6 +10,7 @@ from . import errors as codes
 from . import events, schemas
 from .errors import add_error, property_error, validation_error
 from .models import (
+    Activity,
     Agreement,
     Currency,
     Customer,
@@ -19,7 +20,10 @@ from .models import (
     Layout,
     PaymentTerms,
     Product,
+    Project,
+    TimeEntry,
     VatZone,
+    next_version,
 )
 from .resources import CUSTOMER_STRINGS, now_to_second
 
@@ -209,6 +213,10 @@ def sandbox_record_save(*, obj: models.Model, numbering: str = Knobs.LOWEST_FREE
         obj.customer_number = next_customer_number(agreement=obj.agreement, numbering=numbering)
     if isinstance(obj, Customer | Product):
         obj.last_updated = now_to_second()
+    if hasattr(obj, "object_version"):  # the OpenAPI services' records: a new objectVersion
+        obj.object_version = next_version(None if adding else obj.object_version)
+        if hasattr(obj, "last_updated"):
+            obj.last_updated = now_to_second()
     obj.save()
     if isinstance(obj, Customer):
         events.emit(
@@ -216,4 +224,21 @@ def sandbox_record_save(*, obj: models.Model, numbering: str = Knobs.LOWEST_FREE
             "CUSTOMER_CREATED" if adding else "CUSTOMER_UPDATED",
             CUSTOMERNUMBER=obj.customer_number,
         )
+    event = ADMIN_EVENTS.get(type(obj))
+    if event is not None:
+        prefix, merge_field = event
+        events.emit(
+            obj.agreement,
+            f"{prefix}_{'CREATED' if adding else 'UPDATED'}",
+            **{merge_field: obj.number},
+        )
     return obj
+
+
+# Records edited in the admin raise the events their API writes raise.
+ADMIN_EVENTS = {
+    Project: ("PROJECT", "PROJECTNUMBER"),
+    TimeEntry: ("TIMEENTRY", "TIMEENTRYNUMBER"),
+    Activity: ("ACTIVITY", "ACTIVITYNUMBER"),
+    Employee: ("EMPLOYEE", "EMPLOYEENUMBER"),
+}
