@@ -285,3 +285,50 @@ def test_a_project_changed_in_economic_arrives_without_a_poll(
     assert Project.objects.get(number=7001).name == "Havbris – lager og kontor"
     run = SyncRun.objects.get(connection=world.connection, trigger="webhook")
     assert (run.entity, run.updated) == ("project", 1)
+
+
+def test_the_connector_reads_only_its_own_notice() -> None:
+    parse = economic_webhooks.WEBHOOKS.parse
+    notice = b'{"eventType": "CUSTOMER_UPDATED", "number": "0042"}'
+    assert parse(None, notice, "application/json") == [("customer", "42")]
+    assert parse(None, b'{"eventType": "PROJECT_CREATED", "number": 7}', "") == [("project", "7")]
+    # An event Tidsbro does not follow names nothing.
+    assert parse(None, b'{"eventType": "TIMEENTRY_CREATED", "number": "7"}', "") == []
+    for garbage in (
+        b"",
+        b"[]",
+        b'{"number": "1"}',
+        b'{"eventType": "CUSTOMER_UPDATED", "number": "x"}',
+        b'{"eventType": "CUSTOMER_UPDATED", "number": true}',
+        b'{"eventType": "CUSTOMER_UPDATED"}',
+    ):
+        with pytest.raises(ValueError):
+            parse(None, garbage, "")
+
+
+def test_a_call_is_answered_with_one_query_when_nothing_is_pulled(
+    client: Any, django_assert_num_queries: Any
+) -> None:
+    from apps.integrations.models import Connection
+
+    connection = Connection.objects.create(
+        system="economic",
+        credentials_doc={"agreement_grant_token": "t"},
+        settings={"agreement_number": 1},
+        connected=["customer"],
+        state_doc={"webhook_secret": "s3cret-value"},
+    )
+    url = receiver_path(system="economic", connection_id=connection.pk)
+    project = json.dumps({"eventType": "PROJECT_UPDATED", "number": "7"})
+
+    with django_assert_num_queries(1):
+        refused = client.post(
+            url, project, content_type="application/json", headers={SECRET_HEADER: "nope"}
+        )
+    with django_assert_num_queries(1):
+        ignored = client.post(
+            url, project, content_type="application/json", headers={SECRET_HEADER: "s3cret-value"}
+        )
+
+    assert refused.status_code == 403
+    assert (ignored.status_code, ignored.json()["queued"]) == (202, 0)  # projects not connected
