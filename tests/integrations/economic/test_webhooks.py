@@ -17,9 +17,15 @@ from apps.integrations.webhooks import SECRET_HEADER, receiver_path
 from apps.sandbox.economic import deliveries
 from apps.sandbox.economic import seed as sandbox_seed
 from apps.sandbox.economic.models_webhooks import Delivery, Webhook
-from tests.integrations.economic.flow_world import ProjectsWorld, World, world, world_projects
+from tests.integrations.economic.flow_world import (
+    ProjectsWorld,
+    World,
+    no_kick,
+    world,
+    world_projects,
+)
 
-__all__ = ["world", "world_projects"]  # fixtures
+__all__ = ["no_kick", "world", "world_projects"]  # fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -332,3 +338,27 @@ def test_a_call_is_answered_with_one_query_when_nothing_is_pulled(
 
     assert refused.status_code == 403
     assert (ignored.status_code, ignored.json()["queued"]) == (202, 0)  # projects not connected
+
+
+def test_customers_made_and_changed_here_echoed_by_webhooks_stay_one_each(
+    hooked: World, no_kick: None
+) -> None:
+    from apps.customers.services import customer_create, customer_update
+
+    created = customer_create(
+        data={"name": "Bølgen Rengøring ApS", "organisation_number": "29876543", "number": ""}
+    )
+    hooked.push()  # e-conomic's CUSTOMER_CREATED arrives while the create is in flight
+    numbered = customer_create(data={"name": "Nordlys ApS", "number": "5001"})
+    hooked.push()
+    customer_update(customer=Customer.objects.get(pk=numbered.pk), data={"city": "Skagen"})
+    hooked.push()  # CUSTOMER_UPDATED echoes the change back
+
+    assert Customer.objects.count() == 3
+    assert hooked.binding(local_id=created.pk).external_id == "1"
+    assert Customer.objects.get(pk=numbered.pk).city == "Skagen"
+    assert hooked.erp(5001).city == "Skagen"
+    assert {d.status for d in Delivery.objects.all()} == {"delivered"}
+    assert Delivery.objects.filter(event_type="CUSTOMER_CREATED").count() == 2
+    pull = hooked.pull(full=True)
+    assert (pull.created, pull.updated, pull.conflicts) == (0, 0, 0)
