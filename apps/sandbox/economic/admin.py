@@ -536,6 +536,7 @@ class KnobsAdmin(ModelAdmin):
         ),
         (_("Rate limit"), {"fields": ["rate_limit", "rate_window_seconds"]}),
         (_("Agreement"), {"fields": ["grants_revoked", "numbering"]}),
+        (_("Projects and invoicing services"), {"fields": ["cursor_page_size"]}),
     ]
     readonly_fields = ["sequence"]
 
