@@ -140,3 +140,6 @@ def test_the_order_shows_the_drafts_number_with_a_link_into_e_conomic(
 
     assert f'href="{link}"' in page and order.external_id in page
     assert f'href="{link}"' in listing
+    sandbox = client.get(link)  # the sandbox's page of that draft (locally)
+    assert sandbox.status_code == 200
+    assert "Havbris november" in sandbox.content.decode()
