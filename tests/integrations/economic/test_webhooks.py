@@ -362,3 +362,26 @@ def test_customers_made_and_changed_here_echoed_by_webhooks_stay_one_each(
     assert Delivery.objects.filter(event_type="CUSTOMER_CREATED").count() == 2
     pull = hooked.pull(full=True)
     assert (pull.created, pull.updated, pull.conflicts) == (0, 0, 0)
+
+
+def test_a_webhook_waits_for_a_running_poll_and_tries_again_later(hooked: World) -> None:
+    from django_q.models import Schedule
+
+    from apps.integrations.sync import locks
+    from apps.integrations.sync.engine import lease_name
+    from apps.integrations.webhooks import pull_job
+
+    held = locks.claim(lease_name(hooked.connection, "customer"))  # a poll is running
+    assert held is not None
+
+    edit_in_economic(hooked, 101, city="Thisted")
+
+    assert Customer.objects.get(number="101").city == "Aarhus C"  # nothing written meanwhile
+    run = SyncRun.objects.get(connection=hooked.connection, trigger="webhook")
+    assert run.status == SyncRun.Status.ALREADY_RUNNING
+    retry = Schedule.objects.get(func="apps.integrations.webhooks.pull_job")
+    assert retry.schedule_type == Schedule.ONCE
+
+    locks.release(lease_name(hooked.connection, "customer"), held[0])
+    pull_job(hooked.connection.pk, "customer", ["101"], 2)
+    assert Customer.objects.get(number="101").city == "Thisted"
