@@ -139,3 +139,91 @@ def test_the_command_line_connects_customers_only_without_the_module(
     call_command("integrations_connect", connect="customers", stdout=out, **options)
     assert NO_MODULE in out.getvalue()
     assert Connection.objects.get(system="economic").connected == ["customer"]
+
+
+# THE SETTINGS BOX
+# ------------------------------------------------------------------------------
+def _projects_box() -> Any:
+    from apps.integrations.registry import spec_for
+
+    return {s.name: s for s in spec_for("economic").settings.sections}["projects"]
+
+
+def test_a_module_bought_after_connecting_is_found_by_the_settings_box(sandbox: Any) -> None:
+    from apps.integrations.admin_views.settings import ConnectedForm
+    from apps.integrations.connectors.economic.onboarding import economic_connect
+
+    # Connected for customers only (as before the Project module was known to Tidsbro).
+    connection = economic_connect(
+        grant_token=sandbox_seed.AGREEMENT_GRANT_TOKEN,
+        customer_group=1,
+        payment_terms=1,
+        vat_zone=1,
+        currency="DKK",
+    )
+    assert dict(ConnectedForm(connection=connection).fields["connected"].choices).keys() == {
+        "customer"
+    }
+    box = _projects_box()
+    shown = box.form(connection, None)
+    assert ("2", "2 – Ikke fakturerbare") in shown.fields["activity_group"].choices
+
+    form = box.form(
+        connection, {"project_group": "2", "activity_group": "1", "integration_employee": "3"}
+    )
+    assert form.is_valid(), form.errors
+    message = box.save(connection, form, actor=None)
+
+    assert "Project module now" in message
+    connection.refresh_from_db()
+    assert connection.settings["project_module"] is True
+    assert connection.settings["project_group"] == 2
+    assert connection.settings["integration_employee"] == 3
+    choices = dict(ConnectedForm(connection=connection).fields["connected"].choices)
+    assert {"customer", "user", "work_type", "project", "hour"} <= choices.keys()
+
+
+def test_without_the_module_the_settings_box_only_says_so(sandbox: Any) -> None:
+    connection = Connection.objects.create(
+        system="economic",
+        credentials_doc={"agreement_grant_token": sandbox_seed.SALES_GRANT_TOKEN},
+        settings={
+            "agreement_number": sandbox_seed.SALES_AGREEMENT_NUMBER,
+            "customer_group": 1,
+            "payment_terms": 1,
+            "vat_zone": 1,
+            "currency": "DKK",
+        },
+        connected=["customer"],
+    )
+    box = _projects_box()
+    form = box.form(connection, {})
+    assert form.lists is None and not form.fields
+    assert form.is_valid()
+    assert "still has no Project module" in box.save(connection, form, actor=None)
+    connection.refresh_from_db()
+    assert connection.settings["project_module"] is False
+
+
+def test_the_settings_screen_shows_the_projects_box(sandbox: Any, admin_client: Any) -> None:
+    connection = Connection.objects.create(
+        system="economic",
+        credentials_doc={"agreement_grant_token": sandbox_seed.AGREEMENT_GRANT_TOKEN},
+        settings={
+            "agreement_number": sandbox_seed.AGREEMENT_NUMBER,
+            "customer_group": 1,
+            "payment_terms": 1,
+            "vat_zone": 1,
+            "currency": "DKK",
+            "project_module": True,
+            "project_group": 1,
+            "activity_group": 1,
+        },
+        connected=["customer", "user", "project"],
+    )
+    url = reverse("admin:integrations_connection_settings") + f"?connection={connection.pk}"
+    page = admin_client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Projects, work types and hours" in html and 'id="project-module-yes"' in html
+    assert 'name="integration_employee"' in html

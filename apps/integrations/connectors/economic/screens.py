@@ -11,10 +11,14 @@ from django.views.decorators.debug import sensitive_variables
 from apps.core.exceptions import ApplicationError
 from apps.integrations.connectors.base import ConnectorSettings, SettingsSection
 from apps.integrations.connectors.economic.onboarding import (
+    PROJECT_SETTINGS,
     SECRET_VARIABLES,
     AgreementLists,
+    ProjectLists,
     check_defaults,
     check_grant,
+    check_project_defaults,
+    check_project_module,
     grant_url,
 )
 from apps.integrations.connectors.economic.webhooks_screen import SECTION as WEBHOOKS_SECTION
@@ -74,6 +78,77 @@ class DefaultsSection(SettingsSection):
         return _("New customers in e-conomic get these defaults from now on.")
 
 
+class ProjectsSection(SettingsSection):
+    """The Project module: whether the agreement has it (asked again on every save, so a module
+    bought later is found), where new projects and work types go, and the integration
+    employee."""
+
+    name = "projects"
+    template = f"{TEMPLATES}/projects.html"
+
+    def form(self, connection: Any, data: Any) -> Any:
+        from apps.integrations.connectors.economic.forms import ProjectDefaultsForm
+
+        token = connection.credentials_doc.get("agreement_grant_token", "")
+        problem = ""
+        try:
+            lists = check_project_module(token)
+        except ApplicationError as exc:
+            # e-conomic cannot be asked now: the current choices only, and why.
+            problem = exc.message
+            lists = ProjectLists(
+                **{
+                    plural: [(connection.setting(name), "")] if connection.setting(name) else []
+                    for plural, name in zip(
+                        ("project_groups", "activity_groups", "employees"),
+                        PROJECT_SETTINGS,
+                        strict=True,
+                    )
+                }
+            )
+        form = ProjectDefaultsForm(
+            projects=lists or ProjectLists(),
+            data=data,
+            initial={
+                name: "" if connection.setting(name, None) is None else connection.setting(name)
+                for name in PROJECT_SETTINGS
+            },
+        )
+        if lists is None:
+            form.fields.clear()  # no module: the box only says so (and can look again)
+        form.lists = lists
+        form.problem = problem
+        return form
+
+    def save(self, connection: Any, form: Any, *, actor: Any) -> str:
+        from apps.integrations import services
+
+        if form.problem:
+            raise ApplicationError(form.problem)
+        if form.lists is None:
+            services.connection_update_settings(
+                connection=connection, settings={"project_module": False}, actor=actor
+            )
+            return _(
+                "This e-conomic agreement still has no Project module, so Tidsbro keeps "
+                "customers in step and sends invoices only."
+            )
+        chosen = check_project_defaults(form.lists, **form.cleaned_data)
+        found = connection.setting("project_module", False) is not True
+        services.connection_update_settings(
+            connection=connection, settings={**chosen, "project_module": True}, actor=actor
+        )
+        if found:
+            return _(
+                "The agreement has the Project module now: choose what to keep in step on this "
+                "screen (users, work types, projects, hours)."
+            )
+        return _("New projects and work types go where you chose from now on.")
+
+    def context(self, connection: Any) -> dict[str, Any]:
+        return {"project_module": connection.setting("project_module", False) is True}
+
+
 class GrantSection(SettingsSection):
     """A new agreement grant token for the same agreement (approved again in e-conomic)."""
 
@@ -125,7 +200,7 @@ class GrantSection(SettingsSection):
 
 class EconomicSettings(ConnectorSettings):
     # The last box, instant updates (e-conomic's webhooks), lives in webhooks_screen.py.
-    sections = (DefaultsSection(), GrantSection(), WEBHOOKS_SECTION)
+    sections = (DefaultsSection(), ProjectsSection(), GrantSection(), WEBHOOKS_SECTION)
     summary_template = f"{TEMPLATES}/summary.html"
 
     def summary(self, connection: Any) -> dict[str, Any]:
