@@ -385,3 +385,21 @@ def test_a_webhook_waits_for_a_running_poll_and_tries_again_later(hooked: World)
     locks.release(lease_name(hooked.connection, "customer"), held[0])
     pull_job(hooked.connection.pk, "customer", ["101"], 2)
     assert Customer.objects.get(number="101").city == "Thisted"
+
+
+def test_tidsbro_moved_to_a_new_address_updates_its_webhooks_and_can_turn_them_off(
+    hooked: World, live_server: Any, settings: Any
+) -> None:
+    Webhook.objects.update(url="https://old.tidsbro.example/integrations/webhooks/x/1/")
+
+    registration = economic_webhooks.register(hooked.connection)
+
+    assert registration.others == {}
+    assert registration.registered == ["CUSTOMER_CREATED", "CUSTOMER_UPDATED"]
+    assert {w.url for w in Webhook.objects.all()} == {
+        live_server.url + receiver_path(system="economic", connection_id=hooked.connection.pk)
+    }
+
+    settings.TIDSBRO_BASE_URL = ""
+    assert economic_webhooks.unregister(hooked.connection) == 2
+    assert not Webhook.objects.exists()

@@ -10,10 +10,11 @@ receiver pulls that record at once (`spec.webhooks`; polling stays the safety ne
   keeps in step. Deletions are not followed: the nightly reconciliation finds them.
 - The body is Tidsbro's own template (`postData`), `{"eventType": "…", "number": "[…NUMBER]"}`:
   the record's number, never its values — the receiver reads the record as it is now.
-- A webhook already there for an event type with another address (another app's, or an old
-  Tidsbro's) is never overwritten: it is reported and that event type is left to polling.
-  Tidsbro's own is updated in place (PUT with the `objectVersion` it read), which also turns a
-  webhook e-conomic disabled back on and carries a new secret (`rotate`).
+- A webhook already there for an event type that is not Tidsbro's (another app's) is never
+  overwritten: it is reported and that event type is left to polling. Tidsbro's own (at its
+  address, or carrying its secret: the address moved) is updated in place (PUT with the
+  `objectVersion` it read), which also turns a webhook e-conomic disabled back on, points it at
+  the current address and carries a new secret (`rotate`).
 """
 
 from __future__ import annotations
@@ -140,15 +141,27 @@ class Registration:
         return sorted(e for e, w in self.ours.items() if w.get("isDisabled"))
 
 
-def _read(apis: Any, url: str) -> Registration:
-    """Every webhook of the agreement, sorted into Tidsbro's (at `url`) and others'."""
+def _ours(hook: dict[str, Any], url: str, secret: str) -> bool:
+    """Tidsbro's webhook for this connection: at its address, or carrying its secret (the
+    address moved since, or is not known here)."""
+    if url and hook.get("url") == url:
+        return True
+    headers = hook.get("customHeaders") or []
+    return bool(secret) and any(
+        isinstance(h, dict) and h.get("key") == SECRET_HEADER and h.get("value") == secret
+        for h in headers
+    )
+
+
+def _read(apis: Any, url: str, secret: str) -> Registration:
+    """Every webhook of the agreement, sorted into Tidsbro's (see `_ours`) and others'."""
     from apps.integrations.connectors.economic.apis import WEBHOOKS as SERVICE
 
     found = Registration()
     for page in apis.iter_pages(SERVICE, "webhooks"):
         for hook in page:
             event = str(hook.get("eventType") or "")
-            if hook.get("url") == url:
+            if _ours(hook, url, secret):
                 found.ours[event] = hook
             elif event in EVENT_ENTITY:
                 found.others[event] = str(hook.get("url") or "")
@@ -192,7 +205,8 @@ def register(connection: Any, *, rotate: bool = False, apis: Any = None) -> Regi
     from apps.integrations.connectors.economic.apis import StaleVersion, apis_for
 
     url = receiver_url(connection)
-    secret = WEBHOOKS.secret(connection)
+    old = WEBHOOKS.secret(connection)
+    secret = old
     if rotate or not secret:
         secret = secrets.token_urlsafe(32)
     # Stored before e-conomic has it: a call carrying the old secret meanwhile is refused and
@@ -201,7 +215,7 @@ def register(connection: Any, *, rotate: bool = False, apis: Any = None) -> Regi
     own = apis is None
     apis = apis or apis_for(connection)
     try:
-        found = _read(apis, url)
+        found = _read(apis, url, old)
         wanted = wanted_events(connection)
         for event in wanted:
             if event in found.others:
@@ -223,7 +237,7 @@ def register(connection: Any, *, rotate: bool = False, apis: Any = None) -> Regi
                     apis.replace(SERVICE, "webhooks", _document(event, url, secret, current))
         for event in set(found.ours) - set(wanted):
             apis.delete(SERVICE, f"webhooks/{event}")
-        result = _read(apis, url)
+        result = _read(apis, url, secret)
     finally:
         if own:
             apis.close()
@@ -243,11 +257,14 @@ def unregister(connection: Any, *, apis: Any = None) -> int:
     from apps.integrations.connectors.economic.apis import WEBHOOKS as SERVICE
     from apps.integrations.connectors.economic.apis import apis_for
 
-    url = receiver_url(connection)
+    try:
+        url = receiver_url(connection)
+    except ApplicationError:  # no public address now: Tidsbro's are known by their secret
+        url = ""
     own = apis is None
     apis = apis or apis_for(connection)
     try:
-        found = _read(apis, url)
+        found = _read(apis, url, WEBHOOKS.secret(connection))
         deleted = sum(1 for event in found.ours if apis.delete(SERVICE, f"webhooks/{event}"))
     finally:
         if own:
@@ -264,7 +281,7 @@ def status(connection: Any, *, apis: Any = None) -> Registration:
     own = apis is None
     apis = apis or apis_for(connection)
     try:
-        return _read(apis, url)
+        return _read(apis, url, WEBHOOKS.secret(connection))
     finally:
         if own:
             apis.close()
