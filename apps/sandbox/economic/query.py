@@ -258,12 +258,20 @@ def predicate_q(pred: Predicate, fields: dict[str, FieldSpec]) -> Q:
         )
     column = spec.column
     if pred.op in ("in", "nin"):
-        if spec.kind not in ("int", "number"):
+        # The classic docs allow lists on numbers only; an OpenAPI document's x-filterable
+        # names the properties that take them (text ones too, compared without case).
+        listed = spec.operators is not None and pred.op in spec.operators
+        if spec.kind not in ("int", "number") and not (listed and spec.kind == "str"):
             raise FilterError("$in: and $nin: work on numeric properties only.")
         if len(pred.value) > MAX_IN_VALUES:
             raise FilterError(f"$in: and $nin: take at most {MAX_IN_VALUES} values.")
         values = [_convert(spec, pred.field, parts) for parts in pred.value if parts is not NULL]
-        q = Q(**{f"{column}__in": values})
+        if spec.kind == "str":
+            q = Q(pk__in=[])
+            for value in values:
+                q |= Q(**{f"{column}__iexact": value})
+        else:
+            q = Q(**{f"{column}__in": values})
         return ~q if pred.op == "nin" else q
     if pred.value is NULL:
         if pred.op not in ("eq", "ne"):

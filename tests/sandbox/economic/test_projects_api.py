@@ -423,6 +423,13 @@ def test_employees_are_read_created_and_updated(api, emitted):
         "objectVersion": people[0]["objectVersion"],
     }
     assert {"freja@tidsbro.no", "mads@tidsbro.no"} <= {p.get("email") for p in people}
+    # x-filterable lists in/nin for e-mail: text lists work here, without regard to case
+    listed = api.get(
+        f"{P}/Employees", params={"filter": "email$in:[MADS@tidsbro.no,freja@tidsbro.no]"}
+    ).json()["items"]
+    assert sorted(p["email"] for p in listed) == ["freja@tidsbro.no", "mads@tidsbro.no"]
+    rest = api.get(f"{P}/Employees/count", params={"filter": "email$nin:[mads@tidsbro.no]"})
+    assert rest.json() == len(people) - 1
     made = api.post(f"{P}/Employees", json={"name": "Ny Kollega", "groupNumber": 1, "number": 50})
     assert made.json() == {"number": 50}
     _problem(
