@@ -312,11 +312,21 @@ def _load_handlers() -> None:
                 raise
 
 
-@functools.cache
 def surface(name: str, version: str) -> Surface:
     """The pipeline surface for ``/<name>/v<version>/…`` (an unknown service answers 404)."""
     _load_handlers()
-    service = SERVICES.get((name, version))
+    if (name, version) in SERVICES:
+        return _surface_of(name, version)
+    return _surface(name, version, None)
+
+
+@functools.cache
+def _surface_of(name: str, version: str) -> Surface:
+    return _surface(name, version, SERVICES[(name, version)])
+
+
+def _surface(name: str, version: str, service: Service | None) -> Surface:
+    """Routes by the service's document; errors as problem+json."""
 
     def route(request: HttpRequest, path: str, caller: Caller) -> Outcome:
         if service is None:

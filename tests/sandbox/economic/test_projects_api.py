@@ -302,6 +302,25 @@ def test_one_token_bucket_for_the_classic_api_and_the_services(api):
     assert api.get("customers").status_code == 429
 
 
+def test_injected_faults_and_the_request_log_cover_the_services(api):
+    from apps.sandbox.economic.models import RequestLog
+
+    knobs = knobs_get()
+    knobs.fault_rate = 1.0
+    knobs.save()
+    failed = api.get(f"{P}/Projects")
+    _problem(failed, 500, "InternalServerError")
+    knobs.fault_rate = 0.0
+    knobs.save()
+    api.post(f"{P}/Projects", json=_project(), headers={**TOKENS, "Idempotency-Key": "log-1"})
+    entries = list(RequestLog.objects.order_by("pk").values_list("method", "path", "http_status"))
+    assert entries == [("GET", f"/sandbox/economic/{P}/Projects", 500),
+                       ("POST", f"/sandbox/economic/{P}/Projects", 201)]  # fmt: skip
+    assert "tidsbro-demo-agreement" not in "".join(
+        RequestLog.objects.values_list("request_body", flat=True)
+    )
+
+
 # Time entries -------------------------------------------------------------------------------
 
 
