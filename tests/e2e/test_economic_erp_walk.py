@@ -158,6 +158,12 @@ def test_an_economic_office_connects_projects_and_invoices_approved_hours_as_a_d
     admin.wait_for_selector("tr.sc-row:has-text('Vindmøllepark Anholt')")
     shot(admin, "04-sync-center-projects")
 
+    # The settings screen names the agreement, its company and the e-conomic user who approved.
+    admin.goto(url + reverse("admin:integrations_connection_settings"))
+    summary = admin.locator("#content-main > p").first.inner_text()
+    assert "7301001" in summary and "Tidsbro Demo ApS" in summary and "Demo Bruger" in summary
+    shot(admin, "04b-settings")
+
     # 6. The office puts Freja on the project pulled from e-conomic (only members register).
     project = Project.objects.get(number=str(PROJECT))
     assert project.customer.number == "1"
