@@ -240,6 +240,8 @@ def push_runs(
         return []
     kinds = sorted({item.entity for item in items}, key=push_order)
     again = False
+    # Items whose object type the connector ends with a batch step: done only after it.
+    finishing: list[tuple[OutboxItem, int | None, dict[str, Any]]] = []
     # One run per object type, one connector, requests counted per type (sync/runs.py).
     with run_group(
         connection=connection, entities=kinds, trigger=SyncRun.Trigger.PUSH, connector=connector
@@ -251,7 +253,10 @@ def push_runs(
                 with group.counting(item.entity) as erp:
                     try:
                         stats = group.runs[item.entity].stats
-                        again = push_item(connection, erp, item, stats) is False or again
+                        if not _finishes(erp, item.entity):
+                            again = push_item(connection, erp, item, stats) is False or again
+                        elif push_item(connection, erp, item, stats, finish_later=True) == HELD:
+                            finishing.append((item, *_hold_unfinished(connection, item)))
                     except RateLimited as exc:
                         # Everything else waits too; nothing counts as an attempt.
                         _release_all(
@@ -261,6 +266,7 @@ def push_runs(
                             group.runs[entity].row.error_text = str(exc)
                         break
             finish_batch(connection, group, kinds, items)
+            again = _finished(finishing) or again
         except Exception as exc:  # e.g. no connector: give the items back at once, then the
             # group ends every run failed with the reason.
             _release_all(items, after=timedelta(0), error=f"{type(exc).__name__}: {exc}")
@@ -297,6 +303,53 @@ def finish_batch(
 
 # A snapshot value no record holds: the system's copy is not known to be as Tidsbro sent it.
 _UNFINISHED = "\u2047 unfinished"
+# push_item's answer for a success left to the batch's end step.
+HELD = "held"
+
+
+def _finishes(erp: Any, entity: str) -> bool:
+    """Whether the connector ends a push batch of `entity` with a step of its own."""
+    finishes = getattr(erp, "finishes_push", None)
+    return bool(finishes(entity)) if finishes is not None else False
+
+
+def _hold_unfinished(connection: Connection, item: OutboxItem) -> tuple[int | None, dict]:
+    """Until the batch's end step has run, the item stays claimed (not done) and its
+    binding's snapshot unknown: a worker that dies before the step leaves the item to be
+    pushed again, and that push writes the record whole (e.g. an hour is approved in the
+    ERP then). Returns the binding and the snapshot to put back after the step."""
+    binding = Binding.objects.filter(
+        connection=connection, entity=item.entity, local_id=item.local_id
+    ).first()
+    if binding is None:
+        return None, {}
+    snapshot = dict(binding.snapshot or {})
+    Binding.objects.filter(pk=binding.pk).update(snapshot={name: _UNFINISHED for name in snapshot})
+    return binding.pk, snapshot
+
+
+def _finished(finishing: list[tuple[OutboxItem, int | None, dict[str, Any]]]) -> bool:
+    """After the batch's end step: its items done and their snapshots back, except those the
+    step failed for (`_unfinished` released them). True when one changed meanwhile."""
+    again = False
+    now = timezone.now()
+    for item, binding_id, snapshot in finishing:
+        ours = OutboxItem.objects.filter(
+            pk=item.pk,
+            lease_until=item.lease_until,
+            status__in=[Status.PENDING, Status.AMBIGUOUS],
+        )
+        with transaction.atomic():
+            finished = ours.filter(updated_at=item.updated_at).update(
+                status=Status.DONE, done_at=now, lease_until=None, last_error="", updated_at=now
+            )
+            if not finished:
+                if not ours.update(lease_until=None, next_attempt_at=now, attempts=0):
+                    continue  # the end step failed for it: tried again as `_unfinished` says
+                again = True
+            if binding_id is not None:
+                Binding.objects.filter(pk=binding_id).update(snapshot=snapshot)
+    return again
 
 
 def _unfinished(
@@ -334,9 +387,15 @@ def _release_all(items: list[OutboxItem], *, after: timedelta, error: str) -> No
 
 
 def push_item(
-    connection: Connection, connector: Connector, item: OutboxItem, stats: RunStats
-) -> bool:
-    """Pushes one item to the ERP and records done, backoff or dead; False: changed meanwhile."""
+    connection: Connection,
+    connector: Connector,
+    item: OutboxItem,
+    stats: RunStats,
+    *,
+    finish_later: bool = False,
+) -> bool | str:
+    """Pushes one item to the ERP and records done, backoff or dead; False: changed meanwhile.
+    `finish_later`: a success stays claimed for the batch's end step (returns HELD)."""
     # RateLimited propagates: the caller releases every item it claimed.
     try:
         _push(connection, connector, item, stats)
@@ -374,6 +433,8 @@ def push_item(
         )
         stats.errors += 1
     else:
+        if finish_later:
+            return HELD  # done after the batch's end step (`_finished`)
         now = timezone.now()
         # Only if nothing was queued for it while it was in flight (enqueue touches the row).
         finished = OutboxItem.objects.filter(pk=item.pk, updated_at=item.updated_at).update(

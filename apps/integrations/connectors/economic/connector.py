@@ -461,6 +461,12 @@ class EconomicConnector:
         self.client.update_customer(int(external_id), document)
         return {}
 
+    def finishes_push(self, entity: str) -> bool:
+        """Whether a push batch of `entity` ends with a step of its own (hours: approval);
+        the outbox then marks the batch's items done only after that step."""
+        module = self._module(entity)
+        return getattr(module, "finish_push", None) is not None if module is not None else False
+
     def finish_push(self, entity: str) -> None:
         """The end of a push batch: what the object type's module does for the whole batch
         at once (hours: one approval of every time entry written)."""
