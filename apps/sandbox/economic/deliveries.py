@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = "e-conomic webhooks (Tidsbro sandbox)"
 MODES = ("thread", "inline", "off")
-# The worker thread looks for due deliveries at least this often while any wait.
-TICK_SECONDS = 0.5
+# While deliveries wait, the worker thread sleeps until the next is due, at most this long
+# (a new event wakes it at once).
+TICK_SECONDS = 5.0
 
 
 def mode() -> str:
