@@ -234,7 +234,7 @@ def test_the_settings_box_turns_instant_updates_on_and_off(
 
     html = response.content.decode()
     assert "Instant updates are on" in html
-    assert "CUSTOMER_CREATED, CUSTOMER_UPDATED" in html
+    assert "e-conomic calls Tidsbro for: customers." in html  # in words, not event codes
     assert sorted(Webhook.objects.values_list("event_type", flat=True)) == [
         "CUSTOMER_CREATED",
         "CUSTOMER_UPDATED",

@@ -25,6 +25,20 @@ class WebhooksForm(forms.Form):
     )
 
 
+def in_words(events: Any) -> list[str]:
+    """e-conomic's event types (`PROJECT_UPDATED`) as the records they bring to Tidsbro
+    ("projects"), each once; an event type Tidsbro does not follow stays as it is."""
+    from apps.integrations.labels import entity_label
+
+    words: list[str] = []
+    for event in events:
+        entity = webhooks.EVENT_ENTITY.get(event)
+        word = str(entity_label(entity)).lower() if entity else str(event)
+        if word not in words:
+            words.append(word)
+    return words
+
+
 def _explained(connection: Any, exc: ConnectorError) -> ApplicationError:
     return ApplicationError(connection.spec.explain(exc) or str(exc))
 
@@ -58,7 +72,7 @@ class WebhooksSection(SettingsSection):
             message += " " + _(
                 "e-conomic already sends %(events)s to another address (another app's); "
                 "Tidsbro left it alone, so those changes arrive with the regular sync."
-            ) % {"events": ", ".join(sorted(found.others))}
+            ) % {"events": ", ".join(in_words(sorted(found.others)))}
         return message
 
     def context(self, connection: Any) -> dict[str, Any]:
@@ -69,7 +83,7 @@ class WebhooksSection(SettingsSection):
             "last_update": last_instant_update(connection),
             "registered": [],
             "disabled": [],
-            "others": {},
+            "others": [],
             "webhooks_problem": "",
         }
         if not context["webhooks_on"]:
@@ -82,7 +96,11 @@ class WebhooksSection(SettingsSection):
         except ConnectorError as exc:
             context["webhooks_problem"] = _explained(connection, exc).message
             return context
-        context.update(registered=found.registered, disabled=found.disabled, others=found.others)
+        context.update(
+            registered=in_words(found.registered),
+            disabled=in_words(found.disabled),
+            others=in_words(sorted(found.others)),
+        )
         return context
 
 
