@@ -3,6 +3,8 @@ end: the engine, the production connector and client, the sandbox over real HTTP
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from apps.accounts.models import User
@@ -243,3 +245,109 @@ def test_employees_are_never_written_to_e_conomic(world_projects: ProjectsWorld)
         connector.close()
     assert "employees" in str(caught.value)
     assert User.objects.count() == 0
+
+
+# USERS: the same mapping screen and suggestions as any system with users
+# ------------------------------------------------------------------------------
+def test_employees_are_suggested_by_e_mail_then_name_and_mapped_on_the_settings_screen(
+    world_projects: ProjectsWorld, client
+):
+    from django.urls import reverse
+
+    world = world_projects
+    boss = UserFactory(
+        email="boss@example.dk", first_name="Bo", last_name="Chef", is_superuser=True
+    )
+    boss.is_staff = True
+    boss.save()
+    sofie = UserFactory(email="sofie@tidsbro.dk", first_name="Sofie", last_name="Lund")
+    anders = UserFactory(email="anders.h@example.dk", first_name="Anders", last_name="Holm")
+
+    world.pull_type("user", full=True)
+
+    # The same e-mail links at once; the same full name is a suggestion to accept.
+    assert world.bound("user", external_id=3).local_id == sofie.pk
+    assert world.bound("user", external_id=2).local_id is None
+    client.force_login(boss)
+    home = client.get(reverse("admin:index")).content.decode()
+    assert 'id="unmapped-people"' in home and "Anders Holm" in home
+    url = reverse("admin:integrations_connection_settings") + f"?connection={world.connection.pk}"
+    page = client.get(url).content.decode()
+    assert "User mapping" in page and "same name" in page
+
+    accepted = client.post(url, {"accept": str(anders.pk)})
+    assert accepted.status_code == 302
+    assert world.bound("user", external_id=2).local_id == anders.pk
+    # A later pull keeps the mapping made by hand.
+    world.pull_type("user")
+    assert world.bound("user", external_id=2).local_id == anders.pk
+
+
+# LOST ANSWERS: never a second project
+# ------------------------------------------------------------------------------
+def _erp_projects_named(world: ProjectsWorld, name: str) -> list[Any]:
+    from apps.sandbox.economic.models import Project as ErpProject
+
+    return list(ErpProject.objects.filter(agreement=world.agreement, name=name))
+
+
+def test_a_project_create_whose_answer_was_lost_leaves_one_project_on_each_side(
+    world_projects: ProjectsWorld, settings: Any
+):
+    from apps.integrations.models import OutboxItem
+
+    world = world_projects
+    customer = _customer(world)
+    settings.ECONOMIC_READ_TIMEOUT = 1.0
+    project = project_create(data={"name": "Tabt svar", "customer": customer})
+    # e-conomic stores the project, but its answer never arrives (the client times out).
+    world.knobs(fault_rate=1.0, fault_hang=True, fault_http500=False, hang_seconds=2.5)
+    world.push()
+    world.knobs(fault_rate=0.0)
+    assert world.outbox_of("project", project.pk).status == OutboxItem.Status.AMBIGUOUS
+    assert len(_erp_projects_named(world, "Tabt svar")) == 1
+
+    # A pull before the retry leaves e-conomic's copy to the retry (no second project here).
+    world.pull_type("project")
+    assert Project.objects.filter(name="Tabt svar").count() == 1
+
+    world.push()
+
+    [erp] = _erp_projects_named(world, "Tabt svar")
+    assert world.bound("project", local_id=project.pk).external_id == str(erp.number)
+    project.refresh_from_db()
+    assert project.number == erp.number
+    world.pull_type("project")
+    assert Project.objects.filter(name="Tabt svar").count() == 1
+
+
+def test_a_lost_work_type_create_is_found_by_name_not_made_twice(
+    world_projects: ProjectsWorld, settings: Any
+):
+    from apps.integrations.models import OutboxItem
+    from apps.sandbox.economic.models import Activity
+    from tests.integrations.economic.hours_world import HoursWorld
+
+    world = world_projects
+    world.pull_type("work_type", full=True)
+    settings.ECONOMIC_READ_TIMEOUT = 1.0
+    work_type = work_type_create(data={"name": "Tilsyn"})
+    # The next free number is read; e-conomic stores the activity but its answer is lost.
+    HoursWorld.faults(world, [None, "hang"], rate=0.5)  # type: ignore[arg-type]
+    world.knobs(hang_seconds=2.5)
+    world.push()
+    world.knobs(fault_rate=0.0)
+    item = world.outbox_of("work_type", work_type.pk)
+    assert item.status == OutboxItem.Status.AMBIGUOUS
+    [number] = Activity.objects.filter(agreement=world.agreement, name="Tilsyn").values_list(
+        "number", flat=True
+    )
+
+    world.push()
+
+    assert list(
+        Activity.objects.filter(agreement=world.agreement, name="Tilsyn").values_list(
+            "number", flat=True
+        )
+    ) == [number]
+    assert world.bound("work_type", local_id=work_type.pk).external_id == str(number)
