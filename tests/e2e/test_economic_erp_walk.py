@@ -153,8 +153,9 @@ def test_an_economic_office_connects_projects_and_invoices_approved_hours_as_a_d
     freja_linked = Binding.objects.get(connection=connection, entity="user", local_id=freja.pk)
     assert freja_linked.external_id == str(her_number)  # linked by e-mail
 
-    # 5. The sync center lists e-conomic's projects as kept in step.
-    admin.goto(url + reverse("admin:integrations_sync_center_list", args=["project"]))
+    # 5. From there, the sync center lists e-conomic's projects as kept in step.
+    admin.click("#first-sync-center")
+    admin.click("ul.sc-entities a:has-text('Prosjekter')")
     admin.wait_for_selector("tr.sc-row:has-text('Vindmøllepark Anholt')")
     shot(admin, "04-sync-center-projects")
 
