@@ -16,3 +16,119 @@ def live_server(django_db_setup, live_server):
     before the database (or a different order under xdist) got a server on another database.
     """
     return live_server
+
+
+# QUICK FLUSH after transactional (live-server) tests
+# ------------------------------------------------------------------------------
+# Django empties every table after a TransactionTestCase and then sends post_migrate, as if the
+# database had just been migrated. Both were most of the PostgreSQL suite's time: TRUNCATE of
+# ~90 tables makes ~90 new files, and post_migrate runs ~330 queries. The quick flush ends in
+# the same state:
+# - PostgreSQL: DELETE FROM every table in one transaction (the same tables, the same empty
+#   result, sequences untouched as in Django's flush), instead of TRUNCATE.
+# - The post_migrate receivers that only derive rows from the models (content types,
+#   permissions, the role groups) are replayed from the rows they wrote after this process's
+#   first real flush; every other receiver (e.g. the sync schedules, which read the clock)
+#   runs as usual. tests/test_quick_flush.py checks the result equals Django's own flush.
+# Tests with available_apps, serialized_rollback or reset_sequences get Django's flush.
+
+
+def _replayed_receivers() -> tuple:
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from apps.accounts.roles import sync_roles_after_migrate
+
+    return (create_contenttypes, create_permissions, sync_roles_after_migrate)
+
+
+def _replayed_tables() -> list[str]:
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    return [
+        ContentType._meta.db_table,
+        Permission._meta.db_table,
+        Group._meta.db_table,
+        Group.permissions.through._meta.db_table,
+    ]
+
+
+# Per database alias: [(table, columns, rows)] written by the replayed receivers.
+_replay_rows: dict[str, list[tuple[str, list[str], list[tuple]]]] = {}
+
+
+def quick_flush(alias: str = "default") -> None:
+    """Empties every table of `alias` and leaves what post_migrate leaves, as Django's flush."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.color import no_style
+    from django.core.management.sql import emit_post_migrate_signal
+    from django.db import connections, transaction
+    from django.db.models.signals import post_migrate
+
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    replay = _replay_rows.get(alias)
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at commit, replayed rows back.
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table in tables:
+                cursor.execute(f"DELETE FROM {qn(table)}")  # noqa: S608 - quoted table names
+        else:
+            for sql in connection.ops.sql_flush(no_style(), tables):
+                cursor.execute(sql)
+        for table, columns, rows in replay or []:
+            if rows:
+                names = ", ".join(qn(c) for c in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                insert = f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})"  # noqa: S608
+                cursor.executemany(insert, rows)
+    if not tables:
+        return
+    if replay is None:
+        emit_post_migrate_signal(0, False, alias)
+        rows = []
+        with connection.cursor() as cursor:
+            for table in _replayed_tables():
+                cursor.execute(f"SELECT * FROM {qn(table)}")  # noqa: S608 - quoted table name
+                rows.append((table, [c[0] for c in cursor.description], cursor.fetchall()))
+        _replay_rows[alias] = rows
+        return
+    ContentType.objects.clear_cache()  # as create_contenttypes does
+    replayed = _replayed_receivers()
+    for app_config in apps.get_app_configs():
+        if app_config.models_module is None:
+            continue
+        receivers, async_receivers = post_migrate._live_receivers(app_config)
+        assert not async_receivers, "quick_flush calls post_migrate's receivers synchronously"
+        for receiver in receivers:
+            if receiver not in replayed:
+                receiver(
+                    signal=post_migrate,
+                    sender=app_config,
+                    app_config=app_config,
+                    verbosity=0,
+                    interactive=False,
+                    using=alias,
+                )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_flush_after_transactional_tests():
+    from django.test import TransactionTestCase
+
+    djangos = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        if self.available_apps is not None or self.serialized_rollback or self.reset_sequences:
+            _replay_rows.clear()  # sequences may have been reset: take the rows afresh
+            return djangos(self)
+        for alias in self._databases_names(include_mirrors=False):
+            quick_flush(alias)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = djangos
