@@ -170,14 +170,14 @@ class ProjectsWorld(World):
         from apps.sandbox.economic.models import Project as ErpProject
         from apps.sandbox.economic.openapi import next_version
 
-        fields = {"name": f"Projekt {number}", "project_group_number": 1}
+        fields = {
+            "name": f"Projekt {number}",
+            "project_group_number": 1,
+            "last_updated": now_to_second(),
+        }
         fields.update(values)
         return ErpProject.objects.create(
-            agreement=self.agreement,
-            number=number,
-            last_updated=now_to_second(),
-            object_version=next_version(),
-            **fields,
+            agreement=self.agreement, number=number, object_version=next_version(), **fields
         )
 
     def erp_project_edit(self, number: int, **values: Any) -> Any:

@@ -75,21 +75,26 @@ def test_an_unchanged_run_is_one_request_per_type(world_projects: ProjectsWorld)
 
 
 def test_an_incremental_pull_reads_only_changed_projects(world_projects: ProjectsWorld):
+    from datetime import timedelta
+
+    from apps.sandbox.economic.resources import now_to_second
+
     world = world_projects
-    for number in range(7001, 7006):
-        world.erp_project(number, name=f"Projekt {number}")
+    for days, number in enumerate(range(7005, 7000, -1), start=6):
+        # Changed in e-conomic 10 to 6 days ago.
+        stamp = now_to_second() - timedelta(days=days)
+        world.erp_project(number, name=f"Projekt {number}", last_updated=stamp)
     world.pull_type("project", full=True)
     world.erp_project_edit(7003, name="Projekt 7003 – omdøbt")
 
     since = moment()
     run = world.pull_type("project")
 
-    (request,) = world.requests_to("/Projects", since)
-    assert "lastUpdated" in request.path or run.fetched < 5
+    assert len(world.requests_to("/Projects", since)) == 1
+    # The changed project, and the one at the cursor (within the overlap); not the rest.
+    assert (run.fetched, run.updated) == (2, 1)
     assert Project.objects.get(number=7003).name == "Projekt 7003 – omdøbt"
-    # The overlap reads the last hours again, but never the whole list.
-    assert run.fetched <= 5
-    assert run.updated == 1
+    assert Project.objects.get(number=7002).name == "Projekt 7002"
 
 
 # PUSH
