@@ -67,7 +67,9 @@ def test_the_data_migration_can_be_reversed():
 
 def test_sync_roles_is_idempotent_and_restores_a_removed_permission():
     group = Group.objects.get(name=roles.EMPLOYEE)
-    group.permissions.remove(Permission.objects.get(codename="add_timeentry"))
+    group.permissions.remove(
+        Permission.objects.get(codename="add_timeentry", content_type__app_label="timesheets")
+    )
 
     sync_roles()
     sync_roles()
