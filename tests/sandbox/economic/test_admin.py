@@ -196,6 +196,7 @@ def test_knobs_list_goes_straight_to_the_single_row_and_saves(client, superuser,
             "rate_window_seconds": 60,
             "grants_revoked": "on",
             "numbering": "max",
+            "cursor_page_size": 1000,
         },
     )
     assert response.status_code == 302, response.content
