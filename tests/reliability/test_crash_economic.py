@@ -177,7 +177,7 @@ def test_a_worker_killed_in_the_middle_of_pushing_hours_to_e_conomic(
         for n in range(3)
     ]
     assert OutboxItem.objects.filter(entity="hour", status="pending").count() == HOURS
-    knobs(latency_ms=700)
+    knobs(latency_ms=800)
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, "push", str(connection.pk)],
         cwd=str(Path(__file__).resolve().parents[2]),
@@ -187,7 +187,7 @@ def test_a_worker_killed_in_the_middle_of_pushing_hours_to_e_conomic(
         text=True,
     )
     # Killed while e-conomic is creating the 7th time entry: it arrived (and is carried out
-    # after the 700 ms latency); the answer will never be read.
+    # after the 800 ms latency); the answer will never be read.
     deadline = time.monotonic() + 60
     while creates() < KILLED_AFTER:
         if worker.poll() is not None:
@@ -199,9 +199,9 @@ def test_a_worker_killed_in_the_middle_of_pushing_hours_to_e_conomic(
     deadline = time.monotonic() + 0.4
     while not sending.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(0.3)  # sent by now (the worker sends within ~0.25 s), still being carried out
+    time.sleep(0.5)  # sent by now (the worker sends within ~0.25 s), still being carried out
     kill(worker)
-    settle(busy=0.7)
+    settle(busy=0.8)
     knobs(latency_ms=0)
     created_by_dead = creates()
     approvals_by_dead = RequestLog.objects.filter(path__endswith="/TimeEntries/approve").count()
