@@ -218,6 +218,24 @@ def test_a_new_secret_replaces_the_old_one_in_economic(hooked: World) -> None:
     assert Customer.objects.get(number="101").city == "Ribe"
 
 
+def test_webhooks_removed_in_economic_are_registered_again(hooked: World) -> None:
+    """Someone deletes Tidsbro's webhooks in e-conomic; "register again" (same secret) really
+    makes them again, and the changes arrive again without a poll."""
+    for event in ("CUSTOMER_CREATED", "CUSTOMER_UPDATED"):
+        response = requests.delete(
+            f"{hooked.url}/{HOOKS}/webhooks/{event}", headers=TOKENS, timeout=10
+        )
+        assert response.status_code == 204, response.text
+    assert economic_webhooks.status(hooked.connection).registered == []
+
+    registration = economic_webhooks.register(hooked.connection)
+
+    assert registration.registered == ["CUSTOMER_CREATED", "CUSTOMER_UPDATED"]
+    assert Webhook.objects.count() == 2
+    edit_in_economic(hooked, 101, city="Skagen")
+    assert Customer.objects.get(number="101").city == "Skagen"
+
+
 def test_the_settings_box_turns_instant_updates_on_and_off(
     world: World, live_server: Any, settings: Any, admin_client: Any
 ) -> None:

@@ -19,7 +19,6 @@ receiver pulls that record at once (`spec.webhooks`; polling stays the safety ne
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -217,17 +216,21 @@ def register(connection: Any, *, rotate: bool = False, apis: Any = None) -> Regi
     try:
         found = _read(apis, url, old)
         wanted = wanted_events(connection)
+        # One key per registration round: a lost answer within the round is replayed, but a
+        # later round (e.g. after the webhooks were removed in e-conomic) really creates them
+        # again. Two rounds cannot make two of one: e-conomic keeps one webhook per event type,
+        # and each round reads what is there first.
+        round_id = secrets.token_hex(6)
         for event in wanted:
             if event in found.others:
                 continue  # another app's: never overwritten (reported)
             current = found.ours.get(event)
             if current is None:
-                digest = hashlib.sha256(secret.encode()).hexdigest()[:12]
                 apis.post(
                     SERVICE,
                     "webhooks",
                     _document(event, url, secret, None),
-                    key=f"tidsbro-webhook-{connection.pk}-{event}-{digest}",
+                    key=f"tidsbro-webhook-{connection.pk}-{event}-{round_id}",
                 )
             else:
                 try:
