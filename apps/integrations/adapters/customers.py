@@ -83,14 +83,15 @@ class CustomerAdapter:
         }
 
     def create_many(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[Customer | None]:
-        """Creates the system's new customers here, except, where both sides keep customers
-        (two-way), one named like a Tidsbro customer without a partner: it waits under
-        "only in <system>" for the office to choose its partner (as in CleanManager), never a
-        second customer of the same name made silently."""
+        """Creates the system's new customers here, except one named like a Tidsbro customer
+        without a partner: it waits under "only in <system>" for the office to choose its
+        partner (as in CleanManager), never a second customer of the same name made silently
+        — also where the system owns customers (the office's own register met on the first
+        sync is the same company more often than not)."""
         from apps.customers.services import customers_create_from_erp
 
         owned = erp_owned(connection)
-        waiting = set() if owned else _named_like_unbound(connection, rows)
+        waiting = _named_like_unbound(connection, rows)
         made = iter(
             customers_create_from_erp(
                 rows=[_local(r) for i, r in enumerate(rows) if i not in waiting],

@@ -165,3 +165,23 @@ def test_a_customer_named_like_one_here_waits_for_its_partner_instead_of_being_c
 
     world.pull(full=True)  # the next pull leaves it waiting too: still one Nordhavn Data here
     assert Customer.objects.filter(name__iexact="nordhavn data as").count() == 1
+
+
+def test_where_e_conomic_owns_customers_a_namesake_here_is_not_copied_either(
+    world: World, no_kick: None
+) -> None:
+    """The demo's case: the office's own register meets e-conomic's on the first sync with the
+    system as master; a same-named customer without a partner waits to be paired."""
+    from apps.customers.services import customer_create
+
+    ours = customer_create(data={"name": "Nordhavn Data AS", "number": "50013", "country": "NO"})
+    OutboxItem.objects.all().delete()
+    world.connection.masters = {**(world.connection.masters or {}), "customer": "erp"}
+    world.connection.save(update_fields=["masters"])
+    world.erp_customer(12, name="Nordhavn Data AS", city="København")
+
+    world.pull(full=True)
+
+    assert list(Customer.objects.filter(name__iexact="nordhavn data as")) == [ours]
+    waiting = world.binding(external_id="12")
+    assert (waiting.local_id, waiting.state) == (None, Binding.State.REMOTE_ONLY)
