@@ -597,11 +597,30 @@ def project_incremental_rows(
         15,
         f"e-conomic: incremental with 10 changes (4 projects, 3 activities, 3 employees), "
         f"time {large}/{small}",
-        f"{c_large * 1000:.0f} ms / {c_small * 1000:.0f} ms ({requests} requests a run at {large})",
+        f"{c_large * 1000:.0f} ms / {c_small * 1000:.0f} ms ({requests} requests a run at "
+        f"{large}; per type at {large}: "
+        + ", ".join(
+            f"{TYPE_LABELS[e]} "
+            f"{median([run[e].seconds for run in runs[large]['changed']]) * 1000:.0f} ms"
+            for e in PROJECT_TYPES
+        )
+        + ")",
         "≤ 1.5",
         f"{c_large / c_small:.2f}",
         c_large / c_small <= 1.5,
     )
+    for size in dict.fromkeys((small, large)):
+        for kind, what in (("empty", "empty incremental"), ("changed", "10 changes")):
+            results.details.append(
+                f"e-conomic {what} at {size}, per type (median): "
+                + ", ".join(
+                    f"{TYPE_LABELS[e]} "
+                    f"{median([run[e].seconds for run in runs[size][kind]]) * 1000:.0f} ms "
+                    f"({max(run[e].requests for run in runs[size][kind])} request, "
+                    f"{max(run[e].fetched for run in runs[size][kind]):,} records read)"
+                    for e in PROJECT_TYPES
+                )
+            )
 
 
 def _log_mark() -> int:
@@ -642,6 +661,7 @@ class Pushed:
     approved: int
     entries: list
     http_seconds: float
+    queries: int
 
 
 def push_hours(conn: Any, n: int) -> Pushed:
@@ -658,6 +678,7 @@ def push_hours(conn: Any, n: int) -> Pushed:
     from apps.sandbox.economic.seed import AGREEMENT_NUMBER
     from apps.timesheets.services import time_entry_create, time_entry_transition
     from apps.worktypes.models import WorkType
+    from bench import ops
 
     outbox.kick = lambda connection_id: None  # the bench drives the push, not the worker
     employee = Employee.objects.get(agreement__agreement_number=AGREEMENT_NUMBER, number=2)
@@ -717,10 +738,11 @@ def push_hours(conn: Any, n: int) -> Pushed:
     waited: list[int] = []  # each request's time as the client saw it (ms)
     connector = EconomicConnector(conn, on_request=lambda call: waited.append(call.duration_ms))
     try:
-        started = time.perf_counter()
-        while outbox.push_pending(connection=conn, connector=connector, limit=100):
-            pass
-        seconds = time.perf_counter() - started
+        with ops.count_queries() as queries:
+            started = time.perf_counter()
+            while outbox.push_pending(connection=conn, connector=connector, limit=100):
+                pass
+            seconds = time.perf_counter() - started
         requests = connector.requests
     finally:
         connector.close()
@@ -741,6 +763,7 @@ def push_hours(conn: Any, n: int) -> Pushed:
         approved=ErpTimeEntry.objects.filter(is_approved=True).count() - before,
         entries=entries,
         http_seconds=sum(waited) / 1000,
+        queries=queries[0],
     )
 
 
@@ -777,7 +800,8 @@ def hour_push_rows(conn: Any, plan: Any, results: Any, say: Any) -> list:
         "e-conomic: hour push, time per hour excluding the sandbox",
         f"{own / n * 1000:.1f} ms (total {pushed.seconds / n * 1000:.1f} ms, sandbox "
         f"{pushed.sandbox_seconds / n * 1000:.1f} ms as its request log times it; outside the "
-        f"HTTP calls as the client times them {outside / n * 1000:.1f} ms)",
+        f"HTTP calls as the client times them {outside / n * 1000:.1f} ms; "
+        f"{pushed.queries / n:.1f} queries per hour)",
         "—",
     )
     # The other end: each hour approved alone and pushed before the next is approved (a
