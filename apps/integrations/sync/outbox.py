@@ -289,7 +289,7 @@ def finish_batch(
         with group.counting(entity) as erp:
             finish = getattr(erp, "finish_push", None)
             if finish is None:
-                return
+                continue
             try:
                 finish(entity)
             except RateLimited:
