@@ -22,11 +22,15 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts import roles
 from apps.accounts.models import User
+from apps.core import audit
+from apps.core.exceptions import ApplicationError
 from apps.customers.models import Customer
 from apps.customers.services import customer_create
+from apps.integrations.models import Connection
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.services import (
     project_archive,
@@ -38,7 +42,14 @@ from apps.projects.services import (
 from apps.tasks.models import Task
 from apps.tasks.services import task_create
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
-from apps.timesheets.services import time_entry_create, time_entry_transition
+from apps.timesheets.services import (
+    TRANSITIONS,
+    _check_may_transition,
+    _normalise,
+    logger,
+    time_entry_create,
+    time_entry_transition,
+)
 from apps.worktypes.models import WorkType
 from apps.worktypes.services import work_type_create
 
@@ -555,9 +566,45 @@ class _Place:
     archived_soon: bool  # gets hours only in the oldest weeks, then is archived
 
 
+@dataclass
+class _Hour:
+    """One entry the demo registers, and the approval steps (actor, action, reason) it takes."""
+
+    owner: User
+    data: dict[str, Any]
+    steps: list[tuple[User, str, str]] = field(default_factory=list)
+
+
 def _hours(
-    summary: Summary, users: dict[str, User], work_types: dict[str, WorkType], today: datetime.date
+    summary: Summary,
+    users: dict[str, User],
+    work_types: dict[str, WorkType],
+    today: datetime.date,
+    *,
+    through_services: bool | None = None,
 ) -> None:
+    """Registers and approves weeks of hours for everyone who has none yet.
+
+    The hours are planned first (the seeded choices), then written. With an ERP connection
+    active, every entry and step goes through the time sheet services, so the sync hears of
+    each. Without one (`make demo` loads the office before it connects) nobody listens, and
+    the same entries and steps are written in a few bulk queries, checked by the services' own
+    rule functions (`_write_in_bulk`); tests/demo/test_demo_data.py checks both ways give the
+    same hours, trails and history.
+    """
+    plan = _plan_hours(users, work_types, today)
+    if through_services is None:
+        through_services = Connection.objects.filter(is_active=True).exists()
+    if through_services:
+        _write_through_services(plan)
+    else:
+        _write_in_bulk(plan)
+    summary.created["time entries"] += len(plan)
+
+
+def _plan_hours(
+    users: dict[str, User], work_types: dict[str, WorkType], today: datetime.date
+) -> list[_Hour]:
     by_pk = {u.pk: u for u in users.values()}
     office = [users[p.address] for p in PEOPLE if p.role == roles.ADMIN and not p.superuser]
     to_archive = {name for name, _wt, _na, archived, _n in PROJECTS if archived}
@@ -590,6 +637,7 @@ def _hours(
         TimeEntry.objects.filter(user__in=list(by_pk)).values_list("user_id", flat=True)
     )
     monday = today - datetime.timedelta(days=today.weekday())
+    plan = []
     for person in PEOPLE:
         user = users[person.address]
         if person.superuser or user.pk in with_hours or user.pk not in places:
@@ -603,9 +651,10 @@ def _hours(
                 if rng.random() < 0.05:  # a day off
                     continue
                 day = week_start + datetime.timedelta(days=weekday)
-                for entry, place in _register_day(user, day, open_places, work_types, rng):
-                    _approve(entry, place, weeks_ago, rng, owner=user, office=others)
-                    summary.created["time entries"] += 1
+                for hour, place in _register_day(user, day, open_places, work_types, rng):
+                    _approve(hour, place, weeks_ago, rng, office=others)
+                    plan.append(hour)
+    return plan
 
 
 def _register_day(
@@ -614,12 +663,12 @@ def _register_day(
     places: list[_Place],
     work_types: dict[str, WorkType],
     rng: random.Random,
-) -> list[tuple[TimeEntry, _Place]]:
+) -> list[tuple[_Hour, _Place]]:
     customer_places = [p for p in places if p.project.customer_id] or places
     internal_places = [p for p in places if not p.project.customer_id] or places
     total = Decimal(rng.choice(["7.5", "7.5", "7.5", "7", "8", "8.5", "6"]))
     start = datetime.datetime.combine(day, datetime.time(8, 0))
-    entries = []
+    hours_of_day = []
     for index, hours in enumerate(_split(total, rng.choice([1, 2, 2, 3]), rng)):
         place = rng.choice(internal_places if rng.random() < 0.15 else customer_places)
         work_type = None  # the project's default
@@ -640,8 +689,8 @@ def _register_day(
         else:
             data.update(date=day, hours=hours)
         start = end
-        entries.append((time_entry_create(actor=user, **data), place))
-    return entries
+        hours_of_day.append((_Hour(owner=user, data=data), place))
+    return hours_of_day
 
 
 def _split(total: Decimal, parts: int, rng: random.Random) -> list[Decimal]:
@@ -653,15 +702,9 @@ def _split(total: Decimal, parts: int, rng: random.Random) -> list[Decimal]:
 
 
 def _approve(
-    entry: TimeEntry,
-    place: _Place,
-    weeks_ago: int,
-    rng: random.Random,
-    *,
-    owner: User,
-    office: list[User],
+    hour: _Hour, place: _Place, weeks_ago: int, rng: random.Random, *, office: list[User]
 ) -> None:
-    """Moves an entry as far as its week has come: old weeks locked, last week's still drafts."""
+    """Plans an entry's steps as far as its week has come: old weeks locked, last week's drafts."""
     roll = rng.random()
     # An office that approves every Monday: last week's hours wait (submitted or still
     # drafts), a few of the week before wait for the project manager, older weeks are done.
@@ -672,23 +715,98 @@ def _approve(
     }.get(weeks_ago, Status.LOCKED if roll < 0.85 else Status.PROJECT_APPROVED)
     if target == Status.DRAFT:
         return
-    admin = office[0]
+    owner, admin = hour.owner, office[0]
     # Nobody approves their own hours: a manager's hours on their own project go to the office.
     approver = place.approver if place.approver and place.approver.pk != owner.pk else admin
-
-    def step(actor: User, action: str, reason: str = "") -> TimeEntry:
-        return time_entry_transition(actor=actor, entry=entry, action=action, reason=reason)
-
-    entry = step(owner, Action.SUBMIT)
+    steps = hour.steps
+    steps.append((owner, Action.SUBMIT, ""))
     if weeks_ago == 2 and rng.random() < 0.08:
-        step(approver, Action.REJECT, rng.choice(REJECT_REASONS))
+        steps.append((approver, Action.REJECT, rng.choice(REJECT_REASONS)))
         return
     if target == Status.SUBMITTED:
         return
-    entry = step(admin, Action.APPROVE_USER)
-    if entry.status == Status.USER_APPROVED and target != Status.USER_APPROVED:
-        entry = step(approver, Action.APPROVE_PROJECT)
+    steps.append((admin, Action.APPROVE_USER, ""))
+    # A project that needs no project approval is approved by the user approval already.
+    if place.project.needs_approval and target != Status.USER_APPROVED:
+        steps.append((approver, Action.APPROVE_PROJECT, ""))
     if target == Status.LOCKED:
-        entry = step(admin, Action.LOCK)
+        steps.append((admin, Action.LOCK, ""))
         if rng.random() < 0.03:
-            step(admin, Action.REOPEN, REOPEN_REASON)
+            steps.append((admin, Action.REOPEN, REOPEN_REASON))
+
+
+def _write_through_services(plan: list[_Hour]) -> None:
+    """One service call per entry and per step: every rule checked, every change reported."""
+    for hour in plan:
+        entry = time_entry_create(actor=hour.owner, **hour.data)
+        for actor, action, reason in hour.steps:
+            entry = time_entry_transition(actor=actor, entry=entry, action=action, reason=reason)
+
+
+def _write_in_bulk(plan: list[_Hour]) -> None:
+    """The same entries, transitions and history as `_write_through_services`, in bulk.
+
+    Each entry gets the services' own treatment in memory: `_normalise` derives its day,
+    hours and billable hours, and every step is checked against `TRANSITIONS` and by
+    `_check_may_transition` (once per actor, action, project and owner: its answer
+    depends on nothing else). What the services read from the database per entry (membership, task
+    assignees, the 24-hour day) holds by the plan: places are the person's memberships, tasks
+    their assigned ones, and a day is at most 8.5 hours.
+    """
+    entries = []
+    for hour in plan:
+        entry = TimeEntry(user=hour.owner, status=Status.DRAFT, **hour.data)
+        _normalise(entry, billable_given=False)
+        entries.append(entry)
+    TimeEntry.objects.bulk_create(entries)
+    allowed: set[tuple[int, str, int, int]] = set()
+    transitions = []
+    # (step number, actor, message) -> entries: each entry's history stays in step order.
+    history: dict[tuple[int, User, str], list[TimeEntry]] = {}
+    for hour, entry in zip(plan, entries, strict=True):
+        for number, (actor, action, reason) in enumerate(hour.steps):
+            sources, target = TRANSITIONS[action]
+            if entry.status not in sources:
+                raise ApplicationError(f"{entry} is {entry.status}: no {action}.")
+            check = (actor.pk, action, entry.project_id, entry.user_id)
+            if check not in allowed:
+                _check_may_transition(actor=actor, entry=entry, action=action)
+                allowed.add(check)
+            transitions.append(_transition(entry, actor, action, target, reason))
+            if action == Action.APPROVE_USER and not entry.project.needs_approval:
+                transitions.append(
+                    _transition(
+                        entry,
+                        actor,
+                        Action.APPROVE_PROJECT,
+                        Status.PROJECT_APPROVED,
+                        gettext("The project does not need project approval."),
+                    )
+                )
+            entry.rejection_reason = reason if action == Action.REJECT else ""
+            message = f"{Action(action).label} {reason}".strip()
+            history.setdefault((number, actor, message), []).append(entry)
+            if action == Action.REOPEN:
+                logger.info("time entry %s reopened by user %s", entry.pk, actor.pk)
+    TimeEntryTransition.objects.bulk_create(transitions)
+    moved = [entry for hour, entry in zip(plan, entries, strict=True) if hour.steps]
+    TimeEntry.objects.bulk_update(moved, ["status", "rejection_reason"], batch_size=500)
+    for (_number, actor, message), moved_entries in sorted(
+        history.items(), key=lambda item: item[0][0]
+    ):
+        audit.record_many(actor, moved_entries, message)
+
+
+def _transition(
+    entry: TimeEntry, actor: User, action: str, target: str, reason: str
+) -> TimeEntryTransition:
+    step = TimeEntryTransition(
+        entry=entry,
+        action=action,
+        from_status=entry.status,
+        to_status=target,
+        actor=actor,
+        reason=reason,
+    )
+    entry.status = target
+    return step

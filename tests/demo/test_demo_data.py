@@ -1,10 +1,13 @@
 """`manage.py demo_data`: a believable office, every approval state, and safe to run twice."""
 
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import authenticate
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
@@ -21,6 +24,8 @@ from apps.demo.office import (
     FIRST_CUSTOMER_NUMBER,
     PEOPLE,
     PROJECTS,
+    Summary,
+    _hours,
     ascii_slug,
     erp_system_name,
     is_valid_org_number,
@@ -204,3 +209,61 @@ def test_demo_approval_trails_are_real(demo):
         assert trail[-1].to_status == entry.status
     for entry in TimeEntry.objects.filter(project__needs_approval=False):
         assert entry.status != Status.USER_APPROVED
+
+
+def _hours_of(emails):
+    """Everything the demo wrote about these people's hours, in the order it was written."""
+    kind = ContentType.objects.get_for_model(TimeEntry)
+    hours = []
+    for entry in TimeEntry.objects.filter(user__email__in=emails).order_by("id"):
+        trail = entry.transitions.order_by("id").values_list(
+            "action", "from_status", "to_status", "actor_id", "reason"
+        )
+        history = LogEntry.objects.filter(content_type=kind, object_id=str(entry.pk))
+        hours.append(
+            (
+                {
+                    f.attname: getattr(entry, f.attname)
+                    for f in TimeEntry._meta.concrete_fields
+                    if f.attname not in ("id", "created_at", "updated_at")
+                },
+                list(trail),
+                list(
+                    history.order_by("action_time", "id").values_list(
+                        "user_id", "action_flag", "change_message", "object_repr"
+                    )
+                ),
+            )
+        )
+    return hours
+
+
+def _forget_hours(emails):
+    entries = TimeEntry.objects.filter(user__email__in=emails)
+    kind = ContentType.objects.get_for_model(TimeEntry)
+    ids = [str(pk) for pk in entries.values_list("pk", flat=True)]
+    LogEntry.objects.filter(content_type=kind, object_id__in=ids).delete()
+    entries.delete()  # and their transitions
+
+
+def test_bulk_written_hours_equal_hours_written_through_the_services(demo):
+    """Without a connection the demo writes hours in bulk: the same as one service call each."""
+    # A manager approving on their own projects, an administrator, a Dane, the New Yorker.
+    emails = ["erik@tidsbro.no", "magnus@tidsbro.no", "freja@tidsbro.no", "emma@tidsbro.no"]
+    latest = TimeEntry.objects.latest("date").date
+    today = latest + timedelta(days=7 - latest.weekday())  # the Monday the demo was built
+    # The hours were registered before the archived projects were archived.
+    Project.objects.filter(name__in=[p[0] for p in PROJECTS if p[3]]).update(
+        status=Project.Status.ACTIVE
+    )
+    users = {u.email: u for u in User.objects.all()}
+    work_types = {w.name: w for w in WorkType.objects.all()}
+    written = {}
+    for through_services in (False, True):
+        _forget_hours(emails)
+        _hours(Summary(), users, work_types, today, through_services=through_services)
+        written[through_services] = _hours_of(emails)
+    assert len(written[True]) >= 100
+    assert {fields["status"] for fields, _trail, _history in written[True]} == set(Status.values)
+    assert sum(len(history) for _fields, _trail, history in written[True]) >= 100
+    assert written[False] == written[True]
