@@ -231,11 +231,14 @@ class OnboardingViews:
         if not request.user.has_perm(ADD_PERMISSION):
             raise PermissionDenied
 
-    def _steps(self, spec: Any) -> list[tuple[str, Any, str]]:
+    def _steps(self, spec: Any, wizard: Wizard | None = None) -> list[tuple[str, Any, str]]:
         """(name, label, url) of every step of this system's wizard."""
         steps = [("system", _("System"), reverse("admin:integrations_connection_connect"))]
         if spec is not None:
-            steps += [(s.name, s.label, _step_url(s)) for s in spec.onboarding.steps]
+            steps += [
+                (s.name, s.label_for(wizard) if wizard else s.label, _step_url(s))
+                for s in spec.onboarding.steps
+            ]
         steps.append(
             (
                 "objects",
@@ -253,7 +256,7 @@ class OnboardingViews:
         form: forms.Form | None,
         **extra: Any,
     ) -> HttpResponse:
-        steps = self._steps(spec)
+        steps = self._steps(spec, Wizard(request) if spec is not None else None)
         names = [name for name, _label, _url in steps]
         index = names.index(step)
         context = {

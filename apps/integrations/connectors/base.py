@@ -166,6 +166,11 @@ class OnboardingStep:
         """Whether the earlier steps' answers are there (else the wizard starts again)."""
         return True
 
+    def label_for(self, wizard: WizardState) -> str:
+        """The step list's label once the earlier steps are answered (e.g. narrower when the
+        account allows less); `label` by default."""
+        return self.label
+
     def form(self, wizard: WizardState, data: Any) -> Any:
         """The step's form (a django Form), bound to `data` when posted, else with initial
         values from the wizard."""

@@ -4,6 +4,7 @@ allows and offers only that (the admin against the sandbox over real HTTP)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -26,6 +27,14 @@ def sandbox(live_server: Any, transactional_db: None, settings: Any) -> Any:
 
 def step(name: str) -> str:
     return reverse("admin:integrations_connection_connect_step", args=[name])
+
+
+def step_label_and_heading(html: str) -> tuple[str, str]:
+    """The current step's label in the step list (without its number) and the page's heading."""
+    label = re.search(r'<li class="current">\d+\. ([^<]*)</li>', html)
+    heading = re.search(r"<h2>([^<]*)</h2>", html)
+    assert label and heading, html[:3000]
+    return label.group(1).strip(), heading.group(1).strip()
 
 
 def offered(html: str) -> set[str]:
@@ -54,10 +63,24 @@ def test_without_the_project_module_the_wizard_says_so_and_offers_customers_only
     defaults = admin_client.get(step("defaults")).content.decode()
     assert NO_MODULE in defaults
     assert 'name="project_group"' not in defaults
+    # Only customers are made in e-conomic from Tidsbro: the step list and the heading say so
+    # alike, and the missing module is a notice box, as on the next step.
+    assert step_label_and_heading(defaults) == (
+        "Defaults for new customers",
+        "Defaults for new customers",
+    )
+    assert re.search(r'<p class="errornote[^"]*" id="project-module-no">', defaults)
 
     objects_url = through_defaults(admin_client, sandbox_seed.SALES_GRANT_TOKEN)
     page = admin_client.get(objects_url).content.decode()
     assert NO_MODULE in page
+    assert "3. Defaults for new customers" in page
+    # No layout chosen: the summary names e-conomic's own, not a dash.
+    assert '<span id="summary-layout">e-conomic\'s own layout</span>' in page
+    assert "layout —" not in page
+    # Who is master is explained once, in its own paragraph (not the summary's run-on text).
+    assert page.count("its values always win") == 1
+    assert re.search(r"<p[^>]*>\s*<p", page) is None
     assert offered(page) == {"customer"}
     assert 'name="hour_transfer"' not in page
 
@@ -83,6 +106,10 @@ def test_with_the_project_module_every_type_is_offered_with_its_defaults(
     )
     defaults = admin_client.get(step("defaults")).content.decode()
     assert NO_MODULE not in defaults
+    assert step_label_and_heading(defaults) == (
+        "Defaults for new records",
+        "Defaults for new records",
+    )
     assert "1 – Kundeprojekter" in defaults and "1 – Fakturerbare" in defaults
     assert "2 – Anders Holm" in defaults
 
@@ -98,9 +125,13 @@ def test_with_the_project_module_every_type_is_offered_with_its_defaults(
         project_group="1",
         activity_group="1",
         integration_employee="1",
+        layout="19",
     )
     page = admin_client.get(objects_url).content.decode()
     assert NO_MODULE not in page
+    assert "3. Defaults for new records" in page
+    assert '<span id="summary-layout">layout 19 Standardlayout</span>' in page
+    assert page.count("its values always win") == 1
     assert offered(page) == {"customer", "user", "work_type", "project", "hour"}
     assert 'name="hour_transfer"' in page
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings as django_settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.debug import sensitive_variables
 
 from apps.core.exceptions import ApplicationError
@@ -272,7 +272,9 @@ def check_defaults(
         "payment_terms": pick(
             payment_terms, lists.payment_terms, "payment_terms", _("payment terms")
         ),
-        "vat_zone": pick(vat_zone, lists.vat_zones, "vat_zone", _("VAT zone")),
+        "vat_zone": pick(
+            vat_zone, lists.vat_zones, "vat_zone", pgettext("inside a sentence", "VAT zone")
+        ),
         "currency": pick(
             str(currency or "").upper() or None, lists.currencies, "currency", _("currency")
         ),
@@ -392,6 +394,12 @@ class DefaultsStep(OnboardingStep):
     def ready(self, wizard: Any) -> bool:
         return bool(wizard.get("agreement")) and bool(wizard.secret("agreement_grant_token"))
 
+    def label_for(self, wizard: Any) -> str:
+        """Without the Project module only customers are made in e-conomic from Tidsbro."""
+        if wizard.get("agreement") and _project_lists(wizard) is None:
+            return str(_("Defaults for new customers"))
+        return str(self.label)
+
     def form(self, wizard: Any, data: Any) -> Any:
         from apps.integrations.connectors.economic.forms import DefaultsForm
 
@@ -414,7 +422,11 @@ class DefaultsStep(OnboardingStep):
 
     def context(self, wizard: Any) -> dict[str, Any]:
         agreement = wizard.get("agreement") or {}
-        return {"agreement": agreement, "project_module": bool(agreement.get("project_module"))}
+        return {
+            "agreement": agreement,
+            "project_module": bool(agreement.get("project_module")),
+            "heading": self.label_for(wizard),
+        }
 
 
 def _project_summary(wizard: Any, defaults: Mapping[str, Any], name_of: Any) -> dict[str, Any]:
@@ -458,7 +470,10 @@ class EconomicOnboarding(Onboarding):
             "payment_terms": name_of(lists.payment_terms, defaults.get("payment_terms")),
             "vat_zone": name_of(lists.vat_zones, defaults.get("vat_zone")),
             "currency": defaults.get("currency") or "—",
-            "layout": name_of(lists.layouts, defaults.get("layout")),
+            # "" when none was chosen: e-conomic's own (the template says so).
+            "layout": name_of(lists.layouts, defaults.get("layout"))
+            if defaults.get("layout") not in (None, "")
+            else "",
             "project_module": bool((wizard.get("agreement") or {}).get("project_module")),
             **_project_summary(wizard, defaults, name_of),
         }

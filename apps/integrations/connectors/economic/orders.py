@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.integrations.connectors.base import Rejected
@@ -138,7 +138,7 @@ def draft_head(connector: Any, order: Any) -> dict[str, Any]:
         for label, value in (
             (_("layout"), layout),
             (_("payment terms"), terms),
-            (_("VAT zone"), vat_zone),
+            (pgettext_lazy("inside a sentence", "VAT zone"), vat_zone),
         )
         if value is None
     ]

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.integrations.connectors.base import (
@@ -46,7 +46,7 @@ FIELD_LABELS: dict[str, Any] = {
     "currency": _("currency"),
     "customerGroup": _("customer group"),
     "paymentTerms": _("payment terms"),
-    "vatZone": _("VAT zone"),
+    "vatZone": pgettext_lazy("inside a sentence", "VAT zone"),
     "layout": _("layout"),
     "barred": _("active"),
 }
