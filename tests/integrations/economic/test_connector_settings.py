@@ -112,3 +112,38 @@ def test_the_settings_summary_names_the_agreement(connection: Connection) -> Non
         "company": "Tidsbro Demo ApS",
         "user": "Demo Bruger",
     }
+
+
+def test_the_access_box_links_to_e_conomics_approval_page(
+    connection: Connection, admin_client: Any, settings: Any
+) -> None:
+    import re
+    from html import unescape
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
+
+    settings.ECONOMIC_GRANT_URL = f"{settings.ECONOMIC_API_BASE}/requestaccess.aspx"
+    settings.ECONOMIC_APP_PUBLIC_TOKEN = sandbox_seed.APP_PUBLIC_TOKEN
+    page = admin_client.get(
+        reverse("admin:integrations_connection_settings") + f"?connection={connection.pk}"
+    ).content.decode()
+    box = page[page.index('id="grant"') :]
+    found = re.search(r'<a id="economic-grant" href="([^"]+)"', box)
+    assert found, box[:2000]
+
+    # The link opens e-conomic's approval page for Tidsbro; approving there shows the token.
+    link = urlsplit(unescape(found.group(1)))
+    approval = admin_client.get(f"{link.path}?{link.query}")
+    assert approval.status_code == 200
+    approved = admin_client.post(
+        f"{link.path}?{link.query}",
+        {
+            "appPublicToken": sandbox_seed.APP_PUBLIC_TOKEN,
+            "login": sandbox_seed.DEMO_LOGIN,
+            "password": sandbox_seed.DEMO_PASSWORD,
+            "approve": "1",
+        },
+    )
+    assert approved.status_code == 200
+    assert TOKEN in approved.content.decode()
