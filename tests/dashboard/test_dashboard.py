@@ -236,7 +236,7 @@ def test_admin_home_shows_sync_health_and_the_people_to_link(client, erp):
 
 
 def test_a_system_without_users_asks_nobody_to_link_people(client):
-    # e-conomic keeps only customers in step: there is no user there to link anyone to.
+    # An e-conomic connection for customers only: there is no user there to link anyone to.
     connection = Connection(system="economic", connected=["customer"])
     connection.credentials_doc = {"agreement_grant_token": "x"}
     connection.save()

@@ -118,3 +118,18 @@ def test_stored_failures_read_back_in_the_offices_words(stored: str, words: str)
     from apps.integrations.explain import explain
 
     assert words in explain(stored, _Connection()).plain
+
+
+@pytest.mark.django_db
+def test_project_members_are_refused_with_what_e_conomic_can_keep_in_step() -> None:
+    from apps.integrations.connectors.economic.connector import EconomicConnector
+    from apps.integrations.models import Connection
+
+    connection = Connection(system="economic", connected=["customer"])
+    connection.credentials_doc = {"agreement_grant_token": "x"}
+    connector = EconomicConnector(connection)
+    with pytest.raises(Rejected) as caught:
+        connector.fetch_ids("participant")
+    message = str(caught.value)
+    assert "customers, users, work types, projects and hours" in message
+    assert "not project members" in message and "no project membership" in message

@@ -173,7 +173,11 @@ class EconomicConnector:
     def _check(self, entity: str) -> None:
         if entity != CUSTOMER:
             raise Rejected(
-                gettext("e-conomic keeps only customers in step with Tidsbro."),
+                gettext(
+                    "e-conomic can keep customers, users, work types, projects and hours in "
+                    "step with Tidsbro, not project members: e-conomic's API has no project "
+                    "membership."
+                ),
                 operation=f"{entity}",
             )
 
