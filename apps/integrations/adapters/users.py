@@ -58,6 +58,9 @@ class UserAdapter:
     # Nothing is merged into Tidsbro users: names and e-mail addresses are theirs.
     fields: tuple[str, ...] = ()
     merge_on_push = False
+    # `create_many` never makes a user, it links the ERP's to Tidsbro's: a run's "created"
+    # are links (the first sync's result says so).
+    links_only = True
 
     def load(self, connection: Any, ids: Iterable[int]) -> dict[int, User]:
         return User.objects.in_bulk(list(ids))

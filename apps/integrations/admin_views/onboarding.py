@@ -474,21 +474,34 @@ STATUS_LABELS = {
 
 
 def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
-    """Per pulled object type: the latest run since connecting (one query)."""
+    """Per pulled object type: the first sync's run (one query).
+
+    The wizard starts the first sync with the trigger "first connect"; later runs (the
+    schedule, an instant update, "fetch now") are not the first sync's result. A connection
+    made without the wizard shows its earliest full run instead. A type whose local side only
+    links (users: by e-mail) counts those as linked, not created."""
     entities = selectors.entities_in_sync_order(connection=connection)
-    latest: dict[str, SyncRun] = {}
+    first: dict[str, SyncRun] = {}
+    fallback: dict[str, SyncRun] = {}
     runs = SyncRun.objects.filter(
         connection=connection,
         kind="pull",
         entity__in=entities,
         started_at__gte=connection.created_at,
-    ).order_by("-started_at", "-id")
+    ).order_by("started_at", "id")
     for run in runs:
-        latest.setdefault(run.entity, run)
+        if run.status == SyncRun.Status.ALREADY_RUNNING:
+            continue  # another run held the lock; the first sync's own run follows
+        if run.trigger == SyncRun.Trigger.ONBOARDING:
+            first.setdefault(run.entity, run)
+        elif run.full:
+            fallback.setdefault(run.entity, run)
+    if not first:
+        first = fallback
     rows = []
     for entity in entities:
-        run = latest.get(entity)
-        if run is None or run.status == SyncRun.Status.ALREADY_RUNNING:
+        run = first.get(entity)
+        if run is None:
             status = "pending"
         elif run.status == SyncRun.Status.RUNNING:
             status = "running"
@@ -496,6 +509,7 @@ def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
             status = "done"
         else:
             status = "failed"
+        links_only = _links_only(entity)
         rows.append(
             {
                 "entity": entity,
@@ -503,6 +517,17 @@ def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
                 "status": status,
                 "status_label": STATUS_LABELS[status],
                 "run": run,
+                "created": None if run is None else (0 if links_only else run.created),
+                "linked": None if run is None else (run.created if links_only else 0),
             }
         )
     return rows
+
+
+def _links_only(entity: str) -> bool:
+    """Whether the sync only links this type's records to existing Tidsbro ones (never
+    creates them), so what the run counts as made are links."""
+    try:
+        return bool(getattr(registry.adapter_for(entity), "links_only", False))
+    except LookupError:
+        return False

@@ -266,3 +266,57 @@ def test_support_follows_the_first_sync_but_employees_do_not(client):
     assert 'data-status="pending"' in html and 'http-equiv="refresh"' in html
     client.force_login(employee())
     assert client.get(url).status_code == 403
+
+
+# --- the first sync's result -----------------------------------------------------------------
+
+
+def _row(html: str, entity: str) -> str:
+    start = html.index(f'data-entity="{entity}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def _cell(row: str, name: str) -> str:
+    start = row.index(f'class="first-sync-{name}">') + len(f'class="first-sync-{name}">')
+    return row[start : row.index("</td>", start)]
+
+
+@pytest.mark.django_db
+def test_the_first_sync_result_counts_linked_users_apart_and_stays_the_first_sync(client, office):
+    """Users linked by e-mail are "linked", not "created"; a later instant update or scheduled
+    run does not replace the first sync's numbers on its result page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    connection = connection_24so(connected=["user", "customer"])
+    start = timezone.now() + timedelta(seconds=1)
+
+    def run(entity, trigger, minutes, **counts):
+        return SyncRun.objects.create(
+            connection=connection,
+            entity=entity,
+            trigger=trigger,
+            full=True,
+            status=SyncRun.Status.SUCCEEDED,
+            started_at=start + timedelta(minutes=minutes),
+            finished_at=start + timedelta(minutes=minutes, seconds=5),
+            **counts,
+        )
+
+    run("user", SyncRun.Trigger.ONBOARDING, 0, fetched=8, created=5)
+    run("customer", SyncRun.Trigger.ONBOARDING, 0, fetched=3, created=3)
+    # Later: an instant update of one customer, then the schedule.
+    run("customer", SyncRun.Trigger.WEBHOOK, 5, fetched=1, updated=1)
+    run("user", SyncRun.Trigger.SCHEDULE, 60, fetched=8, created=1)
+
+    html = page(
+        client.get(reverse("admin:integrations_connection_first_sync", args=[connection.pk]))
+    )
+    assert ">Linked</th>" in html and ">Created</th>" in html
+    users = _row(html, "user")
+    assert _cell(users, "linked") == "5" and _cell(users, "created") == "0"
+    customers = _row(html, "customer")
+    assert _cell(customers, "created") == "3" and _cell(customers, "linked") == "0"
+    assert "<td>3</td>" in customers  # fetched by the first sync, not the instant update's 1
+    assert "The first sync is done." in html
