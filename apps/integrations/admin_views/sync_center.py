@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 
 from apps.core.exceptions import ApplicationError
 from apps.integrations import partners, selectors
+from apps.integrations.entities import fields as entity_fields
 from apps.integrations.models import Binding, Connection
 
 PER_PAGE = 50
@@ -229,8 +230,43 @@ def _ids(request: HttpRequest) -> list[int]:
     return [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
 
 
+def has_number(entity: str) -> bool:
+    """Whether records of the type have a number of their own (customers, projects; not
+    users or work types): the list shows a number column only then."""
+    return "number" in entity_fields(entity)
+
+
 def local_label(entity: str, obj: Any) -> str:
-    return str(obj) if obj is not None else "—"
+    """The record's name; where the type has a number the list shows it in its own column,
+    so the name does not repeat it ("101 Website" is "Website" next to 101)."""
+    if obj is None:
+        return "—"
+    name = getattr(obj, "name", "") if has_number(entity) else ""
+    return str(name or obj)
+
+
+def columns(entity: str, tab: str, rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """Which number and id columns the list shows: each value once. One "Number" column
+    (Tidsbro's, or the system's where Tidsbro has no record); the system's number only where
+    it differs from Tidsbro's; the system's id only where it is not simply the number."""
+    numbered = has_number(entity)
+    for row in rows:
+        row["number"] = (row["local_number"] or row["remote_number"]) if numbered else ""
+    remote_side = tab != "local_only"
+    return {
+        "number": numbered,
+        "remote_number": numbered
+        and remote_side
+        and tab != "remote_only"
+        and any(
+            r["remote_number"] and str(r["remote_number"]) != str(r["local_number"]) for r in rows
+        ),
+        "external": remote_side
+        and (
+            not numbered
+            or any(r["external_id"] and r["external_id"] != str(r["number"]) for r in rows)
+        ),
+    }
 
 
 def remote_label(binding: Binding) -> str:
@@ -384,7 +420,8 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
             tabs=tabs,
             search=search,
             page=page,
-            rows=rows_for(connection, entity, tab, list(page.object_list)),
+            rows=(rows := rows_for(connection, entity, tab, list(page.object_list))),
+            columns=columns(entity, tab, rows),
             actions=actions,
             create_one=any(key == CREATE_ACTION.get(tab) for key, _label in actions),
             create_all=bool(page.paginator.count)

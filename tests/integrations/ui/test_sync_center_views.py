@@ -115,13 +115,69 @@ def test_search_finds_by_name_number_and_erp_id(client, connection, customer):
     client.force_login(admin_user())
 
     rows = client.get(url(tab="linked", q="Linked 2")).context["rows"]
-    assert [r["local"] for r in rows] == ["5002 Linked 2"]
+    assert [(r["local"], r["number"]) for r in rows] == [("Linked 2", 5002)]
     assert [r["external_id"] for r in client.get(url(tab="linked", q="5001")).context["rows"]] == [
         "5001"
     ]
     assert [
         r["remote"] for r in client.get(url(tab="remote_only", q="mote 1")).context["rows"]
     ] == ["Remote 1"]
+
+
+def _headers_and_first_row(html: str) -> tuple[list[str], list[str]]:
+    import re
+
+    def cells(tag: str, chunk: str) -> list[str]:
+        found = re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", chunk, re.S)
+        return [re.sub(r"<[^>]+>", "", c).strip() for c in found]
+
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    row = html[html.index('<tr class="sc-row"') :]
+    row = row[: row.index("</tr>")]
+    return cells("th", head), cells("td", row)
+
+
+def test_a_number_shows_once_and_only_for_types_that_have_one(client, connection, customer):
+    """A project whose id in the system is its number: name once, number once, no columns
+    repeating it; the id gets its own column only where it differs from the number; users
+    have no number column at all; headers are capitalised."""
+    linked(connection, customer, 1)
+    client.force_login(admin_user())
+
+    headers, cells = _headers_and_first_row(client.get(url()).content.decode())
+    assert headers == ["", "Tidsbro", "Number", "24SevenOffice", ""]
+    assert cells[1:4] == ["Linked 0", "5000", "Linked 0"]
+    assert sum(c == "5000" for c in cells) == 1
+
+    # The system's id differs from the number: both are worth showing, each once.
+    Binding.objects.filter(entity="project").update(external_id="p-77")
+    headers, cells = _headers_and_first_row(client.get(url()).content.decode())
+    assert headers == ["", "Tidsbro", "Number", "24SevenOffice", "24SevenOffice id", ""]
+    assert cells[1:5] == ["Linked 0", "5000", "Linked 0", "p-77"]
+
+    # The system's number differs from Tidsbro's: that one gets its column too.
+    Binding.objects.filter(entity="project").update(
+        external_id="5000", remote_values={"name": "Linked 0", "number": 5099}
+    )
+    headers, cells = _headers_and_first_row(client.get(url()).content.decode())
+    assert headers[-2:] == ["24SevenOffice number", ""] and cells[-2] == "5099"
+
+    # Users have no number: no number columns, the system's id stays.
+    user = admin_user()
+    Binding.objects.create(
+        connection=connection,
+        entity="user",
+        local_id=user.pk,
+        external_id="42",
+        remote_values={"name": "Kari Nordmann", "email": user.email},
+    )
+    Connection.objects.filter(pk=connection.pk).update(
+        connected=["user", "customer", "project", "work_type", "task"]
+    )
+    headers, cells = _headers_and_first_row(client.get(url("user")).content.decode())
+    assert "Number" not in headers and "24SevenOffice number" not in headers
+    assert headers[1:4] == ["Tidsbro", "24SevenOffice", "24SevenOffice id"]
+    assert cells[3] == "42"
 
 
 @pytest.mark.parametrize("tab", ["linked", "remote_only", "local_only", "conflict"])
