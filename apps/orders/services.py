@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -92,8 +92,10 @@ def order_lines_draft(
 
 
 def _default_text(entry: TimeEntry) -> str:
+    """ "30.11.2026 Konsulenttimer": the day as the office writes it (the active language's
+    short date), the same for every system."""
     text = entry.description.strip() or str(entry.work_type)
-    return f"{entry.date:%Y-%m-%d} {text}"
+    return f"{formats.date_format(entry.date, 'SHORT_DATE_FORMAT')} {text}"
 
 
 def order_key(*, connection: Connection, entry_ids: Iterable[int]) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from apps.core.exceptions import ApplicationError
 from apps.integrations.adapters.hours import hour_ref
@@ -48,14 +49,16 @@ def test_an_order_is_created_in_24so_and_its_hours_are_locked_and_linked(world: 
     _on_order(world)
     first, second = _billable(world)
 
-    order = order_create(
-        connection=world.connection,
-        actor=world.admin,
-        project=world.project,
-        entries=[first, second],
-        edits={first.pk: {"hours": "1.50", "rate": "1000", "description": "Rådgivning nov."}},
-        title="November",
-    )
+    # A Norwegian office: a line's default text carries the day as the office writes it.
+    with translation.override("nb"):
+        order = order_create(
+            connection=world.connection,
+            actor=world.admin,
+            project=world.project,
+            entries=[first, second],
+            edits={first.pk: {"hours": "1.50", "rate": "1000", "description": "Rådgivning nov."}},
+            title="November",
+        )
 
     erp = SandboxOrder.objects.get(order_id=int(order.external_id))
     assert erp.customer_id == world.erp_project.customer_id
@@ -63,7 +66,7 @@ def test_an_order_is_created_in_24so_and_its_hours_are_locked_and_linked(world: 
     rows = erp.data["InvoiceRows"]["InvoiceRow"]
     assert [(r["ProductId"], r["Name"], Decimal(str(r["Quantity"]))) for r in rows] == [
         (501, "Rådgivning nov.", Decimal("1.5")),
-        (501, f"2026-11-11 {second.description}", Decimal("3")),
+        (501, f"11.11.2026 {second.description}", Decimal("3")),
     ]
     assert [Decimal(str(r["Price"])) for r in rows] == [Decimal("1000"), Decimal("1250")]
     assert order.total == Decimal("1500.00") + Decimal("3750.00")
