@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -477,8 +478,8 @@ def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
     """Per pulled object type: the first sync's run (one query).
 
     The wizard starts the first sync with the trigger "first connect"; later runs (the
-    schedule, an instant update, "fetch now") are not the first sync's result. A connection
-    made without the wizard shows its earliest full run instead. A type whose local side only
+    schedule, an instant update, "fetch now") are not the first sync's result. A type without
+    such a run shows its earliest full run instead. A type whose local side only
     links (users: by e-mail) counts those as linked, not created."""
     entities = selectors.entities_in_sync_order(connection=connection)
     first: dict[str, SyncRun] = {}
@@ -488,7 +489,8 @@ def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
         kind="pull",
         entity__in=entities,
         started_at__gte=connection.created_at,
-    ).order_by("started_at", "id")
+    ).filter(Q(trigger=SyncRun.Trigger.ONBOARDING) | Q(full=True))
+    runs = runs.order_by("started_at", "id")
     for run in runs:
         if run.status == SyncRun.Status.ALREADY_RUNNING:
             continue  # another run held the lock; the first sync's own run follows
@@ -496,11 +498,11 @@ def first_sync_progress(*, connection: Connection) -> list[dict[str, Any]]:
             first.setdefault(run.entity, run)
         elif run.full:
             fallback.setdefault(run.entity, run)
-    if not first:
-        first = fallback
     rows = []
     for entity in entities:
-        run = first.get(entity)
+        # Without a first-connect run of its own (made without the wizard, or the wizard's
+        # run found another one holding the lock): the earliest full run.
+        run = first.get(entity) or fallback.get(entity)
         if run is None:
             status = "pending"
         elif run.status == SyncRun.Status.RUNNING:

@@ -289,16 +289,16 @@ def test_the_first_sync_result_counts_linked_users_apart_and_stays_the_first_syn
 
     from django.utils import timezone
 
-    connection = connection_24so(connected=["user", "customer"])
+    connection = connection_24so(connected=["user", "customer", "work_type"])
     start = timezone.now() + timedelta(seconds=1)
 
-    def run(entity, trigger, minutes, **counts):
+    def run(entity, trigger, minutes, status=SyncRun.Status.SUCCEEDED, **counts):
         return SyncRun.objects.create(
             connection=connection,
             entity=entity,
             trigger=trigger,
             full=True,
-            status=SyncRun.Status.SUCCEEDED,
+            status=status,
             started_at=start + timedelta(minutes=minutes),
             finished_at=start + timedelta(minutes=minutes, seconds=5),
             **counts,
@@ -309,6 +309,10 @@ def test_the_first_sync_result_counts_linked_users_apart_and_stays_the_first_syn
     # Later: an instant update of one customer, then the schedule.
     run("customer", SyncRun.Trigger.WEBHOOK, 5, fetched=1, updated=1)
     run("user", SyncRun.Trigger.SCHEDULE, 60, fetched=8, created=1)
+    # Work types: the wizard's run found another holding the lock; the next full run did it.
+    run("work_type", SyncRun.Trigger.ONBOARDING, 0, status=SyncRun.Status.ALREADY_RUNNING)
+    run("work_type", SyncRun.Trigger.SCHEDULE, 2, fetched=4, created=4)
+    run("work_type", SyncRun.Trigger.SCHEDULE, 90, fetched=4, created=2)
 
     html = page(
         client.get(reverse("admin:integrations_connection_first_sync", args=[connection.pk]))
@@ -319,4 +323,6 @@ def test_the_first_sync_result_counts_linked_users_apart_and_stays_the_first_syn
     customers = _row(html, "customer")
     assert _cell(customers, "created") == "3" and _cell(customers, "linked") == "0"
     assert "<td>3</td>" in customers  # fetched by the first sync, not the instant update's 1
+    work_types = _row(html, "work_type")
+    assert 'data-status="done"' in work_types and _cell(work_types, "created") == "4"
     assert "The first sync is done." in html
