@@ -381,6 +381,8 @@ class OrdersCapability(Protocol):
     # Optional members (screens ask with getattr):
     # - `url(connection, number) -> str`: a link to the order in the system ("" for none);
     #   the order's page and list show the number with it.
+    # - `document_label`: what the system makes of an order, a noun in lower case ("order",
+    #   "draft invoice"); the order's page and list name the number with it ("order" if unset).
     # - `product_number_rule`: what the system's product numbers look like, in a phrase for
     #   the office ("a number such as 1010").
     # - `retries_safely`: True when the same order sent again (its `key`) is recognised by the

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
@@ -102,6 +103,23 @@ class ChooseForm(forms.Form):
         return data
 
 
+def document_label(connection: Connection) -> str:
+    """What the order is in the system, a noun ("order", "draft invoice": `orders.document_label`)."""
+    return str(getattr(connection.spec.orders, "document_label", None) or _("order"))
+
+
+def erp_text(order: Order) -> str:
+    """ "Draft invoice 1 in <system>": the number, named as the system names what it made."""
+    return capfirst(
+        _("%(document)s %(number)s in %(system)s")
+        % {
+            "document": document_label(order.connection),
+            "number": order.external_id,
+            "system": order.connection.system_name,
+        }
+    )
+
+
 def erp_url(order: Order) -> str:
     """A link to the order in the system, when its connector offers one (`orders.url`)."""
     orders = order.connection.spec.orders
@@ -123,7 +141,7 @@ def _fix_url(problem: Problem, connection: Connection) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["external_id", "in_erp", "customer", "project", "amount", "created_by"]
+    list_display = ["number", "in_erp", "customer", "project", "amount", "created_by"]
     list_display += ["created_at"]
     list_filter = ["created_at"]
     search_fields = ["external_id", "customer__name", "project__name", "title"]
@@ -141,17 +159,20 @@ class OrderAdmin(ModelAdmin):
     fields = readonly_fields
     inlines = [OrderLineInline]
 
-    @admin.display(description=_("ERP order number"), ordering="external_id")
+    @admin.display(description=_("number in the ERP"), ordering="external_id")
+    def number(self, obj: Order) -> str:
+        return obj.external_id
+
+    @admin.display(description=_("number in the ERP"), ordering="external_id")
     def erp_number(self, obj: Order) -> str:
-        """The number, linked to the order in the system when its connector offers a link."""
+        """ "Draft invoice 1 in <system>", linked to it when the connector offers a link."""
         link = erp_url(obj)
         if not link:
-            return obj.external_id
+            return erp_text(obj)
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener" class="erp-order-link">{}</a> ({})',
+            '<a href="{}" target="_blank" rel="noopener" class="erp-order-link">{} ↗</a>',
             link,
-            obj.external_id,
-            _("open in %(system)s") % {"system": obj.connection.system_name},
+            erp_text(obj),
         )
 
     @admin.display(description=_("in the ERP"))
@@ -162,9 +183,33 @@ class OrderAdmin(ModelAdmin):
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" class="erp-order-link">{} ↗</a>',
             link,
-            _("%(number)s in %(system)s")
-            % {"number": obj.external_id, "system": obj.connection.system_name},
+            erp_text(obj),
         )
+
+    def _erp_number_field(self, request: HttpRequest, obj: Order | None) -> Any:
+        """`erp_number` labelled with what the order is in its system ("Draft invoice
+        number"); one callable per request, so the form and its read-only fields agree."""
+        field = getattr(request, "_order_erp_number_field", None)
+        if field is None:
+
+            def field(order: Order) -> str:
+                return self.erp_number(order)
+
+            field.__name__ = "erp_number"
+            field.short_description = (  # type: ignore[attr-defined]
+                capfirst(_("%(document)s number") % {"document": document_label(obj.connection)})
+                if obj is not None
+                else _("number in the ERP")
+            )
+            request._order_erp_number_field = field  # type: ignore[attr-defined]
+        return field
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        field = self._erp_number_field(request, obj)
+        return [field if name == "erp_number" else name for name in self.fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        return self.get_fields(request, obj)
 
     @admin.display(description=_("total excl. VAT"), ordering="total")
     def amount(self, obj: Order) -> str:
@@ -298,12 +343,12 @@ class OrderAdmin(ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "Order %(number)s was created in the ERP with %(count)s line (%(total)s).",
-                "Order %(number)s was created in the ERP with %(count)s lines (%(total)s).",
+                "%(order)s was created with %(count)s line (%(total)s).",
+                "%(order)s was created with %(count)s lines (%(total)s).",
                 len(picked),
             )
             % {
-                "number": order.external_id,
+                "order": erp_text(order),
                 "count": len(picked),
                 "total": format_money(order.total),
             },

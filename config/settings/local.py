@@ -60,9 +60,9 @@ ECONOMIC_APP_SECRET_TOKEN = env("ECONOMIC_APP_SECRET_TOKEN", default="tidsbro-de
 ECONOMIC_APP_PUBLIC_TOKEN = env("ECONOMIC_APP_PUBLIC_TOKEN", default="tidsbro-demo-app-public")
 # The OpenAPI services are served by the same sandbox, under ECONOMIC_API_BASE.
 ECONOMIC_APIS_BASE = env("ECONOMIC_APIS_BASE", default="")
-# The draft invoice's page in the sandbox's admin.
+# The draft invoice itself in the sandbox (its admin page, found by the draft's number).
 ECONOMIC_DRAFT_INVOICE_URL = env(
-    "ECONOMIC_DRAFT_INVOICE_URL", default="/admin/sandbox_economic/draftinvoice/?number={number}"
+    "ECONOMIC_DRAFT_INVOICE_URL", default="/sandbox/economic/ui/drafts/{number}/"
 )
 SANDBOX_ECONOMIC = {
     "LATENCY_MS": env.int("SANDBOX_ECONOMIC_LATENCY_MS", default=0),

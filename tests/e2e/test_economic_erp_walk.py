@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -270,16 +271,18 @@ def test_an_economic_office_connects_projects_and_invoices_approved_hours_as_a_d
     ]
     assert theirs.count() == 2  # the order sent no hour twice
     link = admin.locator("#content-main a.erp-order-link, a.erp-order-link").first
-    assert link.inner_text().strip() == str(draft.number)
+    # Named as the draft invoice it is ("Draft invoice 1 in e-conomic"), not an ERP order.
+    assert re.search(rf"\b{draft.number} i(n)? e-conomic", link.inner_text())
     with admin.expect_popup() as popup:
         link.click()
+    # The link opens the draft itself, with its lines.
     sandbox_page = popup.value
-    sandbox_page.wait_for_selector("#result_list")
-    assert "Kattegat Vindkraft A/S" in sandbox_page.inner_text("#result_list")
-    sandbox_page.locator("#result_list tbody tr a").first.click()
     sandbox_page.wait_for_selector("text=Uge 49 – Vindmøllepark Anholt")
     page_text = sandbox_page.inner_text("body")
+    assert "Kattegat Vindkraft A/S" in page_text
     assert "2026" in page_text and PRODUCT in page_text and "1450,00" in page_text
+    # The lines' text: the day as the office writes it (Norwegian: 30.11.2026).
+    assert f"{monday:%d.%m.%Y} Konsulenttimer" in page_text
     shot(sandbox_page, "12-sandbox-draft-invoice")
 
 

@@ -120,6 +120,10 @@ def test_orders_are_read_only(world: World) -> None:
     page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+    # The number is named as the system names what it made: an order in 24SevenOffice.
+    system = world.connection.system_name
+    assert "Order number" in page.content.decode()
+    assert f"Order {order.external_id} in {system}" in page.content.decode()
     assert client.post(reverse("admin:orders_order_delete", args=[order.pk])).status_code == 403
     assert client.get(reverse("admin:orders_order_add")).status_code == 403
 

@@ -12,6 +12,12 @@ urlpatterns = [
         views.request_access_view,
         name="requestaccess",
     ),
+    # e-conomic's web UI: a draft invoice by its number (the link on an order made from it).
+    path(
+        "sandbox/economic/ui/drafts/<int:number>/",
+        views.draft_invoice_view,
+        name="draft_invoice",
+    ),
     # e-conomic's OpenAPI services (apis.e-conomic.com/<service>api/v<x.y.z>/…) before the
     # classic API's catch-all.
     re_path(

@@ -6,14 +6,22 @@ import secrets
 import time
 from urllib.parse import urlencode, urlsplit
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.hashers import check_password
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from . import endpoint, openapi
-from .models import Agreement, App, Grant
+from .models import Agreement, App, DraftInvoice, Grant
 
 
 @csrf_exempt
@@ -95,3 +103,15 @@ def grant_approve(*, agreement: Agreement, app: App) -> Grant:
             roles=list(app.required_roles or ["SuperUser"]),
         )
     return grant
+
+
+@staff_member_required
+def draft_invoice_view(request: HttpRequest, number: int) -> HttpResponse:
+    """e-conomic's page of one draft invoice (its web UI): the draft's admin page, found by its
+    number (the newest agreement's when several agreements have that number)."""
+    draft = DraftInvoice.objects.filter(number=number).order_by("-agreement_id").first()
+    if draft is None:
+        raise Http404(_("No draft invoice has this number."))
+    return HttpResponseRedirect(
+        reverse("admin:sandbox_economic_draftinvoice_change", args=[draft.pk])
+    )

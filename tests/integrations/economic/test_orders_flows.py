@@ -126,20 +126,31 @@ def test_an_order_sent_again_after_a_timeout_is_still_one_draft(
     assert _lines(draft) == EXPECTED_LINES
 
 
-def test_the_order_shows_the_drafts_number_with_a_link_into_e_conomic(
+def test_the_order_shows_the_draft_invoice_with_a_link_that_opens_it_in_e_conomic(
     hours_world: HoursWorld,
 ) -> None:
     world = hours_world
     order = _order(world, _hours(world))
-    link = f"/admin/sandbox_economic/draftinvoice/?number={order.external_id}"
+    draft = DraftInvoice.objects.get(number=int(order.external_id))
+    link = f"/sandbox/economic/ui/drafts/{order.external_id}/"
     client = Client()
     client.force_login(world.admin)
 
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     listing = client.get(reverse("admin:orders_order_changelist")).content.decode()
 
-    assert f'href="{link}"' in page and order.external_id in page
-    assert f'href="{link}"' in listing
-    sandbox = client.get(link)  # the sandbox's page of that draft (locally)
-    assert sandbox.status_code == 200
-    assert "Havbris november" in sandbox.content.decode()
+    # The number is named for what it is in e-conomic: a draft invoice, not an order.
+    text = f"Draft invoice {order.external_id} in e-conomic"
+    assert "Draft invoice number" in page and "ERP order number" not in page
+    assert f'href="{link}"' in page and f"{text} ↗</a>" in page
+    assert f'href="{link}"' in listing and f"{text} ↗</a>" in listing
+    # The link opens that draft itself (e-conomic's page of it), with its lines.
+    opened = client.get(link, follow=True)
+    assert opened.status_code == 200
+    assert opened.redirect_chain[-1][0] == reverse(
+        "admin:sandbox_economic_draftinvoice_change", args=[draft.pk]
+    )
+    shown = opened.content.decode()
+    assert "Havbris november" in shown and "1020" in shown and "Styring" in shown
+    # Only for someone logged in to the admin.
+    assert Client().get(link).status_code == 302

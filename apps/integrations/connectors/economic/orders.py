@@ -67,6 +67,8 @@ class EconomicOrders:
     product_number_rule = _("an e-conomic product number has 1 to 25 characters")
     # A draft sent again with the same key is e-conomic's first answer: resending is safe.
     retries_safely = True
+    # What the order's number is in e-conomic (the order's page and list say it).
+    document_label = _("draft invoice")
 
     def id_ok(self, external_id: str) -> bool:
         """e-conomic's customer and project numbers are whole numbers."""

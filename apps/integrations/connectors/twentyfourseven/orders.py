@@ -19,6 +19,8 @@ def _number(value: Any) -> int | None:
 class TwentyFourSevenOrders:
     # What a 24SO product id looks like, for the office (order problems).
     product_number_rule = _lazy("a number such as 1010")
+    # A draft InvoiceOrder: an order in 24SO's words.
+    document_label = _lazy("order")
 
     def id_ok(self, external_id: str) -> bool:
         """24SO's customer and project ids are numbers."""
