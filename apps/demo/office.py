@@ -758,7 +758,6 @@ def _write_in_bulk(plan: list[_Hour]) -> None:
         entry = TimeEntry(user=hour.owner, status=Status.DRAFT, **hour.data)
         _normalise(entry, billable_given=False)
         entries.append(entry)
-    TimeEntry.objects.bulk_create(entries)
     allowed: set[tuple[int, str, int, int]] = set()
     transitions = []
     # (step number, actor, message) -> entries: each entry's history stays in step order.
@@ -786,11 +785,12 @@ def _write_in_bulk(plan: list[_Hour]) -> None:
             entry.rejection_reason = reason if action == Action.REJECT else ""
             message = f"{Action(action).label} {reason}".strip()
             history.setdefault((number, actor, message), []).append(entry)
-            if action == Action.REOPEN:
-                logger.info("time entry %s reopened by user %s", entry.pk, actor.pk)
+    # The entries are stored in the state their last step left them in, then their steps.
+    TimeEntry.objects.bulk_create(entries)
     TimeEntryTransition.objects.bulk_create(transitions)
-    moved = [entry for hour, entry in zip(plan, entries, strict=True) if hour.steps]
-    TimeEntry.objects.bulk_update(moved, ["status", "rejection_reason"], batch_size=500)
+    for step in transitions:
+        if step.action == Action.REOPEN:
+            logger.info("time entry %s reopened by user %s", step.entry.pk, step.actor.pk)
     for (_number, actor, message), moved_entries in sorted(
         history.items(), key=lambda item: item[0][0]
     ):
