@@ -258,3 +258,37 @@ def test_the_settings_screen_shows_the_projects_box(sandbox: Any, admin_client: 
     assert page.status_code == 200
     assert "Projects, work types and hours" in html and 'id="project-module-yes"' in html
     assert 'name="integration_employee"' in html
+
+
+def test_the_projects_box_switches_approval_in_e_conomic_on_and_off(sandbox: Any) -> None:
+    connection = Connection.objects.create(
+        system="economic",
+        credentials_doc={"agreement_grant_token": sandbox_seed.AGREEMENT_GRANT_TOKEN},
+        settings={
+            "agreement_number": sandbox_seed.AGREEMENT_NUMBER,
+            "customer_group": 1,
+            "payment_terms": 1,
+            "vat_zone": 1,
+            "currency": "DKK",
+            "project_module": True,
+            "project_group": 1,
+            "activity_group": 1,
+        },
+        connected=["customer", "user", "project", "hour"],
+    )
+    box = _projects_box()
+    assert box.form(connection, None)["approve_hours"].value() is True  # on unless switched off
+
+    form = box.form(connection, {"project_group": "1", "activity_group": "1"})  # box unticked
+    assert form.is_valid(), form.errors
+    box.save(connection, form, actor=None)
+    connection.refresh_from_db()
+    assert connection.settings["approve_hours"] is False
+    assert box.form(connection, None)["approve_hours"].value() is False
+
+    data = {"project_group": "1", "activity_group": "1", "approve_hours": "on"}
+    form = box.form(connection, data)
+    assert form.is_valid(), form.errors
+    box.save(connection, form, actor=None)
+    connection.refresh_from_db()
+    assert connection.settings["approve_hours"] is True

@@ -78,6 +78,25 @@ class DefaultsSection(SettingsSection):
         return _("New customers in e-conomic get these defaults from now on.")
 
 
+def approve_hours_field(*, initial: bool) -> Any:
+    """Whether hours sent to e-conomic are approved there too (its `approve` request). An
+    approved time entry is locked in e-conomic: later edits here no longer reach it."""
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    return forms.BooleanField(
+        label=gettext_lazy("Approve the hours in e-conomic too"),
+        required=False,
+        initial=initial,
+        help_text=gettext_lazy(
+            "Hours approved here are approved in e-conomic when they are sent, ready for "
+            "invoicing there. e-conomic locks an approved time entry: if an hour is reopened "
+            "and changed here later, the change cannot reach e-conomic (it is listed as "
+            "refused). Switch this off if later edits must follow."
+        ),
+    )
+
+
 class ProjectsSection(SettingsSection):
     """The Project module: whether the agreement has it (asked again on every save, so a module
     bought later is found), where new projects and work types go, and the integration
@@ -116,6 +135,10 @@ class ProjectsSection(SettingsSection):
         )
         if lists is None:
             form.fields.clear()  # no module: the box only says so (and can look again)
+        else:
+            form.fields["approve_hours"] = approve_hours_field(
+                initial=connection.setting("approve_hours", True) is not False
+            )
         form.lists = lists
         form.problem = problem
         return form
@@ -133,7 +156,9 @@ class ProjectsSection(SettingsSection):
                 "This e-conomic agreement still has no Project module, so Tidsbro keeps "
                 "customers in step and sends invoices only."
             )
-        chosen = check_project_defaults(form.lists, **form.cleaned_data)
+        values = dict(form.cleaned_data)
+        approve = bool(values.pop("approve_hours", True))
+        chosen = {**check_project_defaults(form.lists, **values), "approve_hours": approve}
         found = connection.setting("project_module", False) is not True
         services.connection_update_settings(
             connection=connection, settings={**chosen, "project_module": True}, actor=actor
