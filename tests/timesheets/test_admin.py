@@ -553,8 +553,17 @@ def _filtered(client, **params) -> set[int]:
 
 
 def test_filters_by_typed_project_and_customer_number_or_name(client):
-    a = TimeEntryFactory(project=ProjectFactory(name="Kai renovation", number=4711))
-    b = TimeEntryFactory(project=ProjectFactory(name="Harbour cranes", number=4712))
+    # Customers named apart, so a piece of one name never matches the other (random names did).
+    a = TimeEntryFactory(
+        project=ProjectFactory(
+            name="Kai renovation", number=4711, customer__name="Bergen Havnevesen AS"
+        )
+    )
+    b = TimeEntryFactory(
+        project=ProjectFactory(
+            name="Harbour cranes", number=4712, customer__name="Tromsø Kranservice AS"
+        )
+    )
     client.force_login(admin_user())
     assert _filtered(client, project="4711") == {a.pk}
     assert _filtered(client, project="crane") == {b.pk}
