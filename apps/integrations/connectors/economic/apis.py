@@ -26,27 +26,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.conf import settings as django_settings
 from requests.structures import CaseInsensitiveDict
 
 from apps.integrations.connectors.base import Rejected, Unavailable
-from apps.integrations.connectors.economic import DEFAULT_API_BASE, SYSTEM
-from apps.integrations.connectors.economic.client import (
-    APP_SECRET_HEADER,
-    GRANT_HEADER,
-    budget_key,
-)
+from apps.integrations.connectors.economic import DEFAULT_API_BASE
+from apps.integrations.connectors.economic.client import AgreementRestClient, _setting
 from apps.integrations.connectors.http import (
-    BudgetPolicy,
-    CallRecord,
-    HttpLimits,
     Reply,
-    RestClient,
-    TokenBucketPolicy,
-    TokenBuckets,
 )
 
 log = logging.getLogger(__name__)
@@ -73,60 +62,21 @@ class ModuleMissing(Rejected):
     employees or time entries through the API). Retrying does not help."""
 
 
-def _setting(name: str, default: Any) -> Any:
-    value = getattr(django_settings, name, None)
-    return default if value in (None, "") else value
-
-
 def apis_base() -> str:
     """Where the services live: `ECONOMIC_APIS_BASE`, or (empty, local and test) the classic
     API's base — the sandbox serves both under one prefix."""
     return _setting("ECONOMIC_APIS_BASE", "") or _setting("ECONOMIC_API_BASE", DEFAULT_API_BASE)
 
 
-class EconomicApis(RestClient):
-    """Calls to e-conomic's OpenAPI services for one agreement (one thread at a time)."""
+class EconomicApis(AgreementRestClient):
+    """Calls to e-conomic's OpenAPI services for one agreement (one thread at a time); the
+    tokens, limits and token bucket are the classic client's (`AgreementRestClient`)."""
 
-    system = SYSTEM
-    label = "e-conomic"
-    user_agent = "Tidsbro e-conomic connector"
+    def default_base_url(self) -> str:
+        return apis_base()
 
-    def __init__(
-        self,
-        *,
-        agreement_grant_token: str,
-        app_secret_token: str | None = None,
-        base_url: str | None = None,
-        limits: HttpLimits | None = None,
-        budget: BudgetPolicy | None = None,
-        buckets: TokenBuckets | None = None,
-        on_request: Callable[[CallRecord], None] | None = None,
-    ) -> None:
-        app_secret = app_secret_token or _setting("ECONOMIC_APP_SECRET_TOKEN", "")
-        if not app_secret:
-            raise ValueError("an e-conomic app secret token is required")
-        if not agreement_grant_token:
-            raise ValueError("an e-conomic agreement grant token is required")
-        super().__init__(
-            base_url=base_url or apis_base(),
-            headers={APP_SECRET_HEADER: app_secret, GRANT_HEADER: agreement_grant_token},
-            secret_headers=(APP_SECRET_HEADER, GRANT_HEADER),
-            limits=limits
-            or HttpLimits(
-                connect_timeout=float(_setting("ECONOMIC_CONNECT_TIMEOUT", 5.0)),
-                read_timeout=float(_setting("ECONOMIC_READ_TIMEOUT", 30.0)),
-                deadline=float(_setting("ECONOMIC_CALL_DEADLINE", 60.0)),
-                max_bytes=int(_setting("ECONOMIC_MAX_RESPONSE_BYTES", 20 * 1024 * 1024)),
-            ),
-            # The classic client's key: one bucket for both surfaces of the agreement.
-            budget=budget
-            or TokenBucketPolicy(
-                key=budget_key(app_secret, agreement_grant_token),
-                label=self.label,
-                buckets=buckets,
-            ),
-            on_request=on_request,
-        )
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         # Whether the last `create` was answered from e-conomic's idempotency cache.
         self.replayed = False
 

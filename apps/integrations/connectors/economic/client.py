@@ -78,12 +78,17 @@ def budget_key(app_secret_token: str, agreement_grant_token: str) -> str:
     return f"{SYSTEM}:{digest.hexdigest()[:16]}"
 
 
-class EconomicClient(RestClient):
-    """Typed calls to e-conomic's classic REST API for one agreement."""
+class AgreementRestClient(RestClient):
+    """The HTTP side both e-conomic surfaces share for one agreement: the two token headers
+    (redacted everywhere), the limits from the settings and one token bucket per app ×
+    agreement (both surfaces spend the same budget). Subclasses say where they live."""
 
     system = SYSTEM
     label = "e-conomic"
     user_agent = "Tidsbro e-conomic connector"
+
+    def default_base_url(self) -> str:
+        return _setting("ECONOMIC_API_BASE", DEFAULT_API_BASE)
 
     def __init__(
         self,
@@ -102,7 +107,7 @@ class EconomicClient(RestClient):
         if not agreement_grant_token:
             raise ValueError("an e-conomic agreement grant token is required")
         super().__init__(
-            base_url=base_url or _setting("ECONOMIC_API_BASE", DEFAULT_API_BASE),
+            base_url=base_url or self.default_base_url(),
             headers={APP_SECRET_HEADER: app_secret, GRANT_HEADER: agreement_grant_token},
             secret_headers=(APP_SECRET_HEADER, GRANT_HEADER),
             limits=limits
@@ -120,6 +125,10 @@ class EconomicClient(RestClient):
             ),
             on_request=on_request,
         )
+
+
+class EconomicClient(AgreementRestClient):
+    """Typed calls to e-conomic's classic REST API for one agreement."""
 
     # ERRORS
     # --------------------------------------------------------------------------
