@@ -8,6 +8,7 @@ pick say "sandbox" in a comment.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 
@@ -81,6 +82,29 @@ def project_group_json(g: ProjectGroup) -> dict:
     )
 
 
+def _group_post(call: Call, model: Any, label: str, path: str) -> Outcome:
+    """POST of a project or activity group: the number given or the next free one (a taken
+    number is refused with the service's code), name and type."""
+    doc = call.body
+    name = model.__name__
+    value = doc.get("number") or _next_number(model, call.agreement)
+    if model.objects.filter(agreement=call.agreement, number=value).exists():
+        raise invalid(
+            f"{label} {value} already exists.",
+            f"{name}CannotBeCreatedUpdatedNumberAlreadyExists",
+            "number",
+        )
+    model.objects.create(
+        agreement=call.agreement,
+        number=value,
+        name=doc["name"],
+        group_type=doc["type"],
+        object_version=next_version(),
+        extra=extras(doc, name, FILE, {"number", "name", "type", "objectVersion"}),
+    )
+    return created(value, location(call, f"{path}/{value}"))
+
+
 PROJECT_GROUPS = Collection(
     service=PROJECTS,
     schema="ProjectGroup",
@@ -94,23 +118,7 @@ standard_reads(PROJECT_GROUPS, "/ProjectGroups")
 
 @PROJECTS.route("POST", "/ProjectGroups")
 def project_group_post(call: Call) -> Outcome:
-    doc = call.body
-    value = doc.get("number") or _next_number(ProjectGroup, call.agreement)
-    if ProjectGroup.objects.filter(agreement=call.agreement, number=value).exists():
-        raise invalid(
-            f"Project group {value} already exists.",
-            "ProjectGroupCannotBeCreatedUpdatedNumberAlreadyExists",
-            "number",
-        )
-    ProjectGroup.objects.create(
-        agreement=call.agreement,
-        number=value,
-        name=doc["name"],
-        group_type=doc["type"],
-        object_version=next_version(),
-        extra=extras(doc, "ProjectGroup", FILE, {"number", "name", "type", "objectVersion"}),
-    )
-    return created(value, location(call, f"ProjectGroups/{value}"))
+    return _group_post(call, ProjectGroup, "Project group", "ProjectGroups")
 
 
 def project_status_json(s: ProjectStatus) -> dict:
@@ -385,23 +393,7 @@ standard_reads(ACTIVITY_GROUPS, "/ActivityGroups")
 
 @PROJECTS.route("POST", "/ActivityGroups")
 def activity_group_post(call: Call) -> Outcome:
-    doc = call.body
-    value = doc.get("number") or _next_number(ActivityGroup, call.agreement)
-    if ActivityGroup.objects.filter(agreement=call.agreement, number=value).exists():
-        raise invalid(
-            f"Activity group {value} already exists.",
-            "ActivityGroupCannotBeCreatedUpdatedNumberAlreadyExists",
-            "number",
-        )
-    ActivityGroup.objects.create(
-        agreement=call.agreement,
-        number=value,
-        name=doc["name"],
-        group_type=doc["type"],
-        object_version=next_version(),
-        extra=extras(doc, "ActivityGroup", FILE, {"number", "name", "type", "objectVersion"}),
-    )
-    return created(value, location(call, f"ActivityGroups/{value}"))
+    return _group_post(call, ActivityGroup, "Activity group", "ActivityGroups")
 
 
 ACTIVITY_COLUMNS = {
