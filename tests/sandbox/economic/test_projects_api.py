@@ -502,3 +502,15 @@ def test_dataset_sizes_bring_projects_activities_employees_and_hours(api):
     call_command("sandbox_economic_reset", stdout=io.StringIO())
     assert not Agreement.objects.exists() and not Project.objects.exists()
     assert not TimeEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "model_name"), [("ProjectGroups", "ProjectGroup"), ("ActivityGroups", "ActivityGroup")]
+)
+def test_a_group_is_created_once_under_its_number(api: Api, path: str, model_name: str):
+    made = api.post(f"{P}/{path}", json={"number": 77, "name": "Tilbud", "type": 1})
+    assert made.status_code == 201, made.text
+    assert api.get(f"{P}/{path}/77").json()["name"] == "Tilbud"
+    again = api.post(f"{P}/{path}", json={"number": 77, "name": "Igen", "type": 1})
+    _problem(again, 400, f"{model_name}CannotBeCreatedUpdatedNumberAlreadyExists")
+    assert api.get(f"{P}/{path}/77").json()["name"] == "Tilbud"
