@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
 TIDSBRO_CONNECTORS = [
     "apps.integrations.connectors.twentyfourseven",
     "apps.integrations.connectors.economic",
+    "apps.integrations.connectors.unimicro",
 ]
 # Where this Tidsbro is reached from outside (https://tidsbro.example.dk): an ERP's webhooks
 # call <this>/integrations/webhooks/<system>/<connection>/. Empty: no webhooks are registered.
@@ -383,3 +384,17 @@ ECONOMIC_DRAFT_INVOICE_URL = env(
     "ECONOMIC_DRAFT_INVOICE_URL",
     default="https://secure.e-conomic.com/sales/invoicing/draft-invoices/{number}",
 )
+
+# UNIMICRO CONNECTOR
+# ------------------------------------------------------------------------------
+# The identity server (OpenID Connect issuer) and the API host; the client reads the rest from
+# the issuer's discovery document. Tidsbro's app as registered in Unimicro's developer portal:
+# the client id and secret of the interactive login (authorization code + PKCE) and, for
+# unattended server access, the server client's id and its certificate (PKCS#12 or PEM file).
+UNIMICRO_ISSUER = env("UNIMICRO_ISSUER", default="https://login.unimicro.no")
+UNIMICRO_API_BASE = env("UNIMICRO_API_BASE", default="https://app.unimicro.no")
+UNIMICRO_CLIENT_ID = env("UNIMICRO_CLIENT_ID", default="")
+UNIMICRO_CLIENT_SECRET = env("UNIMICRO_CLIENT_SECRET", default="")
+UNIMICRO_SERVER_CLIENT_ID = env("UNIMICRO_SERVER_CLIENT_ID", default="")
+UNIMICRO_SERVER_CERTIFICATE = env("UNIMICRO_SERVER_CERTIFICATE", default="")
+UNIMICRO_SERVER_CERTIFICATE_PASSWORD = env("UNIMICRO_SERVER_CERTIFICATE_PASSWORD", default="")

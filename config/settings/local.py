@@ -37,8 +37,18 @@ TWENTYFOURSEVEN_APPLICATION_ID = env(
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ (see apps/sandbox/twentyfourseven/README.md)
 # ------------------------------------------------------------------------------
-INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven", "apps.sandbox.economic"]
-EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls", "apps.sandbox.economic.urls"]
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "apps.sandbox.twentyfourseven",
+    "apps.sandbox.economic",
+    "apps.sandbox.unimicro",
+    "apps.sandbox.unimicro.identity",
+]
+EXTRA_URLCONFS = [
+    "apps.sandbox.twentyfourseven.urls",
+    "apps.sandbox.economic.urls",
+    "apps.sandbox.unimicro.urls",
+]
 SANDBOX_24SO = {
     "LATENCY_MS": env.int("SANDBOX_24SO_LATENCY_MS", default=0),
     "FAULT_RATE": env.float("SANDBOX_24SO_FAULT_RATE", default=0.0),
@@ -74,6 +84,21 @@ SANDBOX_ECONOMIC = {
     "RATE_WINDOW_SECONDS": env.int("SANDBOX_ECONOMIC_RATE_WINDOW_SECONDS", default=60),
 }
 
+# UNIMICRO CONNECTOR + SANDBOX: the emulator at /sandbox/unimicro/ (see its README.md)
+# ------------------------------------------------------------------------------
+UNIMICRO_ISSUER = env("UNIMICRO_ISSUER", default=f"{TIDSBRO_BASE_URL}/sandbox/unimicro/identity")
+UNIMICRO_API_BASE = env("UNIMICRO_API_BASE", default=f"{TIDSBRO_BASE_URL}/sandbox/unimicro")
+UNIMICRO_CLIENT_ID = env("UNIMICRO_CLIENT_ID", default="tidsbro-demo")
+UNIMICRO_CLIENT_SECRET = env("UNIMICRO_CLIENT_SECRET", default="tidsbro-demo-secret")
+SANDBOX_UNIMICRO = {
+    "LATENCY_MS": env.int("SANDBOX_UNIMICRO_LATENCY_MS", default=0),
+    "FAULT_RATE": env.float("SANDBOX_UNIMICRO_FAULT_RATE", default=0.0),
+    "FAULT_KINDS": env.list("SANDBOX_UNIMICRO_FAULT_KINDS", default=["http503"]),
+    "FAULT_SEED": env.int("SANDBOX_UNIMICRO_FAULT_SEED", default=11),
+    "ACCESS_TOKEN_SECONDS": env.int("SANDBOX_UNIMICRO_ACCESS_TOKEN_SECONDS", default=3600),
+    "WEBHOOK_DELIVERY": env("SANDBOX_UNIMICRO_WEBHOOK_DELIVERY", default="thread"),
+}
+
 # The demo serves static files from the apps directly, without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
@@ -101,5 +126,13 @@ SANDBOXES = [
         "about": 'The e-conomic side: the admin\'s "e-conomic sandbox" section; REST at '
         "{url}/<real e-conomic path>\n(X-AppSecretToken tidsbro-demo-app-secret, "
         "X-AgreementGrantToken tidsbro-demo-agreement; read-only demo/demo)",
+    },
+    {
+        "app": "apps.sandbox.unimicro",
+        "path": "/sandbox/unimicro",
+        "settings": {"UNIMICRO_ISSUER": "/identity", "UNIMICRO_API_BASE": ""},
+        "seed": ["sandbox_unimicro_seed", "--demo-office"],
+        "about": 'The Unimicro side: the admin\'s "Unimicro sandbox" section; sign-in at '
+        "{url}/identity (regnskap@tidsbro.no / tidsbro-demo), API at {url}/api/…",
     },
 ]

@@ -37,8 +37,18 @@ TWENTYFOURSEVEN_WEBSERVICES_BASE = env(
 
 # 24SO SANDBOX: the emulator at /sandbox/24so/ for live_server tests
 # ------------------------------------------------------------------------------
-INSTALLED_APPS = [*INSTALLED_APPS, "apps.sandbox.twentyfourseven", "apps.sandbox.economic"]
-EXTRA_URLCONFS = ["apps.sandbox.twentyfourseven.urls", "apps.sandbox.economic.urls"]
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "apps.sandbox.twentyfourseven",
+    "apps.sandbox.economic",
+    "apps.sandbox.unimicro",
+    "apps.sandbox.unimicro.identity",
+]
+EXTRA_URLCONFS = [
+    "apps.sandbox.twentyfourseven.urls",
+    "apps.sandbox.economic.urls",
+    "apps.sandbox.unimicro.urls",
+]
 SANDBOX_24SO = {
     "LATENCY_MS": 0,
     "FAULT_RATE": 0.0,
@@ -81,3 +91,19 @@ SANDBOX_ECONOMIC = {
 # browser tests get the admin's CSS and JavaScript.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# UNIMICRO CONNECTOR + SANDBOX: tests point the client at their live_server's sandbox
+# ------------------------------------------------------------------------------
+UNIMICRO_SANDBOX_NOT_SERVED = "http://127.0.0.1:9/sandbox/unimicro"
+UNIMICRO_ISSUER = env("UNIMICRO_ISSUER", default=f"{UNIMICRO_SANDBOX_NOT_SERVED}/identity")
+UNIMICRO_API_BASE = env("UNIMICRO_API_BASE", default=UNIMICRO_SANDBOX_NOT_SERVED)
+UNIMICRO_CLIENT_ID = "tidsbro-demo"
+UNIMICRO_CLIENT_SECRET = "tidsbro-demo-secret"  # noqa: S105 - the sandbox demo app
+SANDBOX_UNIMICRO = {
+    "LATENCY_MS": 0,
+    "FAULT_RATE": 0.0,
+    "FAULT_KINDS": ["http503"],
+    "FAULT_SEED": 11,
+    "ACCESS_TOKEN_SECONDS": 3600,
+    "WEBHOOK_DELIVERY": "inline",
+}

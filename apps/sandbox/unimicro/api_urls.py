@@ -1,0 +1,3 @@
+"""The API's paths (API base = <base>/sandbox/unimicro): /api/init/…, /api/biz/…"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The identity server's paths (issuer = <base>/sandbox/unimicro/identity)."""
+
+urlpatterns: list = []
