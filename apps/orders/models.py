@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -103,3 +104,44 @@ class OrderLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return (self.hours * self.rate).quantize(Decimal("0.01"))
+
+
+class ExportedOrder(models.Model):
+    """An order written to a file the ERP imports (when the office has no API access): which
+    order, for which connection and system, when, by whom and in which file. An order with
+    such a record is exported; it is written again only when the administrator asks."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="exports", verbose_name=_("order")
+    )
+    connection = models.ForeignKey(
+        "integrations.Connection",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("connection"),
+    )
+    system = models.CharField(_("system"), max_length=20)
+    file_name = models.CharField(_("file name"), max_length=255)
+    again = models.BooleanField(
+        _("exported again"),
+        default=False,
+        help_text=_("The administrator asked to export an order that was exported before."),
+    )
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exported by"),
+    )
+    exported_at = models.DateTimeField(_("exported"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order export")
+        verbose_name_plural = _("order exports")
+        ordering = ["-exported_at", "-id"]
+        indexes = [models.Index(fields=["order", "-exported_at"])]
+
+    def __str__(self) -> str:
+        return _("%(order)s exported to %(file)s") % {"order": self.order, "file": self.file_name}

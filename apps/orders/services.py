@@ -20,7 +20,7 @@ from apps.integrations.connectors.base import ConnectorError, Unavailable
 from apps.integrations.entities import Order as RemoteOrder
 from apps.integrations.entities import OrderLine as RemoteOrderLine
 from apps.integrations.models import Connection
-from apps.orders.models import Order, OrderLine
+from apps.orders.models import ExportedOrder, Order, OrderLine
 from apps.orders.selectors import BILLABLE_STATES
 from apps.projects.models import Project
 from apps.timesheets.models import TimeEntry, TimeEntryTransition
@@ -359,3 +359,144 @@ def order_create(
         for entry in current:
             local_change("hour", entry.pk, "ordered")
     return order
+
+
+# --- export to a file the ERP imports (no API access) ---------------------------------------
+
+
+def order_export_capability(connection: Connection) -> Any:
+    """The connection's file export (`spec.order_export`) when it offers one for this
+    connection (e.g. only in a file mode), else None."""
+    export = getattr(connection.spec, "order_export", None)
+    if export is None or not connection.is_active or not export.available(connection):
+        return None
+    return export
+
+
+def order_export_connections() -> list[Connection]:
+    """Active connections whose system takes orders as a file (one query)."""
+    return [c for c in Connection.objects.filter(is_active=True) if order_export_capability(c)]
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export of the chosen orders would do: the orders written to the file, those
+    exported before (left out unless asked again) and those refused, each with the reason."""
+
+    export: list[Order]
+    skipped: list[tuple[Order, str]]
+    refused: list[tuple[Order, str]]
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A built export: the file and what went into it."""
+
+    content: bytes
+    file_name: str
+    content_type: str
+    plan: ExportPlan
+
+
+def _export_orders(ids: Iterable[int], *, lock: bool = False) -> list[Order]:
+    qs = Order.objects.filter(pk__in=list(ids))
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return list(
+        qs.select_related("connection", "customer", "project", "created_by")
+        .prefetch_related("lines__work_type")
+        .order_by("created_at", "id")
+    )
+
+
+def order_export_plan(
+    *, connection: Connection, orders: Iterable[Order], again: bool = False
+) -> ExportPlan:
+    """Which of `orders` an export for `connection` writes, skips or refuses (reads only)."""
+    export = order_export_capability(connection)
+    if export is None:
+        raise ApplicationError(
+            _("%(system)s takes no order files from this connection.")
+            % {"system": connection.system_name}
+        )
+    chosen = list(orders)
+    exported = set(
+        ExportedOrder.objects.filter(order__in=[o.pk for o in chosen]).values_list(
+            "order_id", flat=True
+        )
+    )
+    plan = ExportPlan(export=[], skipped=[], refused=[])
+    for order in chosen:
+        if order.connection_id != connection.pk:
+            plan.refused.append(
+                (
+                    order,
+                    _("%(order)s belongs to %(system)s, not to this export.")
+                    % {"order": order, "system": order.connection.system_name},
+                )
+            )
+            continue
+        problems = export.problems(connection, order)
+        if problems:
+            plan.refused.append((order, f"{order}: {' '.join(problems)}"))
+        elif order.pk in exported and not again:
+            plan.skipped.append((order, _("%(order)s was exported before.") % {"order": order}))
+        else:
+            plan.export.append(order)
+    return plan
+
+
+def order_export(
+    *,
+    connection: Connection,
+    actor: User,
+    orders: Iterable[Order],
+    again: bool = False,
+) -> ExportFile:
+    """Builds the file the connection's system imports for the orders that can be exported
+    and marks them exported (one `ExportedOrder` each) in the same transaction; orders
+    exported before are left out unless `again`. Raises ApplicationError when none is left."""
+    if not actor.has_perm("orders.add_order"):
+        raise ApplicationError(_("You are not allowed to export orders."))
+    export = order_export_capability(connection)
+    if export is None:
+        raise ApplicationError(
+            _("%(system)s takes no order files from this connection.")
+            % {"system": connection.system_name}
+        )
+    ids = [o.pk for o in orders]
+    with transaction.atomic():
+        # Locked, so two administrators exporting at once cannot both write an order.
+        plan = order_export_plan(
+            connection=connection, orders=_export_orders(ids, lock=True), again=again
+        )
+        if not plan.export:
+            reasons = [reason for _order, reason in plan.refused + plan.skipped]
+            raise ApplicationError(
+                _("None of the selected orders can be exported: %(reasons)s")
+                % {"reasons": " ".join(reasons) or _("no order was chosen.")}
+            )
+        moment = timezone.now()
+        file_name = export.file_name(connection, moment)
+        exported = set(
+            ExportedOrder.objects.filter(order__in=plan.export).values_list("order_id", flat=True)
+        )
+        ExportedOrder.objects.bulk_create(
+            ExportedOrder(
+                order=order,
+                connection=connection,
+                system=connection.system,
+                file_name=file_name,
+                again=order.pk in exported,
+                exported_by=actor,
+                exported_at=moment,
+            )
+            for order in plan.export
+        )
+        content = export.build(connection, plan.export)
+    logger.info(
+        "exported %d orders for connection %s to %s", len(plan.export), connection.pk, file_name
+    )
+    return ExportFile(
+        content=content, file_name=file_name, content_type=export.content_type, plan=plan
+    )

@@ -292,6 +292,36 @@ class Webhooks:
         raise NotImplementedError
 
 
+class OrderExport:
+    """`spec.order_export`: orders written to a file the system imports, for offices without
+    API access (no request is made). The generic Orders action "Export for <system>" appears
+    for an active connection when `available(connection)` is true; the orders service checks
+    each order (`problems`), builds the file (`build`) and marks the orders exported in the
+    same transaction. Everything here is pure: no database writes, no requests.
+    """
+
+    # How the file is served and read back (the format's own README documents the rest).
+    content_type: str = "text/plain"
+    encoding: str = "utf-8"
+    extension: str = "txt"
+
+    def available(self, connection: Any) -> bool:
+        """Whether this connection exports orders as a file (e.g. only in a file mode)."""
+        return True
+
+    def problems(self, connection: Any, order: Any) -> list[str]:
+        """Why the system would refuse this order in the file, in words ([] = none)."""
+        return []
+
+    def build(self, connection: Any, orders: Sequence[Any]) -> bytes:
+        """The file's bytes for these orders (each with its customer and lines loaded)."""
+        raise NotImplementedError
+
+    def file_name(self, connection: Any, moment: datetime) -> str:
+        """The download's file name for an export made at `moment`."""
+        return f"tidsbro-orders-{moment:%Y%m%d-%H%M%S}.{self.extension}"
+
+
 class ConnectorSpec:
     """Everything Tidsbro knows about one system, declared by its connector package.
 
@@ -319,6 +349,8 @@ class ConnectorSpec:
     - `setup`: first-time setup after connecting (e.g. project roles, participants).
     - `webhooks` (a `Webhooks`): the system calls Tidsbro when records change; those records
       are pulled at once (secret checked, body parsed by the capability).
+    - `order_export` (an `OrderExport`): orders written to a file the system imports (no API
+      access needed); the Orders list offers "Export for <system>" when `available(connection)`.
 
     Sync positions (`Watermark.cursor`) are the connector's own strings: `cursor_is_time`
     says whether one is a moment (then administrators may set it by date, through
@@ -344,6 +376,7 @@ class ConnectorSpec:
     orders: object | None = None
     setup: object | None = None
     webhooks: object | None = None
+    order_export: object | None = None
 
     def connector(self, connection: object, **overrides: object) -> object:
         """A new connector (its own HTTP session) for one connection."""
