@@ -22,6 +22,13 @@ class UnimicroSpec(ConnectorSpec):
     capabilities = CAPABILITIES
     cursor_is_time = True
 
+    @property
+    def order_export(self) -> Any:
+        """Orders as the file Unimicro imports (offered for connections in CSV mode)."""
+        from apps.integrations.connectors.unimicro.export import EXPORT
+
+        return EXPORT
+
     def connector(self, connection: Any, **overrides: Any) -> Any:
         from apps.integrations.connectors.unimicro.connector import UnimicroConnector
 
