@@ -5,12 +5,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,7 +26,15 @@ from apps.integrations.models import Connection
 from apps.orders.formatting import CURRENCY, format_money
 from apps.orders.models import Order, OrderLine
 from apps.orders.selectors import order_billable_entries
-from apps.orders.services import Problem, order_create, order_lines_draft, order_problems
+from apps.orders.services import (
+    Problem,
+    order_create,
+    order_export,
+    order_export_connections,
+    order_export_plan,
+    order_lines_draft,
+    order_problems,
+)
 from apps.projects.models import Project
 
 
@@ -142,7 +152,7 @@ def _fix_url(problem: Problem, connection: Connection) -> str:
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = ["number", "in_erp", "customer", "project", "amount", "created_by"]
-    list_display += ["created_at"]
+    list_display += ["created_at", "exported"]
     list_filter = ["created_at"]
     search_fields = ["external_id", "customer__name", "project__name", "title"]
     list_select_related = ["connection", "customer", "project", "created_by"]
@@ -155,6 +165,7 @@ class OrderAdmin(ModelAdmin):
         "amount",
         "created_by",
         "created_at",
+        "exports_made",
     ]
     fields = readonly_fields
     inlines = [OrderLineInline]
@@ -210,6 +221,122 @@ class OrderAdmin(ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
         return self.get_fields(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The latest export in the same query as the list (no query per row).
+        return super().get_queryset(request).annotate(last_export=Max("exports__exported_at"))
+
+    @admin.display(description=_("exported"), ordering="last_export")
+    def exported(self, obj: Order) -> str:
+        moment = getattr(obj, "last_export", None)
+        if moment is None:
+            return "–"
+        return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("exported"))
+    def exports_made(self, obj: Order) -> Any:
+        """Each time the order was written to a file: when, by whom, which file."""
+        exports = list(obj.exports.select_related("exported_by", "connection"))
+        if not exports:
+            return _("Not exported")
+        return format_html_join(
+            "",
+            '<div class="order-export">{}</div>',
+            (
+                (
+                    _("%(when)s by %(who)s for %(system)s, file %(file)s%(again)s")
+                    % {
+                        "when": formats.date_format(
+                            timezone.localtime(e.exported_at), "SHORT_DATETIME_FORMAT"
+                        ),
+                        "who": e.exported_by or "–",
+                        "system": e.connection.system_name,
+                        "file": e.file_name,
+                        "again": _(" (again)") if e.again else "",
+                    },
+                )
+                for e in exports
+            ),
+        )
+
+    # --- export to a file the ERP imports: one action per connection that offers it ------
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not request.user.has_perm("orders.add_order"):
+            return actions
+        for connection in order_export_connections():
+
+            def action(
+                modeladmin: OrderAdmin,
+                request: HttpRequest,
+                queryset: QuerySet,
+                connection: Connection = connection,
+            ) -> HttpResponse | None:
+                return modeladmin.export_view(request, queryset, connection)
+
+            name = f"export_for_{connection.pk}"
+            description = _("Export for %(system)s") % {"system": connection.system_name}
+            actions[name] = (action, name, description)
+        return actions
+
+    def export_view(
+        self, request: HttpRequest, queryset: QuerySet, connection: Connection
+    ) -> HttpResponse | None:
+        """First pass: what goes into the file, what was exported before (ticking "Export
+        again" includes it) and what is refused, with the reason. Second pass (`post`): the
+        file itself, the orders marked exported."""
+        again = bool(request.POST.get("again"))
+        if request.POST.get("post"):
+            try:
+                result = order_export(
+                    connection=connection, actor=request.user, orders=queryset, again=again
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return None
+            for order in result.plan.export:
+                self.log_change(
+                    request, order, _("Exported to %(file)s") % {"file": result.file_name}
+                )
+            left = [reason for _order, reason in result.plan.skipped + result.plan.refused]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s order was exported to %(file)s.",
+                    "%(count)s orders were exported to %(file)s.",
+                    len(result.plan.export),
+                )
+                % {"count": len(result.plan.export), "file": result.file_name}
+                + (" " + " ".join(left) if left else ""),
+                messages.SUCCESS if not left else messages.WARNING,
+            )
+            response = HttpResponse(result.content, content_type=result.content_type)
+            response["Content-Disposition"] = f'attachment; filename="{result.file_name}"'
+            return response
+        orders = list(
+            queryset.select_related("connection", "customer", "project", "created_by")
+            .prefetch_related("lines__work_type")
+            .order_by("created_at", "id")
+        )
+        try:
+            plan = order_export_plan(connection=connection, orders=orders, again=False)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Export for %(system)s") % {"system": connection.system_name},
+            "connection": connection,
+            "plan": plan,
+            "orders": orders,
+            "opts": self.opts,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/orders/order/export_confirmation.html", context)
 
     @admin.display(description=_("total excl. VAT"), ordering="total")
     def amount(self, obj: Order) -> str:
