@@ -93,7 +93,7 @@ def message(entity: str, prop: str, text: str, *, entity_id: int | None = None) 
 class Nav:
     """A navigation property: the target entity, the id field that joins them, one or many."""
 
-    entity: EntityDef
+    entity: EntityDef = field(repr=False)
     fk: str
     many: bool = False
 
@@ -117,7 +117,7 @@ class EntityDef:
     series_as_text: tuple[str, ...] = ()  # fields whose numbers are strings (ProjectNumber)
     references: dict[str, str] = field(default_factory=dict)  # id field → EntityType
     read_only: bool = False  # POST/PUT/DELETE refused (users)
-    expandable: dict[str, Nav] = field(default_factory=dict)
+    expandable: dict[str, Nav] = field(default_factory=dict, repr=False)
     writable_children: tuple[str, ...] = ()
     default_expand: tuple[str, ...] = ()
     validate: Hook | None = None  # (company_key, data, old|None, caller) -> list of messages
