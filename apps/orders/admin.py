@@ -24,12 +24,13 @@ from apps.customers.models import Customer
 from apps.integrations.adapters.hours import hour_transfer_flags
 from apps.integrations.models import Connection
 from apps.orders.formatting import CURRENCY, format_money
-from apps.orders.models import Order, OrderLine
+from apps.orders.models import ExportedOrder, Order, OrderLine
 from apps.orders.selectors import order_billable_entries
 from apps.orders.services import (
     Problem,
     order_create,
     order_export,
+    order_export_capability,
     order_export_connections,
     order_export_plan,
     order_lines_draft,
@@ -217,7 +218,18 @@ class OrderAdmin(ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
         field = self._erp_number_field(request, obj)
-        return [field if name == "erp_number" else name for name in self.fields]
+        fields = [field if name == "erp_number" else name for name in self.fields]
+        if obj is None or not (
+            order_export_capability(obj.connection) is not None or obj.exports.exists()
+        ):
+            fields.remove("exports_made")  # this office exports no files
+        return fields
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        # The "exported" column only where orders are exported as files.
+        if order_export_connections() or ExportedOrder.objects.exists():
+            return self.list_display
+        return [name for name in self.list_display if name != "exported"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
         return self.get_fields(request, obj)

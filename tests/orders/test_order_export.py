@@ -164,6 +164,7 @@ def test_the_action_is_absent_without_a_csv_mode_connection() -> None:
     client = _client(admin_user())
     page = client.get(reverse(CHANGELIST))
     assert not [name for name in _actions(page) if name.startswith("export_for")]
+    assert "exported" not in page.context["cl"].list_display  # no column for nothing
 
     connection = integration_services.connection_create(
         system="unimicro", credentials={}, settings={"mode": "api"}, connected=[]
@@ -177,6 +178,7 @@ def test_the_action_is_labelled_with_the_system_for_those_allowed_to_bill() -> N
 
     page = _client(admin_user()).get(reverse(CHANGELIST))
     assert _actions(page)[_action(connection)] == "Export for Unimicro"
+    assert "exported" in page.context["cl"].list_display
 
     page = _client(support_user()).get(reverse(CHANGELIST))  # sees orders, cannot bill
     assert page.status_code == 200
