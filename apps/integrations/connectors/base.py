@@ -184,6 +184,12 @@ class OnboardingStep:
     def context(self, wizard: WizardState) -> dict[str, Any]:
         return {}
 
+    def leave(self, wizard: WizardState, form: Any, request: Any) -> str:
+        """After `accept`: a URL to send the browser to instead of the next step (e.g. the
+        system's own login page; it comes back through `spec.oauth`'s callback, which saves
+        the outcome in the wizard and goes on). "" = the next step."""
+        return ""
+
 
 class Onboarding:
     """`spec.onboarding`: how an office connects this system.
@@ -197,6 +203,11 @@ class Onboarding:
     steps: Sequence[OnboardingStep] = ()
     # Included on the "what to connect" step: what the earlier steps chose, in words.
     summary_template: str = ""
+
+    def steps_for(self, wizard: WizardState) -> Sequence[OnboardingStep]:
+        """The steps this wizard goes through given its answers so far (e.g. a mode chosen
+        in the first step skips the others); `steps` by default."""
+        return self.steps
 
     def documents(self, wizard: WizardState) -> ConnectionDocuments:
         """The connection's documents from the wizard's answers (checked by the steps)."""
@@ -292,6 +303,33 @@ class Webhooks:
         raise NotImplementedError
 
 
+@dataclass(frozen=True, kw_only=True)
+class OAuthOutcome:
+    """Where the browser goes after the system's login came back, and what it is told."""
+
+    redirect_to: str
+    message: str = ""
+    ok: bool = True
+
+
+class OAuthLogin:
+    """`spec.oauth`: the administrator logs in on the system's own site (OAuth authorization
+    code). The generic views `/integrations/oauth/<system>/start/` (POST `purpose`) and
+    `/integrations/oauth/<system>/callback/` (the registered redirect URI) send them there and
+    back; the capability checks the answer (state, issuer …) and decides what it was for (a
+    wizard step, a key re-authorised …). Nothing secret reaches a message."""
+
+    def start(self, request: Any, *, purpose: str) -> str:
+        """The URL of the system's login for `purpose`; raises ApplicationError when the
+        purpose is not allowed to this user."""
+        raise NotImplementedError
+
+    def callback(self, request: Any, *, wizard: WizardState) -> OAuthOutcome:
+        """Checks the callback and stores what it brought (in `wizard` for the connect
+        wizard); never raises for a refused or tampered answer: the outcome says so."""
+        raise NotImplementedError
+
+
 class OrderExport:
     """`spec.order_export`: orders written to a file the system imports, for offices without
     API access (no request is made). The generic Orders action "Export for <system>" appears
@@ -377,6 +415,11 @@ class ConnectorSpec:
     setup: object | None = None
     webhooks: object | None = None
     order_export: object | None = None
+    # An `OAuthLogin`: the system's login is on its own site (authorization code).
+    oauth: object | None = None
+    # Who is master of each object type when an office connects (the wizard's initial
+    # choice); types not named follow the generic defaults.
+    default_masters: Mapping[str, str] = {}
 
     def connector(self, connection: object, **overrides: object) -> object:
         """A new connector (its own HTTP session) for one connection."""
