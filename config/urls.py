@@ -21,6 +21,8 @@ urlpatterns = [
         webhook_receive_view,
         name="integrations_webhook",
     ),
+    # Logging in on an ERP's own site (OAuth): start/ and the registered callback/.
+    path("integrations/oauth/", include("apps.integrations.oauth")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
