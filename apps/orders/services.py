@@ -188,6 +188,57 @@ def order_problems(
     return problems
 
 
+def _next_local_number(connection: Connection) -> str:
+    """The next order number of a connection whose orders are numbered here (file export):
+    one above the highest so far, under a lock of the connection so two orders made at once
+    do not get the same number."""
+    list(Connection.objects.select_for_update().filter(pk=connection.pk).values_list("pk"))
+    numbers = [
+        int(n)
+        for n in Order.objects.filter(connection=connection).values_list("external_id", flat=True)
+        if n.isdigit()
+    ]
+    return str(max(numbers, default=0) + 1)
+
+
+def _send_order(
+    connection: Connection, orders: Any, remote_order: RemoteOrder, connector: Any
+) -> str:
+    """Creates the order in the ERP (`orders.create`); its failures in words."""
+    from apps.integrations.registry import connector_for
+
+    own = connector is None
+    connector = connector or connector_for(connection)
+    try:
+        return orders.create(connector, remote_order)
+    except Unavailable as exc:
+        if exc.ambiguous and getattr(orders, "retries_safely", False):
+            raise ApplicationError(
+                _(
+                    "The ERP did not answer in time; the order may have been created there. "
+                    "Send it again: the ERP recognises it and makes no second order. "
+                    "(%(error)s)"
+                )
+                % {"error": exc}
+            ) from exc
+        if exc.ambiguous:
+            raise ApplicationError(
+                _(
+                    "The ERP did not answer in time; the order may have been created there. "
+                    "Check the ERP before trying again. (%(error)s)"
+                )
+                % {"error": exc}
+            ) from exc
+        raise ApplicationError(
+            _("The ERP could not be reached: %(error)s") % {"error": exc}
+        ) from exc
+    except ConnectorError as exc:
+        raise ApplicationError(_("The ERP refused the order: %(error)s") % {"error": exc}) from exc
+    finally:
+        if own:
+            connector.close()
+
+
 def order_create(
     *,
     connection: Connection,
@@ -200,19 +251,19 @@ def order_create(
     connector: Any = None,
 ) -> Order:
     """Creates the order in the ERP (the connector's `orders` capability), then records it
-    and locks and links its hours.
+    and locks and links its hours. For a system that imports a file of its orders
+    (`order_export`, e.g. no API access) nothing is sent: the order is numbered here and
+    exported later from the Orders list.
 
     Nothing is written unless the ERP accepted the order; the hours' transfer is queued when
     the connection transfers hours on order creation.
     """
-    from apps.integrations.registry import connector_for
-
     if not actor.has_perm("orders.add_order"):
         raise ApplicationError(_("You are not allowed to create orders."))
     if not connection.is_active:
         raise ApplicationError(_("The connection to the ERP is not active."))
     orders = _orders(connection)
-    if orders is None:
+    if orders is None and order_export_capability(connection) is None:
         raise ApplicationError(
             _("%(system)s cannot take orders from Tidsbro.") % {"system": connection.system_name}
         )
@@ -270,36 +321,13 @@ def order_create(
         ),
     )
 
-    own = connector is None
-    connector = connector or connector_for(connection)
-    try:
-        order_number = orders.create(connector, remote_order)
-    except Unavailable as exc:
-        if exc.ambiguous and getattr(orders, "retries_safely", False):
-            raise ApplicationError(
-                _(
-                    "The ERP did not answer in time; the order may have been created there. "
-                    "Send it again: the ERP recognises it and makes no second order. "
-                    "(%(error)s)"
-                )
-                % {"error": exc}
-            ) from exc
-        if exc.ambiguous:
-            raise ApplicationError(
-                _(
-                    "The ERP did not answer in time; the order may have been created there. "
-                    "Check the ERP before trying again. (%(error)s)"
-                )
-                % {"error": exc}
-            ) from exc
-        raise ApplicationError(
-            _("The ERP could not be reached: %(error)s") % {"error": exc}
-        ) from exc
-    except ConnectorError as exc:
-        raise ApplicationError(_("The ERP refused the order: %(error)s") % {"error": exc}) from exc
-    finally:
-        if own:
-            connector.close()
+    file_export = order_export_capability(connection)
+    if file_export is not None:
+        # The system imports a file of its orders (no API): nothing is sent, the order is
+        # numbered here, in the write transaction, and exported later.
+        order_number = None
+    else:
+        order_number = _send_order(connection, orders, remote_order, connector)
 
     with transaction.atomic():
         locked = list(
@@ -307,6 +335,10 @@ def order_create(
             .filter(pk__in=ids, order__isnull=True, status__in=BILLABLE_STATES)
             .values_list("pk", flat=True)
         )
+        if len(locked) != len(ids) and order_number is None:
+            raise ApplicationError(_("The hours changed meanwhile; nothing was saved."))
+        if order_number is None:
+            order_number = _next_local_number(connection)
         if len(locked) != len(ids):
             logger.error(
                 "order %s created in the ERP but its hours changed meanwhile", order_number

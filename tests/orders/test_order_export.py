@@ -15,11 +15,14 @@ from apps.core.exceptions import ApplicationError
 from apps.integrations import services as integration_services
 from apps.integrations.connectors.unimicro.export import EXPORT, parse
 from apps.orders.models import ExportedOrder
-from apps.orders.services import order_export, order_export_plan
+from apps.orders.services import order_create, order_export, order_export_plan
+from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user, project_manager, support_user
 from tests.customers.factories import CustomerFactory
 from tests.integrations.factories import connection_24so
 from tests.integrations.unimicro.test_export import csv_connection, make_order, two_orders
+from tests.projects.factories import ProjectFactory
+from tests.timesheets.factories import TimeEntryFactory
 from tests.worktypes.factories import WorkTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +158,39 @@ def test_an_api_mode_connection_takes_no_file() -> None:
 
     with pytest.raises(ApplicationError, match="takes no order files"):
         order_export_plan(connection=connection, orders=[first])
+
+
+def test_orders_of_a_csv_mode_connection_are_numbered_here_and_exported_later() -> None:
+    actor = admin_user()
+    connection = csv_connection()
+    project = ProjectFactory(
+        customer=CustomerFactory(name="Ærlig Øl AS", number="20003"),
+        default_work_type=WorkTypeFactory(product_number="1001", price=Decimal("1000")),
+    )
+    entries = [
+        TimeEntryFactory(
+            project=project,
+            hours=Decimal("2.00"),
+            billable_hours=Decimal("2.00"),
+            status=TimeEntry.Status.USER_APPROVED,
+        )
+        for _ in range(3)
+    ]
+
+    first = order_create(connection=connection, actor=actor, entries=entries[:2], project=project)
+    second = order_create(connection=connection, actor=actor, entries=entries[2:], project=project)
+
+    assert (first.external_id, second.external_id) == ("1", "2")
+    assert [e.order_id for e in TimeEntry.objects.order_by("id")] == [first.pk, first.pk, second.pk]
+    rows = parse(order_export(connection=connection, actor=actor, orders=[first, second]).content)
+    assert [row[:4] for row in rows if row[0] in ("80", "81")] == [
+        ["80", "1", "20003", rows[1][3]],
+        ["81", "1", "1", "1001"],
+        ["81", "1", "2", "1001"],
+        ["80", "2", "20003", rows[4][3]],
+        ["81", "2", "1", "1001"],
+    ]
+    assert rows[0][2] == "Ærlig Øl AS"
 
 
 # --- the admin action ----------------------------------------------------------------------
