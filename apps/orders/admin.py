@@ -120,7 +120,17 @@ def document_label(connection: Connection) -> str:
 
 
 def erp_text(order: Order) -> str:
-    """ "Draft invoice 1 in <system>": the number, named as the system names what it made."""
+    """ "Draft invoice 1 in <system>": the number, named as the system names what it made;
+    "Order 1 for <system> (file export)" where orders go in a file the system imports."""
+    if order_export_capability(order.connection) is not None:
+        return capfirst(
+            _("%(document)s %(number)s for %(system)s (file export)")
+            % {
+                "document": document_label(order.connection),
+                "number": order.external_id,
+                "system": order.connection.system_name,
+            }
+        )
     return capfirst(
         _("%(document)s %(number)s in %(system)s")
         % {

@@ -150,7 +150,21 @@ def order_problems(
     most, no request): the customer must be in the ERP, each work type must have the ERP
     product number it is billed as."""
     problems = []
-    if customer is not None and _erp_id_of(connection, "customer", customer) is None:
+    if customer is not None and order_export_capability(connection) is not None:
+        # Orders go in a file the ERP imports: the customer travels in it, by its number.
+        if not str(customer.number or "").strip():
+            problems.append(
+                Problem(
+                    message=_(
+                        "%(customer)s has no customer number: enter the number the ERP knows "
+                        "it by (the exported file names the customer by it)."
+                    )
+                    % {"customer": customer},
+                    fix=customer,
+                    kind="customer_number",
+                )
+            )
+    elif customer is not None and _erp_id_of(connection, "customer", customer) is None:
         problems.append(
             Problem(
                 message=_(

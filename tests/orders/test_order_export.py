@@ -14,8 +14,8 @@ from django.urls import reverse
 from apps.core.exceptions import ApplicationError
 from apps.integrations import services as integration_services
 from apps.integrations.connectors.unimicro.export import EXPORT, parse
-from apps.orders.models import ExportedOrder
-from apps.orders.services import order_create, order_export, order_export_plan
+from apps.orders.models import ExportedOrder, Order
+from apps.orders.services import order_create, order_export, order_export_plan, order_problems
 from apps.timesheets.models import TimeEntry
 from tests.accounts.factories import admin_user, project_manager, support_user
 from tests.customers.factories import CustomerFactory
@@ -328,3 +328,62 @@ def test_the_order_list_shows_exported_orders_in_a_fixed_number_of_queries(
     rows = list(page.context["cl"].result_list)
     assert sum(1 for o in rows if o.last_export is not None) == 5
     assert Decimal(page.context["cl"].result_count) == 8
+
+
+def test_in_csv_mode_an_order_is_made_on_the_create_screen_and_exported_from_the_list() -> None:
+    actor = admin_user()
+    connection = csv_connection()
+    project = ProjectFactory(
+        customer=CustomerFactory(name="Ærlig Øl AS", number="20004"),
+        default_work_type=WorkTypeFactory(product_number="1001", price=Decimal("900")),
+    )
+    entry = TimeEntryFactory(
+        project=project,
+        hours=Decimal("3.00"),
+        billable_hours=Decimal("3.00"),
+        status=TimeEntry.Status.USER_APPROVED,
+    )
+    client = _client(actor)
+    picked = {
+        "connection": connection.pk,
+        "project": project.pk,
+        "title": "Desember",
+        "entry": [entry.pk],
+    }
+
+    page = client.post(
+        reverse("admin:orders_order_create"), {**picked, "step": "send"}, follow=True
+    )
+
+    order = Order.objects.get()
+    assert order.external_id == "1"
+    assert "Order 1 for Unimicro (file export) was created with 1 line" in page.content.decode()
+    download = client.post(
+        reverse(CHANGELIST),
+        {"action": _action(connection), ACTION_CHECKBOX_NAME: [order.pk], "post": "yes"},
+    )
+    rows = parse(download.content)
+    assert rows[1][:3] == ["80", "1", "20004"] and rows[1][7] == "Desember"
+    assert rows[2][3:7] == ["1001", rows[2][4], "3.00", "900.00"]
+
+
+def test_in_csv_mode_a_customer_without_a_number_is_the_problem_to_fix() -> None:
+    connection = csv_connection()
+    customer = CustomerFactory(name="Nummerløs AS", number="")
+    entry = TimeEntryFactory(
+        project=ProjectFactory(
+            customer=customer, default_work_type=WorkTypeFactory(product_number="1")
+        ),
+        status=TimeEntry.Status.USER_APPROVED,
+    )
+
+    problems = order_problems(connection=connection, customer=customer, entries=[entry])
+
+    assert [(p.kind, p.fix, p.message) for p in problems] == [
+        (
+            "customer_number",
+            customer,
+            "Nummerløs AS has no customer number: enter the number the ERP knows it by (the "
+            "exported file names the customer by it).",
+        )
+    ]
