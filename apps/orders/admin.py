@@ -160,6 +160,23 @@ def _fix_url(problem: Problem, connection: Connection) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[problem.fix.pk])
 
 
+class ExportedFilter(admin.SimpleListFilter):
+    """Orders written to a file for the ERP, or not yet (to select the next file's orders)."""
+
+    title = _("exported")
+    parameter_name = "exported"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list:
+        return [("yes", _("Yes")), ("no", _("Not yet"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(exports__isnull=False).distinct()
+        if self.value() == "no":
+            return queryset.filter(exports__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = ["number", "in_erp", "customer", "project", "amount", "created_by"]
@@ -235,11 +252,24 @@ class OrderAdmin(ModelAdmin):
             fields.remove("exports_made")  # this office exports no files
         return fields
 
+    def _exports_in_use(self, request: HttpRequest) -> bool:
+        """Whether this office exports orders as files (once per request)."""
+        if not hasattr(request, "_orders_exports_in_use"):
+            request._orders_exports_in_use = bool(  # type: ignore[attr-defined]
+                order_export_connections() or ExportedOrder.objects.exists()
+            )
+        return request._orders_exports_in_use  # type: ignore[attr-defined]
+
     def get_list_display(self, request: HttpRequest) -> list:
-        # The "exported" column only where orders are exported as files.
-        if order_export_connections() or ExportedOrder.objects.exists():
+        # The "exported" column and filter only where orders are exported as files.
+        if self._exports_in_use(request):
             return self.list_display
         return [name for name in self.list_display if name != "exported"]
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        if self._exports_in_use(request):
+            return [*self.list_filter, ExportedFilter]
+        return list(self.list_filter)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
         return self.get_fields(request, obj)

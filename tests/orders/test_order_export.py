@@ -329,6 +329,11 @@ def test_the_order_list_shows_exported_orders_in_a_fixed_number_of_queries(
     assert sum(1 for o in rows if o.last_export is not None) == 5
     assert Decimal(page.context["cl"].result_count) == 8
 
+    waiting = client.get(reverse(CHANGELIST), {"exported": "no"})
+    assert {o.external_id for o in waiting.context["cl"].result_list} == {"9203", "9204", "9205"}
+    done = client.get(reverse(CHANGELIST), {"exported": "yes"})
+    assert done.context["cl"].result_count == 5
+
 
 def test_in_csv_mode_an_order_is_made_on_the_create_screen_and_exported_from_the_list() -> None:
     actor = admin_user()
