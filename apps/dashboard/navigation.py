@@ -168,6 +168,12 @@ def erp_sync(user: Any) -> dict[str, Any] | None:
                 url_or_none("admin:integrations_sync_history"),
                 user.has_perm("integrations.view_syncrun"),
             ),
+            _item(  # every system Tidsbro can connect to, each with Activate
+                _("Integrations"),
+                "extension",
+                url_or_none("admin:integrations_connection_connect"),
+                user.has_perm("integrations.add_connection"),
+            ),
             _item(  # its list offers the wizard and both settings pages
                 capfirst(_("connections")),
                 "settings",

@@ -97,6 +97,7 @@ def test_administrator_sidebar_has_the_registers_and_sync_but_no_system(client):
         "Sync center",
         "Conflicts",
         "Sync history",
+        "Integrations",
         "Connections",
     ]
 
@@ -106,6 +107,7 @@ def test_support_sees_sync_but_no_system(client):
     sidebar = _sidebar(client)
 
     assert {"Sync center", "Conflicts", "Sync history"} <= set(sidebar["ERP sync"])
+    assert "Integrations" not in sidebar["ERP sync"]  # activating a system: administrators
     assert "System" not in sidebar
 
 

@@ -97,8 +97,7 @@ def test_day_one_connect_map_register_approve_transfer_and_order(
     assert admin.locator("html").get_attribute("lang") == "nb"
     shot(admin, "01-home-before-connecting")
     admin.goto(url + reverse("admin:integrations_connection_connect"))
-    admin.check("input[name=system][value='24so']")
-    admin.click("input[name=wizard_next]")
+    admin.click("button[name=system][value='24so']")  # Integrations → Activate
     admin.fill("#id_username", DEMO_USERNAME)
     admin.fill("#id_password", DEMO_PASSWORD)
     shot(admin, "02-wizard-login")

@@ -47,6 +47,36 @@ CONNECT_CHOICES = [(e, label) for e, label in OBJECT_LABELS.items() if e in serv
 DEFAULT_CONNECT = ["customer", "project", "work_type", "task", "user", "hour"]
 
 
+def integration_features(spec: Any) -> list[Any]:
+    """What a system's integration does, in words, from what its connector declares."""
+    capabilities = spec.capabilities
+    kept = [
+        label
+        for entity, label in OBJECT_LABELS.items()
+        if entity != "hour" and (capabilities.can_pull(entity) or capabilities.can_push(entity))
+    ]
+    found: list[Any] = []
+    if kept:
+        found.append(
+            _("Keeps in step: %(types)s.") % {"types": ", ".join(str(k) for k in kept).lower()}
+        )
+    if capabilities.can_push("hour"):
+        found.append(_("Sends approved hours."))
+    for capability, text in (
+        ("orders", _("Turns approved hours into orders or invoice drafts there.")),
+        ("order_export", _("Exports orders as a file the system imports (no API access).")),
+        ("webhooks", _("Instant updates when records change there.")),
+        ("sso", _("Colleagues may log in to Tidsbro with their login there.")),
+    ):
+        try:
+            offered = getattr(spec, capability, None) is not None
+        except ImportError:  # a capability whose module is not there yet
+            offered = False
+        if offered:
+            found.append(text)
+    return found
+
+
 def connect_choices(spec: Any, settings: Any = None) -> list[tuple[str, Any]]:
     """The object types this system can keep in step (for a connection with `settings`: those
     its account allows, `spec.connectable`)."""
@@ -101,6 +131,10 @@ class ConnectForm(forms.Form):
         choices = connect_choices(spec, settings)
         self.fields["connected"].choices = choices
         self.fields["connected"].initial = [e for e, _label in choices if e in DEFAULT_CONNECT]
+        default_masters = {
+            **services.DEFAULT_MASTERS,
+            **(getattr(spec, "default_masters", {}) or {}),
+        }
         # Who is master of each type the system could also take from Tidsbro.
         for entity, label in choices:
             # Hours have no master: how they go is the hour transfer below.
@@ -109,7 +143,7 @@ class ConnectForm(forms.Form):
             self.fields[f"master_{entity}"] = forms.ChoiceField(
                 label=_("Master of %(type)s") % {"type": label},
                 choices=Master.choices,
-                initial=services.DEFAULT_MASTERS.get(entity, Master.BOTH),
+                initial=default_masters.get(entity, Master.BOTH),
                 required=False,
             )
         if spec.sso is not None:
@@ -238,7 +272,7 @@ class OnboardingViews:
         if spec is not None:
             steps += [
                 (s.name, s.label_for(wizard) if wizard else s.label, _step_url(s))
-                for s in spec.onboarding.steps
+                for s in (spec.onboarding.steps_for(wizard) if wizard else spec.onboarding.steps)
             ]
         steps.append(
             (
@@ -285,8 +319,8 @@ class OnboardingViews:
         )
         return HttpResponseRedirect(reverse("admin:integrations_connection_connect"))
 
-    def _next_url(self, spec: Any, name: str) -> str:
-        steps = list(spec.onboarding.steps)
+    def _next_url(self, spec: Any, name: str, wizard: Wizard) -> str:
+        steps = list(spec.onboarding.steps_for(wizard))
         names = [s.name for s in steps]
         index = names.index(name)
         if index + 1 < len(steps):
@@ -297,7 +331,7 @@ class OnboardingViews:
         wizard = Wizard(request)
         wizard.clear()
         wizard.save(system=spec.system)
-        steps = list(spec.onboarding.steps)
+        steps = list(spec.onboarding.steps_for(wizard))
         if steps:
             return HttpResponseRedirect(_step_url(steps[0]))
         return HttpResponseRedirect(reverse("admin:integrations_connection_connect_objects"))
@@ -305,8 +339,9 @@ class OnboardingViews:
     # steps
 
     def system_view(self, request: HttpRequest) -> HttpResponse:
-        """Choose the system; `?system=<system>` (the connection list's links) starts its
-        steps directly."""
+        """Integrations: every system Tidsbro can connect to, what it does, whether it is
+        active, and an Activate button (POST `system`) that starts its wizard;
+        `?system=<system>` (the connection list's links) starts it directly."""
         self._check(request)
         if request.method == "POST":
             form = SystemForm(request.POST)
@@ -314,15 +349,25 @@ class OnboardingViews:
             form = SystemForm(request.GET if "system" in request.GET else None)
         if form.is_bound and form.is_valid():
             return self._start(request, registry.spec_for(form.cleaned_data["system"]))
-        connected = list(Connection.objects.filter(is_active=True))
-        return self._render(
-            request,
-            None,
-            "system",
-            form,
-            specs=[s for s in registry.specs() if s.onboarding is not None],
-            existing=connected,
-        )
+        active = {c.system: c for c in Connection.objects.filter(is_active=True)}
+        cards = [
+            {
+                "spec": spec,
+                "connection": active.get(spec.system),
+                "does": integration_features(spec),
+            }
+            for spec in registry.specs()
+            if spec.onboarding is not None
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model_admin.model._meta,
+            "title": _("Integrations"),
+            "cards": cards,
+            "form": form,
+            "can_change": request.user.has_perm("integrations.change_connection"),
+        }
+        return TemplateResponse(request, "admin/integrations/onboarding/integrations.html", context)
 
     def step_view(self, request: HttpRequest, name: str) -> HttpResponse:
         self._check(request)
@@ -330,7 +375,8 @@ class OnboardingViews:
         spec = wizard.spec
         if spec is None:
             return self._restart(request)
-        step = next((s for s in spec.onboarding.steps if s.name == name), None)
+        steps = list(spec.onboarding.steps_for(wizard))
+        step = next((s for s in steps if s.name == name), None)
         if step is None:
             raise Http404("No such step")
         if not step.ready(wizard):
@@ -345,11 +391,24 @@ class OnboardingViews:
             except ApplicationError as exc:
                 add_service_error(form, exc)
             else:
-                return HttpResponseRedirect(self._next_url(spec, name))
+                # A step may send the browser out (the system's own login) and back.
+                leave_to = step.leave(wizard, form, request)
+                if leave_to:
+                    return HttpResponseRedirect(leave_to)
+                # The answers may have changed the steps that follow (a mode, a choice).
+                steps = list(spec.onboarding.steps_for(wizard))
+                if name not in [s.name for s in steps]:
+                    return self._restart(request)
+                next_url = self._next_url(spec, name, wizard)
+                if next_url == reverse("admin:integrations_connection_connect_objects"):
+                    finished = self._finish_without_types(request, spec, wizard)
+                    if finished is not None:
+                        return finished
+                return HttpResponseRedirect(next_url)
         existing = [
             c
             for c in [selectors.connection_active(system=spec.system)]
-            if c is not None and step is spec.onboarding.steps[0]
+            if c is not None and steps and step is steps[0]
         ]
         return self._render(
             request,
@@ -366,13 +425,30 @@ class OnboardingViews:
         self._check(request)
         wizard = Wizard(request)
         spec = wizard.spec
-        if spec is None or not all(step.ready(wizard) for step in spec.onboarding.steps):
+        if spec is None or not all(
+            step.ready(wizard) for step in spec.onboarding.steps_for(wizard)
+        ):
             return self._restart(request)
         # What the earlier steps found may allow fewer types (e.g. an account without a module).
         try:
             settings = spec.onboarding.documents(wizard).settings
         except ApplicationError:
             return self._restart(request)
+        if spec.connectable(settings) == frozenset():
+            # Nothing to keep in step (e.g. a file-export mode): no choices to make here.
+            if request.method == "POST":
+                finished = self._finish_without_types(request, spec, wizard)
+                if finished is not None:
+                    return finished
+            return self._render(
+                request,
+                spec,
+                "objects",
+                None,
+                nothing_to_connect=True,
+                summary_template=spec.onboarding.summary_template,
+                **spec.onboarding.summary(wizard),
+            )
         form = ConnectForm(
             request.POST if request.method == "POST" else None, spec=spec, settings=settings
         )
@@ -421,6 +497,41 @@ class OnboardingViews:
                 reverse("admin:integrations_connection_first_sync", args=[connection.pk])
             )
         return self._render(request, spec, "objects", form, **context)
+
+    def _finish_without_types(
+        self, request: HttpRequest, spec: Any, wizard: Wizard
+    ) -> HttpResponse | None:
+        """A connection with nothing to keep in step (`spec.connectable` is empty, e.g. a
+        file-export mode) is created at once: no "what to connect", no first sync; the
+        browser goes to its settings. None when the system has types to choose."""
+        try:
+            documents = spec.onboarding.documents(wizard)
+        except ApplicationError:
+            return None
+        if spec.connectable(documents.settings) != frozenset():
+            return None
+        try:
+            connection = services.connection_create(
+                system=spec.system,
+                credentials=documents.credentials,
+                settings=documents.settings,
+                state=documents.state,
+                connected=[],
+                masters={},
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:integrations_connection_connect"))
+        wizard.clear()
+        messages.success(
+            request,
+            _("%(connection)s is active. Nothing is kept in step with it; its settings are below.")
+            % {"connection": connection},
+        )
+        return HttpResponseRedirect(
+            f"{reverse('admin:integrations_connection_settings')}?connection={connection.pk}"
+        )
 
     def cancel_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)

@@ -91,7 +91,9 @@ def choose_client(client, client_id: int = FJORDLYS):
 @pytest.mark.django_db(transaction=True)
 def test_the_wizard_connects_step_by_step_and_runs_the_first_sync(client, sandbox, office):
     html = page(client.get(reverse(START)))
-    assert "Choose the system" in html and "24SevenOffice" in html
+    # The Integrations page: every system with what it does and an Activate button.
+    assert "Integrations" in html and "24SevenOffice" in html
+    assert '<button type="submit" class="button default" name="system" value="24so">' in html
     choose_24so(client)
     assert "Log in to 24SevenOffice" in page(client.get(url(LOGIN)))
 
