@@ -29,6 +29,23 @@ class UnimicroSpec(ConnectorSpec):
 
         return EXPORT
 
+    # Tidsbro is the master (CONTRACT-17 §5): customers, projects and tasks go to Unimicro,
+    # work types both ways, users are Unimicro's (pulled and linked by e-mail).
+    default_masters = {
+        "customer": "tidsbro",
+        "project": "tidsbro",
+        "task": "tidsbro",
+        "work_type": "both",
+        "user": "erp",
+    }
+
+    @property
+    def webhooks(self) -> Any:  # type: ignore[override]
+        """Instant updates: an eventplan calls Tidsbro's receiver, signed (webhooks.py)."""
+        from apps.integrations.connectors.unimicro.webhooks import WEBHOOKS
+
+        return WEBHOOKS
+
     def connector(self, connection: Any, **overrides: Any) -> Any:
         from apps.integrations.connectors.unimicro.connector import UnimicroConnector
 
