@@ -6,7 +6,8 @@ names are pulled by a background job (`pull_job` → `sync.instant.pull_records`
 
 - 404: no such system, no such active connection of it, or the system has no webhooks;
 - 401: no secret header (`X-Tidsbro-Webhook-Secret`); 403: a wrong one (compared in constant
-  time) or none set up for the connection — nothing is read or queued;
+  time) or none set up for the connection — nothing is read or queued; a system that signs its
+  calls instead (`spec.webhooks.verify`) gets 403 for a signature it does not accept;
 - 413: a body over `MAX_BODY_BYTES`; 400: a body the connector cannot read;
 - 202: accepted — one job per object type (connection id, object type, ERP ids: no secret,
   no body), only for object types the connection keeps in step and can pull.
@@ -62,19 +63,26 @@ def receive_view(request: HttpRequest, system: str, connection_id: int) -> HttpR
     capability, connection = _target(system, connection_id)
     if capability is None or connection is None:
         return _answer(404, "Unknown webhook address.")
-    secret = request.headers.get(SECRET_HEADER, "")
-    if not secret:
-        return _answer(401, f"The {SECRET_HEADER} header is missing.")
-    expected = capability.secret(connection) or ""
-    if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
-        logger.warning("webhook for connection %s refused: wrong secret", connection.pk)
-        return _answer(403, "The webhook secret is not accepted.")
+    verify = getattr(capability, "verify", None)
+    if verify is None:
+        secret = request.headers.get(SECRET_HEADER, "")
+        if not secret:
+            return _answer(401, f"The {SECRET_HEADER} header is missing.")
+        expected = capability.secret(connection) or ""
+        if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
+            logger.warning("webhook for connection %s refused: wrong secret", connection.pk)
+            return _answer(403, "The webhook secret is not accepted.")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return _answer(413, "The body is too large.")
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         return _answer(413, "The body is too large.")
+    if verify is not None and not verify(connection, request.headers, body):
+        # The system signs its calls (e.g. an HMAC of the body with a timestamp): checked
+        # over the raw body, before anything is read from it.
+        logger.warning("webhook for connection %s refused: signature not accepted", connection.pk)
+        return _answer(403, "The webhook signature is not accepted.")
     try:
         pairs = capability.parse(connection, body, request.content_type or "")
     except ValueError:

@@ -89,7 +89,13 @@ class CustomerAdapter:
         — also where the system owns customers (the office's own register met on the first
         sync is the same company more often than not)."""
         from apps.customers.services import customers_create_from_erp
+        from apps.integrations.models import Master
 
+        if connection.master_of("customer") == Master.TIDSBRO:
+            # Tidsbro is the master: the system's customers without a partner are not
+            # imported; they wait under "only in <system>" for the office to choose a
+            # partner, create them here or set them apart (the first transfer's review).
+            return [None] * len(rows)
         owned = erp_owned(connection)
         waiting = _named_like_unbound(connection, rows)
         made = iter(

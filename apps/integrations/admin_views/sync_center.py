@@ -402,6 +402,10 @@ def list_view(model_admin: Any, request: HttpRequest, entity: str) -> HttpRespon
     if tab == "local_only" and not partners.can_push(connection, entity):
         note = partners.push_refusal(connection, entity)
         actions = [a for a in actions if a[0] != "create_remote"]
+    if tab in ("local_only", "remote_only") and not note:
+        # The system's word on pairing (e.g. its number range differs from Tidsbro's).
+        hints = getattr(connection.spec.capabilities, "partner_notes", {}) or {}
+        note = str(hints.get(entity) or "")
     if tab == "remote_only" and entity == "user":
         actions = [a for a in actions if a[0] != "create_local"]
     return TemplateResponse(

@@ -110,6 +110,17 @@ class Capabilities:
     # Smallest step the remote "changed after" filter honours; callers overlap by at least it.
     watermark_resolution: timedelta = timedelta(0)
     requests_per_hour: int | None = None
+    # Where Tidsbro is the master of a type: a change made in the system to a field Tidsbro
+    # holds is reported as a conflict (the office decides) instead of being written over with
+    # Tidsbro's value at the next push.
+    master_conflicts: bool = False
+    # What the sync center says above the lists of records without a partner (e.g. that the
+    # two systems number customers differently), per entity.
+    partner_notes: Mapping[Entity, str] = field(default_factory=dict, hash=False)
+    # Types whose records without a partner reach the system only by the office's choice in
+    # the sync center (partner, create, no sync), never as what another record waits for
+    # (a project's customer): the first transfer's review comes before anything is sent.
+    partner_first: frozenset[Entity] = frozenset()
     # Why an entity is missing from push/delete, in words the UI can show.
     notes: Mapping[Entity, str] = field(default_factory=dict, hash=False)
 
@@ -301,6 +312,11 @@ class Webhooks:
         """(object type, ERP id) pairs a call's body names (events Tidsbro does not follow
         give none); raises ValueError for a body that is not what the system sends."""
         raise NotImplementedError
+
+    # Optional: `verify(connection, headers, body) -> bool`. A system that signs its calls
+    # (rather than carrying a secret header) defines it; the receiver then calls it with the
+    # request's headers and raw body instead of comparing `secret` (403 when it says False).
+    verify: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -94,12 +94,15 @@ def decide(
     master: str = Master.BOTH,
     open_conflicts: Mapping[str, tuple[Any, Any]] | None = None,
     deleted_values: Mapping[str, Any] | None = None,
+    master_conflicts: bool = False,
 ) -> Decision:
     """Decides what one pulled record changes (pure).
 
     `local` is None when the binding has no local record; `open_conflicts` maps a field to
     the (local, remote) values of its open conflict; `deleted_values` are what marking a
-    record deleted leaves in its canonical fields."""
+    record deleted leaves in its canonical fields; `master_conflicts` (the system's
+    capability) makes the ERP's changes to fields Tidsbro masters conflicts (see
+    `by_master`)."""
     if binding is None:
         return SKIP if record.deleted else Decision(action=Action.CREATE)
     if binding.state == State.EXCLUDED:
@@ -128,7 +131,9 @@ def decide(
         return SKIP
     if record.values == binding.snapshot and binding.state == State.LINKED:
         return SKIP  # unchanged remotely (incl. the echo of our own push)
-    return _merged(record, binding, local, tuple(fields), master, open_conflicts or {})
+    return _merged(
+        record, binding, local, tuple(fields), master, open_conflicts or {}, master_conflicts
+    )
 
 
 def relinked(*, binding: Bound, record: RemoteRecord, created: bool) -> Decision:
@@ -153,12 +158,12 @@ def _merged(
     fields: tuple[str, ...],
     master: str,
     open_here: Mapping[str, tuple[Any, Any]],
+    master_conflicts: bool = False,
 ) -> Decision:
     result = merge(base=binding.snapshot, local=local, remote=record.values, fields=fields)
-    if master == Master.ERP:
-        result = _erp_wins(result, record.values)
-    elif master == Master.TIDSBRO:
-        result = _tidsbro_wins(result, local, record.values)
+    result = by_master(
+        result, local, record.values, master=master, master_conflicts=master_conflicts
+    )
     # The ERP has not got the local changes yet (they go through the outbox): until the push
     # succeeds the base of those fields stays the ERP's value, so the push still sees them as
     # local changes and a later pull cannot mistake them for agreed values.
@@ -196,6 +201,56 @@ def _merged(
         settled={f: snapshot.get(f) for f in open_here if f not in found},
         notes=tuple(notes),
     )
+
+
+def by_master(
+    result: MergeResult,
+    local: Mapping[str, Any],
+    remote: Mapping[str, Any],
+    *,
+    master: str,
+    master_conflicts: bool = False,
+) -> MergeResult:
+    """A merge's outcome under the object type's master (pure; the pull's `decide` and the
+    outbox's push use the same rule).
+
+    ERP master: the ERP's values win. Tidsbro master: Tidsbro's values win and are pushed —
+    unless `master_conflicts`: then a field the ERP changed since the last sync (Tidsbro did
+    not, or did differently) is a conflict the office decides, never silently written over
+    or kept; fields never synced yet (a record paired on first sight) still take Tidsbro's
+    value."""
+    if master == Master.ERP:
+        return _erp_wins(result, remote)
+    if master == Master.TIDSBRO:
+        if master_conflicts:
+            return _tidsbro_asks(result, local, remote)
+        return _tidsbro_wins(result, local, remote)
+    return result
+
+
+def _tidsbro_asks(
+    result: MergeResult, local: Mapping[str, Any], remote: Mapping[str, Any]
+) -> MergeResult:
+    """Tidsbro master, the ERP's changes reported: remote-only changes become conflicts
+    (their base stays the last synced value, so they stay conflicts until resolved); a field
+    with no base (first pairing) takes Tidsbro's value."""
+    to_remote = dict(result.to_remote)
+    base = dict(result.base)
+    conflicts = []
+    for name, value in result.to_local.items():
+        # merge() put the ERP's value in the base; the last synced value is the local one
+        # (only the ERP changed it).
+        base[name] = local[name]
+        conflicts.append(
+            FieldConflict(field=name, base=local[name], local=local[name], remote=value)
+        )
+    for conflict in result.conflicts:
+        if conflict.field in result.base:
+            conflicts.append(conflict)  # both changed, differently: the office decides
+        else:
+            to_remote[conflict.field] = local[conflict.field]
+            base[conflict.field] = remote[conflict.field]
+    return MergeResult(to_remote=to_remote, base=base, conflicts=conflicts)
 
 
 def _erp_wins(result: MergeResult, remote: Mapping[str, Any]) -> MergeResult:

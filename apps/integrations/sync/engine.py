@@ -187,6 +187,7 @@ def _apply(
         binding.snapshot = {f: v for f, v in local.items() if v in (None, "")}
     deleted_values = getattr(adapter, "deleted_values", {})
     master = connection.master_of(entity)
+    master_conflicts = master_conflicts_of(connection)
     now = timezone.now()
 
     to_create: list[RemoteRecord] = []
@@ -212,6 +213,7 @@ def _apply(
             local=local_values.get(obj.pk, {}) if obj is not None else None,
             fields=adapter.fields,
             master=master,
+            master_conflicts=master_conflicts,
             open_conflicts={f: (c.local_value, c.remote_value) for f, c in open_here.items()},
             deleted_values=deleted_values,
         )
@@ -344,6 +346,15 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def master_conflicts_of(connection: Connection) -> bool:
+    """Whether the connection's system reports its changes to fields Tidsbro masters as
+    conflicts (`Capabilities.master_conflicts`); False for a system not registered."""
+    try:
+        return bool(getattr(connection.spec.capabilities, "master_conflicts", False))
+    except LookupError:
+        return False
 
 
 def _bound(binding: Binding) -> Bound:

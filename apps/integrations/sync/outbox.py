@@ -20,9 +20,10 @@ from apps.integrations.connectors.base import (
     Rejected,
     Unavailable,
 )
-from apps.integrations.models import Binding, Conflict, Connection, OutboxItem, SyncRun
+from apps.integrations.models import Binding, Conflict, Connection, Master, OutboxItem, SyncRun
 from apps.integrations.registry import adapter_for
 from apps.integrations.sync import waiting as waits
+from apps.integrations.sync.decide import by_master
 from apps.integrations.sync.merge import merge
 from apps.integrations.sync.runs import run_group
 from apps.integrations.sync.types import Connector, RunStats
@@ -574,6 +575,10 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
     else:
         remote = binding.snapshot
     result = merge(base=binding.snapshot, local=local, remote=remote, fields=adapter.fields)
+    if _master_conflicts(connection) and connection.master_of(item.entity) == Master.TIDSBRO:
+        # The ERP's own changes to fields Tidsbro masters are conflicts here too (the same
+        # rule as the pull's), never applied locally nor written over.
+        result = by_master(result, local, remote, master=Master.TIDSBRO, master_conflicts=True)
     if result.conflicts:
         # Counted only when new, or when a side moved: a conflict the pull before this push
         # already recorded (and counted) is the same conflict, not a second one.
@@ -631,6 +636,14 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
         )
 
 
+def _master_conflicts(connection: Connection) -> bool:
+    """The system's `Capabilities.master_conflicts` (False for a system not registered)."""
+    try:
+        return bool(getattr(connection.spec.capabilities, "master_conflicts", False))
+    except LookupError:
+        return False
+
+
 def remote_or_snapshot(binding: Binding) -> dict[str, Any]:
     """The ERP's last known values of a record (pure)."""
     return dict(binding.remote_values or binding.snapshot or {})
@@ -676,6 +689,8 @@ def _queue_missing(connection: Connection, entity: str, local_id: int) -> None:
     it is neither linked, set apart ("no sync") nor queued already."""
     if not connection.is_connected(entity) or not entities.can_push(connection, entity):
         return
+    if entity in getattr(connection.spec.capabilities, "partner_first", ()):
+        return  # the office partners or creates it in the sync center; the row waits
     if bindings.has_binding(connection, entity, local_id):
         return  # linked, "no sync" or missing in the ERP: a person decides
     queued = OutboxItem.objects.filter(
