@@ -7,3 +7,7 @@ class SandboxUnimicroConfig(AppConfig):
     label = "sandbox_unimicro"
     verbose_name = _("Unimicro sandbox")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The "play Unimicro" admin (business records, eventplan deliveries): helper B2's.
+        from . import admin_biz  # noqa: F401
