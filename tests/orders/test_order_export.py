@@ -392,3 +392,48 @@ def test_in_csv_mode_a_customer_without_a_number_is_the_problem_to_fix() -> None
             "exported file names the customer by it).",
         )
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_exporting_at_once_write_each_order_once(monkeypatch) -> None:
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    actor = admin_user()
+    unimicro = csv_connection()
+    orders = list(two_orders(unimicro, actor=actor))
+    build = EXPORT.build
+
+    def slow_build(connection_, orders_):
+        time.sleep(0.3)  # the first export holds its locks while the second one arrives
+        return build(connection_, orders_)
+
+    monkeypatch.setattr(EXPORT, "build", slow_build)
+    outcomes: list[str] = []
+
+    def export() -> None:
+        try:
+            result = order_export(connection=unimicro, actor=actor, orders=orders)
+            outcomes.append(f"file with {len(result.plan.export)}")
+        except ApplicationError as exc:
+            outcomes.append(exc.message)
+        except OperationalError as exc:  # SQLite's shared in-memory test database: locked
+            outcomes.append(f"locked: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert ExportedOrder.objects.count() == 2  # each order once
+    assert outcomes.count("file with 2") == 1
+    other = next(o for o in outcomes if o != "file with 2")
+    if connection.vendor == "postgresql":  # waited for the first, then found them exported
+        assert other.startswith("None of the selected orders can be exported")
+    else:
+        assert other.startswith(("locked", "None of the selected orders can be exported"))
