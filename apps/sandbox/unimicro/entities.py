@@ -416,7 +416,8 @@ def _eventplan_validate(company_key: str, data: dict, old: dict | None, caller: 
     if data.get("PlanType", 0) not in (0, 1, 2, 3):
         problems.append(message("Eventplan", "PlanType", "Unknown PlanType"))
     for sub in data.get("Subscribers") or []:
-        if isinstance(sub, dict) and not sub.get("Deleted") and _blank(sub.get("Endpoint")):
+        new = isinstance(sub, dict) and not sub.get("ID") and not sub.get("Deleted")
+        if new and _blank(sub.get("Endpoint")):
             problems.append(message("EventSubscriber", "Endpoint", "Endpoint is required"))
     return problems
 
