@@ -151,7 +151,7 @@ class BizRecordAdmin(admin.ModelAdmin):
         return [(None, {"fields": ("company_key", "document")})]
 
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, fields=[], **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         entity = self.entity
         if obj is not None and obj.pk:
             shown = _store().read(
@@ -247,12 +247,19 @@ class CustomerRecordAdmin(BizRecordAdmin):
         relation = BizRecord.objects.filter(
             company_key=OuterRef("company_key"),
             entity="BusinessRelation",
-            record_id=Cast(KeyTextTransform("BusinessRelationID", "data"), IntegerField()),
+            record_id=OuterRef("relation_id"),
         )
         return (
             super()
             .get_queryset(request)
-            .annotate(relation_name=Subquery(relation.values("data__Name")[:1]))
+            .annotate(
+                relation_id=Cast(KeyTextTransform("BusinessRelationID", "data"), IntegerField())
+            )
+            .annotate(
+                relation_name=Subquery(
+                    relation.annotate(name=KeyTextTransform("Name", "data")).values("name")[:1]
+                )
+            )
         )
 
     @admin.display(description=_("Name"))
