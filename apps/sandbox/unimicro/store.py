@@ -400,6 +400,9 @@ def _change(
             _change(company_key, nav.entity, child_row, item, caller, problems)
     if problems:
         return None
+    for kept in ("CreatedAt", "CreatedBy", "_createguid"):
+        if kept in old:
+            own[kept] = old[kept]
     own["UpdatedAt"] = stamp_now()
     own["UpdatedBy"] = _subject(caller)
     row.data = own
