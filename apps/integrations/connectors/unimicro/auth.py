@@ -412,7 +412,16 @@ _process_locks: dict[int, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
 
-def _process_lock(pk: int) -> threading.Lock:
+def _process_lock(pk: int) -> Any:
+    """SQLite has no row locks (select_for_update is a no-op there): threads of one process
+    take turns instead. Elsewhere the row lock alone decides (a process lock on top could
+    deadlock with a row lock held by an outer transaction)."""
+    from contextlib import nullcontext
+
+    from django.db import connection as db
+
+    if db.vendor != "sqlite":
+        return nullcontext()
     with _process_locks_guard:
         return _process_locks.setdefault(pk, threading.Lock())
 
@@ -469,8 +478,8 @@ def refresh(
             if not refresh_token:
                 raise AuthFailed(
                     _(
-                        "Unimicro gave this key no refresh token (invalid_grant): log in to "
-                        "Unimicro again."
+                        "Log in to Unimicro again: Unimicro gave this key no refresh token "
+                        "(invalid_grant)."
                     )
                 )
             found = provider(issuer)
@@ -488,8 +497,8 @@ def refresh(
                 if error in ("invalid_grant", "invalid_client", "unauthorized_client"):
                     raise AuthFailed(
                         _(
-                            "Unimicro refused the stored login (%(error)s): log in to Unimicro "
-                            "again."
+                            "Log in to Unimicro again: Unimicro refused the stored login "
+                            "(%(error)s)."
                         )
                         % {"error": error}
                     ) from None

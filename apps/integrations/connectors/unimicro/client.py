@@ -64,7 +64,7 @@ class StaticToken(TokenSource):
         return self._token
 
     def renew(self, rejected: str) -> str:
-        raise AuthFailed("Unimicro no longer accepts this login: log in to Unimicro again")
+        raise AuthFailed("Log in to Unimicro again: Unimicro no longer accepts this login")
 
 
 class ConnectionToken(TokenSource):
@@ -106,7 +106,7 @@ def active_key(connection: Any) -> dict[str, Any]:
     key = next((k for k in settings.get("keys") or [] if k.get("id") == key_id), None)
     if key is None or key.get("revoked_at"):
         raise AuthFailed(
-            "the Unimicro key Tidsbro uses was revoked (invalid_grant): log in to Unimicro again"
+            "Log in to Unimicro again: the key Tidsbro uses was revoked (invalid_grant)"
         )
     return key
 
