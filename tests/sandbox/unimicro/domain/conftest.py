@@ -68,3 +68,7 @@ def receiver():
     made = Receiver()
     yield made
     made.close()
+
+
+# The API core's fixtures (a bearer token from the identity server, `api` over the live server).
+from tests.sandbox.unimicro.api.conftest import api, token  # noqa: E402, F401
