@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "apps.sandbox.economic",
     "apps.sandbox.unimicro",
     "apps.sandbox.unimicro.identity",
+    "apps.sandbox.graph",
 ]
 EXTRA_URLCONFS = [
     "apps.sandbox.twentyfourseven.urls",
     "apps.sandbox.economic.urls",
     "apps.sandbox.unimicro.urls",
+    "apps.sandbox.graph.urls",
 ]
 SANDBOX_24SO = {
     "LATENCY_MS": env.int("SANDBOX_24SO_LATENCY_MS", default=0),
@@ -135,4 +137,26 @@ SANDBOXES = [
         "about": 'The Unimicro side: the admin\'s "Unimicro sandbox" section; sign-in at '
         "{url}/identity (regnskap@tidsbro.no / tidsbro-demo), API at {url}/api/…",
     },
+    {
+        "app": "apps.sandbox.graph",
+        "path": "/sandbox/graph",
+        "settings": {},
+        "seed": ["sandbox_graph_seed", "--demo-office"],
+        "about": 'The Microsoft 365 side: the admin\'s "Microsoft 365 sandbox" section; sign-in at '
+        "{url}/login/<tenant>/oauth2/v2.0/authorize (kari@tidsbro.no / tidsbro-demo), Graph at "
+        "{url}/v1.0/me/…",
+    },
 ]
+
+# MICROSOFT 365 SANDBOX: identity platform + Graph calendar at /sandbox/graph/ (its README.md)
+# ------------------------------------------------------------------------------
+SANDBOX_GRAPH = {
+    "TENANT_ID": env("SANDBOX_GRAPH_TENANT_ID", default="5d7c3f1a-2b4e-4c6d-8e9f-0a1b2c3d4e5f"),
+    "LATENCY_MS": env.int("SANDBOX_GRAPH_LATENCY_MS", default=0),
+    "FAULT_RATE": env.float("SANDBOX_GRAPH_FAULT_RATE", default=0.0),
+    "FAULT_KINDS": env.list("SANDBOX_GRAPH_FAULT_KINDS", default=["429"]),
+    "FAULT_SEED": env.int("SANDBOX_GRAPH_FAULT_SEED", default=365),
+    "ACCESS_TOKEN_SECONDS": env.int("SANDBOX_GRAPH_ACCESS_TOKEN_SECONDS", default=3600),
+    "CONCURRENCY_LIMIT": env.int("SANDBOX_GRAPH_CONCURRENCY_LIMIT", default=4),
+    "NOTIFICATION_DELIVERY": env("SANDBOX_GRAPH_NOTIFICATION_DELIVERY", default="thread"),
+}

@@ -43,11 +43,13 @@ INSTALLED_APPS = [
     "apps.sandbox.economic",
     "apps.sandbox.unimicro",
     "apps.sandbox.unimicro.identity",
+    "apps.sandbox.graph",
 ]
 EXTRA_URLCONFS = [
     "apps.sandbox.twentyfourseven.urls",
     "apps.sandbox.economic.urls",
     "apps.sandbox.unimicro.urls",
+    "apps.sandbox.graph.urls",
 ]
 SANDBOX_24SO = {
     "LATENCY_MS": 0,
@@ -106,4 +108,17 @@ SANDBOX_UNIMICRO = {
     "FAULT_SEED": 11,
     "ACCESS_TOKEN_SECONDS": 3600,
     "WEBHOOK_DELIVERY": "inline",
+}
+
+# MICROSOFT 365 SANDBOX: identity platform + Graph calendar at /sandbox/graph/ (its README.md)
+# ------------------------------------------------------------------------------
+SANDBOX_GRAPH = {
+    "TENANT_ID": "5d7c3f1a-2b4e-4c6d-8e9f-0a1b2c3d4e5f",
+    "LATENCY_MS": 0,
+    "FAULT_RATE": 0.0,
+    "FAULT_KINDS": ["429"],
+    "FAULT_SEED": 365,
+    "ACCESS_TOKEN_SECONDS": 3600,
+    "CONCURRENCY_LIMIT": 4,
+    "NOTIFICATION_DELIVERY": "inline",
 }
