@@ -89,13 +89,7 @@ class CustomerAdapter:
         — also where the system owns customers (the office's own register met on the first
         sync is the same company more often than not)."""
         from apps.customers.services import customers_create_from_erp
-        from apps.integrations.models import Master
 
-        if connection.master_of("customer") == Master.TIDSBRO:
-            # Tidsbro is the master: the system's customers without a partner are not
-            # imported; they wait under "only in <system>" for the office to choose a
-            # partner, create them here or set them apart (the first transfer's review).
-            return [None] * len(rows)
         owned = erp_owned(connection)
         waiting = _named_like_unbound(connection, rows)
         made = iter(
@@ -106,6 +100,17 @@ class CustomerAdapter:
             )
         )
         return [None if i in waiting else next(made) for i in range(len(rows))]
+
+    def held_for_office(self, connection: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Rows a pull does not turn into Tidsbro customers: all of them where Tidsbro is the
+        customers' master. The system's customers without a partner then wait under "only in
+        <system>" for the office to choose a partner, create them here or set them apart
+        (the first transfer's review); "Create in Tidsbro" there still makes them."""
+        from apps.integrations.models import Master
+
+        if connection.master_of(self.entity) == Master.TIDSBRO:
+            return list(range(len(rows)))
+        return []
 
     def find_partners(
         self, connection: Any, rows: Sequence[dict[str, Any]]

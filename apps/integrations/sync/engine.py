@@ -277,8 +277,8 @@ def _apply(
 
     if to_create or relink:
         # One call for both: None means "keep it only in the ERP" (see LocalAdapter).
-        made = adapter.create_many(
-            connection, [r.values for r in [*to_create, *relink_records(relink)]]
+        made = _create_many(
+            connection, adapter, [r.values for r in [*to_create, *relink_records(relink)]]
         )
         created, relinked_objs = made[: len(to_create)], made[len(to_create) :]
         Binding.objects.bulk_create(
@@ -346,6 +346,21 @@ def _apply(
         # local values to the ERP commit together or not at all.
         for local_id in pushes:
             enqueue(connection=connection, entity=entity, local_id=local_id)
+
+
+def _create_many(
+    connection: Connection, adapter: LocalAdapter, rows: list[dict[str, Any]]
+) -> list[Any | None]:
+    """`adapter.create_many` for the rows the adapter does not hold for the office
+    (`held_for_office(connection, rows)` → their indexes, optional): a held row is kept only
+    in the ERP (None) until a person partners, creates or excludes it in the sync center —
+    which calls `create_many` itself."""
+    held_for_office = getattr(adapter, "held_for_office", None)
+    held = set(held_for_office(connection, rows)) if held_for_office is not None else set()
+    if not held:
+        return list(adapter.create_many(connection, rows))
+    made = iter(adapter.create_many(connection, [r for i, r in enumerate(rows) if i not in held]))
+    return [None if i in held else next(made) for i in range(len(rows))]
 
 
 def master_conflicts_of(connection: Connection) -> bool:
