@@ -349,6 +349,11 @@ class OrderLine:
     price: Decimal
     # The project the line's hours were on (its remote id), or None when not in the system.
     project_external_id: str | None = None
+    # The line's hour as the system holds it (its hour binding), or None when not transferred:
+    # a system that bills its own hour records names them as the line's source.
+    hour_external_id: str | None = None
+    # The hours registered (before any write-down), for the source's amount.
+    registered_hours: Decimal | None = None
 
 
 @dataclass(frozen=True)

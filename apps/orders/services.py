@@ -318,6 +318,8 @@ def order_create(
     # A project not in the ERP (yet) is left off the order rather than named by a number
     # the ERP does not know.
     projects = {e.project_id: _erp_id_of(connection, "project", e.project) for e in current}
+    # The hours as the ERP holds them (transferred hours), for systems that bill those records.
+    hours = bindings.remote_ids(connection, "hour", ids, which=bindings.PRESENT)
     remote_order = RemoteOrder(
         key=order_key(connection=connection, entry_ids=ids),
         customer_external_id=customer_id,
@@ -330,6 +332,8 @@ def order_create(
                 quantity=line.hours,
                 price=line.rate,
                 project_external_id=projects.get(line.entry.project_id),
+                hour_external_id=hours.get(line.entry.pk),
+                registered_hours=line.entry.hours,
             )
             for line in lines
         ),
