@@ -360,30 +360,43 @@ def _shape(request: HttpRequest, entity: EntityDef, records: list[dict], options
 def _list(
     request: HttpRequest, company_key: str, entity: EntityDef, params: dict[str, str]
 ) -> HttpResponse:
+    """A bare array: filter and order on the records (expanded as far as the filter and the
+    order reach), then skip/top, then the page expanded as asked."""
     try:
         options = _options(entity, params)
-        paths = query.paths_of(options["filter"]) + [p for p, _ in options["orderby"]]
-        needed = options["expand"]
-        for path in paths:
-            needed = _merge(needed, _nav_prefixes(entity, path))
-        needed = _merge(store.default_tree(entity), needed)
-        records = [store.to_json(row, entity) for row in store.live(company_key, entity)]
-        store.expand_records(company_key, entity, records, needed)
-        _check_fields(entity, query.paths_of(options["filter"]), records, "filter")
-        _check_fields(entity, [p for p, _ in options["orderby"]], records, "orderby")
+        filter_paths = query.paths_of(options["filter"])
+        order_paths = [p for p, _ in options["orderby"]]
+        start = options["skip"]
+        end = start + options["top"] if options["top"] is not None else None
+        rows = store.live(company_key, entity)
+        if options["filter"] is None and all(p.lower() == "id" for p in order_paths):
+            # Nothing to read in the records: page in the database.
+            if order_paths and options["orderby"][0][1]:
+                rows = rows.order_by("-record_id")
+            records = [store.to_json(row, entity) for row in rows[start:end]]
+        else:
+            needed: dict = {}
+            for path in filter_paths + order_paths:
+                needed = _merge(needed, _nav_prefixes(entity, path))
+            records = [store.to_json(row, entity) for row in rows]
+            store.expand_records(company_key, entity, records, needed)
+            _check_fields(entity, filter_paths, records, "filter")
+            _check_fields(entity, order_paths, records, "orderby")
+            if options["filter"] is not None:
+                records = [r for r in records if query.evaluate(options["filter"], r)]
+            for path, descending in reversed(options["orderby"]):
+                records.sort(
+                    key=lambda r, p=path: min(query.sort_key(v) for v in query.get_path(r, p)),
+                    reverse=descending,
+                )
+            records = records[start:end]
+        store.expand_records(
+            company_key, entity, records, _merge(store.default_tree(entity), options["expand"])
+        )
         _check_fields(entity, options["select"], records, "select")
-        if options["filter"] is not None:
-            records = [r for r in records if query.evaluate(options["filter"], r)]
     except query.QueryError as refused:
         return _message(400, str(refused))
-    for path, descending in reversed(options["orderby"]):
-        records.sort(
-            key=lambda r, p=path: min(query.sort_key(v) for v in query.get_path(r, p)),
-            reverse=descending,
-        )
-    start = options["skip"]
-    end = start + options["top"] if options["top"] is not None else None
-    return json_response(200, _shape(request, entity, records[start:end], options))
+    return json_response(200, _shape(request, entity, records, options))
 
 
 def _get(

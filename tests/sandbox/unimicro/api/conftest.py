@@ -17,7 +17,8 @@ import requests
 from django.http import JsonResponse
 
 COMPANY = "4b3e9a10-0000-4000-8000-000000000001"
-OTHER_COMPANY = "4b3e9a10-0000-4000-8000-000000000003"
+OTHER_COMPANY = "4b3e9a10-0000-4000-8000-000000000002"  # same organisation as COMPANY
+FOREIGN_COMPANY = "4b3e9a10-0000-4000-8000-000000000003"  # the other organisation
 SUBJECT = "6f1c2d3e-0000-4000-8000-00000000abcd"
 STAND_IN_TOKEN = "stand-in-access-token-for-the-api-tests"  # noqa: S105 - not a secret
 
@@ -48,9 +49,21 @@ def _stand_in_authenticate(request, *, require_company: bool):
     key = request.headers.get("CompanyKey")
     if require_company and not key:
         return JsonResponse({"Message": "The CompanyKey header is required"}, status=400)
+    if require_company and key == FOREIGN_COMPANY:
+        return JsonResponse({"Message": "No access to the company"}, status=403)
     if require_company and key not in (COMPANY, OTHER_COMPANY):
         return JsonResponse({"Message": "Unknown company"}, status=401)
     return _Caller(SUBJECT, "tidsbro-demo", key, "Tidsbro", "regnskap@tidsbro.no", frozenset())
+
+
+@pytest.fixture
+def subject(token) -> str:
+    """The token's subject (the user's GlobalIdentity), what CreatedBy/UpdatedBy say."""
+    if _real_gate() is None or not hasattr(_real_gate(), "test_token"):
+        return SUBJECT
+    from apps.sandbox.unimicro.identity.models import SandboxUser
+
+    return str(SandboxUser.objects.get(email="regnskap@tidsbro.no").guid)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from apps.sandbox.unimicro.models import RequestLogEntry
 from apps.sandbox.unimicro.runtime import fault_decision, knobs_get
 
-from .conftest import COMPANY, OTHER_COMPANY, SUBJECT
+from .conftest import COMPANY, FOREIGN_COMPANY, OTHER_COMPANY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +33,7 @@ def three(api) -> list[dict]:
 
 
 # -- lists, stamping, number series ----------------------------------------------------------
-def test_lists_are_bare_json_arrays_and_records_are_stamped_by_the_server(api):
+def test_lists_are_bare_json_arrays_and_records_are_stamped_by_the_server(api, subject):
     assert api.ok(api.get("customers")) == []
     made = api.ok(
         api.post(
@@ -51,13 +51,13 @@ def test_lists_are_bare_json_arrays_and_records_are_stamped_by_the_server(api):
         and made["CreatedAt"].startswith("20")
         and made["CreatedAt"] != ("2000-01-01T00:00:00Z")
     )
-    assert made["CreatedBy"] == SUBJECT and made["UpdatedAt"] is None
+    assert made["CreatedBy"] == subject and made["UpdatedAt"] is None
     assert made["Deleted"] is False and made["StatusCode"] == 30001
     assert "CustomFields" in made and "_createguid" in made
     listed = api.ok(api.get("customers"))
     assert isinstance(listed, list) and [c["ID"] for c in listed] == [1]
     changed = api.ok(api.put("customers/1", {"OrgNumber": "912345670", "UpdatedBy": "x"}))
-    assert changed["UpdatedAt"] and changed["UpdatedBy"] == SUBJECT
+    assert changed["UpdatedAt"] and changed["UpdatedBy"] == subject
     assert changed["CreatedAt"] == made["CreatedAt"]
 
 
@@ -365,14 +365,14 @@ def test_validation_errors_have_the_validation_results_shape(api):
 
 
 # -- actions -----------------------------------------------------------------------------------
-def test_actions_are_dispatched_on_put_post_and_get(api):
+def test_actions_are_dispatched_on_put_post_and_get(api, subject):
     made = customer(api, "Fjordlys AS")
     answer = api.ok(api.put("customers", None, action="deactivate", ID=made["ID"]))
     assert answer["StatusCode"] == 50001
     answer = api.ok(api.post(f"customers/{made['ID']}", None, Action="activate"))
     assert answer["StatusCode"] == 30001
     session = api.ok(api.get("users", action="current-session"))
-    assert session["GlobalIdentity"] == SUBJECT
+    assert session["GlobalIdentity"] == subject
     unknown = api.put(f"customers/{made['ID']}", None, action="explode")
     assert unknown.status_code == 400 and "explode" in unknown.json()["Message"]
 
@@ -388,7 +388,9 @@ def test_company_key_is_required_and_401_says_authorization_denied(api_factory):
     assert without_company.status_code in (400, 401, 403)
     assert without_company.json()["Message"]
     unknown = api_factory(company_key=str(uuid.uuid4())).get("customers")
-    assert unknown.status_code in (401, 403)
+    assert unknown.status_code == 401 and unknown.json()["Message"]
+    foreign = api_factory(company_key=FOREIGN_COMPANY).get("customers")
+    assert foreign.status_code == 403 and foreign.json()["Message"]
     denied = api_factory(bearer="not-a-token").get("customers")
     assert denied.status_code == 401
     assert denied.json()["Message"] == "Authorization has been denied for this request"
