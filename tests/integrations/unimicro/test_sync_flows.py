@@ -19,6 +19,7 @@ from apps.integrations.partners import conflict_resolve
 from apps.projects.services import project_archive, project_create
 from apps.worktypes.models import WorkType
 from apps.worktypes.services import work_type_create
+from tests.integrations.unimicro.sync_world import COMPANY_1 as COMPANY
 from tests.integrations.unimicro.sync_world import World, no_kick, world
 
 __all__ = ["no_kick", "world"]  # fixtures
@@ -207,3 +208,34 @@ def test_an_eventplan_call_brings_a_change_without_a_poll(
     )
     conflict = Conflict.objects.get(binding__local_id=customer.pk, resolved_at__isnull=True)
     assert conflict.remote_value == "Varslet AS"
+
+
+def test_a_task_goes_into_its_project_as_a_project_task(world: World, no_kick: None):
+    from apps.tasks.services import task_create, task_update
+
+    customer = linked_customer(world)
+    project = project_create(data={"name": "Nettbutikk", "customer": customer})
+    task = task_create(data={"project": project, "name": "Design", "description": "Skisser"})
+    world.push()
+    project_id = world.binding("project", local_id=project.pk).external_id
+    erp = world.erp("ProjectTask", world.binding("task", local_id=task.pk).external_id)
+    assert (erp["Name"], erp["Description"], erp["ProjectID"]) == (
+        "Design",
+        "Skisser",
+        int(project_id),
+    )
+    task_update(task=task, data={"name": "Design og skisser"})
+    world.push()
+    assert world.erp("ProjectTask", erp["ID"])["Name"] == "Design og skisser"
+
+
+def test_the_nightly_check_finds_a_customer_deleted_in_unimicro(world: World, no_kick: None):
+    from apps.integrations.sync.engine import reconcile_entity
+    from apps.sandbox.unimicro import store
+
+    customer = linked_customer(world)
+    made = world.erp_customer_by_number(50011)
+    store.delete(COMPANY, "Customer", made["ID"], None)
+    run = reconcile_entity(connection=world.connection, entity="customer", trigger="manual")
+    assert run.updated == 1
+    assert world.binding(local_id=customer.pk).state == State.MISSING_REMOTELY
