@@ -239,3 +239,13 @@ def test_the_nightly_check_finds_a_customer_deleted_in_unimicro(world: World, no
     run = reconcile_entity(connection=world.connection, entity="customer", trigger="manual")
     assert run.updated == 1
     assert world.binding(local_id=customer.pk).state == State.MISSING_REMOTELY
+
+
+def test_an_hourly_poll_with_nothing_new_is_one_request_per_type(world: World, no_kick: None):
+    linked_customer(world)
+    world.pull()
+    for entity in ("customer", "project", "task", "work_type", "user"):
+        run = world.pull(entity, trigger="schedule")
+        assert run.requests == 1, entity
+    again = world.pull("customer", trigger="schedule")
+    assert (again.created, again.updated, again.conflicts) == (0, 0, 0)
