@@ -14,8 +14,9 @@ decision, in Unimicro).
   item, Amount = its minutes}] so Unimicro marks the work items transferred to the order.
 - Exactly once: the order, each line and each nested object carry a `_createguid` derived from
   the order's key (Tidsbro's, made from its hours), so a POST sent again is refused by Unimicro
-  rather than inserted twice; before creating, the order is looked up by its InternalNote (one
-  request), and register / transfer-to-invoice continue from the state it is in.
+  rather than inserted twice; before creating, the order is looked up among the customer's
+  recent orders by its InternalNote (one request), and register / transfer-to-invoice continue
+  from the state it is in.
 - Refused before anything is written: no customer in Unimicro, a product number Unimicro does
   not know, hours not yet in Unimicro as work items (when hours are transferred on approval:
   Unimicro must mark them invoiced, or they could be invoiced twice there).
@@ -23,7 +24,7 @@ decision, in Unimicro).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -46,6 +47,8 @@ MAX_PRODUCT_NUMBER = 50
 MAX_ITEM_TEXT = 255
 UNIT = "timer"
 MARKER = "Tidsbro"
+# How far back an order sent again is looked for (an unanswered order is sent again soon).
+LOOK_BACK = timedelta(days=30)
 
 
 def _number(value: Any) -> int | None:
@@ -144,13 +147,19 @@ def check_sources(connection: Any, order: Any) -> None:
 
 
 def find_order(connector: Any, order: Any) -> dict[str, Any] | None:
-    """The order an earlier attempt made (by its InternalNote), or None (one request)."""
-    if not str(getattr(order, "key", "") or "").strip():
+    """The order an earlier attempt made, or None (one request): the customer's orders of
+    the last `LOOK_BACK` days whose InternalNote is the order's marker (compared here: a
+    filter on a field no order has yet is refused by some Unimicro versions)."""
+    customer_id = _number(order.customer_external_id)
+    if customer_id is None or not str(getattr(order, "key", "") or "").strip():
         return None
     marker = order_marker(order)
+    since = (date.today() - LOOK_BACK).isoformat()
     found = [
         d
-        for d in connector.client.list(PLURAL, filter=f"InternalNote eq {quoted(marker)}")
+        for d in connector.client.list(
+            PLURAL, filter=f"CustomerID eq {customer_id} and CreatedAt ge {quoted(since)}"
+        )
         if d.get("Deleted") is not True and str(d.get("InternalNote") or "") == marker
     ]
     return min(found, key=lambda d: d["ID"]) if found else None
