@@ -248,9 +248,10 @@ def _invoice(company_key: str, record_id: int | None, params: dict, body: Any, c
     )
 
 
-def mark_work_items(company_key: str, order: dict, caller: Any = None) -> None:
+def mark_work_items(company_key: str, order: dict, op: str = "U", caller: Any = None) -> None:
     """Marks the work items an order's lines name (ItemSource.Details) as transferred to
-    that order and line (called inside the order's write; skips items already so marked)."""
+    that order and line (the order's after_write hook, inside its write; skips items already
+    so marked)."""
     order_id = order.get("ID")
     if not order_id:
         return

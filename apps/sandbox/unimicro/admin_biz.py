@@ -10,6 +10,7 @@ actions. The delivery log is read-only, with "Deliver again" (a replay) and "Del
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,11 +23,10 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from . import actions, deliveries, entities
-from .models_domain import (
-    BizRecord,
-    BlockedEndpoint,
+from .models import BizRecord
+from .models_domain import BlockedEndpoint, EventplanDelivery
+from .models_proxies import (
     CustomerRecord,
-    EventplanDelivery,
     EventplanRecord,
     InvoiceRecord,
     OrderRecord,
@@ -38,6 +38,19 @@ from .models_domain import (
     WorkTypeRecord,
 )
 from .seed import company_keys
+
+_COMPANIES: tuple[float, dict[str, str]] = (0.0, {})
+
+
+def company_names() -> dict[str, str]:
+    """key → name of the sandbox's companies, read at most every few seconds (list pages show
+    a name per row)."""
+    global _COMPANIES
+    read_at, names = _COMPANIES
+    if time.monotonic() - read_at > 5 or not names:
+        names = dict(company_keys())
+        _COMPANIES = (time.monotonic(), names)
+    return names
 
 
 def _caller(request: Any) -> SimpleNamespace:
@@ -145,7 +158,7 @@ class BizRecordAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Company"), ordering="company_key")
     def company(self, obj: Any) -> str:
-        return dict(company_keys()).get(obj.company_key, obj.company_key)
+        return company_names().get(obj.company_key, obj.company_key)
 
     def get_fieldsets(self, request: Any, obj: Any = None) -> list:
         return [(None, {"fields": ("company_key", "document")})]

@@ -9,5 +9,10 @@ class SandboxUnimicroConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # An order's lines that name work items mark them transferred (actions writes through
+        # the store, which imports entities: attached here, not imported by entities).
+        from . import actions, entities
+
+        entities.CustomerOrder.after_write_hook = actions.mark_work_items
         # The "play Unimicro" admin (business records, eventplan deliveries): helper B2's.
         from . import admin_biz  # noqa: F401

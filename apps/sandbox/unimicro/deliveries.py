@@ -37,7 +37,7 @@ from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
-from . import events
+from . import eventplans as events
 from .models_domain import BlockedEndpoint, EventplanDelivery
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ for every write:
   the stored fields, `new` the merged fields);
 - `entity.after_write(company_key, record, op, caller)` inside the write's transaction once the
   record and its nested children are stored (`record` the entity's JSON with its children, op
-  "C" or "U"); used by CustomerOrder to mark the work items its lines name as transferred.
+  "C" or "U"); used by CustomerOrder to mark the work items its lines name as transferred
+  (actions.mark_work_items, attached by the app's ready()).
 
 Navigation properties: `expandable[name]` is a `Nav` (unpacks as `(entity, fk)`, plus `.many`).
 `many=False`: `fk` is the id field on the parent (Customer.Info → `BusinessRelationID`);
@@ -395,12 +396,6 @@ def order_sources(order: dict) -> Iterator[dict]:
                     yield {**detail, "_item": item}
 
 
-def _order_after_write(company_key: str, record: dict, op: str, caller: Any) -> None:
-    from . import actions
-
-    actions.mark_work_items(company_key, record)
-
-
 def _eventplan_create(company_key: str, data: dict, caller: Any) -> None:
     if _blank(data.get("SigningKey")):
         data["SigningKey"] = secrets.token_hex(32)
@@ -613,7 +608,8 @@ CustomerOrder.defaults.update(
 CustomerOrder.required = ("CustomerID",)
 CustomerOrder.references.update({"CustomerID": "Customer"})
 CustomerOrder.validate = _order_validate
-CustomerOrder.after_write_hook = _order_after_write
+# CustomerOrder.after_write_hook = actions.mark_work_items, set by apps.ready() (actions
+# writes through the store, which imports this module).
 CustomerOrder.expandable.update(
     {
         "Items": Nav(CustomerOrderItem, "CustomerOrderID", many=True),

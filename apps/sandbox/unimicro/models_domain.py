@@ -2,7 +2,8 @@
 
 An `EventplanDelivery` is one POST the sandbox owes (or made to) an eventplan subscriber; a
 `BlockedEndpoint` counts consecutive 401 answers per URL and, after five, blocks the URL as
-Unimicro does (API-NOTES §9).
+Unimicro does (API-NOTES §9). The admin's per-entity proxies of BizRecord are in
+`models_proxies.py` (loaded by the app's ready(), so this module never imports models.py).
 """
 
 from __future__ import annotations
@@ -71,53 +72,3 @@ class BlockedEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-
-# ---------------------------------------------------------------------------------------------
-# Proxies of BizRecord, one per entity the admin lets one "play Unimicro" with.
-from .models import BizRecord  # noqa: E402  (models.py imports this module at its end)
-
-
-class _EntityManager(models.Manager):
-    def __init__(self, entity: str):
-        super().__init__()
-        self.entity = entity
-
-    def get_queryset(self):
-        return super().get_queryset().filter(entity=self.entity, deleted=False)
-
-
-def _proxy(class_name: str, entity: str, singular: str, plural: str) -> type:
-    meta = type(
-        "Meta",
-        (),
-        {
-            "proxy": True,
-            "app_label": "sandbox_unimicro",
-            "verbose_name": singular,
-            "verbose_name_plural": plural,
-        },
-    )
-    return type(
-        class_name,
-        (BizRecord,),
-        {
-            "__module__": __name__,
-            "Meta": meta,
-            "objects": _EntityManager(entity),
-            "ENTITY": entity,
-            "__doc__": f"The {entity} records of the sandbox's companies.",
-        },
-    )
-
-
-CustomerRecord = _proxy("CustomerRecord", "Customer", _("customer"), _("customers"))
-ProjectRecord = _proxy("ProjectRecord", "Project", _("project"), _("projects"))
-ProductRecord = _proxy("ProductRecord", "Product", _("product"), _("products"))
-WorkTypeRecord = _proxy("WorkTypeRecord", "WorkType", _("work type"), _("work types"))
-UserRecord = _proxy("UserRecord", "User", _("user"), _("users"))
-WorkerRecord = _proxy("WorkerRecord", "Worker", _("worker"), _("workers"))
-WorkItemRecord = _proxy("WorkItemRecord", "WorkItem", _("work item"), _("work items"))
-OrderRecord = _proxy("OrderRecord", "CustomerOrder", _("order"), _("orders"))
-InvoiceRecord = _proxy("InvoiceRecord", "CustomerInvoice", _("invoice"), _("invoices"))
-EventplanRecord = _proxy("EventplanRecord", "Eventplan", _("eventplan"), _("eventplans"))
