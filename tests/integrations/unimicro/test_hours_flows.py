@@ -272,3 +272,56 @@ def test_a_batch_of_hours_costs_one_request_per_hour_after_the_look_ups(
     assert all(len(erp_items(e)) == 1 for e in entries)
     # Worker, employment, project once; then one POST per hour.
     assert len(requests_after(mark)) == 3 + len(entries)
+
+
+def test_an_hour_with_a_start_gets_its_start_and_end_in_the_offices_time(
+    hours_world: HoursWorld, no_kick: None
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from apps.timesheets.services import time_entry_create
+
+    world = hours_world
+    oslo = ZoneInfo("Europe/Oslo")
+    start = datetime(DAY.year, DAY.month, DAY.day, 9, 0, tzinfo=oslo)
+    entry = time_entry_create(
+        actor=world.mapped,
+        project=world.project,
+        work_type=world.work_type,
+        date=DAY,
+        started_at=start,
+        ended_at=start + timedelta(hours=1, minutes=30),
+        description="Møte",
+    )
+    world.approve(entry)
+
+    world.push()
+
+    [item] = erp_items(entry)
+    assert item["StartTime"] == "2026-11-16T09:00:00+01:00"
+    assert item["EndTime"] == "2026-11-16T10:30:00+01:00"
+    assert item["Minutes"] == 90
+
+
+def test_billable_hours_written_down_to_nothing_are_not_invoiceable_in_unimicro(
+    hours_world: HoursWorld, no_kick: None
+) -> None:
+    from apps.timesheets.services import time_entry_create
+
+    world = hours_world
+    entry = time_entry_create(
+        actor=world.mapped,
+        project=world.project,
+        work_type=world.work_type,
+        date=DAY,
+        hours=Decimal("2.00"),
+        billable_hours=Decimal("0.00"),
+        description="Intern reise",
+    )
+    world.approve(entry)
+
+    world.push()
+
+    [item] = erp_items(entry)
+    assert (item["Minutes"], item["MinutesToOrder"], item["Invoiceable"]) == (120, 0, False)
