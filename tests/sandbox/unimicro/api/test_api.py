@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
+import requests
 
 from apps.sandbox.unimicro.models import RequestLogEntry
 from apps.sandbox.unimicro.runtime import fault_decision, knobs_get
@@ -437,3 +439,56 @@ def test_the_request_log_never_keeps_the_token(api, token):
         stored = " ".join([entry.path, entry.query, entry.request_body, entry.response_body])
         assert token not in stored
     assert "access_token=***" in entries[1].query
+
+
+def test_a_hanging_answer_times_the_client_out_after_the_write_was_done(api):
+    knobs = knobs_get()
+    knobs.fault_rate, knobs.fault_http503, knobs.fault_hang = 1.0, False, True
+    knobs.hang_seconds = 1.5
+    knobs.save()
+    with pytest.raises(requests.Timeout):
+        api.session.post(
+            f"{api.base}/api/biz/customers", json={"Info": {"Name": "Treg AS"}}, timeout=0.5
+        )
+    knobs.fault_rate = 0
+    knobs.save()
+    assert [c["CustomerNumber"] for c in api.ok(api.get("customers"))] == [100000]
+
+
+def test_a_reset_connection_does_nothing(api):
+    knobs = knobs_get()
+    knobs.fault_rate, knobs.fault_http503, knobs.fault_reset = 1.0, False, True
+    knobs.save()
+    with pytest.raises(requests.ConnectionError):
+        api.post("customers", {"Info": {"Name": "Borte AS"}})
+    knobs.fault_rate = 0
+    knobs.save()
+    assert api.ok(api.get("customers")) == []
+    assert RequestLogEntry.objects.filter(fault="reset").exists()
+
+
+def test_init_companies_is_served_under_the_api_base_with_the_bearer_only(api_factory):
+    response = api_factory(company_key=None).session.get(
+        f"{api_factory().base}/api/init/companies", timeout=30
+    )
+    assert response.status_code == 200
+    assert COMPANY in {c.get("Key") for c in response.json()}
+    assert RequestLogEntry.objects.filter(path__endswith="/api/init/companies").exists()
+
+
+def test_a_list_with_expand_reads_each_navigation_property_once(
+    api, three, django_assert_max_num_queries
+):
+    from django.test import RequestFactory
+
+    from apps.sandbox.unimicro import api as views
+
+    request = RequestFactory().get(
+        "/sandbox/unimicro/api/biz/customers",
+        {"expand": "Info,Info.InvoiceAddress,Info.DefaultEmail", "filter": "Info.Name ne ''"},
+        HTTP_AUTHORIZATION=api.session.headers["Authorization"],
+        HTTP_COMPANYKEY=COMPANY,
+    )
+    with django_assert_max_num_queries(14):
+        response = views.biz(request, "customers")
+    assert response.status_code == 200 and len(json.loads(response.content)) == 3
