@@ -77,6 +77,20 @@ def company_keys() -> list[tuple[str, str]]:
     ]
 
 
+def company_members() -> list[tuple[str, str, str]]:
+    """(company key, e-mail, name) of each sandbox user in each company of their
+    organisations (the identity server's; every fixed user in every company without it)."""
+    try:
+        from .identity.models import Company, SandboxUser
+    except ImportError:
+        return [(key, email, name) for key, _ in company_keys() for email, name in SANDBOX_USERS]
+    members = []
+    for company in Company.objects.select_related("organisation").order_by("name"):
+        users = SandboxUser.objects.filter(organisations=company.organisation_id).order_by("email")
+        members.extend((str(company.key), user.email, user.name) for user in users)
+    return members
+
+
 def _identity_seed() -> None:
     try:
         from .identity import seed as identity_seed
@@ -117,16 +131,15 @@ def seed(*, demo_office: bool = False) -> dict[str, int]:
             created[kind] = created.get(kind, 0) + 1
 
     with transaction.atomic():
-        for key, _name in company_keys():
-            for email, name in SANDBOX_USERS:
-                _, made = _ensure(
-                    key,
-                    entities.User,
-                    {"Email": email},
-                    {"DisplayName": name, "GlobalIdentity": global_identity(email)},
-                    internal=True,
-                )
-                count("users", made)
+        for key, email, name in company_members():
+            _, made = _ensure(
+                key,
+                entities.User,
+                {"Email": email},
+                {"DisplayName": name, "GlobalIdentity": global_identity(email)},
+                internal=True,
+            )
+            count("users", made)
         if demo_office:
             seed_demo_office(DEMO_COMPANY_KEY, count)
     return created

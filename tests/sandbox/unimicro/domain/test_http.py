@@ -118,3 +118,14 @@ def test_hours_to_order_to_invoice_over_the_api(api: Api):
     assert invoice["StatusCode"] == 42001 and invoice["InvoiceNumber"] is None
     booked = api.ok(api.put(f"invoices/{invoice['ID']}", None, action="invoice"))
     assert (booked["StatusCode"], booked["InvoiceNumber"]) == (42002, "1")
+
+
+def test_current_session_is_the_seeded_user_of_the_token(api: Api):
+    from apps.sandbox.unimicro.seed import seed
+
+    seed()
+    me = api.ok(api.get("users", action="current-session"))
+    assert me["Email"] == "regnskap@tidsbro.no"
+    listed = api.ok(api.get("users", filter="Email eq 'regnskap@tidsbro.no'"))
+    assert [u["ID"] for u in listed] == [me["ID"]]
+    assert api.post("users", {"DisplayName": "Ny"}).status_code == 400

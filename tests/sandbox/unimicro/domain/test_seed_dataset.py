@@ -66,3 +66,15 @@ def test_dataset_s_writes_numbered_customers_projects_and_hours(monkeypatch):
     # run again: replaced, not added to
     assert dataset.generate("S") == 30
     assert len(entities.find(DEMO_COMPANY_KEY, "Customer")) == 30
+
+
+def test_each_company_lists_the_sandbox_users_of_its_organisation():
+    seed()
+    holding = "4b3e9a10-0000-4000-8000-000000000003"
+    assert [u["Email"] for u in entities.find(holding, "User")] == ["regnskap@tidsbro.no"]
+    emails = {u["Email"] for u in entities.find(DEMO_COMPANY_KEY, "User")}
+    assert emails == {"regnskap@tidsbro.no", "les@tidsbro.no"}
+    from apps.sandbox.unimicro.identity.models import SandboxUser
+
+    user = entities.find(DEMO_COMPANY_KEY, "User", Email="regnskap@tidsbro.no")[0]
+    assert user["GlobalIdentity"] == str(SandboxUser.objects.get(email="regnskap@tidsbro.no").guid)
