@@ -249,21 +249,33 @@ def _invoice(company_key: str, record_id: int | None, params: dict, body: Any, c
 
 
 def mark_work_items(company_key: str, order: dict, op: str = "U", caller: Any = None) -> None:
-    """Marks the work items an order's lines name (ItemSource.Details) as transferred to
-    that order and line (the order's after_write hook, inside its write; skips items already
-    so marked)."""
+    """Marks the work items the order's live lines name (ItemSource.Details) as transferred
+    to that order and line, and frees those it no longer names (a line removed): the order's
+    after_write hook, inside its write. Items already so marked are left alone."""
     order_id = order.get("ID")
     if not order_id:
         return
-    for detail in entities.order_sources(order):
+    full = _store().read(
+        company_key,
+        entities.CustomerOrder,
+        order_id,
+        expand="Items,Items.ItemSource,Items.ItemSource.Details",
+    )
+    named: set[int] = set()
+    for detail in entities.order_sources(full or {}):
         item_id = detail["_item"].get("ID")
         work_item = entities.get(company_key, "WorkItem", detail.get("SourceFK"))
         if work_item is None:
             continue
+        named.add(work_item["ID"])
         wanted = {"TransferedToOrder": True, "CustomerOrderID": order_id, "OrderItemId": item_id}
         if all(work_item.get(k) == v for k, v in wanted.items()):
             continue
         update(company_key, "WorkItem", work_item["ID"], wanted, caller)
+    for work_item in entities.find(company_key, "WorkItem", CustomerOrderID=order_id):
+        if work_item["ID"] not in named and work_item.get("TransferedToOrder"):
+            free = {"TransferedToOrder": False, "CustomerOrderID": None, "OrderItemId": None}
+            update(company_key, "WorkItem", work_item["ID"], free, caller)
 
 
 # -- workers ----------------------------------------------------------------------------------

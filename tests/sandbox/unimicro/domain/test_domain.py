@@ -325,3 +325,35 @@ def test_eventplan_gets_a_signing_key_and_refuses_bad_operations(caller):
         lambda: store.create(COMPANY, "Eventplan", {"Name": "X", "OperationFilter": "CRUD"}, caller)
     )
     assert messages[0]["PropertyName"] == "OperationFilter"
+
+
+def test_removing_an_order_line_frees_its_work_item(caller, hours_world):
+    first, second = (
+        work_item(caller, hours_world),
+        work_item(caller, hours_world, Date="2026-12-01"),
+    )
+    order = store.create(COMPANY, "CustomerOrder", order_body(hours_world, [first, second]), caller)
+    # a PUT of the header only changes nothing for the hours
+    store.update(COMPANY, "CustomerOrder", order["ID"], {"OurReference": "Astrid"}, caller)
+    assert store.read(COMPANY, "WorkItem", first["ID"])["TransferedToOrder"] is True
+    line = next(
+        i["ID"] for i in order["Items"] if i["ItemSource"]["Details"][0]["SourceFK"] == first["ID"]
+    )
+    store.update(
+        COMPANY, "CustomerOrder", order["ID"], {"Items": [{"ID": line, "Deleted": True}]}, caller
+    )
+    freed = store.read(COMPANY, "WorkItem", first["ID"])
+    assert (freed["TransferedToOrder"], freed["CustomerOrderID"], freed["OrderItemId"]) == (
+        False,
+        None,
+        None,
+    )
+    assert store.read(COMPANY, "WorkItem", second["ID"])["TransferedToOrder"] is True
+    # freed hours can be changed and put on another order
+    store.update(COMPANY, "WorkItem", first["ID"], {"Minutes": 60}, caller)
+    store.create(
+        COMPANY,
+        "CustomerOrder",
+        order_body(hours_world, [store.read(COMPANY, "WorkItem", first["ID"])]),
+        caller,
+    )
