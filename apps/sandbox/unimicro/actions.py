@@ -111,9 +111,19 @@ def run(
         record_id = int(params["id"])
     try:
         with transaction.atomic():
+            if entity.name in _SAVE_BODY_FIRST and record_id is not None and _has_fields(body):
+                # Unimicro's web client PUTs the order with the transition: saved first.
+                update(company_key, entity, record_id, body, caller)
             return 200, handler(company_key, record_id, params, body, caller)
     except ActionError as error:
         return error.status, {"Message": error.text}
+
+
+_SAVE_BODY_FIRST = {"CustomerOrder", "CustomerInvoice"}
+
+
+def _has_fields(body: Any) -> bool:
+    return isinstance(body, dict) and any(k not in ("ID", "_links") for k in body)
 
 
 def _need_id(record_id: int | None, entity: str) -> int:

@@ -357,3 +357,19 @@ def test_removing_an_order_line_frees_its_work_item(caller, hours_world):
         order_body(hours_world, [store.read(COMPANY, "WorkItem", first["ID"])]),
         caller,
     )
+
+
+def test_an_order_body_sent_with_the_transition_is_saved_first(caller, hours_world):
+    order = store.create(COMPANY, "CustomerOrder", order_body(hours_world, []), caller)
+    status, _ = actions.run(
+        COMPANY,
+        entities.CustomerOrder,
+        order["ID"],
+        "register",
+        {},
+        {"ID": order["ID"], "OurReference": "Astrid"},
+        caller,
+    )
+    assert status == 200
+    saved = store.read(COMPANY, "CustomerOrder", order["ID"])
+    assert (saved["OurReference"], saved["StatusCode"]) == ("Astrid", entities.ORDER_REGISTERED)
