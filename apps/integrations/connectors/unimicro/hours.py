@@ -64,8 +64,8 @@ WRITTEN = (
     "CustomerID",
 )
 DIMENSIONS = ("ProjectID", "ProjectTaskID")
-# Per push batch (the connector lives for one run): Unimicro user → work relation id, project
-# id → its customer id.
+# Per connector (one push run; no end-of-batch step, so the outbox needs no unfinished
+# bookkeeping): Unimicro user → work relation id, project id → its customer id.
 _RELATIONS = "_hour_relations"
 _CUSTOMERS = "_hour_customers"
 _READ = "_hour_documents"
@@ -214,12 +214,6 @@ def delete(conn: Any, entity: str, external_id: str) -> None:
     if current.get("TransferedToOrder"):
         raise Rejected(_on_order_text(current, external_id), operation="delete work item")
     conn.client.delete(PLURAL, int(external_id))
-
-
-def finish_push(conn: Any, entity: str) -> None:
-    """Forgets the batch's look-ups (workers, relations, project customers)."""
-    for name in (_RELATIONS, _CUSTOMERS, _READ):
-        conn.__dict__.pop(name, None)
 
 
 # THE WORK ITEM
