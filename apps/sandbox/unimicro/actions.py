@@ -288,6 +288,13 @@ def mark_work_items(company_key: str, order: dict, op: str = "U", caller: Any = 
             update(company_key, "WorkItem", work_item["ID"], free, caller)
 
 
+def free_work_items(company_key: str, order: dict, caller: Any = None) -> None:
+    """Frees the work items a deleted order had taken (the order's delete hook)."""
+    free = {"TransferedToOrder": False, "CustomerOrderID": None, "OrderItemId": None}
+    for work_item in entities.find(company_key, "WorkItem", CustomerOrderID=order.get("ID")):
+        update(company_key, "WorkItem", work_item["ID"], free, caller)
+
+
 # -- workers ----------------------------------------------------------------------------------
 def _create_worker_from_user(
     company_key: str, record_id: int | None, params: dict, body: Any, caller: Any

@@ -14,5 +14,6 @@ class SandboxUnimicroConfig(AppConfig):
         from . import actions, entities
 
         entities.CustomerOrder.after_write_hook = actions.mark_work_items
+        entities.CustomerOrder.delete_hook = actions.free_work_items
         # The "play Unimicro" admin (business records, eventplan deliveries): helper B2's.
         from . import admin_biz  # noqa: F401

