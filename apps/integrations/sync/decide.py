@@ -48,6 +48,8 @@ class Bound:
     state: str
     snapshot: Mapping[str, Any]
     remote_values: Mapping[str, Any]
+    # False for a binding paired on first sight and never synced yet.
+    synced: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,12 @@ def _merged(
 ) -> Decision:
     result = merge(base=binding.snapshot, local=local, remote=record.values, fields=fields)
     result = by_master(
-        result, local, record.values, master=master, master_conflicts=master_conflicts
+        result,
+        local,
+        record.values,
+        master=master,
+        master_conflicts=master_conflicts,
+        first_sight=not binding.synced,
     )
     # The ERP has not got the local changes yet (they go through the outbox): until the push
     # succeeds the base of those fields stays the ERP's value, so the push still sees them as
@@ -210,6 +217,7 @@ def by_master(
     *,
     master: str,
     master_conflicts: bool = False,
+    first_sight: bool = False,
 ) -> MergeResult:
     """A merge's outcome under the object type's master (pure; the pull's `decide` and the
     outbox's push use the same rule).
@@ -217,26 +225,38 @@ def by_master(
     ERP master: the ERP's values win. Tidsbro master: Tidsbro's values win and are pushed —
     unless `master_conflicts`: then a field the ERP changed since the last sync (Tidsbro did
     not, or did differently) is a conflict the office decides, never silently written over
-    or kept; fields never synced yet (a record paired on first sight) still take Tidsbro's
-    value."""
+    or kept; on a record paired on first sight (`first_sight`) a field Tidsbro left empty
+    takes the ERP's value and other differences take Tidsbro's."""
     if master == Master.ERP:
         return _erp_wins(result, remote)
     if master == Master.TIDSBRO:
         if master_conflicts:
-            return _tidsbro_asks(result, local, remote)
+            return _tidsbro_asks(result, local, remote, first_sight=first_sight)
         return _tidsbro_wins(result, local, remote)
     return result
 
 
 def _tidsbro_asks(
-    result: MergeResult, local: Mapping[str, Any], remote: Mapping[str, Any]
+    result: MergeResult,
+    local: Mapping[str, Any],
+    remote: Mapping[str, Any],
+    *,
+    first_sight: bool = False,
 ) -> MergeResult:
     """Tidsbro master, the ERP's changes reported: remote-only changes become conflicts
     (their base stays the last synced value, so they stay conflicts until resolved); a field
-    with no base (first pairing) takes Tidsbro's value."""
+    with no base takes Tidsbro's value. On first sight (a pairing, never synced) what
+    Tidsbro left empty takes the ERP's value instead of a conflict."""
     to_remote = dict(result.to_remote)
     base = dict(result.base)
     conflicts = []
+    if first_sight:
+        # The pairing's base is what Tidsbro left empty: the ERP fills those gaps.
+        return MergeResult(
+            to_local=dict(result.to_local),
+            to_remote=to_remote | {c.field: local[c.field] for c in result.conflicts},
+            base=base | {c.field: remote[c.field] for c in result.conflicts},
+        )
     for name, value in result.to_local.items():
         # merge() put the ERP's value in the base; the last synced value is the local one
         # (only the ERP changed it).

@@ -375,7 +375,10 @@ def master_conflicts_of(connection: Connection) -> bool:
 def _bound(binding: Binding) -> Bound:
     """What `decide` needs of a binding (pure)."""
     return Bound(
-        state=binding.state, snapshot=binding.snapshot, remote_values=binding.remote_values
+        state=binding.state,
+        snapshot=binding.snapshot,
+        remote_values=binding.remote_values,
+        synced=binding.synced_at is not None,
     )
 
 

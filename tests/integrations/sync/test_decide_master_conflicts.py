@@ -96,17 +96,33 @@ def test_tidsbros_own_change_still_goes_out_beside_a_conflict():
     assert [c.field for c in decision.conflicts] == ["phone"]
 
 
-def test_a_record_paired_on_first_sight_takes_tidsbros_values():
-    # Paired by number: no base yet for the fields both sides hold.
+def test_a_record_paired_on_first_sight_takes_tidsbros_values_and_fills_its_gaps():
+    # Paired by number: the base holds only what Tidsbro left empty.
     decision = decide(
-        record=record({"name": "Fjord A/S", "email": "", "phone": ""}),
-        binding=linked({"email": "", "phone": ""}),
+        record=record({"name": "Fjord A/S", "email": "post@fjord.no", "phone": ""}),
+        binding=Bound(
+            state=State.LINKED, snapshot={"email": "", "phone": ""}, remote_values={}, synced=False
+        ),
         local={"name": "Fjord AS", "email": "", "phone": ""},
         fields=FIELDS,
         master=Master.TIDSBRO,
         master_conflicts=True,
     )
     assert decision.push and not decision.conflicts
+    assert decision.to_local == {"email": "post@fjord.no"}
+    assert decision.state == State.LINKED
+
+
+def test_after_the_first_sync_an_empty_field_filled_in_the_system_is_a_conflict():
+    decision = decide(
+        record=record({"name": "Fjord AS", "email": "post@fjord.no", "phone": ""}),
+        binding=linked({"name": "Fjord AS", "email": "", "phone": ""}),
+        local={"name": "Fjord AS", "email": "", "phone": ""},
+        fields=FIELDS,
+        master=Master.TIDSBRO,
+        master_conflicts=True,
+    )
+    assert [c.field for c in decision.conflicts] == ["email"] and not decision.to_local
 
 
 values = st.sampled_from(["", "a", "b", "c"])

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.customers.models import Customer
 from apps.integrations import partners
-from apps.integrations.models import Binding
+from apps.integrations.models import Binding, Conflict
 from tests.integrations.unimicro.sync_world import World, no_kick, world
 
 __all__ = ["no_kick", "world"]  # fixtures
@@ -121,3 +121,31 @@ def test_a_unimicro_customer_left_waiting_can_still_be_created_in_tidsbro(
     )
     assert made.name == "Skogly Regnskap AS" and made.number == "100002"
     assert world.binding(external_id=str(office["erp_only"]["ID"])).local_id == made.pk
+
+
+def test_a_paired_customer_takes_tidsbros_values_and_keeps_unimicros_where_tidsbro_had_none(
+    world: World, office: dict[str, Any], no_kick: None
+):
+    erp = office["erp_fjord"]
+    world.erp_update(
+        "Customer",
+        erp["ID"],
+        {
+            "Info": {
+                "ID": erp["Info"]["ID"],
+                "DefaultEmail": {
+                    "ID": 0,
+                    "EmailAddress": "post@fjordlys.no",
+                    "_createguid": "6a1f0000-0000-4000-8000-000000000001",
+                },
+            }
+        },
+    )
+    world.pull(full=True)
+    world.push()
+    fjord = Customer.objects.get(pk=office["fjord"].pk)
+    assert fjord.email == "post@fjordlys.no"  # Tidsbro had none: Unimicro's fills it
+    after = world.erp("Customer", erp["ID"], expand="Info")
+    assert after["Info"]["Name"] == "Fjordlys AS"  # Tidsbro is the master of the name
+    assert str(after["CustomerNumber"]) == "50001"  # and of the number: now the same in both
+    assert not Conflict.objects.filter(binding__local_id=fjord.pk)
