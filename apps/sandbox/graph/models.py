@@ -239,6 +239,7 @@ class InstanceChange(models.Model):
     seq = models.BigIntegerField(db_index=True)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     instance_key = models.CharField(max_length=64)
+    folder_generation = models.PositiveIntegerField(default=0)
     old_start = models.DateTimeField()
     old_end = models.DateTimeField()
 
