@@ -354,6 +354,9 @@ class OrderLine:
     hour_external_id: str | None = None
     # The hours registered (before any write-down), for the source's amount.
     registered_hours: Decimal | None = None
+    # Tidsbro's reference of the line's hour ("TB-<id>"), to tie the hour to the line when it
+    # reaches the system after the order (hours transferred on order creation).
+    hour_ref: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.hooks import local_change
 from apps.customers.models import Customer
 from apps.integrations import bindings
+from apps.integrations.adapters.hours import hour_ref
 from apps.integrations.connectors.base import ConnectorError, Unavailable
 from apps.integrations.entities import Order as RemoteOrder
 from apps.integrations.entities import OrderLine as RemoteOrderLine
@@ -334,6 +335,7 @@ def order_create(
                 project_external_id=projects.get(line.entry.project_id),
                 hour_external_id=hours.get(line.entry.pk),
                 registered_hours=line.entry.hours,
+                hour_ref=hour_ref(line.entry.pk),
             )
             for line in lines
         ),
