@@ -135,13 +135,13 @@ def test_a_create_whose_answer_was_lost_leaves_exactly_one_work_item(
     hours_world: HoursWorld, no_kick: None, settings: object
 ) -> None:
     world = hours_world
-    settings.UNIMICRO_READ_TIMEOUT = 1.0
+    settings.UNIMICRO_READ_TIMEOUT = 2.0
     entry = world.approve(world.register(hours="2.50"))
     # The worker, its employment and the project are read; the POST is done by Unimicro,
     # but its answer never arrives (the client times out).
     plan = [None, None, None, "hang"]
     world.faults(plan)
-    world.knobs(hang_seconds=3.0)
+    world.knobs(hang_seconds=5.0)
     mark = last_request_id()
 
     world.push()

@@ -152,12 +152,12 @@ def test_an_order_sent_again_after_a_lost_answer_is_still_one_order(
 ) -> None:
     world = hours_world
     entries = _hours(world)
-    settings.UNIMICRO_READ_TIMEOUT = 1.0
+    settings.UNIMICRO_READ_TIMEOUT = 2.0
     # The look-up, the customer and the two products are read; Unimicro makes the order but
     # its answer never arrives.
     plan = [None, None, None, None, "hang"]
     world.faults(plan)
-    world.knobs(hang_seconds=3.0)
+    world.knobs(hang_seconds=5.0)
     mark = last_request_id()
 
     with pytest.raises(ApplicationError, match="Send it again"):
@@ -226,3 +226,28 @@ def test_a_customer_not_in_unimicro_is_named_before_sending(
         _order(world, entries)
 
     assert requests_after(mark) == []
+
+
+def test_hours_transferred_on_order_creation_become_the_lines_sources_when_they_arrive(
+    hours_world: HoursWorld, no_kick: None
+) -> None:
+    from apps.integrations.models import HourTransfer
+
+    world = hours_world
+    world.mode(HourTransfer.ON_ORDER)
+    entries = _hours(world, push=False)
+    assert all(erp_items(e) == [] for e in entries)  # not before the order
+
+    order = _order(world, entries)
+    world.push()  # the hours follow their order
+
+    erp = _erp_order()
+    assert order.external_id == str(erp["OrderNumber"])
+    by_line = {
+        item["ID"]: [d["SourceFK"] for d in item["ItemSource"]["Details"]] for item in erp["Items"]
+    }
+    for entry in entries:
+        [item] = erp_items(entry)
+        assert item["TransferedToOrder"] is True
+        assert item["CustomerOrderID"] == erp["ID"]
+        assert by_line[item["OrderItemId"]] == [item["ID"]]

@@ -19,6 +19,9 @@ The canonical values are the hour adapter's (`apps.integrations.adapters.hours`)
   inserting twice; the work item is then found by its Label (`find`; also what the outbox asks
   before retrying an unsure create). Real Unimicro's filter on `_createguid` is not documented,
   the Label is a plain field every list filters on.
+- Hours transferred on order creation reach Unimicro after their order (orders.py): the order
+  line naming the hour (Comment = its reference) gets the new work item as its source, so
+  Unimicro marks it transferred to that order (`attach_to_order`).
 - A work item Unimicro has put on an order (`TransferedToOrder`) cannot change or go there: the
   change is refused with the reason (correct it in Unimicro).
 """
@@ -47,6 +50,8 @@ PLURAL = "workitems"
 WORKERS = "workers"
 RELATIONS = "workrelations"
 PROJECTS = "projects"
+ORDERS = "orders"
+ORDER_ITEMS = "orderitems"
 EXPAND = "Dimensions"
 MAX_TEXT = 500
 # The fields Tidsbro writes on a work item (the rest is Unimicro's).
@@ -151,7 +156,9 @@ def found_values(
 ) -> dict[str, Any]:
     """What `create` would have returned for the work item `find` found; Unimicro's copy
     gets the values of now when the hour changed since the lost create."""
-    return update(conn, entity, external_id, values)
+    assigned = update(conn, entity, external_id, values)
+    attach_to_order(conn, external_id, values, minutes=_to_minutes(values.get("hours")))
+    return assigned
 
 
 def create(
@@ -171,7 +178,9 @@ def create(
         found = find(conn, entity, values)
         if found is not None:
             logger.info("unimicro: hour %s was created before as %s", values.get("ref"), found)
-            return found, update(conn, entity, found, values)
+            assigned = update(conn, entity, found, values)
+            attach_to_order(conn, found, values, minutes=body["Minutes"])
+            return found, assigned
         if not _guid_used(exc):
             raise
         # Made once and deleted in Unimicro since (nothing carries its Label): a new one.
@@ -179,7 +188,9 @@ def create(
         if body.get("Dimensions") is not None:
             body["Dimensions"]["_createguid"] = str(uuid.uuid4())
         document = conn.client.create(PLURAL, body)
-    return mappers.record_id(document), {"flagged": flag}
+    external_id = mappers.record_id(document)
+    attach_to_order(conn, external_id, values, minutes=body["Minutes"])
+    return external_id, {"flagged": flag}
 
 
 def update(conn: Any, entity: str, external_id: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +214,44 @@ def update(conn: Any, entity: str, external_id: str, values: dict[str, Any]) -> 
         raise Rejected(_on_order_text(current, external_id), operation="update work item")
     conn.client.update(PLURAL, int(external_id), {"ID": int(external_id), **changes})
     return {"flagged": flag}
+
+
+def attach_to_order(conn: Any, external_id: str, values: dict[str, Any], *, minutes: int) -> None:
+    """When hours are transferred on order creation, the order came first: its line that
+    names this hour (Comment = the hour's reference) gets the work item as its source, so
+    Unimicro marks the work item transferred to the order (two requests; none in the other
+    transfer modes)."""
+    from apps.integrations.models import HourTransfer
+
+    ref = str(values.get("ref") or "")
+    if not ref or getattr(conn.connection, "hour_transfer", None) != HourTransfer.ON_ORDER:
+        return
+    lines = [
+        d
+        for d in conn.client.list(ORDER_ITEMS, filter=f"Comment eq {quoted(ref)}")
+        if d.get("Deleted") is not True and str(d.get("Comment") or "") == ref
+    ]
+    for line in lines:
+        order = _int(line.get("CustomerOrderID"))
+        if order is None or line.get("ItemSourceID"):
+            continue  # not on an order, or its source is named already
+        source = {
+            "ID": 0,
+            "_createguid": hour_guid(conn.connection, values, part=f"source-{line['ID']}"),
+            "Details": [
+                {
+                    "ID": 0,
+                    "_createguid": hour_guid(
+                        conn.connection, values, part=f"source-{line['ID']}-detail"
+                    ),
+                    "SourceType": "WorkItem",
+                    "SourceFK": int(external_id),
+                    "Amount": minutes,
+                }
+            ],
+        }
+        body = {"ID": order, "Items": [{"ID": int(line["ID"]), "ItemSource": source}]}
+        conn.client.update(ORDERS, order, body)
 
 
 def delete(conn: Any, entity: str, external_id: str) -> None:

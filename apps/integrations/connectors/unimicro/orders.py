@@ -17,6 +17,9 @@ decision, in Unimicro).
   rather than inserted twice; before creating, the order is looked up among the customer's
   recent orders by its InternalNote (one request), and register / transfer-to-invoice continue
   from the state it is in.
+- Hours transferred on order creation reach Unimicro after the order: each such line's Comment
+  is the hour's reference, and the hour's push (hours.py) makes its work item the line's
+  source then, so Unimicro marks it transferred all the same.
 - Refused before anything is written: no customer in Unimicro, a product number Unimicro does
   not know, hours not yet in Unimicro as work items (when hours are transferred on approval:
   Unimicro must mark them invoiced, or they could be invoiced twice there).
@@ -234,6 +237,10 @@ def order_item(order: Any, index: int, line: Any, product: int | None) -> dict[s
             "_createguid": order_guid(order, f"line-{index}-dimensions"),
         }
     work_item = _number(getattr(line, "hour_external_id", None))
+    if work_item is None and getattr(line, "hour_ref", ""):
+        # The hour reaches Unimicro after the order (transferred on order creation): the
+        # line names it, and the hour's push makes its work item the line's source.
+        item["Comment"] = str(line.hour_ref)
     if work_item is not None:
         registered = getattr(line, "registered_hours", None)
         minutes = Decimal(str(registered if registered is not None else quantity)) * 60
