@@ -492,3 +492,11 @@ def test_a_list_with_expand_reads_each_navigation_property_once(
     with django_assert_max_num_queries(14):
         response = views.biz(request, "customers")
     assert response.status_code == 200 and len(json.loads(response.content)) == 3
+
+
+def test_a_field_the_notes_name_filters_before_any_record_has_it(api):
+    assert api.ok(api.get("customers", filter="GLN eq '123'")) == []
+    assert (
+        api.ok(api.get("workitems", filter="transferedtoorder eq 0 and MinutesToOrder gt 0")) == []
+    )
+    assert api.get("customers", filter="Glnx eq '123'").status_code == 400
