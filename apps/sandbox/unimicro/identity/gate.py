@@ -54,7 +54,8 @@ def bearer_claims(request: HttpRequest) -> dict | None:
     client = Client.objects.filter(client_id=claims.get("client_id", "")).first()
     if client is None:
         return None
-    if client.not_before and int(claims.get("iat", 0)) < int(client.not_before.timestamp()):
+    # Whole seconds: a token minted in the very second of the stamp is refused too.
+    if client.not_before and int(claims.get("iat", 0)) <= int(client.not_before.timestamp()):
         return None
     if RevokedAccessToken.objects.filter(jti=str(claims.get("jti", ""))).exists():
         return None
