@@ -1,5 +1,4 @@
-"""An office connected to Unimicro over real HTTP (live_server + the sandbox; the key's token
-minted by the sandbox's identity server as a login leaves it),
+"""An office connected to Unimicro over real HTTP (live_server + the sandbox, a real login),
 for the hour and order flows: a customer, a project, two work types with products and two
 users in Unimicro, bound to their Tidsbro records as a first sync would leave them; a third
 Tidsbro user has no Unimicro user. Holds no tests (fixtures and helpers only).
@@ -8,10 +7,9 @@ Tidsbro user has no Unimicro user. Holds no tests (fixtures and helpers only).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -172,67 +170,17 @@ def _erp(entity: str, data: dict, **kwargs: Any) -> int:
     return int(erp_store.create(COMPANY_1, entity, data, None, **kwargs)["ID"])
 
 
-def connect(live_server: Any) -> Connection:
-    """A connected connection (api mode, company …0001, key "Tidsbro") whose access token the
-    sandbox's identity server minted for regnskap@tidsbro.no, as a login leaves it (the
-    login itself is tested with the onboarding)."""
-    from apps.sandbox.unimicro.identity import gate
-
-    issuer = f"{live_server.url}/sandbox/unimicro/identity"
-    token = gate.test_token(company_key=COMPANY_1, issuer=issuer)
-    key_id = str(uuid.uuid4())
-    now = datetime.now(UTC)
-    connection = Connection(
-        system="unimicro",
-        connected=["customer", "project", "task", "work_type", "user", "hour"],
-        masters={"customer": "tidsbro", "project": "tidsbro", "work_type": "both", "user": "erp"},
-        is_active=True,
-        hour_transfer=HourTransfer.ON_APPROVAL,
-    )
-    connection.settings = {
-        "mode": "api",
-        "auth": "login",
-        "issuer": issuer,
-        "api_base": f"{live_server.url}/sandbox/unimicro",
-        "company_key": COMPANY_1,
-        "company_name": "Tidsbro Rådgivning AS",
-        "organisation_name": "Tidsbro Rådgivning AS",
-        "keys": [
-            {
-                "id": key_id,
-                "name": "Tidsbro",
-                "company_key": COMPANY_1,
-                "company_name": "Tidsbro Rådgivning AS",
-                "organisation_name": "Tidsbro Rådgivning AS",
-                "user_name": "regnskap@tidsbro.no",
-                "created_at": now.isoformat(timespec="seconds"),
-                "revoked_at": None,
-            }
-        ],
-        "active_key": key_id,
-        "transfer_orders_to_invoice": False,
-        "products_by_number": True,
-    }
-    connection.state_doc = {
-        "tokens": {
-            key_id: {
-                "access_token": token,
-                "access_expires_at": (now + timedelta(minutes=50)).isoformat(timespec="seconds"),
-                "last_used_at": None,
-            }
-        }
-    }
-    connection.save()
-    return connection
-
-
 @pytest.fixture
-def hours_world(live_server: Any, transactional_db: None, settings: Any) -> Iterator[HoursWorld]:
-    settings.UNIMICRO_ISSUER = f"{live_server.url}/sandbox/unimicro/identity"
-    settings.UNIMICRO_API_BASE = f"{live_server.url}/sandbox/unimicro"
+def hours_world(
+    unimicro_connection: Connection, transactional_db: None, settings: Any
+) -> Iterator[HoursWorld]:
+    """The office connected by a real login (helper C's fixture: the sandbox's login,
+    organisation and consent pages, the code exchange, the company, the key)."""
     settings.SANDBOX_UNIMICRO = {**settings.SANDBOX_UNIMICRO, "WEBHOOK_DELIVERY": "off"}
     settings.UNIMICRO_READ_TIMEOUT = 5.0
-    connection = connect(live_server)
+    connection = unimicro_connection
+    connection.hour_transfer = HourTransfer.ON_APPROVAL
+    connection.save(update_fields=["hour_transfer"])
     erp = {
         "customer": _erp("Customer", {"CustomerNumber": 100200, "Info": {"Name": "Fjordlys AS"}}),
     }
