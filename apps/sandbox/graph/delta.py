@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from urllib.parse import urlencode
 
 from django.core import signing
+from django.db.models import F
 
 from .errors import GraphError
 from .events import View, instances, overlapping, render
@@ -278,3 +279,13 @@ def _items(mailbox: Mailbox, cursor: Cursor, lo: dt.datetime, hi: dt.datetime, v
             },
             after,
         )
+
+
+def sync_state_invalidate(*, mailbox: Mailbox, reset: str = Mailbox.Reset.GONE) -> Mailbox:
+    """Makes every delta and skip link of the mailbox outdated: the next use answers as
+    `reset` says (410 Gone with a Location, or 400 syncStateNotFound)."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        sync_generation=F("sync_generation") + 1, sync_reset=reset
+    )
+    mailbox.refresh_from_db()
+    return mailbox

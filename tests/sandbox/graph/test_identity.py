@@ -246,7 +246,6 @@ def test_a_public_client_redeems_with_pkce_alone(sandbox):
 
 
 def test_form_post_response_mode_posts_the_code_back(sandbox):
-    _browser, location, _verifier = None, None, None
     browser = requests.Session()
     verifier, challenge = pkce()
     page = browser.get(
