@@ -418,9 +418,7 @@ def _process_lock(pk: int) -> Any:
     deadlock with a row lock held by an outer transaction)."""
     from contextlib import nullcontext
 
-    from django.db import connection as db
-
-    if db.vendor != "sqlite":
+    if not _sqlite():
         return nullcontext()
     with _process_locks_guard:
         return _process_locks.setdefault(pk, threading.Lock())
@@ -456,63 +454,94 @@ def refresh(
 
     Under the row lock the state is read again: if another process renewed the token since
     (the stored one differs from `rejected` and is valid), that one is used and nothing is
-    redeemed — one refresh token is never sent twice."""
+    redeemed — one refresh token is never sent twice. On SQLite (no row locks; a write
+    transaction would lock the whole file while Unimicro — in the demo the sandbox in the
+    same file — answers) the threads of the process take turns instead and the state is
+    written in a short transaction after the answer."""
     model = type(connection)
-    with _process_lock(connection.pk), transaction.atomic():
-        row = (
-            model.objects.select_for_update().only("id", "state", "settings").get(pk=connection.pk)
-        )
-        state = dict(row.state_doc)
-        tokens = dict(state.get("tokens") or {})
-        entry = dict(tokens.get(key_id) or {})
-        current = entry.get("access_token") or ""
-        if current and current != rejected and not expires_soon(entry, margin):
-            connection.state = row.state
-            return entry
-        issuer = connection_issuer(row)
-        if key_id == SERVER_KEY_ID or (row.settings or {}).get("auth") == "server":
-            token = server_token(issuer)
-            entry = _token_entry(token, previous=entry)
+    with _process_lock(connection.pk):
+        if _sqlite():
+            row = model.objects.only("id", "state", "settings").get(pk=connection.pk)
+            entry = _renewed(row, key_id, rejected=rejected, margin=margin)
+            if entry is None:
+                connection.state = row.state
+                return key_tokens(row, key_id)
+            with transaction.atomic():
+                row = model.objects.only("id", "state").get(pk=connection.pk)
+                _store_entry(row, key_id, entry)
         else:
-            refresh_token = entry.get("refresh_token") or ""
-            if not refresh_token:
-                raise AuthFailed(
-                    _(
-                        "Log in to Unimicro again: Unimicro gave this key no refresh token "
-                        "(invalid_grant)."
-                    )
+            with transaction.atomic():
+                row = (
+                    model.objects.select_for_update()
+                    .only("id", "state", "settings")
+                    .get(pk=connection.pk)
                 )
-            found = provider(issuer)
-            try:
-                with _session(
-                    client_id=client_id(),
-                    client_secret=client_secret(),
-                    token_endpoint_auth_method=CLIENT_AUTH,
-                ) as session:
-                    token = session.refresh_token(found.token_endpoint, refresh_token=refresh_token)
-            except requests.RequestException:
-                raise Unavailable(_("Could not reach Unimicro's login service.")) from None
-            except Exception as exc:  # authlib's OAuthError
-                error = _oauth_error(exc)
-                if error in ("invalid_grant", "invalid_client", "unauthorized_client"):
-                    raise AuthFailed(
-                        _(
-                            "Log in to Unimicro again: Unimicro refused the stored login "
-                            "(%(error)s)."
-                        )
-                        % {"error": error}
-                    ) from None
-                raise Unavailable(
-                    _("Unimicro's login service failed to renew the access (%(error)s).")
-                    % {"error": error or type(exc).__name__}
-                ) from None
-            entry = _token_entry(token, previous=entry)
-        entry["last_used_at"] = _iso(_now())
-        tokens[key_id] = entry
-        state["tokens"] = tokens
-        _write_state(row, state)
+                entry = _renewed(row, key_id, rejected=rejected, margin=margin)
+                if entry is None:
+                    connection.state = row.state
+                    return key_tokens(row, key_id)
+                _store_entry(row, key_id, entry)
         connection.state = row.state
     log.info("unimicro: renewed the access token of connection %s", connection.pk)
+    return entry
+
+
+def _sqlite() -> bool:
+    from django.db import connection as db
+
+    return db.vendor == "sqlite"
+
+
+def _store_entry(row: Any, key_id: str, entry: dict[str, Any]) -> None:
+    state = dict(row.state_doc)
+    tokens = dict(state.get("tokens") or {})
+    tokens[key_id] = entry
+    state["tokens"] = tokens
+    _write_state(row, state)
+
+
+def _renewed(row: Any, key_id: str, *, rejected: str, margin: int) -> dict[str, Any] | None:
+    """The key's new token entry from Unimicro, or None when the stored one is already
+    another, valid one (renewed by someone else meanwhile)."""
+    entry = key_tokens(row, key_id)
+    current = entry.get("access_token") or ""
+    if current and current != rejected and not expires_soon(entry, margin):
+        return None
+    issuer = connection_issuer(row)
+    if key_id == SERVER_KEY_ID or (row.settings or {}).get("auth") == "server":
+        entry = _token_entry(server_token(issuer), previous=entry)
+    else:
+        refresh_token = entry.get("refresh_token") or ""
+        if not refresh_token:
+            raise AuthFailed(
+                _(
+                    "Log in to Unimicro again: Unimicro gave this key no refresh token "
+                    "(invalid_grant)."
+                )
+            )
+        found = provider(issuer)
+        try:
+            with _session(
+                client_id=client_id(),
+                client_secret=client_secret(),
+                token_endpoint_auth_method=CLIENT_AUTH,
+            ) as session:
+                token = session.refresh_token(found.token_endpoint, refresh_token=refresh_token)
+        except requests.RequestException:
+            raise Unavailable(_("Could not reach Unimicro's login service.")) from None
+        except Exception as exc:  # authlib's OAuthError
+            error = _oauth_error(exc)
+            if error in ("invalid_grant", "invalid_client", "unauthorized_client"):
+                raise AuthFailed(
+                    _("Log in to Unimicro again: Unimicro refused the stored login (%(error)s).")
+                    % {"error": error}
+                ) from None
+            raise Unavailable(
+                _("Unimicro's login service failed to renew the access (%(error)s).")
+                % {"error": error or type(exc).__name__}
+            ) from None
+        entry = _token_entry(token, previous=entry)
+    entry["last_used_at"] = _iso(_now())
     return entry
 
 

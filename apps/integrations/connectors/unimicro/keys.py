@@ -172,7 +172,7 @@ def key_revoke(*, connection: Any, key_id: str, actor: Any) -> bool:
         state = dict(row.state_doc)
         tokens = dict(state.get("tokens") or {})
         entry = tokens.pop(key_id, None) or {}
-        confirmed = auth.revoke(auth.connection_issuer(row), entry) if entry else False
+        issuer = auth.connection_issuer(row)
         state["tokens"] = tokens
         key["revoked_at"] = _now_iso()
         _save(row, connection, settings, state)
@@ -182,7 +182,9 @@ def key_revoke(*, connection: Any, key_id: str, actor: Any) -> bool:
             _("Revoked the Unimicro key “%(name)s” (%(company)s).")
             % {"name": key.get("name"), "company": key.get("company_name")},
         )
-    return confirmed
+    # Told after the commit: no transaction waits for Unimicro's answer, and the tokens are
+    # forgotten here whatever it says.
+    return auth.revoke(issuer, entry) if entry else False
 
 
 def key_reauthorise(
