@@ -186,6 +186,21 @@ class UnimicroConnector:
             finish(self, entity)
 
     # --- shared helpers for the modules ------------------------------------------------------
+    def create_or_find(
+        self, entity: str, plural: str, body: dict[str, Any], values: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str]:
+        """POSTs `body`; when Unimicro refuses it, looks for the record an earlier attempt of
+        the same create made (its answer lost, or committed only after the retry had
+        started: Unimicro then refuses the reused `_createguid`) and returns (None, its id).
+        Re-raises the refusal when there is none."""
+        try:
+            return self.client.create(plural, body), ""
+        except Rejected:
+            found = self.find(entity, values)
+            if not found:
+                raise
+            return None, found
+
     def read(self, plural: str, external_id: str, *, expand: str | None = None) -> dict | None:
         """One document by id (None when gone or not an id); kept for the update after it."""
         if not str(external_id).isdigit():

@@ -152,7 +152,9 @@ def create(
     """POSTs the customer with its number (or none: Unimicro's next comes back)."""
     requested_number(values)  # refused before anything is sent
     body = mappers.customer_to_remote(values, None, seed=key or repr(sorted(values.items())))
-    document = conn.client.create(PLURAL, body)
+    document, found = conn.create_or_find(entity, PLURAL, body, values)
+    if document is None:
+        return found, found_values(conn, entity, found, values)
     external_id = mappers.record_id(document)
     if values.get("is_active") is False:
         conn.client.action(PLURAL, None, "deactivate", params={"ID": external_id})

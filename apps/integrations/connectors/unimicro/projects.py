@@ -119,15 +119,19 @@ def create(
     seed = key or repr(sorted(values.items()))
     if entity == PROJECT:
         _check_project(values)
-        document = conn.client.create(plural, mappers.project_to_remote(values, None, seed=seed))
+        body = mappers.project_to_remote(values, None, seed=seed)
+        document, found = conn.create_or_find(entity, plural, body, values)
+        if document is None:
+            return found, found_values(conn, entity, found, values)
         number = mappers.project_from_remote(document)["number"]
         return mappers.record_id(document), ({"number": number} if number is not None else {})
     if not mappers._int(values.get("project")):
         raise Rejected(
             gettext("A task goes to Unimicro only inside its project."), operation="create task"
         )
-    document = conn.client.create(plural, mappers.task_to_remote(values, None, seed=seed))
-    return mappers.record_id(document), {}
+    body = mappers.task_to_remote(values, None, seed=seed)
+    document, found = conn.create_or_find(entity, plural, body, values)
+    return (mappers.record_id(document), {}) if document is not None else (found, {})
 
 
 def update(conn: Any, entity: str, external_id: str, values: dict[str, Any]) -> dict:

@@ -107,8 +107,8 @@ def create(
     body = mappers.work_type_to_remote(
         values, None, product_id=product, seed=key or repr(sorted(values.items()))
     )
-    document = conn.client.create(PLURAL, body)
-    return mappers.record_id(document), {}
+    document, found = conn.create_or_find(entity, PLURAL, body, values)
+    return (mappers.record_id(document), {}) if document is not None else (found, {})
 
 
 def update(conn: Any, entity: str, external_id: str, values: dict[str, Any]) -> dict:
