@@ -82,6 +82,20 @@ def _store() -> Any:
     return store
 
 
+class CompanyFilter(admin.SimpleListFilter):
+    """The records of one company, named as the identity server names it."""
+
+    title = _("company")
+    parameter_name = "company"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return sorted(company_names().items(), key=lambda pair: pair[1])
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        value = self.value()
+        return queryset.filter(company_key=value) if value else queryset
+
+
 class BizRecordForm(forms.ModelForm):
     company_key = forms.ChoiceField(label=_("Company"))
     document = forms.CharField(
@@ -119,7 +133,7 @@ class BizRecordAdmin(admin.ModelAdmin):
     """One entity's records, edited as the API's JSON through the API's store."""
 
     form = BizRecordForm
-    list_filter = ("company_key",)
+    list_filter = (CompanyFilter,)
     list_per_page = 50
     ordering = ("company_key", "record_id")
     columns: tuple[tuple[str, str], ...] = ()  # (field, label) shown from the record's data
@@ -395,7 +409,7 @@ class EventplanDeliveryAdmin(admin.ModelAdmin):
         "error",
         "replay_of",
     )
-    list_filter = ("status", "event_type", "entity_name", "company_key")
+    list_filter = ("status", "event_type", "entity_name", CompanyFilter)
     search_fields = ("url", "body")
     readonly_fields = [f.name for f in EventplanDelivery._meta.fields]
     actions = ["deliver_again", "deliver_due_now"]

@@ -119,3 +119,14 @@ def test_editing_fires_the_eventplan_and_deliveries_can_be_replayed(
         {"action": "deliver_again", "_selected_action": [last.pk]},
     )
     assert receiver.calls[-1]["raw"] == receiver.calls[-2]["raw"]
+
+
+@pytest.mark.django_db
+def test_the_company_filter_names_companies_and_keeps_to_one(client, superuser):
+    seed(demo_office=True)
+    client.force_login(superuser)
+    url = reverse("admin:sandbox_unimicro_userrecord_changelist")
+    page = client.get(url).content.decode()
+    assert "Tidsbro Holding AS" in page
+    holding = client.get(url, {"company": "4b3e9a10-0000-4000-8000-000000000003"})
+    assert holding.context["cl"].result_count == 1
