@@ -140,7 +140,7 @@ def key_rename(*, connection: Any, key_id: str, name: str, actor: Any) -> dict[s
     """Renames a key; audit-logged."""
     name = " ".join((name or "").split())
     if not name:
-        raise ApplicationError(_("Name the key."), field="name")
+        raise ApplicationError(_("Name the key."))
     with transaction.atomic():
         row = _locked(connection)
         settings = dict(row.settings or {})

@@ -128,14 +128,13 @@ class UnimicroSettings(ConnectorSettings):
         settings = connection.settings or {}
         rows = keys.key_list(connection=connection) if _api(connection) else []
         active = next((r for r in rows if r.active), None)
+        # The screen passes this as `summary` to the template.
         return {
-            "summary": {
-                "api": _api(connection),
-                "company": settings.get("company_name") or "",
-                "organisation": settings.get("organisation_name") or "",
-                "key": active,
-                "no_active": _api(connection) and (active is None or not active.has_tokens),
-            }
+            "api": _api(connection),
+            "company": settings.get("company_name") or "",
+            "organisation": settings.get("organisation_name") or "",
+            "key": active,
+            "no_active": _api(connection) and (active is None or not active.has_tokens),
         }
 
 
