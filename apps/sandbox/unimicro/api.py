@@ -285,6 +285,22 @@ def _known_fields(entity: EntityDef) -> set[str]:
 
 
 _KNOWN: dict[str, set[str]] = {}
+_SPELLING: dict[str, dict[str, str]] = {}
+
+
+def _spelling(entity: EntityDef) -> dict[str, str]:
+    """Lowercased → stored spelling of the entity's own fields (for the database prefilter):
+    those the notes and the catalogue name, navigation properties and stamps left out."""
+    if entity.name not in _SPELLING:
+        names = set(NOTED_FIELDS.get(entity.name, "").split())
+        names.update(entity.defaults, entity.series, entity.references, entity.unique)
+        names.update(("StatusCode", "_createguid"))
+        _SPELLING[entity.name] = {
+            n.lower(): n
+            for n in names
+            if n.isidentifier() and n not in entity.expandable and n not in store.STAMPS
+        }
+    return _SPELLING[entity.name]
 
 
 def _fields_of(entity: EntityDef) -> set[str]:
@@ -441,6 +457,8 @@ def _list(
             needed: dict = {}
             for path in filter_paths + order_paths:
                 needed = _merge(needed, _nav_prefixes(entity, path))
+            if options["filter"] is not None:
+                rows = rows.filter(query.prefilter(options["filter"], _spelling(entity)))
             records = [store.to_json(row, entity) for row in rows]
             store.expand_records(company_key, entity, records, needed)
             _check_fields(entity, filter_paths, records, "filter")

@@ -402,3 +402,53 @@ def tree_of(paths: list[str]) -> dict:
         for part in path.split("."):
             node = node.setdefault(part, {})
     return tree
+
+
+# -- the database's share of a filter -----------------------------------------------------------
+def prefilter(tree: Any, spelling: dict[str, str]) -> Any:
+    """A Django Q that keeps at least every record the filter keeps (the filter is still
+    evaluated on what it returns): equality on `ID` and on top-level fields with a whole number
+    or a plain text (not a date) is read in the database; everything else keeps all rows.
+    `spelling` maps lowercased field names to the stored spelling (CustomerNumber)."""
+    from django.db.models import Q
+
+    if isinstance(tree, Bool):
+        if tree.op == "not":
+            return Q()
+        parts = [prefilter(part, spelling) for part in tree.parts]
+        if tree.op == "and":
+            combined = Q()
+            for part in parts:
+                combined &= part
+            return combined
+        if any(part == Q() for part in parts):
+            return Q()
+        combined = parts[0]
+        for part in parts[1:]:
+            combined |= part
+        return combined
+    if not isinstance(tree, Compare) or tree.op != "eq" or "." in tree.path:
+        return Q()
+    value = tree.literal.value
+    if tree.path.lower() == "id":
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            return Q(record_id=int(value))
+        return Q()
+    field = spelling.get(tree.path.lower())
+    if field is None:
+        return Q()
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        number = int(value)
+        found = Q(**{f"data__{field}": number}) | Q(**{f"data__{field}": str(number)})
+        if number in (0, 1):  # `transferedtoorder eq 0`: 1/0 equal true/false
+            found |= Q(**{f"data__{field}": bool(number)})
+        return found
+    if isinstance(value, str) and value and as_datetime(value) is None:
+        text = Q(**{f"data__{field}__iexact": value})
+        number = _number(value)
+        if number is None:
+            return text
+        if number == number.to_integral_value() and value.strip().lstrip("-").isdigit():
+            return text | Q(**{f"data__{field}": int(number)})  # '100000' equals 100000
+        return Q()
+    return Q()

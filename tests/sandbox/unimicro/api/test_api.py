@@ -500,3 +500,32 @@ def test_a_field_the_notes_name_filters_before_any_record_has_it(api):
         api.ok(api.get("workitems", filter="transferedtoorder eq 0 and MinutesToOrder gt 0")) == []
     )
     assert api.get("customers", filter="Glnx eq '123'").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("ID eq 2", [2]),
+        ("customernumber eq 100001 or CustomerNumber eq 100002", [2, 3]),
+        ("OrgNumber eq '912345670'", [1]),
+        ("OrgNumber eq 912345670", [1]),
+        ("StatusCode eq 30001 and CustomerNumber eq '100000'", [1]),
+        ("CustomerNumber eq 100001 and Info.Name eq 'nordlys energi as'", [2]),
+        ("not (CustomerNumber eq 100001)", [1, 3]),
+    ],
+)
+def test_equality_read_in_the_database_gives_the_same_answers(api, three, expression, expected):
+    assert ids(api, filter=expression) == expected
+
+
+def test_a_lookup_by_number_reads_one_record_from_the_database(api, three):
+    from django.db.models import Q
+
+    from apps.sandbox.unimicro import api as views
+    from apps.sandbox.unimicro import entities, query, store
+
+    narrowed = query.prefilter(
+        query.parse_filter("CustomerNumber eq 100001"), views._spelling(entities.Customer)
+    )
+    assert narrowed != Q()
+    assert store.live(COMPANY, entities.Customer).filter(narrowed).count() == 1
