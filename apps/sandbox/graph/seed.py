@@ -72,7 +72,7 @@ def mailbox_for(first: str, last: str, email: str, zone: str) -> Mailbox:
     mailbox, _ = Mailbox.objects.get_or_create(
         user_principal_name=email.lower(),
         defaults={
-            "display_name": f"{first} {last}",
+            "display_name": f"{first} {last}".strip(),
             "password": PASSWORD,
             "object_id": uuid.uuid5(OBJECT_NAMESPACE, email.lower()),
             "time_zone": zone,

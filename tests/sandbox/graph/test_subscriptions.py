@@ -15,7 +15,9 @@ from .conftest import Receiver
 
 
 def _soon(minutes: int = 60) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).strftime(
+        "%Y-%m-%dT%H:%M:%S.0000000Z"
+    )
 
 
 def _subscribe(sandbox, client, receiver, **extra):
@@ -37,8 +39,11 @@ def _subscribe(sandbox, client, receiver, **extra):
 def _new_event(sandbox, client, subject="Notified"):
     return client.post(
         f"{sandbox.graph}/me/events",
-        json={"subject": subject, "start": {"dateTime": "2026-12-15T09:00:00", "timeZone": "UTC"},
-              "end": {"dateTime": "2026-12-15T10:00:00", "timeZone": "UTC"}},
+        json={
+            "subject": subject,
+            "start": {"dateTime": "2026-12-15T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-15T10:00:00", "timeZone": "UTC"},
+        },
         timeout=20,
     ).json()
 
@@ -60,8 +65,12 @@ def test_subscribing_validates_the_url_with_the_token_handshake(sandbox, kari, r
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "ValidationError"
     unreachable = kari.post(
         f"{sandbox.graph}/subscriptions",
-        json={"changeType": "created", "notificationUrl": "http://127.0.0.1:9/nothing",
-              "resource": "me/events", "expirationDateTime": _soon()},
+        json={
+            "changeType": "created",
+            "notificationUrl": "http://127.0.0.1:9/nothing",
+            "resource": "me/events",
+            "expirationDateTime": _soon(),
+        },
         timeout=20,
     )
     assert unreachable.status_code == 400
@@ -80,11 +89,18 @@ def test_notifications_on_create_update_delete_echo_the_client_state(sandbox, ka
     assert first["resourceData"]["id"] == event["id"]
     assert first["resource"] == f"Users/{mailbox.object_id}/Events/{event['id']}"
     assert first["resourceData"]["@odata.type"] == "#Microsoft.Graph.Event"
-    assert first["tenantId"] and first["subscriptionExpirationDateTime"] == sub["expirationDateTime"]
+    assert (
+        first["tenantId"] and first["subscriptionExpirationDateTime"] == sub["expirationDateTime"]
+    )
     # Changes made in the sandbox itself (the admin's path) notify too.
-    event_create(mailbox=mailbox, data={"subject": "From Outlook",
-                                        "start": {"dateTime": "2026-12-16T09:00:00", "timeZone": "UTC"},
-                                        "end": {"dateTime": "2026-12-16T09:30:00", "timeZone": "UTC"}})
+    event_create(
+        mailbox=mailbox,
+        data={
+            "subject": "From Outlook",
+            "start": {"dateTime": "2026-12-16T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-16T09:30:00", "timeZone": "UTC"},
+        },
+    )
     assert receiver.received[-1]["body"]["value"][0]["changeType"] == "created"
     # Another mailbox's changes do not reach Kari's subscription.
     lars = sandbox.client(sandbox.sign_in(email="lars@tidsbro.no")["access_token"])
@@ -93,7 +109,9 @@ def test_notifications_on_create_update_delete_echo_the_client_state(sandbox, ka
     assert len(receiver.received) == before
 
 
-def test_immutable_ids_in_notifications_when_subscribed_with_the_preference(sandbox, kari, receiver):
+def test_immutable_ids_in_notifications_when_subscribed_with_the_preference(
+    sandbox, kari, receiver
+):
     immutable = sandbox.client(kari.headers["Authorization"][7:], prefer='IdType="ImmutableId"')
     assert _subscribe(sandbox, immutable, receiver).status_code == 201
     event = _new_event(sandbox, immutable)
@@ -107,9 +125,15 @@ def test_expiry_limit_and_renewal(sandbox, kari, receiver):
     past = _subscribe(sandbox, kari, receiver, expirationDateTime=_soon(-5))
     assert past.status_code == 400
     sub = _subscribe(sandbox, kari, receiver).json()
-    renewed = kari.patch(f"{sandbox.graph}/subscriptions/{sub['id']}",
-                         json={"expirationDateTime": _soon(4000)}, timeout=20)
-    assert renewed.status_code == 200 and renewed.json()["expirationDateTime"] > sub["expirationDateTime"]
+    renewed = kari.patch(
+        f"{sandbox.graph}/subscriptions/{sub['id']}",
+        json={"expirationDateTime": _soon(4000)},
+        timeout=20,
+    )
+    assert (
+        renewed.status_code == 200
+        and renewed.json()["expirationDateTime"] > sub["expirationDateTime"]
+    )
     listed = kari.get(f"{sandbox.graph}/subscriptions", timeout=20).json()["value"]
     assert [s["id"] for s in listed] == [sub["id"]]
     # An expired subscription notifies no more.
@@ -168,6 +192,10 @@ def test_delivery_by_thread_arrives(sandbox, kari, receiver, settings):
     _subscribe(sandbox, kari, receiver)
     _new_event(sandbox, kari)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not [r for r in receiver.received if r["path"] == "/notify"]:
+    while time.monotonic() < deadline and not [
+        r for r in receiver.received if r["path"] == "/notify"
+    ]:
         time.sleep(0.05)
-    assert [r["body"]["value"][0]["changeType"] for r in receiver.received if r["path"] == "/notify"] == ["created"]
+    assert [
+        r["body"]["value"][0]["changeType"] for r in receiver.received if r["path"] == "/notify"
+    ] == ["created"]
