@@ -113,7 +113,10 @@ def decide(
         if binding.state == State.MISSING_REMOTELY:
             return SKIP
         snapshot = binding.snapshot
-        if local is not None:
+        # Where Tidsbro is the master and the system's changes are the office's to decide,
+        # a deletion there leaves Tidsbro's record as it is ("missing remotely" says so).
+        deactivate = local is not None and not (master == Master.TIDSBRO and master_conflicts)
+        if deactivate:
             # What marking it deleted does locally is agreed: if the record comes back, the
             # ERP's values differ from this and flow in.
             snapshot = {**binding.snapshot, **(deleted_values or {})}
@@ -121,7 +124,7 @@ def decide(
             action=Action.MARK_MISSING,
             state=State.MISSING_REMOTELY,
             snapshot=snapshot,
-            mark_deleted=local is not None,
+            mark_deleted=deactivate,
             notes=(Note("deleted_remotely"),),
         )
     if local is None:

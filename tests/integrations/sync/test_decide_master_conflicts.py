@@ -147,3 +147,19 @@ def test_the_systems_changes_are_never_written_over_nor_taken(base, local, remot
             assert name not in result.to_remote
         elif local[name] != base[name] and local[name] != remote[name]:
             assert result.to_remote.get(name) == local[name]
+
+
+def test_a_deletion_in_the_system_leaves_tidsbros_record_as_it_is():
+    base = {"name": "Fjord AS", "email": "", "phone": ""}
+    decision = decide(
+        record=RemoteRecord(external_id="1", values=base, deleted=True),
+        binding=linked(base),
+        local=base,
+        fields=FIELDS,
+        master=Master.TIDSBRO,
+        master_conflicts=True,
+        deleted_values={"name": "(gone)"},
+    )
+    assert decision.action == Action.MARK_MISSING and decision.state == State.MISSING_REMOTELY
+    assert not decision.mark_deleted
+    assert decision.snapshot == base
