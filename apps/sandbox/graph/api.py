@@ -40,7 +40,7 @@ from .events import (
 from .ids import parse
 from .journal import bearer, log_request
 from .models import Event, Subscription, Token
-from .runtime import OverConcurrency, knobs_get, mailbox_slot, next_fault
+from .runtime import OverConcurrency, knobs_get, mailbox_slot, next_fault, public_base, public_url
 from .timezones import zone
 from .tokens import READ_SCOPES, WRITE_SCOPES, access_check
 
@@ -75,7 +75,7 @@ def parse_prefer(request: HttpRequest) -> dict[str, str]:
 
 
 def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/sandbox/graph")
+    return public_base(request)
 
 
 def _view(request: HttpRequest, prefer: dict[str, str]) -> tuple[View, list[str]]:
@@ -257,7 +257,7 @@ def _delta(request: HttpRequest, token: Token) -> HttpResponse:
     knobs = knobs_get()
     prefer = parse_prefer(request)
     view, applied = _view(request, prefer)
-    delta_url = request.build_absolute_uri(request.path)
+    delta_url = public_url(request)
     try:
         cursor = delta.start_cursor(mailbox, request.GET.dict())
     except GraphError as exc:
@@ -302,9 +302,7 @@ def _paged(request: HttpRequest, items: list, view: View, applied: list[str]) ->
         query = request.GET.copy()
         query["$top"] = str(size)
         query["$skip"] = str(offset + size)
-        body["@odata.nextLink"] = (
-            request.build_absolute_uri(request.path) + "?" + query.urlencode(safe="$")
-        )
+        body["@odata.nextLink"] = public_url(request) + "?" + query.urlencode(safe="$")
     return _json(body, applied=applied)
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .journal import log_request
 from .models import App, Consent, Mailbox
-from .runtime import tenant_id
+from .runtime import public_base, tenant_id
 from .tokens import (
     AADError,
     code_issue,
@@ -52,7 +52,7 @@ SCOPE_WORDS = {
 
 
 def sandbox_base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/sandbox/graph")
+    return public_base(request)
 
 
 def tenant_known(tenant: str) -> bool:

@@ -120,3 +120,16 @@ def mailbox_slot(mailbox_id: int, limit: int) -> Iterator[None]:
 def in_flight(mailbox_id: int) -> int:
     with _in_flight_lock:
         return _in_flight[mailbox_id]
+
+
+def public_base(request) -> str:
+    """The sandbox's absolute address in the links it writes (discovery, nextLink, deltaLink,
+    webLink): setting SANDBOX_GRAPH["BASE_URL"] when given (e.g. an https name a client maps
+    to the live server, as MSAL accepts https authorities only), else the request's own."""
+    chosen = str(configured().get("BASE_URL") or "").rstrip("/")
+    return chosen or request.build_absolute_uri("/sandbox/graph")
+
+
+def public_url(request) -> str:
+    """The request's path (no query) under `public_base`."""
+    return public_base(request) + request.path[len("/sandbox/graph") :]

@@ -390,3 +390,22 @@ def test_deleting_through_the_service_matches_the_api(sandbox, kari):
             "@removed": {"reason": "deleted"},
         }
     ]
+
+
+def test_several_preferences_in_one_header_and_the_users_path(sandbox, kari):
+    mailbox = Mailbox.objects.get(user_principal_name="kari@tidsbro.no")
+    kari.headers["Prefer"] = (
+        'odata.maxpagesize=2, IdType="ImmutableId", outlook.timezone="Europe/Oslo"'
+    )
+    for who in ("me", f"users/{mailbox.user_principal_name}", f"users/{mailbox.object_id}"):
+        answer = kari.get(f"{sandbox.graph}/{who}/calendarView/delta", params=window(), timeout=10)
+        assert answer.status_code == 200, answer.text
+        applied = answer.headers["Preference-Applied"]
+        assert 'IdType="ImmutableId"' in applied and "odata.maxpagesize=2" in applied
+        body = answer.json()
+        assert len(body["value"]) == 2 and body["value"][0]["id"].startswith("AAkALg")
+        assert body["value"][0]["start"]["timeZone"] == "Europe/Oslo"
+    other = kari.get(
+        f"{sandbox.graph}/users/lars@tidsbro.no/calendarView/delta", params=window(), timeout=10
+    )
+    assert other.status_code == 403

@@ -267,3 +267,36 @@ def test_form_post_response_mode_posts_the_code_back(sandbox):
     done = browser.post(page.url, data={"step": "consent", "accept": "yes"})
     assert f'action="{sandbox.redirect_uri}"' in done.text
     assert 'name="code"' in done.text and 'value="fp"' in done.text
+
+
+def test_an_expired_code_is_refused_with_aadsts70008(sandbox):
+    from apps.sandbox.graph.models import Knobs
+
+    Knobs.objects.update(code_seconds=0)
+    code, verifier = sandbox.code()
+    answer = sandbox.token(
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=sandbox.redirect_uri,
+        code_verifier=verifier,
+    )
+    _aad(answer, "invalid_grant", 70008)
+
+
+def test_the_common_tenant_serves_sign_in_and_tokens_too(sandbox):
+    sandbox.login = f"{sandbox.base}/login/common"
+    tokens = sandbox.sign_in(scope=READ)
+    assert tokens["access_token"] and tokens["refresh_token"]
+
+
+def test_links_use_the_configured_public_base(sandbox, settings):
+    settings.SANDBOX_GRAPH = {
+        **settings.SANDBOX_GRAPH,
+        "BASE_URL": "https://m365.sandbox.test/sandbox/graph",
+    }
+    doc = requests.get(f"{sandbox.login}/v2.0/.well-known/openid-configuration", timeout=10).json()
+    assert (
+        doc["token_endpoint"]
+        == f"https://m365.sandbox.test/sandbox/graph/login/{tenant_id()}/oauth2/v2.0/token"
+    )
+    assert doc["issuer"] == f"https://m365.sandbox.test/sandbox/graph/login/{tenant_id()}/v2.0"
