@@ -223,13 +223,23 @@ def get(company_key: str, entity: str, record_id: Any) -> dict | None:
 
 
 def find(company_key: str, entity: str, *, exclude_id: Any = None, **fields: Any) -> list[dict]:
-    """Live records whose fields equal `fields` (compared in Python: the data is JSON)."""
+    """Live records whose fields equal `fields` (numbers and their text alike, text in any
+    case), narrowed in the database by JSON key lookups."""
+    from django.db.models import Q
+
     rows = _models().BizRecord.objects.filter(company_key=company_key, entity=entity, deleted=False)
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            rows = rows.filter(**{f"data__{name}": value})
+        elif isinstance(value, int):
+            rows = rows.filter(Q(**{f"data__{name}": value}) | Q(**{f"data__{name}": str(value)}))
+        elif isinstance(value, str) and value.strip():
+            rows = rows.filter(**{f"data__{name}__iexact": value.strip()})
+    if exclude_id:
+        rows = rows.exclude(record_id=int(exclude_id))
     found = []
-    for row in rows.only("record_id", "data").iterator():
+    for row in rows.only("record_id", "data").order_by("record_id"):
         data = row.data or {}
-        if exclude_id and row.record_id == int(exclude_id):
-            continue
         if all(_same(data.get(k), v) for k, v in fields.items()):
             found.append({**data, "ID": row.record_id})
     return found
