@@ -163,17 +163,39 @@ def test_declined_permissions_say_so(unimicro_sandbox):
         auth.login_finish(callback_request(back, session))
 
 
-def test_a_discovery_document_naming_another_issuer_is_not_trusted(unimicro_sandbox, settings):
-    # The same server reached under another name: its discovery names the issuer it was
-    # configured with, not this one.
-    other = unimicro_sandbox.issuer.replace("127.0.0.1", "localhost")
-    settings.UNIMICRO_ISSUER = other
-    auth.forget_providers()
-    discovered = requests.get(f"{other}/.well-known/openid-configuration", timeout=30).json()
-    if discovered["issuer"].rstrip("/") == other:
-        pytest.skip("the sandbox names its issuer after the request's host")
-    with pytest.raises(AuthFailed, match="names another issuer"):
-        auth.provider(other)
+def test_a_discovery_document_naming_another_issuer_is_not_trusted(unimicro_sandbox):
+    """A login service on loopback whose discovery copies the sandbox's but names another
+    issuer (a look-alike): nothing from it is used."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    document = requests.get(
+        f"{unimicro_sandbox.issuer}/.well-known/openid-configuration", timeout=30
+    ).json()
+    document["issuer"] = "https://login.unimicro.no"
+
+    class LookAlike(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = json.dumps(document).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LookAlike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        look_alike = f"http://127.0.0.1:{server.server_port}/identity"
+        with pytest.raises(AuthFailed, match="names another issuer"):
+            auth.provider(look_alike)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- refresh ----------------------------------------------------------------------------------
