@@ -456,4 +456,19 @@ def delete(company_key: str, entity: EntityDef | str, record_id: Any, caller: An
         row = _locked(company_key, entity, int(record_id))
         if row is None:
             raise NotFound(entity, record_id)
+        prepare = getattr(entity, "prepare_delete", None)
+        if prepare is not None:  # may refuse (ValidationFailed) or tidy up related records
+            old = read(company_key, entity, row.record_id, expand=_flat(_children_tree(entity)))
+            prepare(company_key, old, caller)
         _remove(company_key, entity, row, caller)
+
+
+def _children_tree(entity: EntityDef, depth: int = 3) -> dict:
+    """The expand tree of the entity's writable children, nested (Items.ItemSource.Details)."""
+    if depth == 0:
+        return {}
+    return {
+        name: _children_tree(entity.expandable[name].entity, depth - 1)
+        for name in entity.writable_children
+        if name in entity.expandable
+    }
