@@ -393,6 +393,8 @@ class OrdersCapability(Protocol):
     #   "draft invoice"); the order's page and list name the number with it ("order" if unset).
     # - `product_number_rule`: what the system's product numbers look like, in a phrase for
     #   the office ("a number such as 1010").
+    # - `problems(connection, entries) -> list[str]`: what else the system would refuse,
+    #   known without a request (listed on the Create order screen, fixed in the sync center).
     # - `retries_safely`: True when the same order sent again (its `key`) is recognised by the
     #   system, so that sending it again after a timeout makes no second order.
 

@@ -152,6 +152,8 @@ def erp_url(order: Order) -> str:
 
 def _fix_url(problem: Problem, connection: Connection) -> str:
     """Where the office fixes what the ERP would refuse."""
+    if problem.fix is None:  # fixed by the sync (e.g. hours not in the system yet)
+        return reverse("admin:integrations_sync_center")
     if problem.kind == "customer_not_in_erp":
         return reverse(
             "admin:integrations_sync_center_partner_local", args=["customer", problem.fix.pk]

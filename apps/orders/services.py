@@ -150,6 +150,7 @@ def order_problems(
     """What has to be fixed before the ERP takes an order of these hours (two queries at
     most, no request): the customer must be in the ERP, each work type must have the ERP
     product number it is billed as."""
+    entries = list(entries)
     problems = []
     if customer is not None and order_export_capability(connection) is not None:
         # Orders go in a file the ERP imports: the customer travels in it, by its number.
@@ -200,6 +201,14 @@ def order_problems(
                 "is billed as in the ERP."
             ) % {"work_type": work_type}
         problems.append(Problem(message=message, fix=work_type, kind="product_number"))
+    # What else the system would refuse, known without asking it (optional `orders.problems`,
+    # e.g. hours it must hold before an order can name them); fixed in the sync center.
+    extra = getattr(_orders(connection), "problems", None)
+    if extra is not None and order_export_capability(connection) is None:
+        problems.extend(
+            Problem(message=str(message), fix=None, kind="sync")
+            for message in extra(connection, entries)
+        )
     return problems
 
 
