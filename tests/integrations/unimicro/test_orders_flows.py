@@ -251,3 +251,38 @@ def test_hours_transferred_on_order_creation_become_the_lines_sources_when_they_
         assert item["TransferedToOrder"] is True
         assert item["CustomerOrderID"] == erp["ID"]
         assert by_line[item["OrderItemId"]] == [item["ID"]]
+
+
+def test_the_create_order_screen_lists_hours_not_yet_in_unimicro_before_sending(
+    hours_world: HoursWorld, no_kick: None
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    world = hours_world
+    waiting = _hours(world, push=False)
+    client = Client()
+    client.force_login(world.admin)
+    mark = last_request_id()
+
+    page = client.post(
+        reverse("admin:orders_order_create"),
+        {"connection": world.connection.pk, "project": world.project.pk, "title": "Nov"},
+    )
+
+    assert page.context["step"] == "pick"
+    [(problem, url)] = page.context["problems"]
+    assert f"{len(waiting)} of these hours are not in Unimicro as work items yet" in (
+        problem.message
+    )
+    assert url == reverse("admin:integrations_sync_center")
+    assert "Open the sync center" in page.content.decode()
+    assert requests_after(mark) == []  # said without asking Unimicro
+
+    world.push()
+    page = client.post(
+        reverse("admin:orders_order_create"),
+        {"connection": world.connection.pk, "project": world.project.pk, "title": "Nov"},
+    )
+
+    assert page.context["problems"] == []

@@ -119,6 +119,28 @@ class UnimicroOrders:
             number = (connector.client.get(PLURAL, order_id) or {}).get("OrderNumber")
         return str(number or order_id)
 
+    def problems(self, connection: Any, entries: list[Any]) -> list[str]:
+        """What Unimicro would refuse, known here (one query): hours transferred on approval
+        that are not work items there yet (the screen lists it before sending)."""
+        from apps.integrations import bindings
+        from apps.integrations.models import HourTransfer
+
+        if getattr(connection, "hour_transfer", None) != HourTransfer.ON_APPROVAL:
+            return []
+        ids = [e.pk for e in entries]
+        held = bindings.remote_ids(connection, "hour", ids, which=bindings.PRESENT)
+        missing = [pk for pk in ids if not _number(held.get(pk))]
+        if not missing:
+            return []
+        return [
+            gettext(
+                "%(count)d of these hours are not in Unimicro as work items yet: transfer them "
+                "first (Sync now, or see why they wait in the sync center), then send the "
+                "order. Unimicro marks the work items on an order as invoiced."
+            )
+            % {"count": len(missing)}
+        ]
+
     def url(self, connection: Any, number: str) -> str:
         """A link to the order in Unimicro (`UNIMICRO_ORDER_URL` with `{number}`), or ""."""
         template = str(getattr(settings, "UNIMICRO_ORDER_URL", "") or "")
