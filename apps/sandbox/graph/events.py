@@ -199,8 +199,8 @@ def render(inst: Instance, view: View) -> dict:
     preview = " ".join(row.body_content.split())[:255]
     organizer = {
         "emailAddress": {
-            "name": row.organizer_name or row.mailbox.display_name,
-            "address": row.organizer_address or row.mailbox.user_principal_name,
+            "name": row.organizer_name or top.mailbox.display_name,
+            "address": row.organizer_address or top.mailbox.user_principal_name,
         }
     }
     body = {

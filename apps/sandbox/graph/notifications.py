@@ -388,6 +388,15 @@ class _Worker:
             )
             self._thread.start()
 
+    def join(self, timeout: float) -> bool:
+        """Waits until the thread has nothing left to send (True) or `timeout` passed."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
     def _run(self, borrowed: Any) -> None:
         if borrowed is not None:
             connections["default"] = borrowed
@@ -426,3 +435,8 @@ def _shared_test_connection() -> Any:
 
 
 _worker = _Worker()
+
+
+def wait_idle(timeout: float = 10.0) -> bool:
+    """Waits for this process's delivery thread to finish (tests, shutdown)."""
+    return _worker.join(timeout)

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .events import event_create
+from . import ids
+from .events import event_create, event_update
 from .models import App, Mailbox
 
 CLIENT_ID = "tidsbro-demo-graph"
@@ -149,9 +150,6 @@ def calendar_seed(mailbox: Mailbox, *, today: dt.date | None = None) -> int:
         }
     )
     # This week's occurrence moved to Tuesday 10:00: an exception.
-    from . import ids
-    from .events import event_update
-
     original = (
         dt.datetime.combine(monday, dt.time(8, 30))
         .replace(tzinfo=ZoneInfo(zone))

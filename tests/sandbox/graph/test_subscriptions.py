@@ -199,3 +199,5 @@ def test_delivery_by_thread_arrives(sandbox, kari, receiver, settings):
     assert [
         r["body"]["value"][0]["changeType"] for r in receiver.received if r["path"] == "/notify"
     ] == ["created"]
+    assert notifications.wait_idle(10)
+    assert Notification.objects.get().status == Notification.Status.DELIVERED
