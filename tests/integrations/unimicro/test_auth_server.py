@@ -145,3 +145,31 @@ def test_a_server_connection_gets_a_new_token_when_the_last_expires(server_acces
     renewed = Connection.objects.get(pk=connection.pk).state_doc["tokens"][auth.SERVER_KEY_ID]
     assert renewed["access_token"] != entry["access_token"]
     assert "refresh_token" not in renewed
+
+
+def test_the_wizard_offers_and_uses_tidsbros_server_access(server_access, client):
+    from django.urls import reverse
+
+    from tests.accounts.factories import admin_user
+
+    def step(name: str) -> str:
+        return reverse("admin:integrations_connection_connect_step", args=[name])
+
+    client.force_login(admin_user())
+    client.post(reverse("admin:integrations_connection_connect"), {"system": "unimicro"})
+    client.post(step("mode"), {"mode": "api"})
+    assert 'value="server"' in client.get(step("login")).content.decode()
+    # No trip to Unimicro's login page: the certificate signs in.
+    response = client.post(step("login"), {"auth": "server"})
+    assert response.status_code == 302 and response.url == step("company")
+    assert COMPANY_1 in client.get(step("company")).content.decode()
+    client.post(step("company"), {"company_key": COMPANY_1})
+    client.post(step("key"), {"name": "Server"})
+    client.post(
+        reverse("admin:integrations_connection_connect_objects"), {"connected": ["customer"]}
+    )
+    connection = Connection.objects.get(system="unimicro")
+    assert connection.credentials_doc == {"server": True}
+    assert connection.settings["auth"] == "server"
+    assert connection.settings["active_key"] == auth.SERVER_KEY_ID
+    assert "refresh_token" not in connection.state_doc["tokens"][auth.SERVER_KEY_ID]
