@@ -388,11 +388,11 @@ class OnboardingViews:
         if posted and form.is_valid():
             try:
                 step.accept(wizard, form)
+                # A step may send the browser out (the system's own login) and back.
+                leave_to = step.leave(wizard, form, request)
             except ApplicationError as exc:
                 add_service_error(form, exc)
             else:
-                # A step may send the browser out (the system's own login) and back.
-                leave_to = step.leave(wizard, form, request)
                 if leave_to:
                     return HttpResponseRedirect(leave_to)
                 # The answers may have changed the steps that follow (a mode, a choice).

@@ -162,3 +162,14 @@ def test_server_access_is_offered_only_when_configured(admin, unimicro_sandbox, 
     settings.UNIMICRO_SERVER_CERTIFICATE = "/nonexistent.p12"
     assert auth.server_access_configured()
     assert "server access (a certificate" in admin.get(step("login")).content.decode()
+
+
+def test_an_unreachable_login_service_is_said_on_the_login_step(client, settings):
+    settings.UNIMICRO_ISSUER = "http://127.0.0.1:9/sandbox/unimicro/identity"  # nothing listens
+    auth.forget_providers()
+    client.force_login(admin_user())
+    client.post(reverse("admin:integrations_connection_connect"), {"system": "unimicro"})
+    client.post(step("mode"), {"mode": "api"})
+    response = client.post(step("login"), {"login": "1"})
+    assert response.status_code == 200
+    assert "Could not reach Unimicro&#x27;s login service." in response.content.decode()
