@@ -63,3 +63,16 @@ def test_csv_mode_skips_the_login_steps(client):
     Connection.objects.all().delete()
     # A login step of the API path is not part of a CSV wizard (it has ended anyway).
     assert client.get(step("login")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_command_line_connects_unimicro_in_csv_mode():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("integrations_connect", "--system", "unimicro", stdout=out)
+    connection = Connection.objects.get(system="unimicro")
+    assert connection.settings == {"mode": "csv"} and connection.connected == []
+    assert "Connected Unimicro (CSV export)" in out.getvalue()

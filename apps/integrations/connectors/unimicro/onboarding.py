@@ -330,11 +330,11 @@ class UnimicroOnboarding(Onboarding):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--mode",
+            "--unimicro-mode",
             choices=[MODE_CSV],
             default=MODE_CSV,
-            help="Unimicro from the command line: csv (the file export). The API mode needs "
-            "the interactive login (Integrations → Unimicro → Activate).",
+            help="Unimicro from the command line: csv (the file export). Full integration "
+            "needs the interactive login (Integrations → Unimicro → Activate).",
         )
 
     def documents_from_options(
