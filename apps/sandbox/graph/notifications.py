@@ -375,6 +375,7 @@ class _Worker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._last: threading.Thread | None = None  # still closing its connection maybe
         self._kicked = threading.Event()
 
     def wake(self) -> None:
@@ -386,12 +387,13 @@ class _Worker:
             self._thread = threading.Thread(
                 target=self._run, args=(borrowed,), name="graph-sandbox-notify", daemon=True
             )
+            self._last = self._thread
             self._thread.start()
 
     def join(self, timeout: float) -> bool:
         """Waits until the thread has nothing left to send (True) or `timeout` passed."""
         with self._lock:
-            thread = self._thread
+            thread = self._thread or self._last
         if thread is not None:
             thread.join(timeout)
             return not thread.is_alive()

@@ -111,6 +111,12 @@ def test_later_calls_need_only_the_link_and_unchanged_round_is_one_request(sandb
     _items, delta_link, _pages = sync(kari, url, params=window())
     again = kari.get(delta_link, timeout=10).json()
     assert again["value"] == [] and again["@odata.deltaLink"]
+    # A window given again with a token is not looked at: the token's window holds.
+    widened = kari.get(
+        delta_link + "&startDateTime=2000-01-01T00:00:00Z&endDateTime=2100-01-01T00:00:00Z",
+        timeout=10,
+    ).json()
+    assert widened["value"] == []
 
 
 def test_series_expand_into_occurrences_and_exceptions(sandbox, kari):

@@ -218,3 +218,73 @@ def test_the_request_log_masks_tokens_codes_secrets_and_client_states(sandbox):
     ):
         assert secret not in text
     assert "***" in text
+
+
+def test_all_day_events_must_span_midnights_and_a_series_move_drops_its_exceptions(sandbox, kari):
+    url = f"{sandbox.graph}/me/events"
+    bad = kari.post(
+        url,
+        json={
+            "subject": "Off",
+            "isAllDay": True,
+            "start": {"dateTime": "2026-12-21T09:00:00", "timeZone": "Europe/Oslo"},
+            "end": {"dateTime": "2026-12-22T00:00:00", "timeZone": "Europe/Oslo"},
+        },
+        timeout=10,
+    )
+    assert bad.status_code == 400 and "midnight" in bad.json()["error"]["message"]
+    good = kari.post(
+        url,
+        json={
+            "subject": "Off",
+            "isAllDay": True,
+            "start": {"dateTime": "2026-12-21T00:00:00", "timeZone": "Europe/Oslo"},
+            "end": {"dateTime": "2026-12-22T00:00:00", "timeZone": "Europe/Oslo"},
+        },
+        timeout=10,
+    )
+    assert good.status_code == 201 and good.json()["isAllDay"] is True
+    series = kari.post(
+        url,
+        json={
+            "subject": "Retro",
+            "start": {"dateTime": "2027-02-01T14:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2027-02-01T15:00:00", "timeZone": "UTC"},
+            "recurrence": {
+                "pattern": {"type": "daily", "interval": 7},
+                "range": {"type": "endDate", "startDate": "2027-02-01", "endDate": "2027-03-01"},
+            },
+        },
+        timeout=10,
+    ).json()
+    window = {
+        "startDateTime": "2027-02-01T00:00:00Z",
+        "endDateTime": "2027-03-02T00:00:00Z",
+        "$top": 50,
+    }
+    view = [
+        e
+        for e in kari.get(f"{sandbox.graph}/me/calendarView", params=window, timeout=10).json()[
+            "value"
+        ]
+        if e["subject"].startswith("Retro")
+    ]
+    assert len(view) == 5
+    kari.patch(f"{url}/{view[0]['id']}", json={"subject": "Retro (first)"}, timeout=10)
+    kari.patch(
+        f"{url}/{series['id']}",
+        json={
+            "start": {"dateTime": "2027-02-01T13:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2027-02-01T14:00:00", "timeZone": "UTC"},
+        },
+        timeout=10,
+    )
+    view = [
+        e
+        for e in kari.get(f"{sandbox.graph}/me/calendarView", params=window, timeout=10).json()[
+            "value"
+        ]
+        if e["subject"].startswith("Retro")
+    ]
+    assert {e["subject"] for e in view} == {"Retro"} and {e["type"] for e in view} == {"occurrence"}
+    assert all(e["start"]["dateTime"].endswith("T13:00:00.0000000") for e in view)
