@@ -62,6 +62,7 @@ class Cursor:
     pk: int  # next event (phase e) / instance change (phase t) to look at
     idx: int  # next instance of that event
     n: int  # pages sent in this round
+    f: int = 0  # 1: a first round (the client has nothing yet, so nothing to remove)
 
     def dumps(self) -> str:
         return signing.dumps(asdict(self), salt=SALT, compress=True)
@@ -151,6 +152,7 @@ def start_cursor(mailbox: Mailbox, query: dict) -> Cursor:
         pk=0,
         idx=0,
         n=0,
+        f=1,
     )
 
 
@@ -249,7 +251,7 @@ def _items(mailbox: Mailbox, cursor: Cursor, lo: dt.datetime, hi: dt.datetime, v
                 after = replace(cursor, pk=event.pk, idx=index + 1)
                 yield render(found[index], view), after
         cursor = replace(cursor, phase="t", pk=0, idx=0)
-        if cursor.since == 0:
+        if cursor.f:
             return  # a first round has nothing to remove
     changes = (
         InstanceChange.objects.filter(

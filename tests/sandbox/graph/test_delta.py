@@ -415,3 +415,19 @@ def test_several_preferences_in_one_header_and_the_users_path(sandbox, kari):
         f"{sandbox.graph}/users/lars@tidsbro.no/calendarView/delta", params=window(), timeout=10
     )
     assert other.status_code == 403
+
+
+def test_a_replayed_first_round_still_reports_deletions(sandbox, kari):
+    Knobs.objects.filter(pk=knobs_get().pk).update(replay_rate=1.0)
+    url = f"{sandbox.graph}/me/calendarView/delta"
+    items, delta_link, _p = sync(kari, url, params=window())
+    doctor = next(i for i in items if i["subject"] == "Doctor")
+    assert kari.delete(f"{sandbox.graph}/me/events/{doctor['id']}", timeout=10).status_code == 204
+    replayed, _link, _p = sync(kari, delta_link)
+    assert {
+        "id": doctor["id"],
+        "@odata.type": "#microsoft.graph.event",
+        "@removed": {"reason": "deleted"},
+    } in replayed
+    state = apply(apply({}, items), replayed)
+    assert doctor["id"] not in state and len(state) == len(items) - 1
