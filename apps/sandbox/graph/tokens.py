@@ -225,7 +225,16 @@ def refresh(*, app: App, refresh_token: str, scope: str, client_info: bool, base
         pk=found.pk, replaced_at__isnull=True, revoked_at__isnull=True
     ).update(replaced_at=timezone.now()):
         raise AADError("invalid_grant", 70000, "The provided grant is invalid or malformed.")
-    return _answer(app, found.mailbox, scopes, nonce="", client_info=client_info, base=base)
+    # The new refresh token keeps the whole grant; only the access token is narrowed.
+    return _answer(
+        app,
+        found.mailbox,
+        scopes,
+        nonce="",
+        client_info=client_info,
+        base=base,
+        grant=list(found.scopes),
+    )
 
 
 def _new_token(
@@ -244,7 +253,14 @@ def _new_token(
 
 
 def _answer(
-    app: App, mailbox: Mailbox, scopes: list[str], *, nonce: str, client_info: bool, base: str
+    app: App,
+    mailbox: Mailbox,
+    scopes: list[str],
+    *,
+    nonce: str,
+    client_info: bool,
+    base: str,
+    grant: list[str] | None = None,
 ) -> dict:
     seconds = knobs_get().access_token_seconds
     answer = {
@@ -254,8 +270,9 @@ def _answer(
         "ext_expires_in": seconds,
         "access_token": _new_token(Token.Kind.ACCESS, app, mailbox, scopes, seconds),
     }
-    if "offline_access" in scopes:
-        answer["refresh_token"] = _new_token(Token.Kind.REFRESH, app, mailbox, scopes, None)
+    grant = grant or scopes
+    if "offline_access" in grant:
+        answer["refresh_token"] = _new_token(Token.Kind.REFRESH, app, mailbox, grant, None)
     if "openid" in scopes:
         answer["id_token"] = id_token(
             app=app, mailbox=mailbox, scopes=scopes, nonce=nonce, base=base

@@ -431,3 +431,22 @@ def test_a_replayed_first_round_still_reports_deletions(sandbox, kari):
     } in replayed
     state = apply(apply({}, items), replayed)
     assert doctor["id"] not in state and len(state) == len(items) - 1
+
+
+def test_repeated_prefer_headers_count_like_one(sandbox, kari):
+    import http.client
+    import json
+    from urllib.parse import urlencode, urlparse
+
+    where = urlparse(sandbox.graph)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    connection.putrequest("GET", f"{where.path}/me/calendarView/delta?{urlencode(window())}")
+    connection.putheader("Authorization", kari.headers["Authorization"])
+    connection.putheader("Prefer", "odata.maxpagesize=2")
+    connection.putheader("Prefer", 'IdType="ImmutableId"')
+    connection.endheaders()
+    answer = connection.getresponse()
+    body = json.loads(answer.read())
+    connection.close()
+    assert answer.status == 200
+    assert len(body["value"]) == 2 and body["value"][0]["id"].startswith("AAkALg")

@@ -300,3 +300,29 @@ def test_links_use_the_configured_public_base(sandbox, settings):
         == f"https://m365.sandbox.test/sandbox/graph/login/{tenant_id()}/oauth2/v2.0/token"
     )
     assert doc["issuer"] == f"https://m365.sandbox.test/sandbox/graph/login/{tenant_id()}/v2.0"
+
+
+def test_a_narrowed_refresh_narrows_the_access_token_not_the_grant(sandbox):
+    tokens = sandbox.sign_in(scope=WRITE)
+    narrow = sandbox.token(
+        grant_type="refresh_token",
+        refresh_token=tokens["refresh_token"],
+        scope="offline_access https://graph.microsoft.com/User.Read",
+    )
+    assert narrow.status_code == 200, narrow.text
+    assert "Calendars.ReadWrite" not in narrow.json()["scope"]
+    wide = sandbox.token(
+        grant_type="refresh_token",
+        refresh_token=narrow.json()["refresh_token"],
+        scope="offline_access https://graph.microsoft.com/Calendars.ReadWrite",
+    )
+    assert (
+        wide.status_code == 200
+        and "https://graph.microsoft.com/Calendars.ReadWrite" in wide.json()["scope"]
+    )
+    beyond = sandbox.token(
+        grant_type="refresh_token",
+        refresh_token=wide.json()["refresh_token"],
+        scope="https://graph.microsoft.com/Calendars.Read",
+    )
+    _aad(beyond, "invalid_grant", 65001)
