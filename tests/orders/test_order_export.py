@@ -46,6 +46,32 @@ def _actions(page) -> dict[str, str]:
     return {} if form is None else {k: str(v) for k, v in form.fields["action"].choices}
 
 
+def api_settings() -> dict:
+    """Valid settings of a Unimicro connection in API mode (logged in, one key): only what
+    the schema asks, nothing here calls Unimicro."""
+    key = "6f1c2d3e-0000-4000-8000-00000000000a"
+    company = "4b3e9a10-0000-4000-8000-000000000001"
+    return {
+        "mode": "api",
+        "auth": "login",
+        "issuer": "http://127.0.0.1:9/sandbox/unimicro/identity",
+        "api_base": "http://127.0.0.1:9/sandbox/unimicro",
+        "company_key": company,
+        "company_name": "Tidsbro Rådgivning AS",
+        "keys": [
+            {
+                "id": key,
+                "name": "Tidsbro",
+                "company_key": company,
+                "company_name": "Tidsbro Rådgivning AS",
+                "created_at": "2026-12-01T09:00:00+00:00",
+                "revoked_at": None,
+            }
+        ],
+        "active_key": key,
+    }
+
+
 # --- the service ---------------------------------------------------------------------------
 
 
@@ -152,7 +178,7 @@ def test_only_those_allowed_to_bill_can_export() -> None:
 
 def test_an_api_mode_connection_takes_no_file() -> None:
     connection = integration_services.connection_create(
-        system="unimicro", credentials={}, settings={"mode": "api"}, connected=[]
+        system="unimicro", credentials={}, settings=api_settings(), connected=[]
     )
     first, _second = two_orders(connection)
 
@@ -203,7 +229,7 @@ def test_the_action_is_absent_without_a_csv_mode_connection() -> None:
     assert "exported" not in page.context["cl"].list_display  # no column for nothing
 
     connection = integration_services.connection_create(
-        system="unimicro", credentials={}, settings={"mode": "api"}, connected=[]
+        system="unimicro", credentials={}, settings=api_settings(), connected=[]
     )
     page = client.get(reverse(CHANGELIST))
     assert _action(connection) not in _actions(page)
