@@ -23,14 +23,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 import uuid
 from typing import Any
 
 import requests
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from apps.sandbox.background import DeliveryThread
 
 from . import ids
 from .errors import GraphError
@@ -369,74 +370,9 @@ def redeliver(*, notification: Notification) -> Notification:
     return notification
 
 
-class _Worker:
-    """One background thread per process, alive while notifications wait."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._last: threading.Thread | None = None  # still closing its connection maybe
-        self._kicked = threading.Event()
-
-    def wake(self) -> None:
-        self._kicked.set()
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            borrowed = _shared_test_connection()
-            self._thread = threading.Thread(
-                target=self._run, args=(borrowed,), name="graph-sandbox-notify", daemon=True
-            )
-            self._last = self._thread
-            self._thread.start()
-
-    def join(self, timeout: float) -> bool:
-        """Waits until the thread has nothing left to send (True) or `timeout` passed."""
-        with self._lock:
-            thread = self._thread or self._last
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
-
-    def _run(self, borrowed: Any) -> None:
-        if borrowed is not None:
-            connections["default"] = borrowed
-        try:
-            while True:
-                self._kicked.clear()
-                try:
-                    deliver_due()
-                    due = next_due()
-                except Exception:  # the worker must not die silently with work left
-                    logger.exception("Microsoft 365 sandbox notification delivery failed")
-                    due = None
-                if due is None:
-                    with self._lock:
-                        if not self._kicked.is_set():
-                            self._thread = None
-                            return
-                    continue
-                wait = (due - timezone.now()).total_seconds()
-                self._kicked.wait(min(max(wait, 0.0), TICK_SECONDS))
-        finally:
-            if borrowed is None:
-                connections.close_all()
-            else:
-                borrowed.dec_thread_sharing()
-
-
-def _shared_test_connection() -> Any:
-    """The caller's connection when the database is SQLite in memory (tests), as Django's live
-    server threads share it; None otherwise (the thread opens its own)."""
-    connection = connections["default"]
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        connection.inc_thread_sharing()
-        return connection
-    return None
-
-
-_worker = _Worker()
+_worker = DeliveryThread(
+    "graph-sandbox-notify", lambda: deliver_due(), lambda: next_due(), tick=TICK_SECONDS
+)
 
 
 def wait_idle(timeout: float = 10.0) -> bool:

@@ -27,15 +27,15 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import connections
 from django.db.models import F
 from django.utils import timezone
+
+from apps.sandbox.background import DeliveryThread
 
 from . import eventplans as events
 from .models_domain import BlockedEndpoint, EventplanDelivery
@@ -280,59 +280,6 @@ def unblock(url: str) -> None:
     BlockedEndpoint.objects.filter(url=url).update(blocked_at=None, consecutive_401=0)
 
 
-class _Worker:
-    """One background thread per process, alive while deliveries wait."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._kicked = threading.Event()
-
-    def wake(self) -> None:
-        self._kicked.set()
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            borrowed = _shared_test_connection()
-            self._thread = threading.Thread(
-                target=self._run, args=(borrowed,), name="unimicro-sandbox-eventplans", daemon=True
-            )
-            self._thread.start()
-
-    def _run(self, borrowed: Any) -> None:
-        if borrowed is not None:
-            connections["default"] = borrowed
-        try:
-            while True:
-                self._kicked.clear()
-                try:
-                    deliver_due()
-                    due = next_due()
-                except Exception:  # the worker must not die silently with work left
-                    logger.exception("Unimicro sandbox eventplan delivery failed")
-                    due = None
-                if due is None:
-                    with self._lock:
-                        if not self._kicked.is_set():
-                            self._thread = None
-                            return
-                    continue
-                wait = (due - timezone.now()).total_seconds()
-                self._kicked.wait(min(max(wait, 0.0), TICK_SECONDS))
-        finally:
-            if borrowed is None:
-                connections.close_all()
-            else:
-                borrowed.dec_thread_sharing()
-
-
-def _shared_test_connection() -> Any:
-    """The caller's connection when the database is SQLite in memory (tests)."""
-    connection = connections["default"]
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        connection.inc_thread_sharing()
-        return connection
-    return None
-
-
-_worker = _Worker()
+_worker = DeliveryThread(
+    "unimicro-sandbox-eventplans", lambda: deliver_due(), lambda: next_due(), tick=TICK_SECONDS
+)
