@@ -52,6 +52,14 @@ class DeliveryThread:
             self._last = self._thread
             self._thread.start()
 
+    def dispatch(self, mode: str) -> None:
+        """Has what is due sent as the sandbox's delivery mode says: "inline" now in this
+        thread, "thread" by the background thread, anything else ("off") not at all."""
+        if mode == "inline":
+            self.deliver_due()
+        elif mode == "thread":
+            self.wake()
+
     def join(self, timeout: float) -> bool:
         """Waits until the thread has nothing left to send (True) or `timeout` passed."""
         with self._lock:

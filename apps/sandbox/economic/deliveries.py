@@ -125,11 +125,7 @@ def queue(*, agreement_id: int, event_type: str, fields: dict[str, Any]) -> list
 
 def dispatch() -> None:
     """Has due deliveries sent, as the setting says (thread, inline or off)."""
-    chosen = mode()
-    if chosen == "inline":
-        deliver_due()
-    elif chosen == "thread":
-        _worker.wake()
+    _worker.dispatch(mode())
 
 
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 100) -> int:

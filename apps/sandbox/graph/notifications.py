@@ -287,11 +287,7 @@ def lifecycle_send(*, subscription: Subscription, event: str) -> Notification | 
 
 def dispatch() -> None:
     """Has due notifications sent, as the setting says (thread, inline or off)."""
-    chosen = mode()
-    if chosen == "inline":
-        deliver_due()
-    elif chosen == "thread":
-        _worker.wake()
+    _worker.dispatch(mode())
 
 
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> int:

@@ -145,11 +145,7 @@ def deliver_again(delivery: EventplanDelivery) -> EventplanDelivery:
 
 def dispatch() -> None:
     """Has due deliveries sent, as the setting says (thread, inline or off)."""
-    chosen = mode()
-    if chosen == "inline":
-        deliver_due()
-    elif chosen == "thread":
-        _worker.wake()
+    _worker.dispatch(mode())
 
 
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 100) -> int:
