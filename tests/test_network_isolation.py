@@ -1,13 +1,34 @@
 """Tests never leave the machine: loopback only, and no setting names a real ERP host."""
 
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from django.conf import settings
 from pytest_socket import SocketConnectBlockedError
 
-REAL_HOSTS = ("24sevenoffice.com", "e-conomic", "unimicro", "graph.microsoft.com")
+# The systems' real host names (not their bare names: module paths such as
+# "apps.sandbox.unimicro" and sandbox paths such as "/sandbox/unimicro" are local).
+REAL_HOSTS = (
+    "24sevenoffice.com",
+    "e-conomic",
+    "unimicro.no",  # login., app., test-login., test. …
+    "unieconomy.no",  # Uni Economy, the same platform
+    "softrig.com",  # SoftRig, the same platform's test hosts
+    "dnbregnskap",  # DNB Regnskap, the same platform
+    "microsoft.com",  # graph.microsoft.com, learn.microsoft.com …
+    "microsoftonline.com",  # login.microsoftonline.com
+)
+# Every setting naming where Tidsbro reaches an outside system (an ERP's API or login).
+ERP_BASE_URLS = (
+    "TWENTYFOURSEVEN_API_BASE",
+    "TWENTYFOURSEVEN_WEBSERVICES_BASE",
+    "ECONOMIC_API_BASE",
+    "ECONOMIC_GRANT_URL",
+    "UNIMICRO_ISSUER",
+    "UNIMICRO_API_BASE",
+)
 
 
 def _values(value):
@@ -37,6 +58,28 @@ def test_every_erp_base_url_points_at_a_loopback_sandbox():
     for name in ("TWENTYFOURSEVEN_API_BASE", "TWENTYFOURSEVEN_WEBSERVICES_BASE"):
         assert getattr(settings, name).startswith("http://127.0.0.1:"), name
         assert getattr(settings, name).endswith("/sandbox/24so"), name
+    assert settings.ECONOMIC_API_BASE.endswith("/sandbox/economic")
+    assert settings.ECONOMIC_GRANT_URL.startswith(settings.ECONOMIC_API_BASE + "/")
+    assert settings.UNIMICRO_API_BASE.endswith("/sandbox/unimicro")
+    assert settings.UNIMICRO_ISSUER == settings.UNIMICRO_API_BASE + "/identity"
+    for name in ERP_BASE_URLS:
+        assert getattr(settings, name).startswith("http://127.0.0.1:"), name
+
+
+@pytest.mark.parametrize("name", ERP_BASE_URLS)
+def test_a_test_that_forgets_its_live_sandbox_is_refused_at_once(name):
+    """Without a live_server the base URLs reach a loopback port nothing listens on."""
+    address = urlsplit(getattr(settings, name))
+    with pytest.raises(ConnectionRefusedError), socket.socket() as sock:
+        sock.settimeout(2)
+        sock.connect((address.hostname, address.port))
+
+
+def test_the_sandboxes_links_stay_on_loopback():
+    """Links the sandboxes write into their replies (Microsoft 365: event links and
+    notification URLs) are served by the test's own server unless a loopback name is set."""
+    base = settings.SANDBOX_GRAPH.get("BASE_URL") or ""
+    assert base == "" or urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"), base
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
