@@ -669,7 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS), help="folder for the results file")
     parser.add_argument("--label", default="", help="added to the results file name")
     parser.add_argument(
-        "--only", choices=["24so", "economic"], help="only this system's rows (default: all)"
+        "--only",
+        choices=["24so", "economic", "unimicro"],
+        help="only this system's rows (default: all)",
     )
     args = parser.parse_args(argv)
     plan = plan_for(args)
@@ -690,6 +692,10 @@ def main(argv: list[str] | None = None) -> int:
             "SANDBOX_24SO_RATE_LIMIT_PER_HOUR": "100000000",
             "ECONOMIC_API_BASE": f"http://127.0.0.1:{port}/sandbox/economic",
             "SANDBOX_ECONOMIC_RATE_LIMIT": "100000000",
+            "UNIMICRO_API_BASE": f"http://127.0.0.1:{port}/sandbox/unimicro",
+            "UNIMICRO_ISSUER": f"http://127.0.0.1:{port}/sandbox/unimicro/identity",
+            # The bench measures requests; webhook deliveries to nobody would only add load.
+            "SANDBOX_UNIMICRO_WEBHOOK_DELIVERY": "off",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "Q_WORKERS": "1",
         }
@@ -722,6 +728,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import economic
 
             economic.run(plan, results, say)
+        if args.only in (None, "unimicro"):
+            from bench import unimicro
+
+            unimicro.run(plan, results, say, base=f"http://127.0.0.1:{port}")
         elapsed = time.perf_counter() - started
         text = report(plan, results, elapsed, database.vendor)
         print()
