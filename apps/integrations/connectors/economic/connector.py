@@ -280,41 +280,9 @@ class EconomicConnector:
         Idempotency-Key returns the same customer); importing them here would make a second
         Tidsbro customer. Two queries when creates are unsure, one otherwise."""
         from apps.integrations.connectors.economic.mappers import customer_fingerprint
-        from apps.integrations.models import Binding, OutboxItem
-        from apps.integrations.registry import adapter_for
+        from apps.integrations.sync.unsure import hold_back_unsure_creates
 
-        unsure = list(
-            OutboxItem.objects.filter(
-                connection=self.connection,
-                entity=CUSTOMER,
-                status=OutboxItem.Status.AMBIGUOUS,
-            ).values_list("local_id", flat=True)
-        )
-        if not unsure or not records:
-            return list(records)
-        bound = set(
-            Binding.objects.filter(
-                connection=self.connection,
-                entity=CUSTOMER,
-                external_id__in=[r.external_id for r in records],
-            ).values_list("external_id", flat=True)
-        )
-        adapter = adapter_for(CUSTOMER)
-        objs = adapter.load(self.connection, unsure)
-        waiting = {
-            customer_fingerprint(values)
-            for values in adapter.values(self.connection, list(objs.values())).values()
-        } - {""}
-        kept = []
-        for record in records:
-            if record.external_id not in bound and customer_fingerprint(record.values) in waiting:
-                logger.info(
-                    "e-conomic customer %s may be our unsure create: left to the retry",
-                    record.external_id,
-                )
-                continue
-            kept.append(record)
-        return kept
+        return hold_back_unsure_creates(self.connection, CUSTOMER, records, customer_fingerprint)
 
     def hold_back_reused(self, records: Sequence[RemoteRecord]) -> list[RemoteRecord]:
         """`records` less those whose number now belongs to a different customer than the

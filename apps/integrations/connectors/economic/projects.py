@@ -42,6 +42,7 @@ from apps.integrations.connectors.economic.apis import PROJECTS, StaleVersion
 from apps.integrations.connectors.economic.client import filter_value
 from apps.integrations.connectors.economic.rules import OVERLAP, cursor_text, parse_time
 from apps.integrations.sync.types import RemoteRecord
+from apps.integrations.sync.unsure import hold_back_unsure_creates
 
 logger = logging.getLogger(__name__)
 
@@ -181,42 +182,7 @@ def hold_back_own_creates(conn: Any, records: Sequence[RemoteRecord]) -> list[Re
     """`records` less the projects a create of ours whose answer was lost may have made (an
     outbox item "outcome unknown" for a Tidsbro project of the same name and customer, and no
     binding yet): the retried create pairs them. One query when no create is unsure."""
-    from apps.integrations.models import Binding, OutboxItem
-    from apps.integrations.registry import adapter_for
-
-    unsure = list(
-        OutboxItem.objects.filter(
-            connection=conn.connection, entity=PROJECT, status=OutboxItem.Status.AMBIGUOUS
-        ).values_list("local_id", flat=True)
-    )
-    if not unsure or not records:
-        return list(records)
-    bound = set(
-        Binding.objects.filter(
-            connection=conn.connection,
-            entity=PROJECT,
-            external_id__in=[r.external_id for r in records],
-        ).values_list("external_id", flat=True)
-    )
-    adapter = adapter_for(PROJECT)
-    objs = adapter.load(conn.connection, unsure)
-    waiting = {
-        mappers.project_fingerprint(values)
-        for values in adapter.values(conn.connection, list(objs.values())).values()
-    } - {""}
-    kept = []
-    for record in records:
-        if (
-            record.external_id not in bound
-            and mappers.project_fingerprint(record.values) in waiting
-        ):
-            logger.info(
-                "e-conomic project %s may be our unsure create: left to the retry",
-                record.external_id,
-            )
-            continue
-        kept.append(record)
-    return kept
+    return hold_back_unsure_creates(conn.connection, PROJECT, records, mappers.project_fingerprint)
 
 
 # PUSH

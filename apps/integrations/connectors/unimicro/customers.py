@@ -24,6 +24,7 @@ from apps.integrations.connectors.base import Rejected
 from apps.integrations.connectors.unimicro import mappers
 from apps.integrations.connectors.unimicro.rules import quoted
 from apps.integrations.sync.types import RemoteRecord
+from apps.integrations.sync.unsure import hold_back_unsure_creates
 
 logger = logging.getLogger(__name__)
 
@@ -84,34 +85,9 @@ def hold_back_own_creates(conn: Any, records: Sequence[RemoteRecord]) -> list[Re
     """`records` less the customers a create of ours whose answer was lost may have made (an
     outbox item "outcome unknown" for a Tidsbro customer with the same name and organisation
     number, no binding yet): the retried create pairs it (`find`). One query when none."""
-    from apps.integrations.models import Binding, OutboxItem
-    from apps.integrations.registry import adapter_for
-
-    unsure = list(
-        OutboxItem.objects.filter(
-            connection=conn.connection, entity=CUSTOMER, status=OutboxItem.Status.AMBIGUOUS
-        ).values_list("local_id", flat=True)
+    return hold_back_unsure_creates(
+        conn.connection, CUSTOMER, records, mappers.customer_fingerprint
     )
-    if not unsure or not records:
-        return list(records)
-    bound = set(
-        Binding.objects.filter(
-            connection=conn.connection,
-            entity=CUSTOMER,
-            external_id__in=[r.external_id for r in records],
-        ).values_list("external_id", flat=True)
-    )
-    adapter = adapter_for(CUSTOMER)
-    objs = adapter.load(conn.connection, unsure)
-    waiting = {
-        mappers.customer_fingerprint(v)
-        for v in adapter.values(conn.connection, list(objs.values())).values()
-    } - {""}
-    return [
-        r
-        for r in records
-        if r.external_id in bound or mappers.customer_fingerprint(r.values) not in waiting
-    ]
 
 
 # PUSH
