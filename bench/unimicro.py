@@ -130,11 +130,9 @@ def make_connection(base: str) -> Any:
 
 
 def reset_local() -> None:
-    from apps.orders.models import Order, OrderLine
-    from bench import ops
+    from bench import economic, ops
 
-    OrderLine.objects.all().delete()
-    Order.objects.all().delete()
+    economic.forget_orders()
     ops.reset_local()
 
 
@@ -544,9 +542,11 @@ def order_rows(conn: Any, place: Office, entries: list, results: Any, say: Any) 
         22,
         f"Unimicro: creating an order of {len(current)} hours, requests",
         f"{requests} ({itemise(calls)}); {ms(seconds)} (sandbox {ms(sandbox)})",
-        f"floor {floor} (customer, {products} product, the order with its lines, register)",
+        f"floor {floor} (customer, {products} product, the order with its lines, register); "
+        f"≤ {floor + 1} with the look-up for an earlier attempt's order (kept: whether Unimicro "
+        f"refuses a top-level `_createguid` twice is not documented, API-NOTES §8)",
         f"{requests / floor:.2f}",
-        requests <= floor,
+        requests <= floor + 1,
     )
 
 
