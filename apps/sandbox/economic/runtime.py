@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from apps.sandbox.knobs import knobs_row
+
 from .models import Knobs, RateWindow
 
 KNOB_DEFAULTS = {
@@ -49,14 +51,7 @@ def knobs_defaults() -> dict:
 
 def knobs_get() -> Knobs:
     """The knobs row, created from settings.SANDBOX_ECONOMIC on first use."""
-    knobs = Knobs.objects.filter(pk=1).first()
-    if knobs is None:
-        try:
-            with transaction.atomic():
-                knobs, _ = Knobs.objects.get_or_create(pk=1, defaults=knobs_defaults())
-        except IntegrityError:  # another thread created it meanwhile
-            knobs = Knobs.objects.get(pk=1)
-    return knobs
+    return knobs_row(Knobs, knobs_defaults)
 
 
 # Rate limit -------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F
+
+from apps.sandbox.knobs import knobs_row
 
 from .models import Knobs
 
@@ -52,14 +53,7 @@ def knobs_defaults() -> dict:
 
 def knobs_get() -> Knobs:
     """The knobs row, made from settings.SANDBOX_GRAPH on first use."""
-    knobs = Knobs.objects.filter(pk=1).first()
-    if knobs is None:
-        try:
-            with transaction.atomic():
-                knobs, _ = Knobs.objects.get_or_create(pk=1, defaults=knobs_defaults())
-        except IntegrityError:  # another thread made it meanwhile
-            knobs = Knobs.objects.get(pk=1)
-    return knobs
+    return knobs_row(Knobs, knobs_defaults)
 
 
 def chance(*parts: object) -> float:

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.sandbox.knobs import knobs_row
+
 from .models import Identity, Knobs, Login, RateWindow, Session
 
 # Fault texts real 24SO clients see (API-NOTES §3.4, §6).
@@ -61,14 +63,7 @@ def knobs_defaults() -> dict:
 
 def knobs_get() -> Knobs:
     """The knobs row, created from settings.SANDBOX_24SO on first use."""
-    knobs = Knobs.objects.filter(pk=1).first()
-    if knobs is None:
-        try:
-            with transaction.atomic():
-                knobs, _ = Knobs.objects.get_or_create(pk=1, defaults=knobs_defaults())
-        except IntegrityError:  # another thread created it meanwhile
-            knobs = Knobs.objects.get(pk=1)
-    return knobs
+    return knobs_row(Knobs, knobs_defaults)
 
 
 # Sessions ---------------------------------------------------------------------------------

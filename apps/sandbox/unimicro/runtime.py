@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+
+from apps.sandbox.knobs import knobs_row
 
 from .models import Knobs, RequestLogEntry
 from .redaction import bearer, redact, redact_body
@@ -58,14 +59,7 @@ def knobs_defaults() -> dict:
 
 def knobs_get() -> Knobs:
     """The knobs row, created from settings.SANDBOX_UNIMICRO on first use."""
-    knobs = Knobs.objects.filter(pk=1).first()
-    if knobs is None:
-        try:
-            with transaction.atomic():
-                knobs, _ = Knobs.objects.get_or_create(pk=1, defaults=knobs_defaults())
-        except IntegrityError:  # another thread created it meanwhile
-            knobs = Knobs.objects.get(pk=1)
-    return knobs
+    return knobs_row(Knobs, knobs_defaults)
 
 
 def webhook_delivery() -> str:
