@@ -54,14 +54,22 @@ def bearer_claims(request: HttpRequest) -> dict | None:
     client = Client.objects.filter(client_id=claims.get("client_id", "")).first()
     if client is None:
         return None
-    # Whole seconds: a token minted in the very second of the stamp is refused too.
-    if client.not_before and int(claims.get("iat", 0)) <= int(client.not_before.timestamp()):
+    if client.not_before and issued_ms(claims) <= int(client.not_before.timestamp() * 1000):
         return None
     if RevokedAccessToken.objects.filter(jti=str(claims.get("jti", ""))).exists():
         return None
     claims["_client"] = client
     claims["_now"] = timezone.now()
     return claims
+
+
+def issued_ms(claims: dict) -> int:
+    """When the token was minted, in milliseconds (`iat_ms`; a token without it counts from the
+    start of its `iat` second, so the stamp's own second refuses it)."""
+    try:
+        return int(claims["iat_ms"])
+    except (KeyError, TypeError, ValueError):
+        return int(claims.get("iat", 0)) * 1000
 
 
 def reachable_companies(claims: dict):

@@ -76,7 +76,8 @@ def access_token(
     extra: dict | None = None,
 ) -> tuple[str, int]:
     """A new access token and its lifetime in seconds."""
-    now = int(time.time())
+    moment = time.time()
+    now = int(moment)
     lifetime = access_token_seconds()
     claims = {
         "iss": issuer,
@@ -88,6 +89,9 @@ def access_token(
         "nbf": now,
         "exp": now + lifetime,
         "jti": secrets.token_hex(16),
+        # The moment to the millisecond (iat has whole seconds): "expire all now" must refuse
+        # the tokens minted before it and accept one renewed in the same second after it.
+        "iat_ms": int(moment * 1000),
     }
     if org:
         claims["org"] = org
