@@ -252,6 +252,9 @@ LOGGING = {
         # zeep logs whole envelopes (with passwords) at DEBUG: never let it.
         "zeep": {"level": "WARNING"},
         "zeep.transports": {"level": "WARNING"},
+        # authlib logs every token it issues or fetches ("Issue token {...}") at DEBUG, on the
+        # server side (the sandboxes' login services) and the client side: never let it.
+        "authlib": {"level": "WARNING"},
     },
 }
 
