@@ -405,10 +405,16 @@ def tree_of(paths: list[str]) -> dict:
 
 
 # -- the database's share of a filter -----------------------------------------------------------
+# The stamps a record's columns repeat (BizRecord.created_at/updated_at, written with the data).
+STAMPED = {"createdat": "created_at", "updatedat": "updated_at"}
+STAMP_MARGIN = dt.timedelta(seconds=1)
+
+
 def prefilter(tree: Any, spelling: dict[str, str]) -> Any:
     """A Django Q that keeps at least every record the filter keeps (the filter is still
     evaluated on what it returns): equality on `ID` and on top-level fields with a whole number
-    or a plain text (not a date) is read in the database; everything else keeps all rows.
+    or a plain text (not a date), and `CreatedAt`/`UpdatedAt` `gt`/`ge` a date (by the
+    record's stamp columns) are read in the database; everything else keeps all rows.
     `spelling` maps lowercased field names to the stored spelling (CustomerNumber)."""
     from django.db.models import Q
 
@@ -427,6 +433,13 @@ def prefilter(tree: Any, spelling: dict[str, str]) -> Any:
         for part in parts[1:]:
             combined |= part
         return combined
+    if isinstance(tree, Compare) and tree.op in ("gt", "ge") and tree.path.lower() in STAMPED:
+        # `UpdatedAt gt '…'` (every incremental poll): the record's stamp columns, indexed,
+        # are set with the stamp in its data (never earlier; a second's margin besides).
+        moment = as_datetime(tree.literal.value) if isinstance(tree.literal.value, str) else None
+        if moment is None:
+            return Q()
+        return Q(**{f"{STAMPED[tree.path.lower()]}__gte": moment - STAMP_MARGIN})
     if not isinstance(tree, Compare) or tree.op != "eq" or "." in tree.path:
         return Q()
     value = tree.literal.value
