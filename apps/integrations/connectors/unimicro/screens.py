@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from apps.core.exceptions import ApplicationError
 from apps.integrations.connectors.base import ConnectorSettings, SettingsSection
 from apps.integrations.connectors.unimicro import MODE_API, SYSTEM, keys
+from apps.integrations.connectors.unimicro.settings_hours import SECTION as HOURS
 
 TEMPLATES = "integrations/unimicro/settings"
 
@@ -115,7 +116,7 @@ class UnimicroSettings(ConnectorSettings):
     @property
     def sections(self) -> tuple[SettingsSection, ...]:  # type: ignore[override]
         """Keys, orders, and instant updates (the sync's webhooks box) where it is there."""
-        found: list[SettingsSection] = [KEYS, ORDERS]
+        found: list[SettingsSection] = [KEYS, ORDERS, HOURS]
         try:
             from apps.integrations.connectors.unimicro.webhooks_screen import SECTION
         except ImportError:

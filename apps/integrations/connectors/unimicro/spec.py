@@ -52,6 +52,9 @@ SETTINGS_SCHEMA = {
         "active_key": {"type": "string"},
         "transfer_orders_to_invoice": {"type": "boolean"},
         "products_by_number": {"type": "boolean"},
+        # The Unimicro user (id) whose worker gets the hours of people with no linked Unimicro
+        # user, flagged (hours.py; chosen in the Hours box, settings_hours.py). None: refused.
+        "integration_user": {"type": ["integer", "null"], "minimum": 1},
     },
     "if": {"properties": {"mode": {"const": MODE_API}}},
     "then": {"required": ["auth", "issuer", "api_base", "company_key", "keys", "active_key"]},
