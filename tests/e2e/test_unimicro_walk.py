@@ -332,12 +332,12 @@ def test_a_csv_office_exports_an_order_as_the_file_unimicro_imports(
 
     # Integrations → Activate Unimicro → CSV export: nothing to keep in step, no first sync.
     activate_unimicro(admin, url, "csv", "30")
-    admin.wait_for_url("**/connect/objects/")
-    admin.wait_for_selector("#wizard-nothing-to-connect")
-    shot(admin, "31-csv-connect")
-    admin.click("input[name=connect]")
-    admin.wait_for_load_state()
-    shot(admin, "32-csv-connected")
+    admin.wait_for_url("**/connection/settings/**")
+    assert "Unimicro" in admin.inner_text(".messagelist")
+    # No API: nothing about instant updates from Unimicro, nor keys.
+    assert admin.locator("#unimicro-keys").count() == 0
+    assert nb("Instant updates from Unimicro") not in admin.inner_text("#content-main")
+    shot(admin, "31-csv-connected")
     connection = Connection.objects.get(system="unimicro", is_active=True)
     assert connection.settings["mode"] == "csv"
 
