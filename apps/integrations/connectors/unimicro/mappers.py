@@ -223,6 +223,22 @@ def customer_fingerprint(values: Mapping[str, Any]) -> str:
 
 # PROJECTS AND TASKS
 # ------------------------------------------------------------------------------
+def project_fingerprint(values: Mapping[str, Any]) -> str:
+    """Name and customer ("" without a name): tells our own lost create of a project."""
+    name = " ".join(text(values.get("name")).casefold().split())
+    if not name:
+        return ""
+    return f"{name}\x1f{_int(values.get('customer')) or ''}"
+
+
+def task_fingerprint(values: Mapping[str, Any]) -> str:
+    """Project and name ("" without a name): tells our own lost create of a task."""
+    name = " ".join(text(values.get("name")).casefold().split())
+    if not name:
+        return ""
+    return f"{_int(values.get('project')) or ''}\x1f{name}"
+
+
 def project_status(code: Any) -> str:
     code = _int(code)
     return (

@@ -11,7 +11,7 @@ one by one. Nothing else is ever deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from apps.integrations.connectors.base import Entity, Rejected
 from apps.integrations.connectors.unimicro import mappers
 from apps.integrations.connectors.unimicro.rules import quoted
 from apps.integrations.sync.types import RemoteRecord
+from apps.integrations.sync.unsure import hold_back_unsure_creates
 
 PROJECT = Entity.PROJECT.value
 TASK = Entity.TASK.value
@@ -61,7 +62,20 @@ def _record(entity: str):
 # PULL
 # ------------------------------------------------------------------------------
 def fetch(conn: Any, entity: str, *, since: datetime | str | None) -> Iterator[list[RemoteRecord]]:
-    yield from conn.pull(entity, _plural(entity), since=since, to_record=_record(entity))
+    for page in conn.pull(entity, _plural(entity), since=since, to_record=_record(entity)):
+        yield hold_back_own_creates(conn, entity, page)
+
+
+def hold_back_own_creates(
+    conn: Any, entity: str, records: Sequence[RemoteRecord]
+) -> list[RemoteRecord]:
+    """`records` less the projects (tasks) a create of ours whose answer was lost may have
+    made (an outbox item "outcome unknown" for a Tidsbro project of the same name and
+    customer — task: project and name — no binding yet): the retried create pairs it
+    (`find`) instead of the pull importing it as a second Tidsbro project. One query when
+    no create is unsure."""
+    fingerprint = mappers.project_fingerprint if entity == PROJECT else mappers.task_fingerprint
+    return hold_back_unsure_creates(conn.connection, entity, records, fingerprint)
 
 
 def fetch_ids(conn: Any, entity: str) -> set[str]:
