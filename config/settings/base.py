@@ -401,3 +401,10 @@ UNIMICRO_CLIENT_SECRET = env("UNIMICRO_CLIENT_SECRET", default="")
 UNIMICRO_SERVER_CLIENT_ID = env("UNIMICRO_SERVER_CLIENT_ID", default="")
 UNIMICRO_SERVER_CERTIFICATE = env("UNIMICRO_SERVER_CERTIFICATE", default="")
 UNIMICRO_SERVER_CERTIFICATE_PASSWORD = env("UNIMICRO_SERVER_CERTIFICATE_PASSWORD", default="")
+# A link to an order made in Unimicro ({number}: its order number; {company}: the connection's
+# company key), shown on the Tidsbro order. Not confirmed on a live company (Unimicro's web app
+# may address orders by their ID and keep the company in the session): set it if it differs;
+# empty shows the number without a link.
+UNIMICRO_ORDER_URL = env(
+    "UNIMICRO_ORDER_URL", default="https://app.unimicro.no/#/sales/orders?orderNumber={number}"
+)

@@ -92,6 +92,10 @@ UNIMICRO_ISSUER = env("UNIMICRO_ISSUER", default=f"{TIDSBRO_BASE_URL}/sandbox/un
 UNIMICRO_API_BASE = env("UNIMICRO_API_BASE", default=f"{TIDSBRO_BASE_URL}/sandbox/unimicro")
 UNIMICRO_CLIENT_ID = env("UNIMICRO_CLIENT_ID", default="tidsbro-demo")
 UNIMICRO_CLIENT_SECRET = env("UNIMICRO_CLIENT_SECRET", default="tidsbro-demo-secret")
+# The order itself in the sandbox (its admin page, found by the company and order number).
+UNIMICRO_ORDER_URL = env(
+    "UNIMICRO_ORDER_URL", default="/sandbox/unimicro/ui/orders/{number}/?company={company}"
+)
 SANDBOX_UNIMICRO = {
     "LATENCY_MS": env.int("SANDBOX_UNIMICRO_LATENCY_MS", default=0),
     "FAULT_RATE": env.float("SANDBOX_UNIMICRO_FAULT_RATE", default=0.0),

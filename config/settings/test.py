@@ -101,6 +101,10 @@ UNIMICRO_ISSUER = env("UNIMICRO_ISSUER", default=f"{UNIMICRO_SANDBOX_NOT_SERVED}
 UNIMICRO_API_BASE = env("UNIMICRO_API_BASE", default=UNIMICRO_SANDBOX_NOT_SERVED)
 UNIMICRO_CLIENT_ID = "tidsbro-demo"
 UNIMICRO_CLIENT_SECRET = "tidsbro-demo-secret"  # noqa: S105 - the sandbox demo app
+# The order itself in the sandbox (its admin page, found by the company and order number).
+UNIMICRO_ORDER_URL = env(
+    "UNIMICRO_ORDER_URL", default="/sandbox/unimicro/ui/orders/{number}/?company={company}"
+)
 SANDBOX_UNIMICRO = {
     "LATENCY_MS": 0,
     "FAULT_RATE": 0.0,

@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.utils.translation import gettext
@@ -142,12 +143,14 @@ class UnimicroOrders:
         ]
 
     def url(self, connection: Any, number: str) -> str:
-        """A link to the order in Unimicro (`UNIMICRO_ORDER_URL` with `{number}`), or ""."""
+        """A link to the order in Unimicro (`UNIMICRO_ORDER_URL` with `{number}` and, where
+        the address names it, `{company}`: the connection's company key), or ""."""
         template = str(getattr(settings, "UNIMICRO_ORDER_URL", "") or "")
         text = str(number or "").strip()
         if not template or not text.isdigit():
             return ""
-        return template.replace("{number}", text)
+        company = str((getattr(connection, "settings", None) or {}).get("company_key") or "")
+        return template.replace("{number}", text).replace("{company}", quote(company, safe=""))
 
 
 def check_sources(connection: Any, order: Any) -> None:
