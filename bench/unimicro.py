@@ -171,6 +171,7 @@ class Round:
     requests: dict[str, int] = field(default_factory=dict)
     fetched: dict[str, int] = field(default_factory=dict)
     sent: list = field(default_factory=list)
+    sandbox_seconds: float = 0.0
 
     @property
     def total(self) -> float:
@@ -360,7 +361,13 @@ def incremental(conn: Any, plan: Any) -> list[Round]:
 
     ops.settle_database()
     pull_round(conn, full=False)  # not measured: the first after a full pull
-    return [pull_round(conn, full=False) for _ in range(plan.incremental_runs)]
+    rounds = []
+    for _ in range(plan.incremental_runs):
+        mark = log_mark()
+        got = pull_round(conn, full=False)
+        calls, got.sandbox_seconds = log_since(mark)
+        rounds.append(got)
+    return rounds
 
 
 def incremental_rows(results: Any, runs: dict[str, list[Round]], small: str, large: str) -> None:
@@ -386,6 +393,13 @@ def incremental_rows(results: Any, runs: dict[str, list[Round]], small: str, lar
         f"{t_large / t_small:.2f}",
         t_large / t_small <= 1.2,
     )
+    for size, rounds in runs.items():
+        results.details.append(
+            f"Unimicro unchanged incremental at {size}, per type (median): "
+            + ", ".join(f"{e} {ms(median([r.seconds[e] for r in rounds]))}" for e in PULL_TYPES)
+            + f"; the sandbox's own time for the round's requests "
+            f"{ms(median([r.sandbox_seconds for r in rounds]))}"
+        )
     per_hour = max(r.all_requests for s in runs for r in runs[s])
     results.add(
         20,
