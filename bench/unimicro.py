@@ -422,7 +422,7 @@ class Office:
     work_type: Any
 
 
-def office(conn: Any) -> Office:
+def office(conn: Any, *, person: int = 1, project_index: int = 0) -> Office:
     """A person linked to a dataset user (with a worker and an active work relation), a
     project bound to the dataset's first project (its customer bound too), a work type bound
     to a Unimicro work type whose product Tidsbro's work type names — as a first transfer
@@ -449,8 +449,11 @@ def office(conn: Any) -> Office:
             state=Binding.State.LINKED,
         )
 
-    [erp_user] = erp_entities.find(COMPANY, "User", Email="bench-1@tidsbro.no")
-    erp_project = min(erp_entities.find(COMPANY, "Project"), key=lambda d: d["ID"])
+    email = f"bench-{person}@tidsbro.no"
+    [erp_user] = erp_entities.find(COMPANY, "User", Email=email)
+    erp_project = sorted(erp_entities.find(COMPANY, "Project"), key=lambda d: d["ID"])[
+        project_index
+    ]
     erp_customer = erp_store.read(COMPANY, "Customer", erp_project["ProjectCustomerID"])
     erp_work_type = next(
         w
@@ -459,7 +462,7 @@ def office(conn: Any) -> Office:
     )
     product = erp_store.read(COMPANY, "Product", erp_work_type["ProductID"])
 
-    user, _ = User.objects.get_or_create(email="bench-1@tidsbro.no", defaults={"first_name": "B"})
+    user, _ = User.objects.get_or_create(email=email, defaults={"first_name": "B"})
     admin, _ = User.objects.get_or_create(
         email="bench-admin@tidsbro.no", defaults={"is_superuser": True, "is_staff": True}
     )
@@ -501,7 +504,7 @@ class Pushed:
     queries: int
 
 
-def push_hours(conn: Any, place: Office, n: int) -> Pushed:
+def push_hours(conn: Any, places: list[Office], n: int) -> Pushed:
     """`n` hours registered, submitted and approved through the services, pushed by the
     outbox (transfer "on approval"), in batches of 100 as the worker claims them."""
     from apps.integrations.connectors.unimicro.connector import UnimicroConnector
@@ -513,6 +516,7 @@ def push_hours(conn: Any, place: Office, n: int) -> Pushed:
     outbox.kick = lambda connection_id: None  # the bench drives the push, not the worker
     entries = []
     for i in range(n):
+        place = places[i % len(places)]
         entry = time_entry_create(
             actor=place.user,
             project=place.project,
@@ -549,7 +553,7 @@ def push_hours(conn: Any, place: Office, n: int) -> Pushed:
 
 
 def hour_rows(conn: Any, place: Office, n: int, results: Any, say: Any) -> list:
-    pushed = push_hours(conn, place, n)
+    pushed = push_hours(conn, [place], n)
     batches = math.ceil(n / 100)
     # Once a run: the person's worker, its work relation, the project's customer.
     floor = n + 3 * batches
@@ -576,6 +580,25 @@ def hour_rows(conn: Any, place: Office, n: int, results: Any, say: Any) -> list:
         "—",
     )
     return pushed.entries
+
+
+def many_people_row(conn: Any, n: int, results: Any, say: Any) -> None:
+    """Hours of 4 people on 2 projects in one push: each person's worker and relation and
+    each project's customer looked up once a run."""
+    people, projects = 4, 2
+    places = [office(conn, person=2 + p, project_index=1 + p % projects) for p in range(people)]
+    pushed = push_hours(conn, places, n)
+    floor = n + (2 * people + projects) * math.ceil(n / 100)
+    say(f"  hour push, {people} people on {projects} projects: {pushed.requests} requests")
+    results.add(
+        21,
+        f"Unimicro: pushing {n} approved hours of {people} people on {projects} projects, requests",
+        f"{pushed.requests} = {pushed.requests / n:.2f} an hour ({itemise(pushed.calls)})",
+        f"floor {floor} ({n} creates + worker and relation per person, customer per project, "
+        f"once a run)",
+        f"{pushed.requests / floor:.2f}",
+        pushed.requests <= floor,
+    )
 
 
 def order_rows(conn: Any, place: Office, entries: list, results: Any, say: Any) -> None:
@@ -651,5 +674,6 @@ def run(plan: Any, results: Any, say: Any = _say, *, base: str) -> None:
             n = plan.push_hours if plan.push_hours < 20 else 100
             entries = hour_rows(conn, place, n, results, say)
             order_rows(conn, place, entries, results, say)
+            many_people_row(conn, 8 if n < 20 else 40, results, say)
     if small in runs and large in runs:
         incremental_rows(results, runs, small, large)

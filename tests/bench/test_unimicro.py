@@ -63,6 +63,13 @@ def test_the_unimicro_rows_pin_their_request_counts(tmp_path: Path) -> None:
     )
     for call in ("GET biz/workers 1", "GET biz/workrelations 1", "GET biz/projects/{n} 1"):
         assert call in table
+    # Four people on two projects: each worker and relation, each project's customer, once.
+    assert re.search(
+        r"pushing 8 approved hours of 4 people on 2 projects, requests \| 18 = 2\.25 an hour "
+        r"\(.*\| floor 18 .*\| 1\.00 \| ok \|",
+        table,
+    )
+    assert "GET biz/workers 4" in table and "GET biz/workrelations 4" in table
     # The order: the look-up, the customer, the product, the order with its lines, register.
     assert re.search(r"creating an order of 2 hours, requests \| 5 \(", table)
     assert "POST biz/orders 1" in table
