@@ -172,6 +172,7 @@ class Round:
     fetched: dict[str, int] = field(default_factory=dict)
     sent: list = field(default_factory=list)
     sandbox_seconds: float = 0.0
+    queries: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -189,6 +190,7 @@ def pull_round(conn: Any, *, full: bool, record: bool = False) -> Round:
     from apps.integrations.connectors.unimicro.connector import UnimicroConnector
     from apps.integrations.models import SyncRun
     from apps.integrations.sync.engine import sync_entity
+    from bench import ops
 
     result = Round()
     original = requests.Session.send
@@ -204,11 +206,17 @@ def pull_round(conn: Any, *, full: bool, record: bool = False) -> Round:
             conn.refresh_from_db()
             connector = UnimicroConnector(conn)
             try:
-                started = time.perf_counter()
-                run = sync_entity(
-                    connection=conn, entity=entity, trigger="manual", full=full, connector=connector
-                )
-                result.seconds[entity] = time.perf_counter() - started
+                with ops.count_queries() as queries:
+                    started = time.perf_counter()
+                    run = sync_entity(
+                        connection=conn,
+                        entity=entity,
+                        trigger="manual",
+                        full=full,
+                        connector=connector,
+                    )
+                    result.seconds[entity] = time.perf_counter() - started
+                result.queries[entity] = queries[0]
             finally:
                 connector.close()
             if run.status != SyncRun.Status.SUCCEEDED:
@@ -349,7 +357,8 @@ def full_pull_rows(conn: Any, plan: Any, results: Any, size: str, say: Any) -> A
         f"Unimicro full pull at {size}, time per type (median): "
         + ", ".join(
             f"{e} {ms(median([r.seconds[e] for r in rounds]))} "
-            f"({first.fetched[e]:,} read, {first.requests[e]} requests)"
+            f"({first.fetched[e]:,} read, {first.requests[e]} requests, "
+            f"{first.queries[e]:,} queries)"
             for e in PULL_TYPES
         )
     )
