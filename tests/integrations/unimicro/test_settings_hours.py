@@ -35,9 +35,13 @@ def admin_client(world: HoursWorld) -> Client:
     return client
 
 
+def box(page) -> dict:  # noqa: ANN001
+    [found] = [b for b in page.context["sections"] if b["section"].name == "unimicro_hours"]
+    return found
+
+
 def choices(page) -> dict[str, str]:  # noqa: ANN001
-    [box] = [b for b in page.context["sections"] if b["section"].name == "unimicro_hours"]
-    return {str(k): str(v) for k, v in box["form"].fields["integration_user"].choices}
+    return {str(k): str(v) for k, v in box(page)["form"].fields["integration_user"].choices}
 
 
 def test_the_integration_user_is_chosen_among_the_pulled_users_and_gets_unlinked_hours(
@@ -111,7 +115,7 @@ def test_a_user_not_pulled_cannot_be_chosen(hours_world: HoursWorld) -> None:
         settings_url(world.connection), {"action": "unimicro_hours", "integration_user": "999999"}
     )
     assert page.status_code == 200
-    assert "integration_user" in page.context["sections"][2]["form"].errors
+    assert "integration_user" in box(page)["form"].errors
     world.connection.refresh_from_db()
     assert "integration_user" not in world.connection.settings
 
