@@ -679,8 +679,14 @@ def wait_check(connection: Connection, item: OutboxItem, adapter: Any, obj: Any)
     if needed is None:
         return
     entity, local_id = needed
-    _queue_missing(connection, entity, local_id)
+    # Marked before the missing record is queued: the push that queueing kicks may create it
+    # at once, and its release must find this row (else the row waits for the recheck).
     waits.mark(item, entity, local_id)
+    _queue_missing(connection, entity, local_id)
+    if waits.is_bound(connection, entity, local_id):
+        # It got its partner meanwhile (another worker's push, a link by hand): the row goes now.
+        # The mark gave up this worker's claim, so the release's kick pushes it, not this run.
+        release(connection, entity, [local_id])
     raise Waiting(entity, local_id)
 
 
