@@ -59,8 +59,7 @@ def last_request_id() -> int:
 
 
 def settle(*, quiet: float = 0.3, timeout: float = 15.0) -> None:
-    """Waits (polling) until the sandbox has answered every request: a held-back answer is
-    logged when it is finally sent."""
+    """Waits (polling) until the sandbox's request log stops growing."""
     deadline = time.monotonic() + timeout
     seen = RequestLogEntry.objects.count()
     while True:

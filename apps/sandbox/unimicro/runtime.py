@@ -113,6 +113,18 @@ def json_response(status: int, body: object, headers: dict | None = None) -> Htt
 
 def drop_connection(request: HttpRequest) -> bool:
     """Closes the client's TCP connection under runserver/live_server; False if impossible."""
+    stream = client_socket(request)
+    if stream is None:
+        return False
+    try:
+        stream.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        return False
+    return True
+
+
+def client_socket(request: HttpRequest) -> socket.socket | None:
+    """The client's TCP socket under runserver/live_server, or None when out of reach."""
     stream = request.META.get("wsgi.input")
     for _ in range(5):
         if stream is None or isinstance(stream, socket.socket):
@@ -124,13 +136,7 @@ def drop_connection(request: HttpRequest) -> bool:
         # Django's LimitedStream keeps only the bound read method of what it wraps.
         read = getattr(stream, "_read", None)
         stream = getattr(read, "__self__", None) or getattr(stream, "stream", None)
-    if not isinstance(stream, socket.socket):
-        return False
-    try:
-        stream.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        return False
-    return True
+    return stream if isinstance(stream, socket.socket) else None
 
 
 def serve(request: HttpRequest, handler: Callable[[], HttpResponse]) -> HttpResponse:
@@ -148,14 +154,22 @@ def serve(request: HttpRequest, handler: Callable[[], HttpResponse]) -> HttpResp
         )
     elif fault == "http500":
         response = json_response(500, {"Message": "An error has occurred."})
-    elif fault == "reset" and drop_connection(request):
+    elif fault == "reset" and client_socket(request) is not None:
+        # Logged before the client is cut off, held-back answers below before the wait: once
+        # the client has moved on, this thread does no more database work (under live_server
+        # on SQLite it shares the test's one database connection).
         response = HttpResponse(b"", status=500)
+        _log(request, response, fault, started)
+        drop_connection(request)
+        return response
     else:
         if fault == "reset":  # not under runserver/live_server: the socket is out of reach
             fault = None
         response = handler()
         if fault == "hang":
+            _log(request, response, fault, started)
             time.sleep(knobs.hang_seconds)
+            return response
     _log(request, response, fault or "", started)
     return response
 
