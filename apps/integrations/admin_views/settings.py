@@ -31,6 +31,7 @@ from apps.core.exceptions import ApplicationError
 from apps.integrations import selectors, services, setup
 from apps.integrations.admin_views.onboarding import OBJECT_LABELS, connect_choices
 from apps.integrations.connectors.base import ConnectorError
+from apps.integrations.explain import explain
 from apps.integrations.models import Binding, Connection, HourTransfer
 
 CHANGE_PERMISSION = "integrations.change_connection"
@@ -106,6 +107,12 @@ def user_mapping_rows(*, connection: Connection) -> tuple[list[dict[str, Any]], 
             }
         )
     return rows, bindings
+
+
+def _exports_orders(connection: Connection) -> bool:
+    """Whether the connection's orders go out as a file the system imports."""
+    export = getattr(connection.spec, "order_export", None)
+    return export is not None and connection.is_active and bool(export.available(connection))
 
 
 class SettingsViews:
@@ -184,10 +191,21 @@ class SettingsViews:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         rows, remote_users = user_mapping_rows(connection=connection)
+        # The sync stores the system's own text (in English); it is worded here, in the
+        # viewer's language, as the sync history does.
         health = [
-            {"health": h, "label": OBJECT_LABELS.get(h.entity, h.entity)}
+            {
+                "health": h,
+                "label": OBJECT_LABELS.get(h.entity, h.entity),
+                "explanation": explain(h.last_error.error_text, connection)
+                if h.last_error is not None and h.last_error.error_text
+                else None,
+            }
             for h in selectors.entity_health(connection=connection)
         ]
+        # A connection that keeps nothing in step (e.g. orders exported as files) has no
+        # health, types to choose, users to map, first-time setup or sync to run.
+        keeps_something = bool(connected_form.fields["connected"].choices)
         context = self._context(
             request,
             _("%(system)s settings") % {"system": connection.system_name},
@@ -205,8 +223,10 @@ class SettingsViews:
                 for section in sections
             ],
             health=health,
+            keeps_something=keeps_something,
+            exports_orders=_exports_orders(connection),
             # Only systems with users of their own have people to map.
-            maps_users=spec.can_keep(connection.settings or {}, "user"),
+            maps_users=keeps_something and spec.can_keep(connection.settings or {}, "user"),
             connected_form=connected_form,
             rows=rows,
             remote_users=remote_users,
