@@ -143,6 +143,8 @@ def erp_text(order: Order) -> str:
 
 def erp_url(order: Order) -> str:
     """A link to the order in the system, when its connector offers one (`orders.url`)."""
+    if order_export_capability(order.connection) is not None:
+        return ""  # the order is in a file the system imports, not (yet) at an address there
     orders = order.connection.spec.orders
     url = getattr(orders, "url", None)
     if url is None or not order.external_id:
