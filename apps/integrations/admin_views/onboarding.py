@@ -47,6 +47,10 @@ CONNECT_CHOICES = [(e, label) for e, label in OBJECT_LABELS.items() if e in serv
 DEFAULT_CONNECT = ["customer", "project", "work_type", "task", "user", "hour"]
 
 
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def integration_features(spec: Any) -> list[Any]:
     """What a system's integration does, in words, from what its connector declares."""
     capabilities = spec.capabilities
@@ -58,7 +62,9 @@ def integration_features(spec: Any) -> list[Any]:
     found: list[Any] = []
     if kept:
         found.append(
-            _("Keeps in step: %(types)s.") % {"types": ", ".join(str(k) for k in kept).lower()}
+            _("Keeps in step: %(types)s.")
+            # Only each label's first letter: a name inside it keeps its capital ("Tidsbro").
+            % {"types": ", ".join(_first_lower(str(k)) for k in kept)}
         )
     if capabilities.can_push("hour"):
         found.append(_("Sends approved hours."))
