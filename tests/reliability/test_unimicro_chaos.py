@@ -27,6 +27,7 @@ from apps.core.exceptions import ApplicationError
 from apps.customers.models import Customer
 from apps.customers.services import customer_create, customer_update
 from apps.integrations.models import Binding, Conflict, OutboxItem
+from apps.integrations.registry import adapter_for
 from apps.projects.models import Project, ProjectMember
 from apps.projects.services import project_create, project_update
 from apps.sandbox.unimicro import store
@@ -278,6 +279,13 @@ def test_unimicro_converges_under_faults_expiring_tokens_and_rotated_refresh_tok
         store.update(
             COMPANY_1, "WorkType", world.erp[erp_id], {"Price": str(work_type.price)}, None
         )
+    # ... and their bindings remember those values, as a first sync leaves them.
+    for entity in ("customer", "project", "work_type"):
+        adapter = adapter_for(entity)
+        for binding in Binding.objects.filter(connection=connection, entity=entity):
+            obj = adapter.load(connection, [binding.local_id])[binding.local_id]
+            binding.snapshot = adapter.values(connection, [obj])[obj.pk]
+            binding.save(update_fields=["snapshot"])
     rng = random.Random(SEED)
     scenario = Scenario(world, rng)
     first = last_request_id()
