@@ -320,7 +320,8 @@ def binding_link(
     *, connection: Connection, entity: str, local_id: int, external_id: str, actor: Any = None
 ) -> Binding:
     """Links a Tidsbro record to an existing ERP record (writes the binding; fields that
-    differ become conflicts, or take the ERP's value where it owns them); logs it."""
+    differ take the ERP's value where it owns them or Tidsbro left them empty, are pushed with
+    Tidsbro's value where Tidsbro is master, else become conflicts); logs it."""
     external_id = str(external_id or "").strip()
     if not external_id or not local_id:
         raise ApplicationError(_("Choose the record to link to."))
@@ -362,9 +363,11 @@ def binding_link(
         )
         local = adapter.values(connection, [obj])[obj.pk]
         erp_wins = not can_push(connection, entity)
+        tidsbro_wins = not erp_wins and connection.master_of(entity) == Master.TIDSBRO
         assigned = ERP_ASSIGNED.get(entity, frozenset())
         snapshot: dict[str, Any] = {}
         to_local: dict[str, Any] = {}
+        to_remote = False
         conflicts = []
         for name in adapter.fields:
             if name not in remote:
@@ -375,6 +378,11 @@ def binding_link(
             elif erp_wins or name in assigned or lo in (None, ""):
                 to_local[name] = re
                 snapshot[name] = re
+            elif tidsbro_wins:
+                # Tidsbro is master (a first pairing, as `decide.by_master` on first sight):
+                # its value wins; the ERP's value is the base, so the push sends Tidsbro's.
+                snapshot[name] = re
+                to_remote = True
             else:
                 conflicts.append(
                     Conflict(
@@ -395,6 +403,8 @@ def binding_link(
         binding.state = State.CONFLICT if conflicts else State.LINKED
         binding.save(update_fields=["snapshot", "synced_at", "state"])
         _log(actor, obj, _("Linked to the ERP record %(id)s") % {"id": external_id})
+        if to_remote:
+            _enqueue(connection, entity, [local_id])
         # What waited for this record (a project's hours, a customer's projects) goes now.
         from apps.integrations.sync.outbox import release
 
