@@ -412,6 +412,32 @@ def binding_link(
     return binding
 
 
+def link_note(connection: Connection, entity: str) -> str:
+    """What choosing a partner does to the ERP's record where Tidsbro is master (the sync
+    center says it before the office chooses, see `binding_link`); "" otherwise."""
+    if entity == "user" or not can_push(connection, entity):
+        return ""
+    if connection.master_of(entity) != Master.TIDSBRO:
+        return ""
+    names = {"system": connection.system_name}
+    if "number" in adapter_for(entity).fields and "number" not in ERP_ASSIGNED.get(entity, ()):
+        return (
+            _(
+                "Tidsbro is master: the %(system)s record chosen as partner takes Tidsbro's number "
+                "and the other values Tidsbro holds; only what is empty in Tidsbro is taken from "
+                "%(system)s. No conflict is opened."
+            )
+            % names
+        )
+    return (
+        _(
+            "Tidsbro is master: the %(system)s record chosen as partner takes the values Tidsbro "
+            "holds; only what is empty in Tidsbro is taken from %(system)s. No conflict is opened."
+        )
+        % names
+    )
+
+
 def map_user(connection: Connection, user: Any, external_id: str) -> Binding:
     """Maps a Tidsbro user to an ERP user (replacing either side's earlier mapping)."""
     external_id = str(external_id)

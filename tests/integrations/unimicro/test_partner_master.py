@@ -5,6 +5,7 @@ left empty takes Unimicro's value; no conflict opens."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from apps.customers.models import Customer
 from apps.integrations import partners
@@ -44,3 +45,27 @@ def test_choosing_a_partner_sends_tidsbros_number_and_values_without_a_conflict(
     assert not Conflict.objects.filter(binding=binding).exists()
     customer.refresh_from_db()
     assert (customer.name, customer.number) == ("Havbris AS", "50005")
+
+
+def test_the_sync_center_says_unimicro_takes_tidsbros_number_before_the_partner_is_chosen(
+    world: World, no_kick: None, client, admin_user
+) -> None:
+    customer = Customer.objects.create(name="Havbris AS", number="50005")
+    erp = world.erp_customer(100004, name="Havbris AS")
+    client.force_login(admin_user)
+    page = reverse("admin:integrations_sync_center_partner_local", args=["customer", customer.pk])
+
+    html = client.get(page).content.decode()
+
+    assert "takes Tidsbro&#x27;s number" in html
+    assert "No conflict is opened." in html
+
+    answer = client.post(page, {"choice": "_typed", "external_id": str(erp["ID"])})
+
+    assert answer.status_code == 302
+    assert "conflict" not in answer["Location"]
+    binding = world.binding(local_id=customer.pk)
+    assert binding.state == Binding.State.LINKED
+    assert not Conflict.objects.filter(binding=binding).exists()
+    world.push()
+    assert str(world.erp("Customer", erp["ID"])["CustomerNumber"]) == "50005"
