@@ -48,7 +48,8 @@ def test_csv_mode_creates_the_connection_at_once_without_a_first_sync(client):
 
     page = client.get(response.url).content.decode()
     assert "is active. Nothing is kept in step" in page
-    assert "orders are exported as the file Unimicro imports" in page
+    assert "Mode: CSV export" in page
+    assert "orders go out as the file it imports" in page and "Export for Unimicro" in page
     assert 'id="unimicro-keys"' not in page  # no keys without a login
     # The connection offers the file export (the export helper's capability).
     assert connection.spec.order_export.available(connection)
