@@ -1,5 +1,7 @@
 """Turns local changes into outbox rows for every connection that pushes that object type."""
 
+from django.db.models import Q
+
 from apps.core import hooks
 from apps.integrations import entities
 from apps.integrations.models import Binding, Connection, HourTransfer, OutboxItem
@@ -31,6 +33,15 @@ def on_local_change(entity: str, pk: int, event: str) -> None:
             _hour_changed(connection, pk, event, enqueue)
 
 
+def _push_was_tried(connection: Connection, pk: int) -> bool:
+    """Whether a push of the hour failed or ended with its outcome unknown (no binding)."""
+    return (
+        OutboxItem.objects.filter(connection=connection, entity="hour", local_id=pk)
+        .filter(Q(attempts__gt=0) | Q(status=OutboxItem.Status.AMBIGUOUS))
+        .exists()
+    )
+
+
 def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:
     binding = Binding.objects.filter(connection=connection, entity="hour", local_id=pk).first()
     if event == "deleted":
@@ -41,6 +52,15 @@ def _hour_changed(connection: Connection, pk: int, event: str, enqueue) -> None:
                 local_id=pk,
                 operation=OutboxItem.Operation.DELETE,
                 external_id=binding.external_id,
+            )
+        elif _push_was_tried(connection, pk):
+            # A create whose answer was lost may have made it: the delete looks it up (by the
+            # hour's reference) rather than leave it behind in the ERP.
+            enqueue(
+                connection=connection,
+                entity="hour",
+                local_id=pk,
+                operation=OutboxItem.Operation.DELETE,
             )
         return
     transferred = binding is not None and bool(binding.external_id)

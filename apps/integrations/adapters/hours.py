@@ -62,6 +62,11 @@ class HourAdapter:
             for e in TimeEntry.objects.filter(pk__in=list(ids)).select_related("project", "user")
         }
 
+    def lookup_values_of_deleted(self, local_id: int) -> dict[str, Any]:
+        """What `Connector.find` needs to find the record an unsure create of a since deleted
+        hour may have made: its reference (the token the hour carries in the ERP)."""
+        return {"ref": hour_ref(local_id)}
+
     def hold_back(self, connection: Connection, obj: TimeEntry) -> bool:
         """Only approved hours reach the ERP: one reopened after its push was queued waits
         for its next approval, which queues it again."""

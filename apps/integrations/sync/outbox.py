@@ -487,6 +487,27 @@ def _same_fields(local: dict[str, Any], snapshot: dict[str, Any], fields: tuple[
 _ABSENT = object()
 
 
+def _made_by_unsure_create(
+    connection: Connection, connector: Connector, adapter: Any, item: OutboxItem
+) -> str:
+    """The ERP record an earlier create of this now deleted record may have made (its answer
+    was lost: no binding was written), so the delete removes it instead of leaving it behind.
+    Looked up only when a push of it failed (this item, which may have been the create
+    before the delete was folded into it, or an earlier one) and the adapter can say what to look for
+    (`lookup_values_of_deleted`); "" otherwise."""
+    lookup = getattr(adapter, "lookup_values_of_deleted", None)
+    if lookup is None:
+        return ""
+    tried = (
+        OutboxItem.objects.filter(connection=connection, entity=item.entity, local_id=item.local_id)
+        .filter(Q(attempts__gt=0) | Q(status=Status.AMBIGUOUS))
+        .exists()
+    )
+    if not tried:
+        return ""
+    return connector.find(item.entity, lookup(item.local_id)) or ""
+
+
 def _push(connection: Connection, connector: Connector, item: OutboxItem, stats: RunStats) -> None:
     adapter = adapter_for(item.entity)
     binding = Binding.objects.filter(
@@ -494,6 +515,8 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
     ).first()
     if item.operation == Operation.DELETE:
         external_id = item.external_id or (binding.external_id if binding else "")
+        if not external_id:
+            external_id = _made_by_unsure_create(connection, connector, adapter, item)
         if external_id:
             connector.delete(item.entity, external_id)
             stats.pushed += 1
