@@ -33,8 +33,11 @@ WATERMARK = datetime(2026, 11, 20, 7, 59, 30, 123456, tzinfo=UTC)
 
 
 def _latest() -> list[tuple[str, str]]:
+    """Every app's newest migration: going back to the old integrations schema also unapplies
+    the migrations of other apps that depend on a later one (e.g. orders' export marks), and
+    the database must be whole again for the tests that run after."""
     executor = MigrationExecutor(db)
-    return [key for key in executor.loader.graph.leaf_nodes() if key[0] == "integrations"]
+    return list(executor.loader.graph.leaf_nodes())
 
 
 def _migrate(targets: list[tuple[str, str]]):
