@@ -375,12 +375,6 @@ def test_an_order_body_sent_with_the_transition_is_saved_first(caller, hours_wor
     assert (saved["OurReference"], saved["StatusCode"]) == ("Astrid", entities.ORDER_REGISTERED)
 
 
-_STORE_CALLS_DELETE_HOOK = "prepare_delete" in __import__("inspect").getsource(store.delete)
-
-
-@pytest.mark.skipif(
-    not _STORE_CALLS_DELETE_HOOK, reason="store.delete does not call prepare_delete yet"
-)
 def test_a_transferred_work_item_cannot_be_deleted_and_a_deleted_order_frees_its_hours(
     caller, hours_world
 ):
