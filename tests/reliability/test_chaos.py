@@ -368,6 +368,10 @@ def test_sides_converge_under_faults(office: Office, monkeypatch, settings) -> N
     sequence_after = so.Knobs.objects.get(pk=1).sequence
     faults = injected_faults(first=sequence_before + 1, last=sequence_after)
     knobs(fault_rate=0.0)
+    # A healthy network again: the short timeouts only made injected hangs fail fast. Kept, they
+    # turn an honest answer slowed by a loaded machine into a failed read of the check below.
+    settings.TWENTYFOURSEVEN_READ_TIMEOUT = 30.0
+    settings.TWENTYFOURSEVEN_CALL_DEADLINE = 60.0
 
     # Faults off: the next syncs settle it — the hourly one, the daily full one (24SO has no
     # "changed after" for tasks: a task added in 24SO comes with it), the nightly

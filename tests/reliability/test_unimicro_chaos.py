@@ -315,6 +315,8 @@ def test_unimicro_converges_under_faults_expiring_tokens_and_rotated_refresh_tok
     # Faults off: the scheduler's syncs settle it.
     knobs(fault_rate=0.0)
     settings.SANDBOX_UNIMICRO = {**settings.SANDBOX_UNIMICRO, "FAULT_RATE": 0.0}
+    # A healthy network again: the short timeout only made injected hangs fail fast.
+    settings.UNIMICRO_READ_TIMEOUT = 30.0
     cycles = sync_until_quiet(connection)
     settle()
 
