@@ -23,6 +23,8 @@ urlpatterns = [
     ),
     # Logging in on an ERP's own site (OAuth): start/ and the registered callback/.
     path("integrations/oauth/", include("apps.integrations.oauth")),
+    # Calendar change notifications (a person's calendar changed): calendars app.
+    path("calendars/", include("apps.calendars.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

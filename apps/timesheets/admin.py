@@ -21,6 +21,7 @@ from django.utils.translation import ngettext_lazy
 from import_export import fields, resources, widgets
 from unfold.admin import ModelAdmin, TabularInline
 
+from apps.core import extensions
 from apps.core.admin import ServiceModelAdmin, ServiceModelForm, report_bulk
 from apps.core.exports import spreadsheet_response
 from apps.core.formatting import format_hours
@@ -483,6 +484,11 @@ class TimeEntryAdmin(ServiceModelAdmin):
                     _("Sent back: %(reason)s") % {"reason": obj.rejection_reason},
                     messages.WARNING,
                 )
+        # Other apps' parts of the page (e.g. "Open in Outlook" for an entry with an event).
+        extra_context = {
+            **(extra_context or {}),
+            "entry_extensions": extensions.render("timesheets.entry", request=request, entry=obj),
+        }
         # Start and stop are shown and typed in the owner's time zone, like their day.
         with timezone.override(obj.user.tzinfo):
             response = super().change_view(request, object_id, form_url, extra_context)

@@ -83,6 +83,7 @@ LOCAL_APPS = [
     "apps.tasks",
     "apps.timesheets",
     "apps.integrations",
+    "apps.calendars",
     "apps.orders",
     "apps.dashboard",
     "apps.demo",
@@ -342,6 +343,7 @@ TIDSBRO_CONNECTORS = [
     "apps.integrations.connectors.twentyfourseven",
     "apps.integrations.connectors.economic",
     "apps.integrations.connectors.unimicro",
+    "apps.integrations.connectors.graph",
 ]
 # Where this Tidsbro is reached from outside (https://tidsbro.example.dk): an ERP's webhooks
 # call <this>/integrations/webhooks/<system>/<connection>/. Empty: no webhooks are registered.
@@ -366,6 +368,21 @@ TWENTYFOURSEVEN_MAX_RESPONSE_BYTES = env.int(
 # 24SO quarantines an integration that exceeds its hourly limit; keep a reserve below it.
 TWENTYFOURSEVEN_REQUESTS_PER_HOUR = env.int("TWENTYFOURSEVEN_REQUESTS_PER_HOUR", default=7200)
 TWENTYFOURSEVEN_BUDGET_RESERVE = env.int("TWENTYFOURSEVEN_BUDGET_RESERVE", default=360)
+
+# MICROSOFT 365 CALENDARS CONNECTOR (apps/integrations/connectors/graph)
+# ------------------------------------------------------------------------------
+# Tidsbro's app registration in Microsoft Entra (multi-tenant, delegated permissions); the
+# secret comes from the environment only. The hosts are Microsoft's; the demo and the tests
+# point them at the sandbox under an https name (MSAL takes https authorities only) and route
+# that name to the sandbox's real address (GRAPH_ROUTE_FROM → GRAPH_ROUTE_TO).
+GRAPH_CLIENT_ID = env("GRAPH_CLIENT_ID", default="")
+GRAPH_CLIENT_SECRET = env("GRAPH_CLIENT_SECRET", default="")
+GRAPH_LOGIN_BASE = env("GRAPH_LOGIN_BASE", default="https://login.microsoftonline.com")
+GRAPH_API_BASE = env("GRAPH_API_BASE", default="https://graph.microsoft.com")
+GRAPH_ROUTE_FROM = env("GRAPH_ROUTE_FROM", default="")
+GRAPH_ROUTE_TO = env("GRAPH_ROUTE_TO", default="")
+GRAPH_CONNECT_TIMEOUT = env.float("GRAPH_CONNECT_TIMEOUT", default=5.0)
+GRAPH_READ_TIMEOUT = env.float("GRAPH_READ_TIMEOUT", default=30.0)
 
 # E-CONOMIC CONNECTOR
 # ------------------------------------------------------------------------------

@@ -144,7 +144,9 @@ SANDBOXES = [
     {
         "app": "apps.sandbox.graph",
         "path": "/sandbox/graph",
-        "settings": {},
+        # MSAL takes https authorities only: the connector speaks to the https name below and
+        # routes it to the sandbox's real address (GRAPH_ROUTE_TO).
+        "settings": {"GRAPH_ROUTE_TO": ""},
         "seed": ["sandbox_graph_seed", "--demo-office"],
         "about": 'The Microsoft 365 side: the admin\'s "Microsoft 365 sandbox" section; sign-in at '
         "{url}/login/<tenant>/oauth2/v2.0/authorize (kari@tidsbro.no / tidsbro-demo), Graph at "
@@ -163,4 +165,14 @@ SANDBOX_GRAPH = {
     "ACCESS_TOKEN_SECONDS": env.int("SANDBOX_GRAPH_ACCESS_TOKEN_SECONDS", default=3600),
     "CONCURRENCY_LIMIT": env.int("SANDBOX_GRAPH_CONCURRENCY_LIMIT", default=4),
     "NOTIFICATION_DELIVERY": env("SANDBOX_GRAPH_NOTIFICATION_DELIVERY", default="thread"),
+    # Every link the sandbox writes (discovery, delta links, webLink) uses this https name.
+    "BASE_URL": env("SANDBOX_GRAPH_BASE_URL", default="https://m365.sandbox.tidsbro.test"),
 }
+# The calendar connector at the sandbox: the demo app registration and the https name routed
+# to this server's /sandbox/graph (demo_run sets GRAPH_ROUTE_TO to the served address).
+GRAPH_CLIENT_ID = env("GRAPH_CLIENT_ID", default="tidsbro-demo-graph")
+GRAPH_CLIENT_SECRET = env("GRAPH_CLIENT_SECRET", default="tidsbro-demo-graph-secret")
+GRAPH_LOGIN_BASE = env("GRAPH_LOGIN_BASE", default=f"{SANDBOX_GRAPH['BASE_URL']}/login")
+GRAPH_API_BASE = env("GRAPH_API_BASE", default=SANDBOX_GRAPH["BASE_URL"])
+GRAPH_ROUTE_FROM = env("GRAPH_ROUTE_FROM", default=SANDBOX_GRAPH["BASE_URL"])
+GRAPH_ROUTE_TO = env("GRAPH_ROUTE_TO", default="http://127.0.0.1:8000/sandbox/graph")

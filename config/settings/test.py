@@ -126,3 +126,12 @@ SANDBOX_GRAPH = {
     "CONCURRENCY_LIMIT": 4,
     "NOTIFICATION_DELIVERY": "inline",
 }
+# The calendar connector at the sandbox: its tests' fixture gives the sandbox this https name
+# (SANDBOX_GRAPH["BASE_URL"]) and routes it to the live server's /sandbox/graph (GRAPH_ROUTE_TO);
+# unset, the name goes nowhere.
+GRAPH_CLIENT_ID = "tidsbro-demo-graph"
+GRAPH_CLIENT_SECRET = "tidsbro-demo-graph-secret"  # noqa: S105 - the sandbox's demo app
+GRAPH_LOGIN_BASE = "https://m365.sandbox.tidsbro.test/login"
+GRAPH_API_BASE = "https://m365.sandbox.tidsbro.test"
+GRAPH_ROUTE_FROM = "https://m365.sandbox.tidsbro.test"
+GRAPH_ROUTE_TO = "http://127.0.0.1:9/sandbox/graph"

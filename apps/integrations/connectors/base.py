@@ -433,6 +433,8 @@ class ConnectorSpec:
     order_export: object | None = None
     # An `OAuthLogin`: the system's login is on its own site (authorization code).
     oauth: object | None = None
+    # A calendar system (each person's own calendar): the calendars app's CalendarProvider.
+    calendar: object | None = None
     # Who is master of each object type when an office connects (the wizard's initial
     # choice); types not named follow the generic defaults.
     default_masters: Mapping[str, str] = {}

@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.core import extensions
 from apps.core.exceptions import ApplicationError
 from apps.core.formatting import format_hours
 from apps.timesheets.forms import PostedRow, TimerForm, WeekSheetForm, task_label
@@ -319,6 +320,14 @@ class WeekView:
             "errors": form.errors if form else {},
             "changelist_url": reverse("admin:timesheets_timeentry_changelist"),
             "user_tz": str(self.tz),
+            # Other apps' parts below the grid (e.g. the calendar's suggestions).
+            "week_extensions": extensions.render(
+                "timesheets.week",
+                request=request,
+                user=self.user,
+                week_start=self.start,
+                tz=self.tz,
+            ),
         }
         request.current_app = self.model_admin.admin_site.name
         return TemplateResponse(request, self.template, context, status=status)
