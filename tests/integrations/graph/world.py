@@ -1,0 +1,222 @@
+"""The Microsoft 365 sandbox world for calendar tests (CONTRACT-18 §2), importable from any
+test folder: the sandbox over real HTTP under its https name, the office's calendar
+connection, and a person's REAL sign-in (Tidsbro's OAuth start → the sandbox's sign-in and
+consent pages with `requests` → Tidsbro's callback → MSAL → the saved CalendarAccount).
+
+Use the fixtures of `tests/integrations/graph/conftest.py` (`pytest_plugins =
+["tests.integrations.graph.conftest"]`), or these functions directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+SANDBOX_NAME = "https://m365.sandbox.tidsbro.test"
+PASSWORD = "tidsbro-demo"  # noqa: S105 - the sandbox's published demo login
+
+
+@dataclass
+class GraphSandbox:
+    """The seeded sandbox at the live server (`url`); Graph and the login under `name`."""
+
+    url: str
+    name: str = SANDBOX_NAME
+
+    @property
+    def base(self) -> str:
+        """The sandbox's real address (what the https name is routed to)."""
+        return f"{self.url}/sandbox/graph"
+
+    def mailbox(self, email: str) -> Any:
+        from apps.sandbox.graph.models import Mailbox
+
+        return Mailbox.objects.get(user_principal_name=email)
+
+    def requests_since(self, mark: int, *, surface: str | None = None) -> list[Any]:
+        """The sandbox's request log after `mark` (a RequestLog id), oldest first."""
+        from apps.sandbox.graph.models import RequestLog
+
+        rows = RequestLog.objects.filter(pk__gt=mark).order_by("pk")
+        if surface:
+            rows = rows.filter(surface=surface)
+        return list(rows)
+
+    def mark(self) -> int:
+        from apps.sandbox.graph.models import RequestLog
+
+        last = RequestLog.objects.order_by("-pk").values_list("pk", flat=True).first()
+        return last or 0
+
+
+def sandbox_start(live_server_url: str, settings: Any) -> GraphSandbox:
+    """Routes the sandbox's https name to the live server and seeds it (idempotent)."""
+    from apps.sandbox.graph.seed import seed
+
+    settings.SANDBOX_GRAPH = {**settings.SANDBOX_GRAPH, "BASE_URL": SANDBOX_NAME}
+    settings.GRAPH_ROUTE_FROM = SANDBOX_NAME
+    settings.GRAPH_ROUTE_TO = f"{live_server_url}/sandbox/graph"
+    settings.GRAPH_LOGIN_BASE = f"{SANDBOX_NAME}/login"
+    settings.GRAPH_API_BASE = SANDBOX_NAME
+    settings.TIDSBRO_BASE_URL = live_server_url
+    seed()
+    return GraphSandbox(url=live_server_url)
+
+
+def connection_make(*, tenant: str | None = None, allow_write: bool = True) -> Any:
+    """The office's active calendar connection (switches the integration on)."""
+    from apps.integrations.models import Connection
+    from apps.sandbox.graph.runtime import tenant_id
+
+    connection = Connection(
+        system="graph",
+        settings={"tenant": tenant or tenant_id(), "allow_write": allow_write},
+    )
+    connection.credentials_doc = {}
+    connection.save()
+    return connection
+
+
+def person_make(email: str = "kari@tidsbro.no", **extra: Any) -> Any:
+    """A staff person who registers hours (may connect their calendar)."""
+    user = get_user_model().objects.create_user(email=email, password="pw-" + email, **extra)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="timesheets", codename="add_timeentry")
+    )
+    return user
+
+
+class SignInFailed(AssertionError):
+    pass
+
+
+def browser_sign_in(
+    authorize_url: str,
+    *,
+    email: str,
+    password: str = PASSWORD,
+    consent: bool = True,
+    browser: requests.Session | None = None,
+) -> str:
+    """Walks the sandbox's sign-in and consent pages like a browser; returns where the
+    sandbox redirects at the end (Tidsbro's callback with code and state, or an error)."""
+    browser = browser or requests.Session()
+    browser.trust_env = False
+    page = browser.get(authorize_url, allow_redirects=False, timeout=20)
+    if page.status_code == 200 and 'name="step" value="signin"' in page.text:
+        page = browser.post(
+            page.url,
+            data={"step": "signin", "login": email, "password": password},
+            allow_redirects=False,
+            timeout=20,
+        )
+        if page.status_code == 200 and 'name="step" value="signin"' in page.text:
+            raise SignInFailed("the sandbox refused the sign-in (account or password)")
+    if page.status_code == 200 and 'value="consent"' in page.text:
+        page = browser.post(
+            page.url,
+            data={"step": "consent", "accept": "yes" if consent else "no"},
+            allow_redirects=False,
+            timeout=20,
+        )
+    if page.status_code != 302:
+        text = re.sub(r"\s+", " ", page.text)[:300]
+        raise SignInFailed(f"the sandbox did not redirect back ({page.status_code}): {text}")
+    return page.headers["Location"]
+
+
+def _services_stand_in() -> None:
+    """Until the engine's `services.account_connect` lands: a minimal stand-in (tests only)."""
+    import sys
+    import types
+
+    try:
+        from apps.calendars import services  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        if hasattr(services, "account_connect"):
+            return
+
+    def account_connect(*, user: Any, connection: Any, login: Any) -> Any:
+        from apps.calendars.models import CalendarAccount
+
+        account = CalendarAccount.objects.filter(user=user).first() or CalendarAccount(
+            user=user, connection=connection
+        )
+        account.connection = connection
+        account.state_doc = {**account.state_doc, **login.state}
+        account.account_email = login.email
+        account.account_id = login.account_id
+        account.tenant_id = login.tenant_id
+        account.scopes = list(login.scopes)
+        account.health = CalendarAccount.Health.OK
+        account.problem = ""
+        account.save()
+        return account
+
+    module = sys.modules.get("apps.calendars.services") or types.ModuleType(
+        "apps.calendars.services"
+    )
+    module.account_connect = account_connect  # type: ignore[attr-defined]
+    sys.modules["apps.calendars.services"] = module
+    import apps.calendars
+
+    apps.calendars.services = module  # type: ignore[attr-defined]
+
+
+def start_url(client: Client, *, write: bool = False, next_url: str = "") -> Any:
+    """POSTs Tidsbro's OAuth start for the client's person; the response."""
+    data = {"purpose": "calendar_write" if write else "calendar"}
+    if next_url:
+        data["next"] = next_url
+    return client.post(reverse("integrations_oauth_start", args=["graph"]), data)
+
+
+def callback(client: Client, location: str) -> Any:
+    """GETs Tidsbro's callback (where the sandbox redirected) in the person's session."""
+    split = urlsplit(location)
+    return client.get(f"{split.path}?{split.query}")
+
+
+def connect(
+    user: Any,
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+    write: bool = False,
+    client: Client | None = None,
+) -> Any:
+    """The person's real sign-in; returns their saved CalendarAccount."""
+    from apps.calendars.models import CalendarAccount
+
+    _services_stand_in()
+    if client is None:
+        client = Client()
+        client.force_login(user)
+    started = start_url(client, write=write)
+    if started.status_code != 302:
+        raise SignInFailed(f"Tidsbro's OAuth start answered {started.status_code}")
+    location = browser_sign_in(started["Location"], email=email or user.email, password=password)
+    done = callback(client, location)
+    if done.status_code != 302:
+        raise SignInFailed(f"Tidsbro's callback answered {done.status_code}")
+    account = CalendarAccount.objects.filter(user=user).first()
+    if account is None:
+        raise SignInFailed(f"no calendar account was saved ({_messages(client, done)})")
+    return account
+
+
+def _messages(client: Client, response: Any) -> str:
+    from django.contrib.messages import get_messages
+
+    request = getattr(response, "wsgi_request", None)
+    return "; ".join(str(m) for m in get_messages(request)) if request else ""
