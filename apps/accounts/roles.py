@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.*",
         "axes.*",  # failed logins and lockouts; deleting an attempt unlocks
         "core.view_auditrecord",  # the audit log
+        "calendars.view_calendar_health",  # each person's calendar health, never its contents
     ],
     PROJECT_MANAGER: [
         "accounts.view_user",
@@ -61,6 +62,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.delete_timeentry",
         "timesheets.approve_project_timeentry",
         "timesheets.view_timeentrytransition",
+        # My calendar: their own calendar's rules (the page itself asks add_timeentry).
+        "calendars.view_categoryrule",
+        "calendars.add_categoryrule",
+        "calendars.change_categoryrule",
+        "calendars.delete_categoryrule",
     ],
     EMPLOYEE: [
         "accounts.view_apitoken",  # their own API tokens (everybody's: manage_all_apitoken)
@@ -75,6 +81,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.change_timeentry",
         "timesheets.delete_timeentry",
         "timesheets.view_timeentrytransition",
+        # My calendar: their own calendar's rules (the page itself asks add_timeentry).
+        "calendars.view_categoryrule",
+        "calendars.add_categoryrule",
+        "calendars.change_categoryrule",
+        "calendars.delete_categoryrule",
     ],
     SUPPORT: [
         "accounts.view_user",
@@ -96,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_*",
         "axes.view_*",
         "core.view_auditrecord",
+        "calendars.view_calendar_health",
     ],
 }
 

@@ -1,5 +1,88 @@
-"""The calendar's parts of other pages: suggestions on My week, links on an entry (CONTRACT-18 §6)."""
+"""The calendar's parts of other pages: suggestions on My week, links on an entry (CONTRACT-18 §6).
+
+Each part reads the page owner's own calendar only, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from apps.calendars import selectors
+
+
+def week_part(*, request: Any, user: Any, week_start: Any, tz: Any = None, **_kw: Any) -> str:
+    """ "From your calendar" under My week's grid: the week's suggestions by day, each with
+    Add as hours and Dismiss; a line for flagged entries and refused changes."""
+    if request.user.pk != user.pk:
+        return ""
+    account = selectors.account_of(user)
+    if account is None:
+        return ""
+    from apps.timesheets.forms import task_label
+
+    choices = selectors.choices_for(user=user)
+    suggestions = selectors.suggestions_for(
+        user=user, start=week_start, end=week_start + timedelta(days=7), choices=choices
+    )
+    for suggestion in suggestions:
+        suggestion.link = selectors.browser_link(
+            connection=account.connection, web_link=suggestion.event.web_link
+        )
+    context = {
+        "account": account,
+        "days": selectors.suggestions_by_day(suggestions, start=week_start),
+        "count": len(suggestions),
+        "projects": choices.projects,
+        "tasks": [(t, task_label(t)) for t in choices.tasks],
+        "work_types": choices.work_types,
+        "flagged": selectors.flagged_links(user=user).count(),
+        "refusals": selectors.open_refusals(user=user).count(),
+        "needs_reconnect": account.health != account.Health.OK,
+        "my_calendar_url": reverse("admin:calendars_my_calendar"),
+        "confirm_url": reverse("admin:calendars_suggestion_confirm"),
+        "dismiss_url": reverse("admin:calendars_suggestion_dismiss"),
+        "next_url": request.get_full_path(),
+    }
+    return render_to_string("admin/calendars/week_part.html", context, request=request)
+
+
+def entry_part(*, request: Any, entry: Any, **_kw: Any) -> str:
+    """ "Open in Outlook" on an entry tied to a calendar event (its owner only)."""
+    if entry is None or request.user.pk != entry.user_id:
+        return ""
+    link = selectors.entry_link(entry=entry)
+    if link is None:
+        return ""
+    url = (
+        ""
+        if link.event_deleted_at
+        else selectors.browser_link(connection=link.account.connection, web_link=link.web_link)
+    )
+    return render_to_string(
+        "admin/calendars/entry_part.html",
+        {
+            "link": link,
+            "url": url,
+            "my_calendar_url": reverse("admin:calendars_my_calendar"),
+        },
+        request=request,
+    )
 
 
 def connect() -> None:
-    """Registers the page parts (apps.core.extensions)."""
+    """Registers the page parts (apps.core.extensions) and forgets the sidebar's cached
+    "calendars are switched on" when a connection changes."""
+    from django.db.models.signals import post_delete, post_save
+
+    from apps.core import extensions
+    from apps.integrations.models import Connection
+
+    extensions.register("timesheets.week", week_part)
+    extensions.register("timesheets.entry", entry_part)
+    post_save.connect(selectors.forget_switched_on, sender=Connection, dispatch_uid="calendars-on")
+    post_delete.connect(
+        selectors.forget_switched_on, sender=Connection, dispatch_uid="calendars-on-del"
+    )

@@ -87,6 +87,12 @@ def daily_work(user: Any) -> dict[str, Any] | None:
                 user.has_perm("timesheets.add_timeentry"),
             ),
             _item(
+                _("My calendar"),
+                "event",
+                url_or_none("admin:calendars_my_calendar"),
+                user.has_perm("timesheets.add_timeentry") and _calendars_on(),
+            ),
+            _item(
                 _("My hours"),
                 "schedule",
                 url_or_none("admin:timesheets_timeentry_changelist", my_hours_query),
@@ -106,6 +112,17 @@ def daily_work(user: Any) -> dict[str, Any] | None:
             ),
         ],
     )
+
+
+def _calendars_on() -> bool:
+    """Whether the office has switched calendars on (a cached flag: no query on most pages)."""
+    from django.apps import apps
+
+    if not apps.is_installed("apps.calendars"):
+        return False
+    from apps.calendars.selectors import calendars_switched_on
+
+    return calendars_switched_on()
 
 
 def registers(user: Any) -> dict[str, Any] | None:

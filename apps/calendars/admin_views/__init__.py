@@ -1,0 +1,1 @@
+"""My calendar and the week's suggestion buttons (admin views)."""
