@@ -108,8 +108,19 @@ def browser_sign_in(
 ) -> str:
     """Walks the sandbox's sign-in and consent pages like a browser; returns where the
     sandbox redirects at the end (Tidsbro's callback with code and state, or an error)."""
+    own = browser is None
     browser = browser or requests.Session()
     browser.trust_env = False
+    try:
+        return _walk(browser, authorize_url, email=email, password=password, consent=consent)
+    finally:
+        if own:
+            browser.close()
+
+
+def _walk(
+    browser: requests.Session, authorize_url: str, *, email: str, password: str, consent: bool
+) -> str:
     page = browser.get(authorize_url, allow_redirects=False, timeout=20)
     if page.status_code == 200 and 'name="step" value="signin"' in page.text:
         page = browser.post(
@@ -220,3 +231,48 @@ def _messages(client: Client, response: Any) -> str:
 
     request = getattr(response, "wsgi_request", None)
     return "; ".join(str(m) for m in get_messages(request)) if request else ""
+
+
+def client_for(account: Any, **kwargs: Any) -> Any:
+    """The production client of the person's calendar (the account read again)."""
+    from apps.calendars.models import CalendarAccount
+    from apps.integrations.connectors.graph.provider import PROVIDER
+
+    return PROVIDER.client(CalendarAccount.objects.get(pk=account.pk), **kwargs)
+
+
+def window(weeks_back: int = 4, weeks_ahead: int = 13) -> tuple[Any, Any]:
+    """CONTRACT-18's window: Monday `weeks_back` weeks ago to `weeks_ahead` weeks ahead (UTC
+    midnights)."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    start = dt.datetime.combine(monday - dt.timedelta(weeks=weeks_back), dt.time(), dt.UTC)
+    end = dt.datetime.combine(monday + dt.timedelta(weeks=weeks_ahead), dt.time(), dt.UTC)
+    return start, end
+
+
+def full_round(client: Any, *, link: str = "", win: tuple[Any, Any] | None = None):
+    """Pages until a delta link: (items, delta link, pages)."""
+    items: list[Any] = []
+    pages = 0
+    win = win or window()
+    while True:
+        page = client.delta_page(link=link, window=win)
+        pages += 1
+        items.extend(page.items)
+        if page.delta_link:
+            return items, page.delta_link, pages
+        link = page.next_link
+
+
+def knobs(**values: Any) -> Any:
+    """Sets the sandbox's knobs (faults, page sizes …) for the test."""
+    from apps.sandbox.graph.runtime import knobs_get
+
+    row = knobs_get()
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save()
+    return row

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.integrations.connectors.base import Capabilities, ConnectorSpec
+from apps.integrations.connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ConnectorError,
+    ConnectorSpec,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 from apps.integrations.connectors.graph import SYSTEM
 
 CAPABILITIES = Capabilities(system=SYSTEM, pull=frozenset())
@@ -71,6 +80,46 @@ class GraphSpec(ConnectorSpec):
 
     def describe(self, connection: Any) -> str:
         return str(self.display_name)
+
+    def explain(self, exc: ConnectorError) -> str | None:
+        """A calendar failure in words the person (and the health panel) can act on."""
+        from apps.calendars.providers import SyncReset
+
+        if isinstance(exc, SyncReset):
+            return gettext(
+                "Microsoft 365 asked for a full synchronisation of the calendar. Tidsbro reads "
+                "the calendar again; suggestions and hours stay as they are meanwhile."
+            )
+        if isinstance(exc, AuthFailed):
+            if "app registration" in exc.message:
+                return gettext(
+                    "Connect your calendar again: Microsoft refused Tidsbro's app registration. "
+                    "Ask your administrator to check it."
+                )
+            return gettext(
+                "Connect your calendar again: Microsoft no longer accepts Tidsbro's access to "
+                "your calendar (the permission was withdrawn, the password changed or the "
+                "sign-in expired). My calendar → Connect my Outlook calendar."
+            )
+        if isinstance(exc, RateLimited):
+            seconds = max(int(round(exc.retry_after or 0)), 1)
+            return ngettext(
+                "Microsoft 365 asked Tidsbro to slow down; the calendar is read again in "
+                "%(seconds)d second.",
+                "Microsoft 365 asked Tidsbro to slow down; the calendar is read again in "
+                "%(seconds)d seconds.",
+                seconds,
+            ) % {"seconds": seconds}
+        if isinstance(exc, Unavailable):
+            return gettext(
+                "Microsoft 365 could not be reached or did not answer properly; Tidsbro tries "
+                "again by itself."
+            )
+        if isinstance(exc, Rejected):
+            return gettext("Microsoft 365 refused a change to the calendar: %(reason)s") % {
+                "reason": exc.message
+            }
+        return None
 
 
 SPEC = GraphSpec()
