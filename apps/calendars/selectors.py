@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,10 @@ def calendars_switched_on() -> bool:
 
 
 def forget_switched_on(**_kwargs: Any) -> None:
+    """Forgets the flag now and again once the connection's change is committed (a page
+    asking in between must not keep the old answer for a minute)."""
     cache.delete(SWITCHED_ON_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(SWITCHED_ON_CACHE_KEY))
 
 
 def provider_for(connection: Connection | None) -> Any:
