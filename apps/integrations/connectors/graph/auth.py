@@ -168,7 +168,15 @@ def usable(doc: Mapping[str, Any], *, now: datetime | None = None) -> bool:
 # ------------------------------------------------------------------------------
 def login_start(request: Any, *, tenant: str, write: bool, redirect_uri: str) -> str:
     """The URL of Microsoft's sign-in for the person (the flow waits in their session)."""
-    app = msal_app(tenant)
+    session = GraphSession()
+    try:
+        return _login_start(request, session, tenant=tenant, write=write, redirect_uri=redirect_uri)
+    finally:
+        session.close()
+
+
+def _login_start(request: Any, session: Any, *, tenant: str, write: bool, redirect_uri: str) -> str:
+    app = msal_app(tenant, session)
     try:
         with warnings.catch_warnings():
             # Tidsbro's callback is a GET (the answer in the query), as registered.
@@ -215,9 +223,14 @@ def login_finish(request: Any) -> tuple[dict, dict]:
         )
     tenant = flow.pop("tidsbro_tenant", "")
     flow.pop("tidsbro_write", None)
-    app = msal_app(tenant)
+    session = GraphSession()
     try:
+        app = msal_app(tenant, session)
         answer = app.acquire_token_by_auth_code_flow(flow, query)
+    except ConnectorError:
+        raise ApplicationError(
+            _("Microsoft's sign-in could not be reached. Please try again.")
+        ) from None
     except ValueError:
         raise ApplicationError(
             _("The answer from the sign-in did not match the one started here. Nothing was saved.")
@@ -227,6 +240,8 @@ def login_finish(request: Any) -> tuple[dict, dict]:
         raise ApplicationError(
             _("Microsoft's sign-in could not be reached. Please try again.")
         ) from None
+    finally:
+        session.close()
     if not isinstance(answer, dict):
         raise ApplicationError(_("Microsoft's sign-in sent an unreadable answer."))
     if "error" in answer:
