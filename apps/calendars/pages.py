@@ -19,7 +19,7 @@ def week_part(*, request: Any, user: Any, week_start: Any, tz: Any = None, **_kw
     if request.user.pk != user.pk:
         return ""
     account = selectors.account_of(user)
-    if account is None:
+    if account is None or account.health == account.Health.DISCONNECTED:
         return ""
     from apps.timesheets.forms import task_label
 

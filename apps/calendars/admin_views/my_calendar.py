@@ -154,12 +154,16 @@ class MyCalendarView:
         }
         if connection is not None:
             context["start_url"] = reverse("integrations_oauth_start", args=[connection.system])
-        if account is not None:
-            Health = CalendarAccount.Health
+        Health = CalendarAccount.Health
+        # Disconnected: the row stays (with the person's rules) but the page offers to connect.
+        context["connected"] = connected = (
+            account is not None and account.health != Health.DISCONNECTED
+        )
+        if connected:
             context.update(
                 {
                     "health_words": health_words(account),
-                    "needs_reconnect": account.health in (Health.RECONNECT, Health.DISCONNECTED),
+                    "needs_reconnect": account.health == Health.RECONNECT,
                     "health_bad": account.health != Health.OK,
                     "sync_form": SyncFromForm(
                         initial={"day": account.sync_from or _last_synced_day(account, user)}

@@ -479,3 +479,65 @@ def test_my_calendar_and_the_week_render_in_norwegian(client, kari, office, conn
     if connected:
         assert "Møte med Ås kommune" in week.text
         assert "Flyttet møte" in page.text
+
+
+# --- the settings (the engine's services) ----------------------------------------------
+
+
+def test_save_my_hours_is_switched_on_and_off(client, kari, office):
+    account = account_for(kari, office, scopes=["Calendars.ReadWrite"])
+    client.force_login(kari)
+    assert 'value="write_on"' in client.get(MY_CALENDAR).text
+    response = client.post(MY_CALENDAR, {"action": "write_on"})
+    assert "Your hours are saved in your calendar from now on." in _messages(response)
+    account.refresh_from_db()
+    assert account.write_hours
+    client.post(MY_CALENDAR, {"action": "write_off"})
+    account.refresh_from_db()
+    assert not account.write_hours
+
+
+def test_save_my_hours_with_read_only_access_asks_to_sign_in_again(client, kari, office):
+    account = account_for(kari, office, scopes=["Calendars.Read"])
+    client.force_login(kari)
+    text = client.get(MY_CALENDAR).text
+    settings_part = text.split('id="settings"', 1)[1].split("</section>", 1)[0]
+    assert 'value="calendar_write"' in settings_part and "write_on" not in settings_part
+    response = client.post(MY_CALENDAR, {"action": "write_on"})  # a stale page
+    assert any("Connect your calendar again" in m for m in _messages(response))
+    account.refresh_from_db()
+    assert not account.write_hours
+
+
+def test_last_synchronised_is_shown_and_set_back(client, kari, office):
+    synced = datetime.datetime(2026, 12, 3, 14, 5, tzinfo=datetime.UTC)
+    account = account_for(kari, office, last_synced_at=synced)
+    client.force_login(kari)
+    assert 'value="2026-12-03"' in client.get(MY_CALENDAR).text
+    response = client.post(MY_CALENDAR, {"action": "sync_from", "day": "2026-10-01"})
+    assert "Your calendar is read again from that date." in _messages(response)
+    account.refresh_from_db()
+    assert account.sync_from == datetime.date(2026, 10, 1)
+    assert account.full_sync_requested_at is not None
+
+
+def test_full_synchronisation_now_is_requested(client, kari, office):
+    account = account_for(kari, office)
+    client.force_login(kari)
+    client.post(MY_CALENDAR, {"action": "full_sync"})
+    account.refresh_from_db()
+    assert account.full_sync_requested_at is not None
+
+
+def test_disconnect_forgets_the_calendar_and_offers_to_connect_again(client, kari, office):
+    account = account_for(kari, office, account_email="kari@contoso.example")
+    event_for(account, subject="Sprint review")
+    client.force_login(kari)
+    response = client.post(MY_CALENDAR, {"action": "disconnect"})
+    assert "Your calendar is disconnected." in " ".join(_messages(response))
+    account.refresh_from_db()
+    assert account.health == CalendarAccount.Health.DISCONNECTED and account.state_doc == {}
+    text = client.get(MY_CALENDAR).text
+    assert 'name="purpose" value="calendar"' in text
+    assert "kari@contoso.example is disconnected" in text
+    assert "From your calendar" not in client.get(WEEK_URL).text
