@@ -1,5 +1,67 @@
-"""The calendar sync's subscriptions to local changes and logins (engine; CONTRACT-18 §5)."""
+"""The calendar sync's subscriptions to local changes and logins (engine; CONTRACT-18 §5).
+
+- An hour created, changed, deleted or moved through approval (by anyone: the person, a
+  project manager or an administrator registering for them) whose owner saves their hours in
+  their calendar: its event is queued to be created, moved or removed (an entry without start
+  and stop has no event), in the change's own transaction, and a round is asked for after
+  the commit. An entry changed because its event moved (`sync.following`) writes nothing back.
+- A person logs in: a round of their calendar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.core import hooks as core_hooks
 
 
 def connect() -> None:
     """Subscribes to hour changes and logins."""
+    from django.contrib.auth.signals import user_logged_in
+
+    core_hooks.subscribe(local_change)
+    user_logged_in.connect(on_login, dispatch_uid="calendars_round_at_login")
+
+
+def local_change(entity: str, pk: int, event: str = "changed") -> None:
+    if entity != "hour":
+        return
+    from apps.calendars import push, services, sync
+    from apps.calendars.models import CalendarAccount
+
+    if event == "deleted":
+        for account_id in push.queue_entry_gone(pk):
+            services.request_round(account_id, "entry deleted")
+        return
+    if sync.following() == pk:
+        return
+    from apps.timesheets.models import TimeEntry
+
+    entry = TimeEntry.objects.select_related("user", "project", "task").filter(pk=pk).first()
+    if entry is None:
+        return
+    account = (
+        CalendarAccount.objects.select_related("connection")
+        .filter(user_id=entry.user_id, write_hours=True)
+        .first()
+    )
+    if account is None or not services.may_write(account):
+        return
+    if push.queue_entry(account, entry):
+        services.request_round(account, f"entry {event}")
+
+
+def on_login(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    if user is None or not getattr(user, "pk", None):
+        return
+    from apps.calendars import services
+    from apps.calendars.models import CalendarAccount
+
+    account_id = (
+        CalendarAccount.objects.filter(user_id=user.pk)
+        .exclude(health=CalendarAccount.Health.DISCONNECTED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if account_id is not None:
+        services.request_round(account_id, "login")

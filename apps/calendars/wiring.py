@@ -5,7 +5,8 @@ from typing import Any
 
 
 def connect(app_config: Any) -> None:
-    from apps.calendars import hooks, pages
+    from apps.calendars import hooks, pages, schedules
 
     hooks.connect()
     pages.connect()
+    schedules.connect(app_config)

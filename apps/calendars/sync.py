@@ -1,0 +1,616 @@
+"""One round of a person's calendar (CONTRACT-18 §5): read the changes of the window into the
+mirror, let entries follow their events, write Tidsbro's due changes, keep the change
+subscription alive.
+
+- **Lease**: one round per account at a time, taken with a conditional UPDATE
+  (`lease_owner`/`lease_until`); a round asked for while one runs makes the running one read
+  once more (`pull_requested_at`).
+- **Pages**: each page's rows and the cursor after it are saved in one transaction, so a
+  round stopped anywhere resumes from the last saved page or reads a page again harmlessly
+  (rows are upserted by event id; a removed id deletes the row; duplicates, replays, empty
+  pages and items out of order change nothing twice — an older version never overwrites a
+  newer one).
+- **Full rounds** (first round, a moved window, "Full synchronisation now", or the calendar
+  forgot the cursor: `SyncReset`) read into a staging set: rows seen get
+  `seen_round = resync_round`; only when the round completes are the rows not seen deleted
+  and the cursor replaced. Until then the old mirror stays usable.
+- **Rules**: an event tied to an entry that was moved or edited in the calendar changes the
+  entry while it is a draft; else the change is refused (a `Refusal` for the person) and a
+  Tidsbro-made event is written back. A deleted event flags the tie; the entry stays.
+  Tidsbro's own writes coming back (same change key, or the values it wrote) change nothing.
+- Errors of the calendar (refused sign-in, slow down, unavailable) are recorded on the account
+  (its health), never raised out of a round.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.calendars import push, services
+from apps.calendars.models import CalendarAccount, CalendarEvent, EntryEvent, Refusal
+from apps.calendars.providers import RemoteEvent, Removed, SyncReset
+from apps.core.exceptions import ApplicationError
+from apps.integrations.connectors.base import ConnectorError, Unavailable
+
+if TYPE_CHECKING:
+    from apps.calendars.providers import CalendarClient, DeltaPage
+
+logger = logging.getLogger(__name__)
+
+Health = CalendarAccount.Health
+LEASE = timedelta(minutes=5)
+# Rounds run back to back for requests that came while one ran, at most this many.
+MAX_LOOPS = 3
+# Pages read in one round at most (the cursor is kept; the next round goes on).
+MAX_PAGES = 400
+# Times the calendar may forget the cursor of a full round before the round gives up.
+MAX_RESETS = 2
+
+# The entry being changed from its event right now: its "changed" hook writes nothing back.
+_following: ContextVar[int | None] = ContextVar("calendars_following", default=None)
+
+
+def following() -> int | None:
+    return _following.get()
+
+
+@contextmanager
+def _follow(entry_pk: int):
+    token = _following.set(entry_pk)
+    try:
+        yield
+    finally:
+        _following.reset(token)
+
+
+@dataclass
+class RoundResult:
+    requests: int = 0
+    changed: int = 0  # mirror rows written
+    removed: int = 0  # mirror rows deleted
+    pushed: int = 0  # writes to the calendar
+    refused: int = 0  # calendar changes refused
+    followed: int = 0  # entries changed from their events
+    full: bool = False  # a full round completed
+    loops: int = 0
+    skipped: str = ""  # "busy", "disconnected", "gone", "no calendar"
+    error: str = ""
+
+    def summary(self) -> str:
+        if self.skipped:
+            return self.skipped
+        text = (
+            f"requests {self.requests}, changed {self.changed}, removed {self.removed}, "
+            f"pushed {self.pushed}, followed {self.followed}, refused {self.refused}"
+            + (", full" if self.full else "")
+        )
+        return f"{text}; failed: {self.error}" if self.error else text
+
+
+@dataclass
+class _Touched:
+    """Event ids a round changed or removed (the rules look at their ties)."""
+
+    changed: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    recheck: bool = False  # a full round completed: look at every tie
+
+
+# --- lease ----------------------------------------------------------------------------------
+
+
+def take_lease(account_id: int, owner: str, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return bool(
+        CalendarAccount.objects.filter(pk=account_id)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exclude(health=Health.DISCONNECTED)
+        .update(lease_owner=owner, lease_until=now + LEASE)
+    )
+
+
+def _extend_lease(account_id: int, owner: str) -> None:
+    CalendarAccount.objects.filter(pk=account_id, lease_owner=owner).update(
+        lease_until=timezone.now() + LEASE
+    )
+
+
+def release_lease(account_id: int, owner: str) -> None:
+    CalendarAccount.objects.filter(pk=account_id, lease_owner=owner).update(
+        lease_owner="", lease_until=None
+    )
+
+
+# --- the mirror -----------------------------------------------------------------------------
+
+_FIELDS = [
+    "event_type",
+    "series_master_id",
+    "ical_uid",
+    "change_key",
+    "subject",
+    "body_text",
+    "starts_at",
+    "ends_at",
+    "is_all_day",
+    "show_as",
+    "is_cancelled",
+    "response",
+    "sensitivity",
+    "is_organizer",
+    "categories",
+    "web_link",
+    "last_modified",
+    "seen_round",
+    "updated_at",
+]
+
+
+def _row(account: CalendarAccount, event: RemoteEvent, seen_round: int) -> CalendarEvent:
+    return CalendarEvent(
+        account=account,
+        event_id=event.id,
+        event_type=event.type[:20],
+        series_master_id=event.series_master_id[:512],
+        ical_uid=event.ical_uid[:512],
+        change_key=event.change_key[:200],
+        subject=event.subject[:400],
+        body_text=event.body_text,
+        starts_at=event.start,
+        ends_at=event.end,
+        is_all_day=event.is_all_day,
+        show_as=event.show_as[:30],
+        is_cancelled=event.is_cancelled,
+        response=event.response[:30],
+        sensitivity=event.sensitivity[:20],
+        is_organizer=event.is_organizer,
+        categories=list(event.categories),
+        web_link=event.web_link,
+        last_modified=event.last_modified,
+        seen_round=seen_round,
+        updated_at=timezone.now(),
+    )
+
+
+def _same(row: CalendarEvent, new: CalendarEvent) -> bool:
+    return all(getattr(row, f) == getattr(new, f) for f in _FIELDS if f != "updated_at")
+
+
+def apply_items(
+    account: CalendarAccount, items: list[RemoteEvent | Removed], *, seen_round: int
+) -> tuple[set[str], set[str]]:
+    """Writes one page's items into the mirror (call inside a transaction): upserts by id,
+    deletes removed ids; the last word on an id in the page counts, and an older version
+    (by its last-modified time) never overwrites a newer row. Three queries at most.
+    Returns (changed ids, removed ids)."""
+    last: dict[str, RemoteEvent | Removed] = {}
+    for item in items:
+        last.pop(item.id, None)
+        last[item.id] = item
+    if not last:
+        return set(), set()
+    existing = {
+        row.event_id: row
+        for row in CalendarEvent.objects.filter(account=account, event_id__in=list(last))
+    }
+    writes: list[CalendarEvent] = []
+    changed: set[str] = set()
+    removed: set[str] = set()
+    for event_id, item in last.items():
+        row = existing.get(event_id)
+        if isinstance(item, Removed):
+            if row is not None:
+                removed.add(event_id)
+            continue
+        new = _row(account, item, seen_round)
+        if row is not None:
+            if row.last_modified and item.last_modified and item.last_modified < row.last_modified:
+                if row.seen_round != seen_round:  # an older copy: seen, not newer
+                    row.seen_round = seen_round
+                    writes.append(row)
+                continue
+            if _same(row, new):
+                continue
+            if row.change_key != new.change_key or row.starts_at != new.starts_at:
+                changed.add(event_id)
+            elif any(
+                getattr(row, f) != getattr(new, f) for f in ("subject", "body_text", "ends_at")
+            ):
+                changed.add(event_id)
+        else:
+            changed.add(event_id)
+        writes.append(new)
+    if removed:
+        CalendarEvent.objects.filter(account=account, event_id__in=removed).delete()
+    if writes:
+        CalendarEvent.objects.bulk_create(
+            writes,
+            update_conflicts=True,
+            unique_fields=["account", "event_id"],
+            update_fields=_FIELDS,
+        )
+    return changed, removed
+
+
+def upsert_event(account: CalendarAccount, event: RemoteEvent, *, seen_round: int) -> None:
+    """One event into the mirror (a write's answer)."""
+    apply_items(account, [event], seen_round=seen_round)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads pages of one account's calendar, saving the cursor with each page's rows."""
+
+    def __init__(
+        self, account: CalendarAccount, client: CalendarClient, owner: str, result: RoundResult
+    ) -> None:
+        self.account = account
+        self.client = client
+        self.owner = owner
+        self.result = result
+        self.touched = _Touched()
+        self.pages = 0
+
+    def _page(self, link: str, window: tuple[datetime, datetime]) -> DeltaPage:
+        if self.pages >= MAX_PAGES:
+            raise _Pause
+        self.pages += 1
+        self.result.requests += 1
+        return self.client.delta_page(link=link, window=window)
+
+    def pull(self) -> None:
+        account = self.account
+        try:
+            if account.resync_window_start is not None and account.full_sync_requested_at is None:
+                self.full()
+            elif account.full_sync_requested_at is not None or services.window_moved(account):
+                self.start_full()
+                self.full()
+            else:
+                self.changes()
+        except _Pause:
+            return
+
+    # Changes since the cursor
+    def changes(self) -> None:
+        account = self.account
+        link = account.delta_link
+        window = (account.window_start, account.window_end)
+        while True:
+            try:
+                page = self._page(link, window)
+            except SyncReset:
+                logger.info("calendar %s: the calendar forgot the cursor; full round", account.pk)
+                self.start_full()
+                self.full()
+                return
+            with transaction.atomic():
+                changed, removed = apply_items(account, page.items, seen_round=account.resync_round)
+                link = page.next_link or page.delta_link
+                CalendarAccount.objects.filter(pk=account.pk).update(delta_link=link)
+                account.delta_link = link
+            self._count(changed, removed)
+            _extend_lease(account.pk, self.owner)
+            if not page.next_link:
+                return
+
+    # A full round into the staging set
+    def start_full(self) -> None:
+        account = self.account
+        start, end = services.wanted_window(account)
+        account.resync_round += 1
+        account.resync_link = ""
+        account.resync_window_start, account.resync_window_end = start, end
+        account.full_sync_requested_at = None
+        CalendarAccount.objects.filter(pk=account.pk).update(
+            resync_round=account.resync_round,
+            resync_link="",
+            resync_window_start=start,
+            resync_window_end=end,
+            full_sync_requested_at=None,
+        )
+
+    def full(self) -> None:
+        account = self.account
+        resets = 0
+        link = account.resync_link
+        while True:
+            window = (account.resync_window_start, account.resync_window_end)
+            try:
+                page = self._page(link, window)
+            except SyncReset as exc:
+                resets += 1
+                if resets > MAX_RESETS:
+                    raise Unavailable(
+                        "the calendar keeps forgetting where the full round was",
+                        operation=exc.operation,
+                    ) from None
+                self.start_full()
+                link = ""
+                continue
+            with transaction.atomic():
+                changed, removed = apply_items(account, page.items, seen_round=account.resync_round)
+                if page.next_link:
+                    link = page.next_link
+                    CalendarAccount.objects.filter(pk=account.pk).update(resync_link=link)
+                    account.resync_link = link
+                else:
+                    removed |= self._complete(page.delta_link)
+            self._count(changed, removed)
+            _extend_lease(account.pk, self.owner)
+            if not page.next_link:
+                return
+
+    def _complete(self, delta_link: str) -> set[str]:
+        """The full round is whole: rows it did not see go, its cursor and window replace
+        the old ones (inside the last page's transaction)."""
+        account = self.account
+        stale = CalendarEvent.objects.filter(account=account).exclude(
+            seen_round=account.resync_round
+        )
+        gone = set(stale.values_list("event_id", flat=True))
+        if gone:
+            stale.delete()
+        values = {
+            "delta_link": delta_link,
+            "window_start": account.resync_window_start,
+            "window_end": account.resync_window_end,
+            "resync_link": "",
+            "resync_window_start": None,
+            "resync_window_end": None,
+        }
+        if account.sync_from is not None:
+            values["sync_from"] = None  # read from that day: done
+        CalendarAccount.objects.filter(pk=account.pk).update(**values)
+        for name, value in values.items():
+            setattr(account, name, value)
+        self.touched.recheck = True
+        self.result.full = True
+        return gone
+
+    def _count(self, changed: set[str], removed: set[str]) -> None:
+        self.result.changed += len(changed)
+        self.result.removed += len(removed)
+        self.touched.changed |= changed
+        self.touched.removed |= removed
+
+
+class _Pause(Exception):
+    """Enough pages for one round: the rest next round (the cursor is saved)."""
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def _when(entry_or_event: Any, start: datetime | None, end: datetime | None, tz: Any) -> str:
+    if start is None or end is None:
+        return ""
+    a, b = timezone.localtime(start, tz), timezone.localtime(end, tz)
+    if a.date() == b.date():
+        return f"{a:%Y-%m-%d %H:%M}–{b:%H:%M}"
+    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"
+
+
+def _refuse(
+    account: CalendarAccount,
+    link: EntryEvent,
+    event: RemoteEvent | CalendarEvent,
+    values: dict[str, str],
+    reason: str,
+    result: RoundResult,
+) -> None:
+    entry = link.entry
+    tz = entry.user.tzinfo
+    start, end = datetime.fromisoformat(values["start"]), datetime.fromisoformat(values["end"])
+    calendar_said = _when(entry, start, end, tz)
+    if (
+        link.origin == EntryEvent.Origin.TIDSBRO
+        and values["body"] != (entry.description or "").strip()
+    ):
+        calendar_said = f"{calendar_said} · {values['body']}".strip(" ·")
+    Refusal.objects.create(
+        account=account,
+        entry=entry,
+        event_id=link.event_id,
+        subject=values["subject"][:400],
+        entry_was=_when(entry, entry.started_at, entry.ended_at, tz)[:200],
+        calendar_said=calendar_said[:200],
+        reason=reason[:2000],
+    )
+    link.change_key = getattr(event, "change_key", "")
+    if link.origin == EntryEvent.Origin.TIDSBRO:
+        push.queue_put_back(link)  # saves the link
+    else:
+        link.save(update_fields=["change_key", "updated_at"])
+    result.refused += 1
+
+
+def follow(
+    account: CalendarAccount,
+    link: EntryEvent,
+    event: RemoteEvent | CalendarEvent,
+    result: RoundResult,
+) -> None:
+    """The entry tied to `event` follows it (a draft), or the change is refused."""
+    from apps.timesheets.services import time_entry_read_only_reason, time_entry_update
+
+    entry = link.entry
+    if entry is None:
+        return
+    change_key = getattr(event, "change_key", "")
+    if change_key and change_key == link.change_key:
+        return  # seen already (or Tidsbro's own write)
+    values = push.event_values(event)
+    tidsbro = link.origin == EntryEvent.Origin.TIDSBRO
+    if tidsbro and link.push_status == EntryEvent.Push.PENDING:
+        return  # the entry changed since: its values go to the calendar this round
+    if tidsbro and values == link.pushed:
+        link.change_key = change_key
+        link.save(update_fields=["change_key", "updated_at"])
+        return
+    start, end = datetime.fromisoformat(values["start"]), datetime.fromisoformat(values["end"])
+    data: dict[str, Any] = {}
+    if start != entry.started_at or end != entry.ended_at:
+        data["started_at"], data["ended_at"] = start, end
+    if tidsbro and values["body"] != (entry.description or "").strip():
+        data["description"] = values["body"]
+    if not data:
+        link.change_key = change_key
+        link.save(update_fields=["change_key", "updated_at"])
+        return
+    if not entry.is_editable:
+        _refuse(
+            account, link, event, values, time_entry_read_only_reason(entry=entry) or "", result
+        )
+        return
+    try:
+        with transaction.atomic(), _follow(entry.pk):
+            time_entry_update(actor=entry.user, entry=entry, data=data)
+            link.change_key = change_key
+            if tidsbro:
+                link.pushed = push.values_of(push.event_write(entry))
+            link.event_deleted_at = None
+            link.save()
+    except ApplicationError as exc:
+        entry.refresh_from_db()
+        _refuse(account, link, event, values, exc.message, result)
+        return
+    result.followed += 1
+
+
+def _links(account: CalendarAccount, touched: _Touched):
+    links = EntryEvent.objects.filter(account=account).exclude(event_id="")
+    if not touched.recheck:
+        ids = touched.changed | touched.removed
+        if not ids:
+            return []
+        links = links.filter(event_id__in=ids)
+    return list(links.select_related("entry__user", "entry__project", "entry__task"))
+
+
+def apply_rules(
+    account: CalendarAccount, client: CalendarClient, touched: _Touched, result: RoundResult
+) -> None:
+    links = _links(account, touched)
+    if not links:
+        return
+    mirror = {
+        row.event_id: row
+        for row in CalendarEvent.objects.filter(
+            account=account, event_id__in=[link.event_id for link in links]
+        )
+    }
+    for link in links:
+        if link.event_deleted_at is not None:
+            continue
+        event: RemoteEvent | CalendarEvent | None = mirror.get(link.event_id)
+        if event is None:
+            if link.push_status == EntryEvent.Push.PENDING and (
+                link.push_operation == EntryEvent.Operation.DELETE
+            ):
+                continue
+            # Deleted, or moved out of the window: the calendar says which.
+            result.requests += 1
+            event = client.get_event(link.event_id)
+            if event is None:
+                link.event_deleted_at = timezone.now()
+                link.save(update_fields=["event_deleted_at", "updated_at"])
+                continue
+        follow(account, link, event, result)
+
+
+# --- a round --------------------------------------------------------------------------------
+
+
+def _client(provider: Any, account: CalendarAccount, result: RoundResult) -> Any:
+    try:
+        return provider.client(account, on_request=None)
+    except TypeError:  # a provider without the request callback
+        return provider.client(account)
+
+
+def _one_pass(account: CalendarAccount, owner: str, result: RoundResult) -> None:
+    from apps.calendars import subscriptions
+
+    provider = services.provider_of(account.connection)
+    if provider is None or not account.connection.is_active:
+        result.skipped = "no calendar"
+        return
+    if not account.state:
+        result.skipped = "disconnected"
+        return
+    client = _client(provider, account, result)
+    try:
+        reader = _Reader(account, client, owner, result)
+        reader.pull()
+        apply_rules(account, client, reader.touched, result)
+        if reader.touched.recheck and services.may_write(account):
+            push.retry_dead(account)
+            push.queue_window(account)
+        pushed = push.push_due(account, client)
+        result.pushed += pushed.pushed
+        result.requests += pushed.requests
+        result.requests += subscriptions.upkeep(account, client)
+        now = timezone.now()
+        CalendarAccount.objects.filter(pk=account.pk).update(last_synced_at=now)
+        account.last_synced_at = now
+        services.account_healthy(account)
+    except ConnectorError as exc:
+        result.error = f"{type(exc).__name__}: {exc}"[:500]
+        logger.info("calendar %s: round failed (%s)", account.pk, type(exc).__name__)
+        services.account_problem(account, exc)
+    finally:
+        client.close()
+
+
+def run_round(account_id: int, *, reason: str = "") -> RoundResult:
+    """One round of the account (see the module's text). Never raises the calendar's errors:
+    they are recorded on the account. Returns what it did."""
+    result = RoundResult()
+    owner = uuid.uuid4().hex
+    while True:
+        if not take_lease(account_id, owner):
+            if not CalendarAccount.objects.filter(pk=account_id).exists():
+                result.skipped = "gone"
+            elif result.loops == 0:
+                result.skipped = "busy"
+            return result
+        try:
+            while result.loops < MAX_LOOPS:
+                result.loops += 1
+                CalendarAccount.objects.filter(pk=account_id).update(pull_requested_at=None)
+                account = (
+                    CalendarAccount.objects.select_related("connection", "user")
+                    .filter(pk=account_id)
+                    .first()
+                )
+                if account is None:
+                    result.skipped = "gone"
+                    return result
+                _one_pass(account, owner, result)
+                if result.error or result.skipped:
+                    return result
+                if not _requested(account_id):
+                    break
+        finally:
+            release_lease(account_id, owner)
+        # A request that came just before the lease was let go: read once more.
+        if result.loops >= MAX_LOOPS or not _requested(account_id):
+            logger.debug("calendar %s round (%s): %s", account_id, reason, result.summary())
+            return result
+
+
+def _requested(account_id: int) -> bool:
+    return CalendarAccount.objects.filter(pk=account_id, pull_requested_at__isnull=False).exists()
