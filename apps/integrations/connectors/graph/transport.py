@@ -37,7 +37,6 @@ class GraphSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.trust_env = False
-        self.max_redirects = 0
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):
         if isinstance(url, bytes):
