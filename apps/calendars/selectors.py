@@ -99,6 +99,18 @@ def shown_subject(event: CalendarEvent) -> str:
     return event.subject or str(_("(no subject)"))
 
 
+def health_words(account: CalendarAccount) -> str:
+    """The account's health as a sentence for its owner."""
+    Health = CalendarAccount.Health
+    if account.health == Health.OK:
+        return str(_("Working: your calendar is kept in step."))
+    if account.health == Health.RECONNECT:
+        return str(_("Your calendar no longer accepts Tidsbro's sign-in: connect it again."))
+    if account.health == Health.FAILING:
+        return str(_("Tidsbro cannot reach your calendar right now; it tries again by itself."))
+    return str(_("Disconnected."))
+
+
 @dataclass
 class Suggestion:
     """A meeting or appointment of the person's calendar that could become hours."""

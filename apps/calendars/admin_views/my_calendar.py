@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from apps.calendars import selectors, suggestions
 from apps.calendars.forms import RuleForm, SuggestionForm, SyncFromForm
 from apps.calendars.models import CalendarAccount
+from apps.calendars.selectors import health_words
 from apps.core.exceptions import ApplicationError
 
 PERMISSION = "timesheets.add_timeentry"
@@ -34,18 +35,6 @@ def _call(name: str, **kwargs: Any) -> Any:
     if service is None:  # the engine does not offer it (yet)
         raise ApplicationError(_("This cannot be done yet."))
     return service(**kwargs)
-
-
-def health_words(account: CalendarAccount) -> str:
-    """The account's health as a sentence for its owner."""
-    Health = CalendarAccount.Health
-    if account.health == Health.OK:
-        return _("Working: your calendar is kept in step.")
-    if account.health == Health.RECONNECT:
-        return _("Your calendar no longer accepts Tidsbro's sign-in: connect it again.")
-    if account.health == Health.FAILING:
-        return _("Tidsbro cannot reach your calendar right now; it tries again by itself.")
-    return _("Disconnected.")
 
 
 class MyCalendarView:
@@ -145,7 +134,7 @@ class MyCalendarView:
             **self.model_admin.admin_site.each_context(request),
             "title": _("My calendar"),
             "subtitle": None,
-            "opts": self.model_admin.opts,
+            # No model in the trail: the page is the person's own, not the office's list.
             "connection": connection,
             "account": account,
             "allows_write": selectors.office_allows_write(connection),
