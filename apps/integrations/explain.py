@@ -74,9 +74,9 @@ def _spec(connection: Any) -> Any:
     registered = specs()
     if len(registered) == 1:
         return registered[0]
-    from apps.integrations.models import Connection
+    from apps.integrations.selectors import sync_connections
 
-    systems = set(Connection.objects.filter(is_active=True).values_list("system", flat=True))
+    systems = set(sync_connections().values_list("system", flat=True))
     if len(systems) == 1:
         try:
             return spec_for(systems.pop())

@@ -30,6 +30,8 @@ def on_local_change(entity: str, pk: int, event: str) -> None:
                 continue  # the ERP is master here, or the system cannot take the type
             enqueue(connection=connection, entity=entity, local_id=pk)
         elif entity == "hour":
+            if not connection.spec.capabilities.can_push("hour"):
+                continue  # a connection that takes no hours (e.g. each person's calendar)
             _hour_changed(connection, pk, event, enqueue)
 
 

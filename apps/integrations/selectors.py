@@ -35,12 +35,28 @@ def connection_list(*, active: bool | None = True) -> QuerySet[Connection]:
     return qs.order_by("system", "id")
 
 
+def switch_only_systems() -> list[str]:
+    """Systems whose connection keeps nothing in step whatever its settings (it only switches
+    a feature on, e.g. each person's calendar): not "the ERP" of the sync screens."""
+    from apps.integrations.registry import specs
+
+    return [
+        spec.system for spec in specs() if not (spec.capabilities.pull or spec.capabilities.push)
+    ]
+
+
+def sync_connections() -> QuerySet[Connection]:
+    """The active connections the sync keeps records in step with (ordered like
+    `connection_list`)."""
+    return connection_list(active=True).exclude(system__in=switch_only_systems())
+
+
 def connection_active(*, system: str | None = None) -> Connection | None:
-    """The active connection (of `system`, or the first one when not given)."""
-    qs = connection_list(active=True)
+    """The active connection (of `system`, or else the first one the sync keeps records in
+    step with)."""
     if system:
-        qs = qs.filter(system=system)
-    return qs.first()
+        return connection_list(active=True).filter(system=system).first()
+    return sync_connections().first()
 
 
 def connection_for_entity(*, entity: str) -> Connection | None:

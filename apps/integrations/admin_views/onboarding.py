@@ -73,6 +73,13 @@ def integration_features(spec: Any) -> list[Any]:
         ("order_export", _("Exports orders as a file the system imports (no API access).")),
         ("webhooks", _("Instant updates when records change there.")),
         ("sso", _("Colleagues may log in to Tidsbro with their login there.")),
+        (
+            "calendar",
+            _(
+                "Each person connects their own calendar: meetings become suggested hours, "
+                "and hours can be saved in the calendar."
+            ),
+        ),
     ):
         try:
             offered = getattr(spec, capability, None) is not None
@@ -81,6 +88,19 @@ def integration_features(spec: Any) -> list[Any]:
         if offered:
             found.append(text)
     return found
+
+
+def keeps_nothing(spec: Any, settings: Any) -> bool:
+    """Whether a connection with these settings keeps no object type in step: its account
+    allows none (`spec.connectable`, e.g. a file-export mode) or the system has none at all
+    (e.g. each person's calendar, connected by the person)."""
+    return spec.connectable(settings) == frozenset() or not connect_choices(spec, settings)
+
+
+def switches_on_only(spec: Any) -> bool:
+    """Whether the system keeps nothing in step whatever its settings: its connection only
+    switches a feature on (no "what to connect" step, no first sync, no hour transfer)."""
+    return not connect_choices(spec)
 
 
 def connect_choices(spec: Any, settings: Any = None) -> list[tuple[str, Any]]:
@@ -280,6 +300,8 @@ class OnboardingViews:
                 (s.name, s.label_for(wizard) if wizard else s.label, _step_url(s))
                 for s in (spec.onboarding.steps_for(wizard) if wizard else spec.onboarding.steps)
             ]
+            if switches_on_only(spec):
+                return steps  # its last step activates it: nothing to choose after
         steps.append(
             (
                 "objects",
@@ -299,6 +321,9 @@ class OnboardingViews:
     ) -> HttpResponse:
         steps = self._steps(spec, Wizard(request) if spec is not None else None)
         names = [name for name, _label, _url in steps]
+        if step not in names:  # "what to connect" of a system that only switches on
+            steps.append((step, _("What to connect"), ""))
+            names.append(step)
         index = names.index(step)
         context = {
             **self.admin_site.each_context(request),
@@ -440,7 +465,7 @@ class OnboardingViews:
             settings = spec.onboarding.documents(wizard).settings
         except ApplicationError:
             return self._restart(request)
-        if spec.connectable(settings) == frozenset():
+        if keeps_nothing(spec, settings):
             # Nothing to keep in step (e.g. a file-export mode): no choices to make here.
             if request.method == "POST":
                 finished = self._finish_without_types(request, spec, wizard)
@@ -514,7 +539,7 @@ class OnboardingViews:
             documents = spec.onboarding.documents(wizard)
         except ApplicationError:
             return None
-        if spec.connectable(documents.settings) != frozenset():
+        if not keeps_nothing(spec, documents.settings):
             return None
         try:
             connection = services.connection_create(
@@ -530,11 +555,16 @@ class OnboardingViews:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:integrations_connection_connect"))
         wizard.clear()
-        messages.success(
-            request,
-            _("%(connection)s is active. Nothing is kept in step with it; its settings are below.")
-            % {"connection": connection},
-        )
+        if getattr(spec, "calendar", None) is not None:
+            text = _(
+                "%(connection)s is active. Each person can now connect their own calendar "
+                "under My calendar; their calendars' health is below."
+            )
+        else:
+            text = _(
+                "%(connection)s is active. Nothing is kept in step with it; its settings are below."
+            )
+        messages.success(request, text % {"connection": connection})
         return HttpResponseRedirect(
             f"{reverse('admin:integrations_connection_settings')}?connection={connection.pk}"
         )

@@ -29,7 +29,11 @@ from apps.accounts.models import User
 from apps.core.admin import add_service_error
 from apps.core.exceptions import ApplicationError
 from apps.integrations import selectors, services, setup
-from apps.integrations.admin_views.onboarding import OBJECT_LABELS, connect_choices
+from apps.integrations.admin_views.onboarding import (
+    OBJECT_LABELS,
+    connect_choices,
+    switches_on_only,
+)
 from apps.integrations.connectors.base import ConnectorError
 from apps.integrations.explain import explain
 from apps.integrations.models import Binding, Connection, HourTransfer
@@ -224,6 +228,9 @@ class SettingsViews:
             ],
             health=health,
             keeps_something=keeps_something,
+            # A connection that only switches a feature on (each person's calendar): no hour
+            # transfer to set, no "nothing is kept in step" note.
+            switches_on_only=switches_on_only(spec),
             exports_orders=_exports_orders(connection),
             # Only systems with users of their own have people to map.
             maps_users=keeps_something and spec.can_keep(connection.settings or {}, "user"),

@@ -190,7 +190,7 @@ class Picked:
 def pick_connection(request: HttpRequest) -> Picked:
     """The active connection `?connection=<id>` names (404 when it is not one), else the first
     active one (one query)."""
-    active = list(selectors.connection_list(active=True))
+    active = list(selectors.sync_connections())
     wanted = request.GET.get("connection") or request.POST.get("connection") or ""
     if wanted:
         chosen = next((c for c in active if str(c.pk) == wanted), None)
