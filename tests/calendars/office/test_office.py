@@ -20,7 +20,6 @@ from apps.integrations.models import Connection, OutboxItem, SyncRun
 from tests.accounts.factories import admin_user, employee
 from tests.integrations.factories import connection_24so
 from tests.integrations.graph import world
-from tests.integrations.graph.conftest import graph_connection, graph_sandbox  # noqa: F401
 
 CONNECT = reverse("admin:integrations_connection_connect")
 STEP = reverse("admin:integrations_connection_connect_step", args=["office"])
@@ -169,9 +168,7 @@ def test_people_calendars_show_health_and_never_contents(graph_sandbox, graph_co
         ends_at=timezone.now() + dt.timedelta(hours=1),
     )
     synced = timezone.now() - dt.timedelta(minutes=3)
-    CalendarAccount.objects.filter(pk=connected.pk).update(
-        last_synced_at=synced, write_hours=True
-    )
+    CalendarAccount.objects.filter(pk=connected.pk).update(last_synced_at=synced, write_hours=True)
     _account(
         lars,
         graph_connection,
@@ -311,8 +308,6 @@ def test_approved_hours_are_not_queued_for_the_calendar_connection(graph_connect
 def test_an_erp_and_calendars_side_by_side_queue_hours_for_the_erp_only(graph_connection):
     from apps.core import hooks
 
-    erp = connection_24so(
-        username="api@example.no", password="pw", connected=["customer", "hour"]
-    )
+    erp = connection_24so(username="api@example.no", password="pw", connected=["customer", "hour"])
     hooks.local_change("hour", 4711, "user_approved")
     assert list(OutboxItem.objects.values_list("connection_id", flat=True)) == [erp.pk]
