@@ -144,46 +144,6 @@ def _walk(
     return page.headers["Location"]
 
 
-def _services_stand_in() -> None:
-    """Until the engine's `services.account_connect` lands: a minimal stand-in (tests only)."""
-    import sys
-    import types
-
-    try:
-        from apps.calendars import services  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        if hasattr(services, "account_connect"):
-            return
-
-    def account_connect(*, user: Any, connection: Any, login: Any) -> Any:
-        from apps.calendars.models import CalendarAccount
-
-        account = CalendarAccount.objects.filter(user=user).first() or CalendarAccount(
-            user=user, connection=connection
-        )
-        account.connection = connection
-        account.state_doc = {**account.state_doc, **login.state}
-        account.account_email = login.email
-        account.account_id = login.account_id
-        account.tenant_id = login.tenant_id
-        account.scopes = list(login.scopes)
-        account.health = CalendarAccount.Health.OK
-        account.problem = ""
-        account.save()
-        return account
-
-    module = sys.modules.get("apps.calendars.services") or types.ModuleType(
-        "apps.calendars.services"
-    )
-    module.account_connect = account_connect  # type: ignore[attr-defined]
-    sys.modules["apps.calendars.services"] = module
-    import apps.calendars
-
-    apps.calendars.services = module  # type: ignore[attr-defined]
-
-
 def start_url(client: Client, *, write: bool = False, next_url: str = "") -> Any:
     """POSTs Tidsbro's OAuth start for the client's person; the response."""
     data = {"purpose": "calendar_write" if write else "calendar"}
@@ -209,7 +169,6 @@ def connect(
     """The person's real sign-in; returns their saved CalendarAccount."""
     from apps.calendars.models import CalendarAccount
 
-    _services_stand_in()
     if client is None:
         client = Client()
         client.force_login(user)
