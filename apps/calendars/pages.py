@@ -9,6 +9,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.calendars import selectors
 
@@ -31,8 +32,26 @@ def week_part(*, request: Any, user: Any, week_start: Any, tz: Any = None, **_kw
         suggestion.link = selectors.browser_link(
             connection=account.connection, web_link=suggestion.event.web_link
         )
+    linked = []
+    for link in selectors.week_links(
+        user=user, start=week_start, end=week_start + timedelta(days=7)
+    ):
+        entry = link.entry
+        linked.append(
+            {
+                "entry": entry,
+                "start": timezone.localtime(entry.started_at, user.tzinfo)
+                if entry.started_at
+                else None,
+                "end": timezone.localtime(entry.ended_at, user.tzinfo) if entry.ended_at else None,
+                "url": selectors.browser_link(
+                    connection=account.connection, web_link=link.web_link
+                ),
+            }
+        )
     context = {
         "account": account,
+        "linked": linked,
         "days": selectors.suggestions_by_day(suggestions, start=week_start),
         "count": len(suggestions),
         "projects": choices.projects,

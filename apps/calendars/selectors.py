@@ -295,6 +295,22 @@ def rules_of(*, user: User) -> QuerySet[CategoryRule]:
     return CategoryRule.objects.filter(user=user).select_related("project", "task", "work_type")
 
 
+def week_links(*, user: User, start: date, end: date) -> list[EntryEvent]:
+    """The person's entries of the days [start, end) tied to a live event of their calendar."""
+    return list(
+        EntryEvent.objects.filter(
+            account__user=user,
+            entry__user=user,
+            entry__date__gte=start,
+            entry__date__lt=end,
+            event_deleted_at__isnull=True,
+        )
+        .exclude(event_id="")
+        .select_related("entry__project")
+        .order_by("entry__started_at", "entry__date", "id")
+    )
+
+
 def entry_link(*, entry: Any) -> EntryEvent | None:
     """The calendar link of an entry (with its event's web link), if it has one."""
     return (
