@@ -14,6 +14,7 @@ from django.test import RequestFactory
 from apps.calendars.providers import EventWrite, Notice
 from apps.integrations.connectors.base import AuthFailed
 from apps.integrations.connectors.graph.provider import PROVIDER
+from apps.integrations.connectors.graph.spec import SPEC
 from apps.sandbox.graph.events import event_update
 from apps.sandbox.graph.models import Event, Subscription
 from apps.sandbox.graph.notifications import lifecycle_send
@@ -67,10 +68,11 @@ def test_a_read_only_sign_in_cannot_write(graph_sandbox, calendar_account):
     account = calendar_account(world.person_make("kari@tidsbro.no"))
     client = world.client_for(account)
     try:
-        with pytest.raises(AuthFailed):
+        with pytest.raises(AuthFailed) as caught:
             client.create_event(_write(dt.date.today(), 9, 10))
     finally:
         client.close()
+    assert "write access" in SPEC.explain(caught.value)
     assert not Event.objects.filter(subject="Apollo · Design").exists()
 
 

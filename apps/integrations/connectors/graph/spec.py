@@ -91,6 +91,12 @@ class GraphSpec(ConnectorSpec):
                 "the calendar again; suggestions and hours stay as they are meanwhile."
             )
         if isinstance(exc, AuthFailed):
+            if "HTTP 403" in exc.message:
+                return gettext(
+                    "Connect your calendar again: Microsoft refused because the permission "
+                    "Tidsbro holds does not cover this (saving hours in the calendar needs "
+                    "write access)."
+                )
             if "app registration" in exc.message:
                 return gettext(
                     "Connect your calendar again: Microsoft refused Tidsbro's app registration. "

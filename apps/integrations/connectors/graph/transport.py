@@ -42,7 +42,8 @@ class GraphSession(requests.Session):
         if isinstance(url, bytes):
             url = url.decode()
         kwargs["allow_redirects"] = False
-        kwargs.setdefault("timeout", timeouts())
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = timeouts()
         return super().request(method, route(url), *args, **kwargs)
 
 
