@@ -559,3 +559,13 @@ def test_the_weeks_entries_with_an_event_open_in_outlook_from_the_week(client, k
     text = client.get(WEEK_URL).text.split("From your calendar", 1)[1]
     assert "1 entry this week has an event in your calendar" in text
     assert "10:00–11:00 · Acme" in text and event.web_link in text
+
+
+def test_a_meeting_made_hours_is_not_written_back_when_hours_go_to_the_calendar(kari, office):
+    account = account_for(kari, office, scopes=["Calendars.ReadWrite"], write_hours=True)
+    project = _member_project(kari)
+    event = event_for(account, subject="Steering group")
+    entry = suggestions.confirm(actor=kari, user=kari, event_pk=event.pk, project=project)
+    link = EntryEvent.objects.get(account=account)
+    assert (link.entry, link.origin, link.event_id) == (entry, "calendar", event.event_id)
+    assert link.push_status == EntryEvent.Push.NONE and link.push_operation == ""
