@@ -144,3 +144,72 @@ def test_the_token_endpoint_down_is_unavailable_not_reconnect(graph_sandbox, kar
         client.close()
     assert "could not be reached" in str(caught.value)
     assert CalendarAccount.objects.get(pk=kari.pk).state_doc == account.state_doc
+
+
+class _TokenEndpointDown:
+    """Between Tidsbro and the sandbox: discovery passes through, the token endpoint
+    answers `status` with `body` (Microsoft's outage answers)."""
+
+    def __init__(self, upstream: str, status: int, body: bytes) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                answer = requests.get(upstream + self.path, timeout=10)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", ""))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (
+            503,
+            b'{"error": "temporarily_unavailable", "error_description": "AADSTS50196: '
+            b'The server is busy.", "error_codes": [50196]}',
+        ),
+        (500, b"<html>Internal error</html>"),
+        (400, b'{"error": "temporarily_unavailable", "error_codes": [90033]}'),
+    ],
+)
+def test_the_token_endpoint_in_trouble_is_unavailable(graph_sandbox, kari, settings, status, body):
+    from apps.integrations.connectors.base import Unavailable
+
+    account = CalendarAccount.objects.get(pk=kari.pk)
+    account.state_doc = {**account.state_doc, "access_expires_at": "2000-01-01T00:00:00+00:00"}
+    account.save()
+    down = _TokenEndpointDown(graph_sandbox.base, status, body)
+    settings.GRAPH_ROUTE_TO = down.url
+    client = world.client_for(account)
+    try:
+        with pytest.raises(Unavailable) as caught:
+            client.delta_page(link="", window=world.window())
+    finally:
+        client.close()
+        down.close()
+    assert not isinstance(caught.value, AuthFailed)
+    assert CalendarAccount.objects.get(pk=kari.pk).state_doc == account.state_doc
+    assert account.state_doc["refresh_token"] not in str(caught.value)
