@@ -30,7 +30,6 @@ from apps.core import audit
 from apps.core.exceptions import ApplicationError
 from apps.customers.models import Customer
 from apps.customers.services import customer_create
-from apps.integrations.models import Connection
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.services import (
     project_archive,
@@ -594,7 +593,10 @@ def _hours(
     """
     plan = _plan_hours(users, work_types, today)
     if through_services is None:
-        through_services = Connection.objects.filter(is_active=True).exists()
+        from apps.integrations.selectors import sync_connections
+
+        # A connection that only switches a feature on (calendars) hears no hours.
+        through_services = sync_connections().exists()
     if through_services:
         _write_through_services(plan)
     else:

@@ -7,7 +7,10 @@ One entry per sandbox (local settings only; tests set their own):
 - `settings`: the settings that point a connector at it, each with the suffix after the
   sandbox's address ("" for the address itself); one set in the environment is left alone;
 - `seed`: the management command (and its arguments) that seeds the demo office into it;
-- `about`: what `demo_run` prints about it; `{url}` is the sandbox's address.
+- `about`: what `demo_run` prints about it; `{url}` is the sandbox's address;
+- `connect` (optional): a connection the demo office has with it from the start, as
+  `{"system": …, "settings": {…}}` (one that needs no office credentials, e.g. switching each
+  person's calendar on); `demo_data --sandboxes` makes it once, after seeding.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Sandbox:
     settings: dict[str, str] = field(default_factory=dict)
     seed: tuple[str, ...] = ()
     about: str = ""
+    connect: dict = field(default_factory=dict)
 
     def url(self, base_url: str) -> str:
         return f"{base_url.rstrip('/')}{self.path}"
@@ -41,6 +45,7 @@ def installed_sandboxes() -> list[Sandbox]:
             settings=dict(entry.get("settings", {})),
             seed=tuple(entry.get("seed", ())),
             about=entry.get("about", ""),
+            connect=dict(entry.get("connect", {})),
         )
         if apps.is_installed(sandbox.app):
             found.append(sandbox)
@@ -69,3 +74,30 @@ def about_lines(base_url: str) -> list[str]:
         if sandbox.about:
             lines.extend(sandbox.about.format(url=sandbox.url(base_url)).splitlines())
     return lines
+
+
+def connect_office() -> list[str]:
+    """Makes each installed sandbox's `connect` connection for the demo office, unless one of
+    that system is active already (running the demo again changes nothing); what was done,
+    in words."""
+    from apps.integrations import services
+    from apps.integrations.models import Connection
+
+    done: list[str] = []
+    for sandbox in installed_sandboxes():
+        if not sandbox.connect:
+            continue
+        system = sandbox.connect["system"]
+        existing = Connection.objects.filter(system=system, is_active=True).first()
+        if existing is not None:
+            done.append(f"{existing}: already active.")
+            continue
+        connection = services.connection_create(
+            system=system,
+            credentials={},
+            settings=sandbox.connect.get("settings", {}),
+            connected=[],
+            masters={},
+        )
+        done.append(f"{connection}: active for the office (connection {connection.pk}).")
+    return done

@@ -109,12 +109,36 @@ SANDBOX_UNIMICRO = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
+# MICROSOFT 365 SANDBOX: identity platform + Graph calendar at /sandbox/graph/ (its README.md)
+# ------------------------------------------------------------------------------
+SANDBOX_GRAPH = {
+    "TENANT_ID": env("SANDBOX_GRAPH_TENANT_ID", default="5d7c3f1a-2b4e-4c6d-8e9f-0a1b2c3d4e5f"),
+    "LATENCY_MS": env.int("SANDBOX_GRAPH_LATENCY_MS", default=0),
+    "FAULT_RATE": env.float("SANDBOX_GRAPH_FAULT_RATE", default=0.0),
+    "FAULT_KINDS": env.list("SANDBOX_GRAPH_FAULT_KINDS", default=["429"]),
+    "FAULT_SEED": env.int("SANDBOX_GRAPH_FAULT_SEED", default=365),
+    "ACCESS_TOKEN_SECONDS": env.int("SANDBOX_GRAPH_ACCESS_TOKEN_SECONDS", default=3600),
+    "CONCURRENCY_LIMIT": env.int("SANDBOX_GRAPH_CONCURRENCY_LIMIT", default=4),
+    "NOTIFICATION_DELIVERY": env("SANDBOX_GRAPH_NOTIFICATION_DELIVERY", default="thread"),
+    # Every link the sandbox writes (discovery, delta links, webLink) uses this https name.
+    "BASE_URL": env("SANDBOX_GRAPH_BASE_URL", default="https://m365.sandbox.tidsbro.test"),
+}
+# The calendar connector at the sandbox: the demo app registration and the https name routed
+# to this server's /sandbox/graph (demo_run sets GRAPH_ROUTE_TO to the served address).
+GRAPH_CLIENT_ID = env("GRAPH_CLIENT_ID", default="tidsbro-demo-graph")
+GRAPH_CLIENT_SECRET = env("GRAPH_CLIENT_SECRET", default="tidsbro-demo-graph-secret")
+GRAPH_LOGIN_BASE = env("GRAPH_LOGIN_BASE", default=f"{SANDBOX_GRAPH['BASE_URL']}/login")
+GRAPH_API_BASE = env("GRAPH_API_BASE", default=SANDBOX_GRAPH["BASE_URL"])
+GRAPH_ROUTE_FROM = env("GRAPH_ROUTE_FROM", default=SANDBOX_GRAPH["BASE_URL"])
+GRAPH_ROUTE_TO = env("GRAPH_ROUTE_TO", default="http://127.0.0.1:8000/sandbox/graph")
+
 # SANDBOXES: what `make demo` seeds and `demo_run` points at, one entry per sandbox
 # ------------------------------------------------------------------------------
 # Each sandbox's address is this server plus its path; `settings` are the settings that point
 # its connector there (value: what follows the address), each kept when set in the
 # environment; `seed` seeds the demo office into it (`demo_data --sandboxes`); `about` is what
-# `demo_run` prints ({url}: the sandbox's address). See apps/demo/sandboxes.py.
+# `demo_run` prints ({url}: the sandbox's address); `connect` is a connection the office has
+# with it from the start (made once by `demo_data --sandboxes`). See apps/demo/sandboxes.py.
 SANDBOXES = [
     {
         "app": "apps.sandbox.twentyfourseven",
@@ -148,31 +172,16 @@ SANDBOXES = [
         # routes it to the sandbox's real address (GRAPH_ROUTE_TO).
         "settings": {"GRAPH_ROUTE_TO": ""},
         "seed": ["sandbox_graph_seed", "--demo-office"],
+        # The office has Microsoft 365 calendars switched on from the start (the sandbox's
+        # tenant; people may save their hours in their calendar).
+        "connect": {
+            "system": "graph",
+            "settings": {"tenant": SANDBOX_GRAPH["TENANT_ID"].lower(), "allow_write": True},
+        },
         "about": 'The Microsoft 365 side: the admin\'s "Microsoft 365 sandbox" section; sign-in at '
-        "{url}/login/<tenant>/oauth2/v2.0/authorize (kari@tidsbro.no / tidsbro-demo), Graph at "
-        "{url}/v1.0/me/…",
+        "{url}/login/<tenant>/oauth2/v2.0/authorize, Graph at {url}/v1.0/me/…\n"
+        "Calendars: log in as a person (e.g. kari@tidsbro.no), My calendar → Connect my Outlook "
+        "calendar; sign in to Microsoft with\nthe same e-mail and tidsbro-demo (every demo "
+        "person has a mailbox with meetings).",
     },
 ]
-
-# MICROSOFT 365 SANDBOX: identity platform + Graph calendar at /sandbox/graph/ (its README.md)
-# ------------------------------------------------------------------------------
-SANDBOX_GRAPH = {
-    "TENANT_ID": env("SANDBOX_GRAPH_TENANT_ID", default="5d7c3f1a-2b4e-4c6d-8e9f-0a1b2c3d4e5f"),
-    "LATENCY_MS": env.int("SANDBOX_GRAPH_LATENCY_MS", default=0),
-    "FAULT_RATE": env.float("SANDBOX_GRAPH_FAULT_RATE", default=0.0),
-    "FAULT_KINDS": env.list("SANDBOX_GRAPH_FAULT_KINDS", default=["429"]),
-    "FAULT_SEED": env.int("SANDBOX_GRAPH_FAULT_SEED", default=365),
-    "ACCESS_TOKEN_SECONDS": env.int("SANDBOX_GRAPH_ACCESS_TOKEN_SECONDS", default=3600),
-    "CONCURRENCY_LIMIT": env.int("SANDBOX_GRAPH_CONCURRENCY_LIMIT", default=4),
-    "NOTIFICATION_DELIVERY": env("SANDBOX_GRAPH_NOTIFICATION_DELIVERY", default="thread"),
-    # Every link the sandbox writes (discovery, delta links, webLink) uses this https name.
-    "BASE_URL": env("SANDBOX_GRAPH_BASE_URL", default="https://m365.sandbox.tidsbro.test"),
-}
-# The calendar connector at the sandbox: the demo app registration and the https name routed
-# to this server's /sandbox/graph (demo_run sets GRAPH_ROUTE_TO to the served address).
-GRAPH_CLIENT_ID = env("GRAPH_CLIENT_ID", default="tidsbro-demo-graph")
-GRAPH_CLIENT_SECRET = env("GRAPH_CLIENT_SECRET", default="tidsbro-demo-graph-secret")
-GRAPH_LOGIN_BASE = env("GRAPH_LOGIN_BASE", default=f"{SANDBOX_GRAPH['BASE_URL']}/login")
-GRAPH_API_BASE = env("GRAPH_API_BASE", default=SANDBOX_GRAPH["BASE_URL"])
-GRAPH_ROUTE_FROM = env("GRAPH_ROUTE_FROM", default=SANDBOX_GRAPH["BASE_URL"])
-GRAPH_ROUTE_TO = env("GRAPH_ROUTE_TO", default="http://127.0.0.1:8000/sandbox/graph")

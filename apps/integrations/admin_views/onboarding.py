@@ -76,8 +76,8 @@ def integration_features(spec: Any) -> list[Any]:
         (
             "calendar",
             _(
-                "Each person connects their own calendar: meetings become suggested hours, "
-                "and hours can be saved in the calendar."
+                "Each person connects their own calendar with their own sign-in; the office "
+                "keeps no password."
             ),
         ),
     ):
@@ -338,6 +338,11 @@ class OnboardingViews:
                 for i, (name, label, _url) in enumerate(steps)
             ],
             "step_number": index + 1,
+            # The last step of a system that only switches on activates it.
+            "activates": spec is not None
+            and switches_on_only(spec)
+            and step != "objects"
+            and index == len(steps) - 1,
             "back_url": steps[index - 1][2] if index > 0 else "",
             "form": form,
             **extra,

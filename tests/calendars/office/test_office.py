@@ -43,7 +43,7 @@ def test_integrations_page_offers_calendars_and_the_wizard_activates_them(graph_
     page = client.get(CONNECT).content.decode()
     assert "Microsoft 365 calendars" in page
     assert 'value="graph"' in page  # its Activate button
-    assert "Each person connects their own calendar" in page
+    assert "Each person connects their own calendar with their own sign-in" in page
 
     started = client.post(CONNECT, {"system": "graph"})
     assert started.status_code == 302 and started["Location"] == STEP
@@ -54,6 +54,7 @@ def test_integrations_page_offers_calendars_and_the_wizard_activates_them(graph_
     assert "People may save their hours in their calendar" in step
     assert "no password" in step
     assert "/integrations/oauth/graph/callback/" in step
+    assert 'name="wizard_next" value="Activate"' in step  # its one step activates it
 
     done = client.post(STEP, {"tenant": tenant_id(), "allow_write": "on"})
     connection = Connection.objects.get(system="graph", is_active=True)

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from apps.demo.office import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, demo_data_load
-from apps.demo.sandboxes import installed_sandboxes
+from apps.demo.sandboxes import connect_office, installed_sandboxes
 
 
 class Command(BaseCommand):
@@ -32,6 +32,9 @@ class Command(BaseCommand):
             for sandbox in installed_sandboxes():
                 if sandbox.seed:
                     call_command(*sandbox.seed, stdout=self.stdout, stderr=self.stderr)
+            # Connections the office has from the start (e.g. each person's calendar).
+            for line in connect_office():
+                self.stdout.write(line)
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
         self.stdout.write(
             self.style.SUCCESS(

@@ -103,6 +103,7 @@ class OfficeForm(forms.Form):
         label=gettext_lazy("Microsoft Entra tenant"),
         max_length=100,
         initial=DEFAULT_TENANT,
+        widget=forms.TextInput(attrs={"style": "width: 26em; max-width: 100%"}),
         help_text=gettext_lazy(
             "The office's tenant id or one of its domains (e.g. contoso.no). “organizations” "
             "lets anyone with a work or school account connect their calendar."
