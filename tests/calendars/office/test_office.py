@@ -312,3 +312,25 @@ def test_an_erp_and_calendars_side_by_side_queue_hours_for_the_erp_only(graph_co
     erp = connection_24so(username="api@example.no", password="pw", connected=["customer", "hour"])
     hooks.local_change("hour", 4711, "user_approved")
     assert list(OutboxItem.objects.values_list("connection_id", flat=True)) == [erp.pk]
+
+
+# --- The demo -------------------------------------------------------------------------------
+
+
+def test_the_demo_office_has_calendars_switched_on_once(settings, db):
+    from apps.demo.sandboxes import about_lines, connect_office
+    from apps.sandbox.graph.runtime import tenant_id
+    from config.settings.local import SANDBOXES
+
+    settings.SANDBOXES = SANDBOXES
+    [line] = connect_office()
+    assert "Microsoft 365 calendars: active for the office" in line
+    connection = Connection.objects.get(system="graph", is_active=True)
+    assert connection.settings == {"tenant": tenant_id(), "allow_write": True}
+    assert connection.credentials_doc == {}
+    # Running the demo again changes nothing.
+    assert connect_office() == ["Microsoft 365 calendars: already active."]
+    assert Connection.objects.filter(system="graph").count() == 1
+    printed = "\n".join(about_lines("http://127.0.0.1:8392"))
+    assert "My calendar → Connect my Outlook calendar" in printed
+    assert "tidsbro-demo" in printed
