@@ -291,6 +291,20 @@ def open_refusals(*, user: User) -> QuerySet[Refusal]:
     )
 
 
+def categories_seen(*, user: User, limit: int = 200) -> list[str]:
+    """The categories of the person's own calendar events (for typing a rule), Tidsbro's left out."""
+    seen: dict[str, str] = {}
+    rows = CalendarEvent.objects.filter(account__user=user).exclude(categories=[])
+    for categories in rows.values_list("categories", flat=True).iterator():
+        for category in categories or []:
+            name = str(category).strip()
+            if name and name.lower() != TIDSBRO_CATEGORY.lower():
+                seen.setdefault(name.lower(), name)
+        if len(seen) >= limit:
+            break
+    return sorted(seen.values(), key=str.lower)
+
+
 def rules_of(*, user: User) -> QuerySet[CategoryRule]:
     return CategoryRule.objects.filter(user=user).select_related("project", "task", "work_type")
 

@@ -161,6 +161,7 @@ class MyCalendarView:
                     "flagged": list(selectors.flagged_links(user=user)),
                     "rules": list(selectors.rules_of(user=user)),
                     "rule_form": RuleForm(user=user),
+                    "categories": selectors.categories_seen(user=user),
                 }
             )
         request.current_app = self.model_admin.admin_site.name

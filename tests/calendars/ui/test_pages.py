@@ -170,7 +170,9 @@ def test_a_person_adds_and_deletes_a_category_rule(client, kari, office):
     project = _member_project(kari, name="Customer meetings")
     task = TaskFactory(project=project)
     task.assignees.add(kari)
+    event_for(CalendarAccount.objects.get(user=kari), categories=["Kunde", "Tidsbro"])
     client.force_login(kari)
+    assert '<option value="Kunde">' in client.get(MY_CALENDAR).text  # offered for typing
     response = client.post(
         MY_CALENDAR,
         {"action": "rule_add", "category": "Kunde", "project": project.pk, "task": task.pk},
@@ -226,6 +228,9 @@ def test_administrators_and_support_see_health_but_no_calendar_contents(client, 
         assert response.status_code == 200
         assert "kari@contoso.example" in response.text
         assert "Salary talk" not in response.text
+        detail = client.get(reverse("admin:calendars_calendaraccount_change", args=[account.pk]))
+        assert detail.status_code == 200 and "kari@contoso.example" in detail.text
+        assert "Salary talk" not in detail.text and "not-shown" not in detail.text
 
 
 def test_employees_do_not_see_the_calendar_health_list(client, kari):
