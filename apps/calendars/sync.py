@@ -582,8 +582,15 @@ def run_round(account_id: int, *, reason: str = "") -> RoundResult:
     owner = uuid.uuid4().hex
     while True:
         if not take_lease(account_id, owner):
-            if not CalendarAccount.objects.filter(pk=account_id).exists():
+            health = (
+                CalendarAccount.objects.filter(pk=account_id)
+                .values_list("health", flat=True)
+                .first()
+            )
+            if health is None:
                 result.skipped = "gone"
+            elif health == Health.DISCONNECTED:
+                result.skipped = "disconnected"
             elif result.loops == 0:
                 result.skipped = "busy"
             return result
