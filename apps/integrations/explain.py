@@ -74,9 +74,15 @@ def _spec(connection: Any) -> Any:
     registered = specs()
     if len(registered) == 1:
         return registered[0]
-    from apps.integrations.selectors import sync_connections
+    from apps.integrations.models import Connection
 
-    systems = set(sync_connections().values_list("system", flat=True))
+    active = set(Connection.objects.filter(is_active=True).values_list("system", flat=True))
+    # A connection that only switches a feature on (each person's calendar) is no ERP.
+    systems = {
+        spec.system
+        for spec in registered
+        if spec.system in active and (spec.capabilities.pull or spec.capabilities.push)
+    }
     if len(systems) == 1:
         try:
             return spec_for(systems.pop())

@@ -268,6 +268,9 @@ def test_the_erp_stays_the_erp_next_to_calendars(graph_connection):
     erp = _unimicro_erp()
     assert selectors.connection_active() == erp
     assert selectors.health_panel().connection == erp
+    from apps.integrations.explain import system_name
+
+    assert system_name() == "Unimicro"  # "the ERP" in messages is still the ERP
     client = _admin_client()
     home = client.get(reverse("admin:index"))
     assert home.status_code == 200
