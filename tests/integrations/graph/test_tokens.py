@@ -213,3 +213,47 @@ def test_the_token_endpoint_in_trouble_is_unavailable(graph_sandbox, kari, setti
     assert not isinstance(caught.value, AuthFailed)
     assert CalendarAccount.objects.get(pk=kari.pk).state_doc == account.state_doc
     assert account.state_doc["refresh_token"] not in str(caught.value)
+
+
+def test_two_workers_renewing_at_once_both_go_on(graph_sandbox, kari):
+    """Two rounds of the same person at once, both with an expired token: the refresh token
+    is spent once (row lock), or the one that lost the race takes the winner's new token."""
+    import threading
+
+    from django.db import connection as db
+
+    clients = [world.client_for(kari), world.client_for(kari)]
+    access_tokens_expire(mailbox=graph_sandbox.mailbox("kari@tidsbro.no"))
+    mark = graph_sandbox.mark()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(client):
+        from django.db import connections
+
+        try:
+            start.wait(10)
+            client.delta_page(link="", window=world.window())
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001 - the outcome is the assertion
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            client.close()
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["ok", "ok"]
+    spent = [r for r in graph_sandbox.requests_since(mark) if r.path.endswith("/token")]
+    if db.vendor == "postgresql":
+        assert len(spent) == 1  # the second worker waited for the lock and used the new token
+    # Whatever happened, the stored sign-in still works.
+    access_tokens_expire(mailbox=graph_sandbox.mailbox("kari@tidsbro.no"))
+    client = world.client_for(kari)
+    try:
+        assert client.delta_page(link="", window=world.window()).items
+    finally:
+        client.close()

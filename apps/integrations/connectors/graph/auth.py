@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,9 @@ MARGIN = timedelta(seconds=60)
 RECONNECT_ERRORS = frozenset(
     {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 )
+# Without row locks (SQLite): how long a refused refresh token waits for the other worker's
+# new one to be saved.
+RACE_PAUSES = (0.0, 0.3, 1.0)
 UNAVAILABLE_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 _AADSTS = re.compile(r"AADSTS\d+")
 
@@ -284,25 +288,72 @@ class TokenKeeper:
 
     def renew(self, *, rejected: str = "") -> str:
         """A fresh access token: another worker's if it renewed meanwhile (and it is not the
-        one just `rejected`), else one from the stored refresh token (rotated: saved at once)."""
+        one just `rejected`), else one from the stored refresh token (rotated: saved at once).
+
+        Where the database has row locks (PostgreSQL) the renewal runs under a lock on the
+        account's row, so two workers never spend the same refresh token. SQLite would lock
+        the whole database for the token request (and the demo's sandbox, in the same
+        database, could then not answer it): there the token request runs outside the
+        transaction, and a refused refresh token that another worker has just replaced is
+        recognised as that race (its new token is used) rather than as a lost sign-in."""
+        from django.db import connection
+
+        self.renewals += 1
+        if connection.features.has_select_for_update:
+            with transaction.atomic():
+                return self._renew(rejected=rejected, lock=True)
+        return self._renew(rejected=rejected, lock=False)
+
+    def _stored(self, *, lock: bool) -> Any:
         from apps.calendars.models import CalendarAccount
 
-        with transaction.atomic():
-            account = CalendarAccount.objects.select_for_update().get(pk=self.account_id)
-            doc = account.state_doc
-            current = str(doc.get("access_token") or "")
-            if current and current != rejected and current != self._token and usable(doc):
-                self._token, self._expires = current, expires_at(doc)
-                return current
-            refresh = doc.get("refresh_token")
-            if not refresh:
-                raise AuthFailed("no stored sign-in; connect the calendar again", operation="token")
-            app = msal_app(self.tenant, self.session)
+        rows = CalendarAccount.objects.all()
+        return (rows.select_for_update() if lock else rows).get(pk=self.account_id)
+
+    def _take(self, doc: Mapping[str, Any], rejected: str) -> str | None:
+        """The stored access token when another worker renewed it meanwhile."""
+        current = str(doc.get("access_token") or "")
+        if current and current != rejected and current != self._token and usable(doc):
+            self._token, self._expires = current, expires_at(doc)
+            return current
+        return None
+
+    def _renew(self, *, rejected: str, lock: bool) -> str:
+        account = self._stored(lock=lock)
+        doc = account.state_doc
+        taken = self._take(doc, rejected)
+        if taken:
+            self.renewals -= 1
+            return taken
+        refresh = doc.get("refresh_token")
+        if not refresh:
+            raise AuthFailed("no stored sign-in; connect the calendar again", operation="token")
+        app = msal_app(self.tenant, self.session)
+        try:
             answer = _call("token", app.acquire_token_by_refresh_token, refresh, self.scope_names)
-            new = token_doc(answer)
+        except AuthFailed:
+            if lock:
+                raise
+            # Lost a race with another worker (it spent the same refresh token first and is
+            # about to save the new one)?
+            for pause in RACE_PAUSES:
+                time.sleep(pause)
+                again = self._stored(lock=False).state_doc
+                if again.get("refresh_token") != refresh:
+                    taken = self._take(again, rejected)
+                    if taken:
+                        self.renewals -= 1
+                        return taken
+            raise
+        new = token_doc(answer)
+        if lock:
             account.state_doc = {**doc, **new}
             account.save(update_fields=["state", "updated_at"])
-        self.renewals += 1
+        else:
+            with transaction.atomic():
+                account = self._stored(lock=False)
+                account.state_doc = {**account.state_doc, **new}
+                account.save(update_fields=["state", "updated_at"])
         self._token, self._expires = new["access_token"], expires_at(new)
         return self._token
 
