@@ -175,13 +175,13 @@ def queue_put_back(link: EntryEvent) -> None:
 def queue_window(account: CalendarAccount) -> int:
     """Queues every entry of the person with a start and stop in the window (write switched
     on). Returns how many."""
-    from apps.calendars import services
+    from apps.calendars.common import wanted_window
     from apps.timesheets.models import TimeEntry
 
     start, end = (
         (account.window_start, account.window_end)
         if account.window_start and account.window_end
-        else services.wanted_window(account)
+        else wanted_window(account)
     )
     entries = (
         TimeEntry.objects.filter(user_id=account.user_id, started_at__gte=start, started_at__lt=end)
@@ -218,7 +218,7 @@ def due(account: CalendarAccount, *, now: datetime | None = None):
 
 def mirror_upsert(account: CalendarAccount, event: RemoteEvent) -> None:
     """Keeps the mirror in step with an event Tidsbro wrote (the answer of the write)."""
-    from apps.calendars.sync import upsert_event
+    from apps.calendars.mirror import upsert_event
 
     upsert_event(account, event, seen_round=account.resync_round)
 
@@ -327,10 +327,10 @@ def push_due(
 ) -> PushResult:
     """Writes the account's due links. A refused sign-in or a slow-down stops at once (raised
     for the round to record); other failures are counted on the link and retried later."""
-    from apps.calendars import services
+    from apps.calendars.common import may_write
 
     result = PushResult()
-    if not services.may_write(account):
+    if not may_write(account):
         return result
     for link in list(due(account, now=now)[:PER_ROUND]):
         try:

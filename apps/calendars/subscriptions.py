@@ -62,9 +62,9 @@ def client_state_of(account: CalendarAccount) -> str:
 
 
 def _lifetime(account: CalendarAccount) -> timedelta:
-    from apps.calendars import services
+    from apps.calendars.common import provider_of
 
-    provider = services.provider_of(account.connection)
+    provider = provider_of(account.connection)
     return getattr(provider, "subscription_lifetime", None) or DEFAULT_LIFETIME
 
 

@@ -36,9 +36,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.calendars import push, services
+from apps.calendars import common, push, services
+from apps.calendars.mirror import apply_items, upsert_event  # noqa: F401 - upsert_event: API
 from apps.calendars.models import CalendarAccount, CalendarEvent, EntryEvent, Refusal
-from apps.calendars.providers import RemoteEvent, Removed, SyncReset
+from apps.calendars.providers import RemoteEvent, SyncReset
 from apps.core.exceptions import ApplicationError
 from apps.integrations.connectors.base import ConnectorError, Unavailable
 
@@ -131,122 +132,6 @@ def release_lease(account_id: int, owner: str) -> None:
     )
 
 
-# --- the mirror -----------------------------------------------------------------------------
-
-_FIELDS = [
-    "event_type",
-    "series_master_id",
-    "ical_uid",
-    "change_key",
-    "subject",
-    "body_text",
-    "starts_at",
-    "ends_at",
-    "is_all_day",
-    "show_as",
-    "is_cancelled",
-    "response",
-    "sensitivity",
-    "is_organizer",
-    "categories",
-    "web_link",
-    "last_modified",
-    "seen_round",
-    "updated_at",
-]
-
-
-def _row(account: CalendarAccount, event: RemoteEvent, seen_round: int) -> CalendarEvent:
-    return CalendarEvent(
-        account=account,
-        event_id=event.id,
-        event_type=event.type[:20],
-        series_master_id=event.series_master_id[:512],
-        ical_uid=event.ical_uid[:512],
-        change_key=event.change_key[:200],
-        subject=event.subject[:400],
-        body_text=event.body_text,
-        starts_at=event.start,
-        ends_at=event.end,
-        is_all_day=event.is_all_day,
-        show_as=event.show_as[:30],
-        is_cancelled=event.is_cancelled,
-        response=event.response[:30],
-        sensitivity=event.sensitivity[:20],
-        is_organizer=event.is_organizer,
-        categories=list(event.categories),
-        web_link=event.web_link,
-        last_modified=event.last_modified,
-        seen_round=seen_round,
-        updated_at=timezone.now(),
-    )
-
-
-def _same(row: CalendarEvent, new: CalendarEvent) -> bool:
-    return all(getattr(row, f) == getattr(new, f) for f in _FIELDS if f != "updated_at")
-
-
-def apply_items(
-    account: CalendarAccount, items: list[RemoteEvent | Removed], *, seen_round: int
-) -> tuple[set[str], set[str]]:
-    """Writes one page's items into the mirror (call inside a transaction): upserts by id,
-    deletes removed ids; the last word on an id in the page counts, and an older version
-    (by its last-modified time) never overwrites a newer row. Three queries at most.
-    Returns (changed ids, removed ids)."""
-    last: dict[str, RemoteEvent | Removed] = {}
-    for item in items:
-        last.pop(item.id, None)
-        last[item.id] = item
-    if not last:
-        return set(), set()
-    existing = {
-        row.event_id: row
-        for row in CalendarEvent.objects.filter(account=account, event_id__in=list(last))
-    }
-    writes: list[CalendarEvent] = []
-    changed: set[str] = set()
-    removed: set[str] = set()
-    for event_id, item in last.items():
-        row = existing.get(event_id)
-        if isinstance(item, Removed):
-            if row is not None:
-                removed.add(event_id)
-            continue
-        new = _row(account, item, seen_round)
-        if row is not None:
-            if row.last_modified and item.last_modified and item.last_modified < row.last_modified:
-                if row.seen_round != seen_round:  # an older copy: seen, not newer
-                    row.seen_round = seen_round
-                    writes.append(row)
-                continue
-            if _same(row, new):
-                continue
-            if row.change_key != new.change_key or row.starts_at != new.starts_at:
-                changed.add(event_id)
-            elif any(
-                getattr(row, f) != getattr(new, f) for f in ("subject", "body_text", "ends_at")
-            ):
-                changed.add(event_id)
-        else:
-            changed.add(event_id)
-        writes.append(new)
-    if removed:
-        CalendarEvent.objects.filter(account=account, event_id__in=removed).delete()
-    if writes:
-        CalendarEvent.objects.bulk_create(
-            writes,
-            update_conflicts=True,
-            unique_fields=["account", "event_id"],
-            update_fields=_FIELDS,
-        )
-    return changed, removed
-
-
-def upsert_event(account: CalendarAccount, event: RemoteEvent, *, seen_round: int) -> None:
-    """One event into the mirror (a write's answer)."""
-    apply_items(account, [event], seen_round=seen_round)
-
-
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -275,7 +160,7 @@ class _Reader:
         try:
             if account.resync_window_start is not None and account.full_sync_requested_at is None:
                 self.full()
-            elif account.full_sync_requested_at is not None or services.window_moved(account):
+            elif account.full_sync_requested_at is not None or common.window_moved(account):
                 self.start_full()
                 self.full()
             else:
@@ -309,7 +194,7 @@ class _Reader:
     # A full round into the staging set
     def start_full(self) -> None:
         account = self.account
-        start, end = services.wanted_window(account)
+        start, end = common.wanted_window(account)
         account.resync_round += 1
         account.resync_link = ""
         account.resync_window_start, account.resync_window_end = start, end
@@ -544,7 +429,7 @@ def _client(provider: Any, account: CalendarAccount, result: RoundResult) -> Any
 def _one_pass(account: CalendarAccount, owner: str, result: RoundResult) -> None:
     from apps.calendars import subscriptions
 
-    provider = services.provider_of(account.connection)
+    provider = common.provider_of(account.connection)
     if provider is None or not account.connection.is_active:
         result.skipped = "no calendar"
         return
@@ -556,7 +441,7 @@ def _one_pass(account: CalendarAccount, owner: str, result: RoundResult) -> None
         reader = _Reader(account, client, owner, result)
         reader.pull()
         apply_rules(account, client, reader.touched, result)
-        if reader.touched.recheck and services.may_write(account):
+        if reader.touched.recheck and common.may_write(account):
             push.retry_dead(account)
             push.queue_window(account)
         pushed = push.push_due(account, client)
