@@ -100,6 +100,10 @@ class ChooseForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from apps.integrations.selectors import sync_connections
+
+        # An ERP, not a connection that only switches a feature on (people's calendars).
+        self.fields["connection"].queryset = sync_connections()
         connections = list(self.fields["connection"].queryset[:2])
         if len(connections) == 1:
             self.fields["connection"].initial = connections[0].pk

@@ -89,7 +89,7 @@ def resolve_view(model_admin: Any, request: HttpRequest, binding_id: int) -> Htt
     conflicts = list(
         Conflict.objects.filter(binding=binding, resolved_at__isnull=True).order_by("field")
     )
-    picked = Picked(binding.connection, list(selectors.connection_list(active=True)))
+    picked = Picked(binding.connection, list(selectors.sync_connections()))
     back = list_url(binding.entity, "conflict", connection=picked.param)
     model = partners.local_model(binding.entity)
     # In the order the office knows the record's fields (name first), not alphabetically.

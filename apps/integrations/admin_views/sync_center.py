@@ -651,7 +651,7 @@ def create_all_progress_view(
         entity=entity,
         kind__in=jobs_partners.KINDS.values(),
     )
-    picked = Picked(run.connection, list(selectors.connection_list(active=True)))
+    picked = Picked(run.connection, list(selectors.sync_connections()))
     local = run.kind == jobs_partners.KINDS["create_local"]
     tab = "remote_only" if local else "local_only"
     target = _("Tidsbro") if local else run.connection.system_name

@@ -277,6 +277,9 @@ def test_the_erp_stays_the_erp_next_to_calendars(graph_connection):
     center = client.get(reverse("admin:integrations_sync_center"), follow=True)
     assert center.status_code == 200
     assert "Microsoft 365 calendars" not in center.content.decode()
+    history = client.get(reverse("admin:integrations_sync_history"))
+    assert history.status_code == 200
+    assert "Microsoft 365 calendars" not in history.content.decode()
     general = client.get(reverse("admin:integrations_connection_general"))
     assert general.status_code == 200
     assert "Unimicro" in general.content.decode()
@@ -337,3 +340,12 @@ def test_the_demo_office_has_calendars_switched_on_once(settings, db):
     printed = "\n".join(about_lines("http://127.0.0.1:8392"))
     assert "My calendar → Connect my Outlook calendar" in printed
     assert "tidsbro-demo" in printed
+
+
+def test_orders_offer_the_erp_only_next_to_calendars(graph_connection):
+    from apps.orders.admin import ChooseForm
+
+    erp = connection_24so(username="api@example.no", password="pw", connected=["customer"])
+    form = ChooseForm()
+    assert list(form.fields["connection"].queryset) == [erp]
+    assert form.fields["connection"].initial == erp.pk
