@@ -167,3 +167,15 @@ def test_explain_words_each_failure():
     assert "tries again by itself" in SPEC.explain(Unavailable("x"))
     assert "Too long" in SPEC.explain(Rejected("HTTP 400: Too long", messages=("Too long",)))
     assert "full synchronisation" in SPEC.explain(SyncReset("x"))
+
+
+def test_the_redirect_uri_is_this_tidsbros_callback(settings):
+    from django.test import RequestFactory
+
+    from apps.integrations.connectors.graph.provider import callback_uri
+
+    request = RequestFactory().get("/admin/")
+    settings.TIDSBRO_BASE_URL = "https://office.tidsbro.no"
+    assert callback_uri(request) == "https://office.tidsbro.no/integrations/oauth/graph/callback/"
+    settings.TIDSBRO_BASE_URL = ""
+    assert callback_uri(request) == "http://testserver/integrations/oauth/graph/callback/"
