@@ -1,6 +1,6 @@
 """The calendar sync's subscriptions to local changes and logins (engine; CONTRACT-18 §5).
 
-- An hour created, changed, deleted or moved through approval (by anyone: the person, a
+- An hour created, changed or deleted (by anyone: the person, a
   project manager or an administrator registering for them) whose owner saves their hours in
   their calendar: its event is queued to be created, moved or removed (an entry without start
   and stop has no event), in the change's own transaction, and a round is asked for after
@@ -23,31 +23,34 @@ def connect() -> None:
     user_logged_in.connect(on_login, dispatch_uid="calendars_round_at_login")
 
 
+# Hour events that can change an event's values (the approval steps never do).
+_WRITES = frozenset({"created", "changed"})
+
+
 def local_change(entity: str, pk: int, event: str = "changed") -> None:
     if entity != "hour":
         return
-    from apps.calendars import push, services, sync
+    from apps.calendars import common, push, services, sync
     from apps.calendars.models import CalendarAccount
 
     if event == "deleted":
         for account_id in push.queue_entry_gone(pk):
             services.request_round(account_id, "entry deleted")
         return
-    if sync.following() == pk:
+    if event not in _WRITES or sync.following() == pk:
+        return
+    # One query for everybody who does not save their hours in a calendar.
+    account = (
+        CalendarAccount.objects.select_related("connection")
+        .filter(user__time_entries__pk=pk, write_hours=True)
+        .first()
+    )
+    if account is None or not common.may_write(account):
         return
     from apps.timesheets.models import TimeEntry
 
     entry = TimeEntry.objects.select_related("user", "project", "task").filter(pk=pk).first()
-    if entry is None:
-        return
-    account = (
-        CalendarAccount.objects.select_related("connection")
-        .filter(user_id=entry.user_id, write_hours=True)
-        .first()
-    )
-    if account is None or not services.may_write(account):
-        return
-    if push.queue_entry(account, entry):
+    if entry is not None and push.queue_entry(account, entry):
         services.request_round(account, f"entry {event}")
 
 
