@@ -283,6 +283,8 @@ def test_the_erp_stays_the_erp_next_to_calendars(graph_connection):
     general = client.get(reverse("admin:integrations_connection_general"))
     assert general.status_code == 200
     assert "Unimicro" in general.content.decode()
+    change = client.get(reverse("admin:integrations_connection_change", args=[graph_connection.pk]))
+    assert change.status_code == 200
     # The connections list links both settings pages.
     listing = client.get(reverse("admin:integrations_connection_changelist")).content.decode()
     assert "Microsoft 365 calendars settings" in listing
