@@ -34,6 +34,11 @@ from apps.integrations.connectors.graph import READ_SCOPES, WRITE_SCOPES
 from apps.integrations.connectors.graph.transport import GraphSession, browser_link
 
 log = logging.getLogger(__name__)
+# MSAL logs requests and answers at DEBUG/INFO; tokens and codes must not reach the logs
+# whatever the project's logging says.
+_msal_log = logging.getLogger("msal")
+if _msal_log.level < logging.WARNING:
+    _msal_log.setLevel(logging.WARNING)
 
 LABEL = "Microsoft sign-in"
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
