@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.*",
         "axes.*",  # failed logins and lockouts; deleting an attempt unlocks
         "core.view_auditrecord",  # the audit log
+        "calendars.view_calendaraccount",
         "calendars.view_calendar_health",  # each person's calendar health, never its contents
     ],
     PROJECT_MANAGER: [
@@ -62,7 +63,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.delete_timeentry",
         "timesheets.approve_project_timeentry",
         "timesheets.view_timeentrytransition",
-        # My calendar: their own calendar's rules (the page itself asks add_timeentry).
+        # My calendar: their own calendar connection and its rules (view = their own, as with
+        # hours; everybody's health needs calendars.view_calendar_health).
+        "calendars.view_calendaraccount",
         "calendars.view_categoryrule",
         "calendars.add_categoryrule",
         "calendars.change_categoryrule",
@@ -81,7 +84,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "timesheets.change_timeentry",
         "timesheets.delete_timeentry",
         "timesheets.view_timeentrytransition",
-        # My calendar: their own calendar's rules (the page itself asks add_timeentry).
+        # My calendar: their own calendar connection and its rules (view = their own, as with
+        # hours; everybody's health needs calendars.view_calendar_health).
+        "calendars.view_calendaraccount",
         "calendars.view_categoryrule",
         "calendars.add_categoryrule",
         "calendars.change_categoryrule",
@@ -107,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_*",
         "axes.view_*",
         "core.view_auditrecord",
+        "calendars.view_calendaraccount",
         "calendars.view_calendar_health",
     ],
 }

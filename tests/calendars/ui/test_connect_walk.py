@@ -31,7 +31,7 @@ def test_connect_my_outlook_calendar_from_my_calendar(graph_sandbox, graph_conne
     page = client.get(MY_CALENDAR).content.decode()
     assert "Connected as" in page and "Working: your calendar is kept in step." in page
     write_part = page.split('id="settings"', 1)[1].split("Last synchronised", 1)[0]
-    if purpose == "calendar_write":
-        assert 'value="write_on"' in write_part
+    if purpose == "calendar_write":  # "Connect, and save my hours in it": on at once
+        assert 'value="write_off"' in write_part
     else:
         assert 'value="calendar_write"' in write_part
