@@ -109,9 +109,15 @@ def test_my_calendar_connected_shows_the_account_and_its_health(client, kari, of
 
 
 def test_my_calendar_asks_to_connect_again_when_the_sign_in_is_refused(client, kari, office):
-    account_for(kari, office, health=CalendarAccount.Health.RECONNECT)
+    account_for(
+        kari,
+        office,
+        health=CalendarAccount.Health.RECONNECT,
+        problem="The calendar no longer accepts the stored sign-in.",
+    )
     client.force_login(kari)
     response = client.get(MY_CALENDAR)
+    assert "The calendar no longer accepts the stored sign-in." in response.text
     assert "connect it again" in response.text
     assert "Connect your calendar again" in response.text
     assert 'class="tb-cal-row tb-cal-reconnect"' in response.text
