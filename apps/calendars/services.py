@@ -138,7 +138,9 @@ def _forget_calendar(account: CalendarAccount) -> None:
 def account_connect(*, user: User, connection: Connection, login: LoginResult) -> CalendarAccount:
     """Saves a finished sign-in as the person's calendar account (new, or connected again:
     the mirror and ties are kept when it is the same calendar account) and asks for a first
-    round. The tokens go to the encrypted state at once."""
+    round. The tokens go to the encrypted state at once. A sign-in that gave write access
+    (asked for only to save hours in the calendar) switches "Save my hours" on when the
+    office allows it; one without it switches it off."""
     if not connection.is_active:
         raise ApplicationError(_("Calendars are not switched on for this office."))
     if not login.state.get("refresh_token"):
@@ -172,12 +174,16 @@ def account_connect(*, user: User, connection: Connection, login: LoginResult) -
         account.account_id = login.account_id[:100]
         account.tenant_id = login.tenant_id[:100]
         account.scopes = list(login.scopes)
-        if not account.can_write:
-            account.write_hours = False
+        # Write access is asked for only to save hours in the calendar: given, it is on.
+        account.write_hours = account.can_write and office_allows_write(connection)
         account.health, account.problem, account.problem_since = Health.OK, "", None
         account.lease_owner, account.lease_until = "", None
         account.pull_requested_at = None
         account.save()
+        if account.write_hours:
+            from apps.calendars import push
+
+            push.queue_window(account)
         request_round(account, "connected")
     return account
 

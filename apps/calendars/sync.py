@@ -377,6 +377,11 @@ def follow(
 
 def _links(account: CalendarAccount, touched: _Touched):
     links = EntryEvent.objects.filter(account=account).exclude(event_id="")
+    if touched.recheck and account.window_start and account.window_end:
+        # Every tie of the window (older entries' events are left alone).
+        links = links.filter(
+            entry__started_at__gte=account.window_start, entry__started_at__lt=account.window_end
+        )
     if not touched.recheck:
         ids = touched.changed | touched.removed
         if not ids:

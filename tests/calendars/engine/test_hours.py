@@ -207,6 +207,9 @@ def test_switching_writing_on_queues_the_entries_of_the_window(calendar_account)
 
     user = world.person(KARI)
     account = calendar_account(user, write=True)
+    # Write access is asked for only to save hours: connecting with it switches them on.
+    assert account.write_hours
+    services.account_set_write_hours(actor=user, account=account, on=False)
     project = world.project_for(user)
     day = world.today()
     first = world.entry(user, project, world.at(day, 8), world.at(day, 9))
