@@ -70,6 +70,17 @@ def _ours(context) -> list[str]:
     ]
 
 
+def _suggested(user, day: dt.date) -> list[str]:
+    """The subjects the person's week suggests for `day` (the pages' own selector)."""
+    from apps.calendars.selectors import suggestions_for
+
+    found = suggestions_for(user=user, start=day, end=day + dt.timedelta(days=1))
+    return sorted(s.subject for s in found if s.subject.startswith("Meeting"))
+
+
+MEETINGS = ["Meeting 0", "Meeting 2", "Meeting 3", "Meeting 4", "Meeting 5"]
+
+
 @pytest.fixture
 def quiet(settings):
     """Notifications off: only the rounds the test runs read the calendar."""
@@ -101,6 +112,7 @@ def test_duplicates_replays_empty_and_small_pages_leave_one_row_per_event(calend
     assert mirror[added[0]][1].endswith(world.at(day, 16).astimezone(dt.UTC).strftime("%H:%M"))
     assert added[1] not in mirror
     assert CalendarEvent.objects.filter(account=account, event_id=added[2]).count() == 1
+    assert _suggested(user, day) == MEETINGS  # one suggestion each
 
 
 def test_a_410_runs_a_full_round_that_replaces_the_mirror_when_complete(calendar_account, quiet):
@@ -121,6 +133,7 @@ def test_a_410_runs_a_full_round_that_replaces_the_mirror_when_complete(calendar
     assert account.resync_window_start is None
     assert _mirror(account) == _truth(account)
     assert added[1] not in _mirror(account)
+    assert _suggested(user, day) == MEETINGS
     # syncStateNotFound: the same.
     world.outlook_delete(KARI, added[2])
     sync_state_invalidate(mailbox=world.mailbox(KARI), reset=Mailbox.Reset.NOT_FOUND)
