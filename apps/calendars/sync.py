@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.calendars import common, push, services
@@ -375,25 +375,35 @@ def follow(
     result.followed += 1
 
 
-def _links(account: CalendarAccount, touched: _Touched):
-    links = EntryEvent.objects.filter(account=account).exclude(event_id="")
-    if touched.recheck and account.window_start and account.window_end:
-        # Every tie of the window (older entries' events are left alone).
-        links = links.filter(
-            entry__started_at__gte=account.window_start, entry__started_at__lt=account.window_end
+def _links(account: CalendarAccount) -> list[EntryEvent]:
+    """The ties whose event is not as the tie last saw it: the mirror's version differs, or
+    (the window read whole at least once) the event is not in the mirror although its entry
+    is in the window. Worked out from the rows, not from what this round read, so a round
+    stopped before its rules leaves nothing behind. One query."""
+    mirror_key = CalendarEvent.objects.filter(
+        account_id=OuterRef("account_id"), event_id=OuterRef("event_id")
+    ).values("change_key")[:1]
+    links = (
+        EntryEvent.objects.filter(account=account, entry__isnull=False, event_deleted_at=None)
+        .exclude(event_id="")
+        .annotate(mirror_key=Subquery(mirror_key))
+    )
+    differs = Q(mirror_key__isnull=False) & ~Q(mirror_key=F("change_key"))
+    if account.delta_link and account.window_start and account.window_end:
+        missing = Q(
+            mirror_key__isnull=True,
+            entry__started_at__gte=account.window_start,
+            entry__started_at__lt=account.window_end,
         )
-    if not touched.recheck:
-        ids = touched.changed | touched.removed
-        if not ids:
-            return []
-        links = links.filter(event_id__in=ids)
+        links = links.filter(differs | missing)
+    else:
+        links = links.filter(differs)
     return list(links.select_related("entry__user", "entry__project", "entry__task"))
 
 
-def apply_rules(
-    account: CalendarAccount, client: CalendarClient, touched: _Touched, result: RoundResult
-) -> None:
-    links = _links(account, touched)
+def apply_rules(account: CalendarAccount, client: CalendarClient, result: RoundResult) -> None:
+    """Entries follow their events (or the change is refused); deleted events flag ties."""
+    links = _links(account)
     if not links:
         return
     mirror = {
@@ -403,8 +413,6 @@ def apply_rules(
         )
     }
     for link in links:
-        if link.event_deleted_at is not None:
-            continue
         event: RemoteEvent | CalendarEvent | None = mirror.get(link.event_id)
         if event is None:
             if link.push_status == EntryEvent.Push.PENDING and (
@@ -418,6 +426,7 @@ def apply_rules(
                 link.event_deleted_at = timezone.now()
                 link.save(update_fields=["event_deleted_at", "updated_at"])
                 continue
+            upsert_event(account, event, seen_round=account.resync_round)
         follow(account, link, event, result)
 
 
@@ -445,7 +454,7 @@ def _one_pass(account: CalendarAccount, owner: str, result: RoundResult) -> None
     try:
         reader = _Reader(account, client, owner, result)
         reader.pull()
-        apply_rules(account, client, reader.touched, result)
+        apply_rules(account, client, result)
         if reader.touched.recheck and common.may_write(account):
             push.retry_dead(account)
             push.queue_window(account)
