@@ -25,6 +25,7 @@ subscription alive.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,7 +42,7 @@ from apps.calendars.mirror import apply_items, upsert_event  # noqa: F401 - upse
 from apps.calendars.models import CalendarAccount, CalendarEvent, EntryEvent, Refusal
 from apps.calendars.providers import RemoteEvent, SyncReset
 from apps.core.exceptions import ApplicationError
-from apps.integrations.connectors.base import ConnectorError, Unavailable
+from apps.integrations.connectors.base import ConnectorError, RateLimited, Unavailable
 
 if TYPE_CHECKING:
     from apps.calendars.providers import CalendarClient, DeltaPage
@@ -56,6 +57,10 @@ MAX_LOOPS = 3
 MAX_PAGES = 400
 # Times the calendar may forget the cursor of a full round before the round gives up.
 MAX_RESETS = 2
+# A page read that failed or was asked to slow down (for at most READ_WAIT_MAX seconds) is
+# tried again this many times within the round.
+READ_RETRIES = 2
+READ_WAIT_MAX = 3.0
 
 # The entry being changed from its event right now: its "changed" hook writes nothing back.
 _following: ContextVar[int | None] = ContextVar("calendars_following", default=None)
@@ -149,11 +154,24 @@ class _Reader:
         self.pages = 0
 
     def _page(self, link: str, window: tuple[datetime, datetime]) -> DeltaPage:
+        """One page; a short slow-down or a failed read is tried again (reads change
+        nothing), at most READ_RETRIES times, before the round gives up."""
         if self.pages >= MAX_PAGES:
             raise _Pause
         self.pages += 1
-        self.result.requests += 1
-        return self.client.delta_page(link=link, window=window)
+        for attempt in range(READ_RETRIES + 1):
+            self.result.requests += 1
+            try:
+                return self.client.delta_page(link=link, window=window)
+            except RateLimited as exc:
+                if attempt == READ_RETRIES or exc.retry_after > READ_WAIT_MAX:
+                    raise
+                time.sleep(exc.retry_after)
+            except Unavailable:
+                if attempt == READ_RETRIES:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def pull(self) -> None:
         account = self.account

@@ -200,14 +200,26 @@ def test_a_refused_sign_in_asks_the_person_to_connect_again(calendar_account, qu
 def test_a_slow_down_is_recorded_and_the_next_round_recovers(calendar_account, quiet):
     user = world.person(KARI)
     account = calendar_account(user)
-    _knobs(fault_rate=1.0, fault_429=True, fault_503=False)
+    # A long slow-down: the round gives up at once (the next one reads again).
+    _knobs(fault_rate=1.0, fault_429=True, fault_503=False, retry_after_seconds=60)
     result = sync.run_round(account.pk)
-    assert "RateLimited" in result.error
+    assert "RateLimited" in result.error and result.requests == 1
     assert world.fresh(account).health == CalendarAccount.Health.FAILING
     _knobs(fault_rate=0.0)
     assert not sync.run_round(account.pk).error
     account = world.fresh(account)
     assert account.health == CalendarAccount.Health.OK and account.problem == ""
+
+
+def test_a_failed_read_is_tried_again_within_the_round(calendar_account, quiet):
+    user = world.person(KARI)
+    account = calendar_account(user)
+    _knobs(fault_rate=1.0, fault_429=False, fault_503=True)
+    result = sync.run_round(account.pk)
+    assert "Unavailable" in result.error and result.requests == 1 + sync.READ_RETRIES
+    # A short slow-down (Retry-After 1 s) is waited out.
+    _knobs(fault_rate=1.0, fault_429=True, fault_503=False, retry_after_seconds=1)
+    assert sync.run_round(account.pk).requests == 1 + sync.READ_RETRIES
 
 
 def test_query_counts_of_a_round_do_not_grow_with_the_changes(calendar_account, quiet):
