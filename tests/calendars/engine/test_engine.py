@@ -197,3 +197,21 @@ def test_disconnect_forgets_the_calendar_and_connecting_again_reads_it(
     again = world.fresh(calendar_account(user))
     assert again.pk == account.pk and again.health == CalendarAccount.Health.OK
     assert CalendarEvent.objects.filter(account=again).exists()
+
+
+def test_the_commands_make_the_schedule_and_run_a_round(calendar_account, quiet):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("calendars_schedules", stdout=out)
+    assert schedules.NAME in out.getvalue()
+    user = world.person(KARI)
+    calendar_account(user)
+    out = StringIO()
+    call_command("calendars_round", email=KARI, stdout=out)
+    assert out.getvalue().startswith("requests 1, changed 0")
+    out = StringIO()
+    call_command("calendars_round", email=KARI, full=True, stdout=out)
+    assert "full" in out.getvalue()
