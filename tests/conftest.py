@@ -7,6 +7,32 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+_DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences"})
+
+
+@pytest.fixture(autouse=True)
+def _content_types_cached(request):
+    """Every test starts with Django's content-type cache full, as in a process that has served
+    a request before (the admin log and generic relations look their type up there once per
+    process; an empty cache costs one query at the first lookup of each model).
+
+    The cache is emptied whenever a flush runs post_migrate (after every live-server test), so
+    without this a pinned query count was one higher for a test that happened to run first in
+    its process or right after a live-server test, and lower elsewhere. When the cache is full
+    (most tests) this asks the database nothing.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        _DB_FIXTURES.intersection(request.fixturenames)
+    )
+    if uses_db:
+        from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
+
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            ContentType.objects.get_for_models(*apps.get_models(), for_concrete_models=False)
+
+
 @pytest.fixture(scope="session")
 def live_server(django_db_setup, live_server):
     """pytest-django's live server, started only after the test database exists.

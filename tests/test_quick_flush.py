@@ -64,7 +64,8 @@ def test_the_quick_flush_leaves_what_djangos_flush_leaves():
 
     assert djangos["groups"].keys() == set(roles.ROLE_LABELS)
     assert all(djangos["groups"].values()) and djangos["content_types"]
-    assert len(djangos["schedules"]) == 5
+    assert len(djangos["schedules"]) == 6  # the sync's five and the calendars' rounds
+    assert "apps.calendars.jobs.round_all" in {func for _n, func, *_r in djangos["schedules"]}
     emptied = {label for label, n in djangos["counts"].items() if n}
     assert emptied == {
         "contenttypes.ContentType",
