@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -88,7 +89,11 @@ class MyCalendarView:
                     account=account,
                     day=form.cleaned_data["day"],
                 )
-                messages.success(request, _("Your calendar is read again from that date."))
+                messages.success(
+                    request,
+                    _("Your calendar is read again from %(day)s.")
+                    % {"day": date_format(form.cleaned_data["day"], "SHORT_DATE_FORMAT")},
+                )
             elif action == "full_sync":
                 _call("account_full_sync", actor=user, account=account)
                 messages.success(
