@@ -23,6 +23,22 @@ def round_for(account_id: int) -> str:
     return sync.run_round(account_id, reason="job").summary()
 
 
+def catch_up_writes(account_id: int) -> str:
+    """The office allows hours in calendars again: the person's entries in the window are
+    queued (those that changed meanwhile) and written by a round."""
+    from django.db import transaction
+
+    from apps.calendars import common, push, sync
+
+    with transaction.atomic():
+        account = CalendarAccount.objects.select_related("connection").filter(pk=account_id).first()
+        if account is None or not common.may_write(account):
+            return "nothing to write"
+        queued = push.queue_window(account)
+    result = sync.run_round(account_id, reason="office allows writes")
+    return f"{queued} queued; {result.summary()}"
+
+
 def due_accounts(*, now=None):
     """Accounts due a round: last round older than ROUND_EVERY, a round or full round asked
     for, writes waiting, or the subscription ending within a day. Accounts that must sign in

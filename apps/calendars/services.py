@@ -270,6 +270,35 @@ def account_set_write_hours(*, actor: User, account: CalendarAccount, on: bool) 
     return account
 
 
+def office_write_allowed(*, connection: Connection) -> int:
+    """The office allows hours in calendars again (it had switched it off): for each person
+    who saves their hours in their calendar, the window's entries are queued (what changed
+    meanwhile never went) and a round runs, in the background after the commit. While the
+    office does not allow it nothing is queued or written (`may_write`); events already
+    written stay. Returns how many people get their hours caught up."""
+    account_ids = list(
+        CalendarAccount.objects.filter(connection=connection, write_hours=True)
+        .exclude(health=Health.DISCONNECTED)
+        .exclude(state="")
+        .values_list("pk", flat=True)
+    )
+
+    def enqueue() -> None:
+        from django_q.tasks import async_task
+
+        for account_id in account_ids:
+            async_task(
+                "apps.calendars.jobs.catch_up_writes",
+                account_id,
+                task_name=f"calendar writes {account_id}",
+                group="calendars",
+            )
+
+    if account_ids:
+        transaction.on_commit(enqueue, robust=True)
+    return len(account_ids)
+
+
 def account_set_sync_from(*, actor: User, account: CalendarAccount, day: date) -> CalendarAccount:
     """Sets the person's "last synchronised" date: the calendar is read again from that day
     (a staged full round), at once."""

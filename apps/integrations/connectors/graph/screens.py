@@ -55,6 +55,11 @@ class OfficeSection(SettingsSection):
             settings=office_settings(tenant=tenant, allow_write=allow_write),
             actor=actor,
         )
+        if allow_write and not before.get("allow_write"):
+            from apps.calendars import services as calendars
+
+            # What people changed while it was off goes to their calendars now.
+            calendars.office_write_allowed(connection=connection)
         if allow_write:
             return _("Saved. People may save their hours in their calendar.")
         return _("Saved. Tidsbro only reads people's calendars.")

@@ -1,0 +1,106 @@
+"""What the office and the registers change for people's calendars, through the real path:
+the office's settings page (allow hours in calendars off and on again), projects and tasks
+renamed through their services — the sandbox's Outlook over HTTP shows the result."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.calendars import sync
+from apps.calendars.models import EntryEvent
+from tests.accounts.factories import admin_user
+from tests.calendars.engine import world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KARI = "kari@tidsbro.no"
+SETTINGS = reverse("admin:integrations_connection_settings")
+
+
+@pytest.fixture
+def kari(calendar_account):
+    """Kari, who saves her hours in her calendar, and a project she registers on."""
+    from apps.calendars import services
+
+    user = world.person(KARI)
+    account = calendar_account(user, write=True)
+    services.account_set_write_hours(actor=user, account=account, on=True)
+    project = world.project_for(user, "Harbour")
+    return user, world.fresh(account), project
+
+
+def _office_allows_write(connection, allowed: bool) -> str:
+    """An administrator saves the calendars' settings page."""
+    client = Client()
+    client.force_login(admin_user())
+    data = {"action": "calendar_office", "tenant": connection.settings["tenant"]}
+    if allowed:
+        data["allow_write"] = "on"
+    page = client.post(f"{SETTINGS}?connection={connection.pk}", data, follow=True)
+    assert page.status_code == 200
+    connection.refresh_from_db()
+    assert connection.settings["allow_write"] is allowed
+    return page.content.decode()
+
+
+def _link(entry) -> EntryEvent:
+    return EntryEvent.objects.get(entry_ref=entry.pk)
+
+
+def test_hours_stop_going_to_calendars_when_the_office_switches_it_off(kari, graph_connection):
+    from apps.timesheets.services import time_entry_update
+
+    user, account, project = kari
+    day = world.today()
+    first = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(first).event_id
+    assert world.sandbox_event(KARI, event_id).start == world.at(day, 8)
+
+    page = _office_allows_write(graph_connection, False)
+    assert "Tidsbro only reads people" in page
+
+    # Kari moves the entry and registers another: nothing is queued, nothing written.
+    time_entry_update(
+        actor=user,
+        entry=first,
+        data={"started_at": world.at(day, 12), "ended_at": world.at(day, 13)},
+    )
+    second = world.entry(user, project, world.at(day, 14), world.at(day, 15))
+    assert _link(first).push_status == EntryEvent.Push.DONE
+    assert not EntryEvent.objects.filter(entry_ref=second.pk).exists()
+    result = sync.run_round(account.pk)
+    assert not result.error and result.pushed == 0
+    # The event already written stays as it was; Outlook has no event of the new entry.
+    kept = world.sandbox_event(KARI, event_id)
+    assert (kept.start, kept.end) == (world.at(day, 8), world.at(day, 9))
+    assert [e.event_id for e in world.mirror(account) if e.subject == "Harbour"] == [event_id]
+
+    # Allowed again: what changed meanwhile goes at once (moved, and the new one made).
+    page = _office_allows_write(graph_connection, True)
+    assert "People may save their hours in their calendar" in page
+    moved = world.sandbox_event(KARI, event_id)
+    assert (moved.start, moved.end) == (world.at(day, 12), world.at(day, 13))
+    link = _link(second)
+    assert link.push_status == EntryEvent.Push.DONE and link.event_id
+    made = world.sandbox_event(KARI, link.event_id)
+    assert (made.start, made.end) == (world.at(day, 14), world.at(day, 15))
+
+
+def test_a_write_waiting_when_the_office_switches_it_off_is_not_made(kari, graph_connection):
+    from apps.calendars import push
+
+    user, account, project = kari
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(entry).event_id
+    _office_allows_write(graph_connection, False)
+    # A write queued just before (e.g. a refused change put back) waits; the round skips it.
+    entry.description = "Changed before the switch"
+    entry.save(update_fields=["description"])
+    push.queue_put_back(_link(entry))
+    result = sync.run_round(account.pk)
+    assert not result.error and result.pushed == 0
+    assert world.sandbox_event(KARI, event_id).body_content == "Quay survey"
+    assert _link(entry).push_status == EntryEvent.Push.PENDING
