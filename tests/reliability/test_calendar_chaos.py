@@ -48,7 +48,7 @@ from apps.timesheets.services import (
     time_entry_update,
 )
 from tests.calendars.engine import world as engine_world
-from tests.integrations.graph.conftest import (  # noqa: F401 - fixtures
+from tests.integrations.graph.conftest import (
     calendar_account,
     graph_connection,
     graph_sandbox,
@@ -73,6 +73,8 @@ from .calendar_world import (
     signs_in,
 )
 from .conftest import report
+
+__all__ = ["calendar_account", "graph_connection", "graph_sandbox"]  # fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
