@@ -341,3 +341,15 @@ def test_a_person_connects_her_outlook_calendar_and_her_hours_follow_it(
     person.goto(week_url(url, monday))
     assert person.locator(".tb-cal-sugg", has_text="Project kick-off").count() == 0
     assert person.locator(".tb-cal-sugg", has_text="Design review").count() == 1
+
+    # 13. Astrid sees Kari's calendar health on the calendars' settings page — never its
+    # contents.
+    admin.reload()
+    row = admin.locator(f"#calendar-people tr[data-person='{kari.pk}']")
+    health = re.sub(r"\s+", " ", row.inner_text())
+    assert KARI in health and nb("Working") in health
+    assert nb("Yes") in health  # hours in calendar
+    body = text(admin, "body")
+    for private in ("Project kick-off", "Design review", "Nytt økonomisystem · Workshop"):
+        assert private not in body
+    shot(admin, "19-office-sees-health")
