@@ -5,6 +5,8 @@
   their calendar: its event is queued to be created, moved or removed (an entry without start
   and stop has no event), in the change's own transaction, and a round is asked for after
   the commit. An entry changed because its event moved (`sync.following`) writes nothing back.
+- A project or task changed: the events of its entries whose subject ("Project · Task") is
+  no longer right are queued to be updated (one query; none when nothing was renamed).
 - A person logs in: a round of their calendar.
 """
 
@@ -28,6 +30,10 @@ _WRITES = frozenset({"created", "changed"})
 
 
 def local_change(entity: str, pk: int, event: str = "changed") -> None:
+    if entity in _NAMED:
+        if event == "changed":
+            _renamed(entity, pk)
+        return
     if entity != "hour":
         return
     from apps.calendars import common, push, services, sync
@@ -52,6 +58,20 @@ def local_change(entity: str, pk: int, event: str = "changed") -> None:
     entry = TimeEntry.objects.select_related("user", "project", "task").filter(pk=pk).first()
     if entry is not None and push.queue_entry(account, entry):
         services.request_round(account, f"entry {event}")
+
+
+# What names Tidsbro's events ("Project · Task").
+_NAMED = frozenset({"project", "task"})
+
+
+def _renamed(entity: str, pk: int) -> None:
+    """A project or task changed (perhaps its name): the events of its entries in calendars
+    get the new subject."""
+    from apps.calendars import push, services
+
+    key = "project_id" if entity == "project" else "task_id"
+    for account_id in push.queue_renamed(**{key: pk}):
+        services.request_round(account_id, f"{entity} renamed")
 
 
 def on_login(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:

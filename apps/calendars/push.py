@@ -192,6 +192,61 @@ def queue_window(account: CalendarAccount) -> int:
     return sum(1 for entry in entries if queue_entry(account, entry))
 
 
+def queue_renamed(*, project_id: int | None = None, task_id: int | None = None) -> list[int]:
+    """A project or task was changed: the events Tidsbro wrote for its entries whose subject
+    ("Project · Task") is no longer the entry's are queued to be updated, for people whose
+    hours go to their calendar. One query finds them (the subject compared in the database,
+    so a change that renamed nothing reads no rows); returns the accounts that got writes."""
+    from django.db.models import Case, F, Value, When
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Concat, Substr
+
+    from apps.calendars.common import may_write
+
+    if project_id is not None:
+        scope = Q(entry__project_id=project_id)
+    elif task_id is not None:
+        scope = Q(entry__task_id=task_id)
+    else:
+        return []
+    subject = Substr(
+        Case(
+            When(entry__task__isnull=True, then=F("entry__project__name")),
+            default=Concat(F("entry__project__name"), Value(" · "), F("entry__task__name")),
+        ),
+        1,
+        255,
+    )
+    links = list(
+        EntryEvent.objects.filter(scope, origin=EntryEvent.Origin.TIDSBRO, push_status=Push.DONE)
+        .filter(event_deleted_at__isnull=True, account__write_hours=True)
+        .exclude(event_id="")
+        .exclude(account__health=CalendarAccount.Health.DISCONNECTED)
+        .alias(sent=KeyTextTransform("subject", "pushed"), subject=subject)
+        .exclude(subject=F("sent"))
+        .select_related("account__connection")
+        .only("id", "account", "pushed", "push_status", "push_operation", "updated_at")
+    )
+    writing = [link for link in links if may_write(link.account)]
+    now = timezone.now()
+    for link in writing:
+        _pend(link, Operation.UPDATE)
+        link.updated_at = now
+    EntryEvent.objects.bulk_update(
+        writing,
+        [
+            "push_status",
+            "push_operation",
+            "push_attempts",
+            "next_attempt_at",
+            "last_error",
+            "updated_at",
+        ],
+        batch_size=500,
+    )
+    return sorted({link.account_id for link in writing})
+
+
 # --- writing --------------------------------------------------------------------------------
 
 

@@ -104,3 +104,79 @@ def test_a_write_waiting_when_the_office_switches_it_off_is_not_made(kari, graph
     assert not result.error and result.pushed == 0
     assert world.sandbox_event(KARI, event_id).body_content == "Quay survey"
     assert _link(entry).push_status == EntryEvent.Push.PENDING
+
+
+# --- projects and tasks renamed ------------------------------------------------------------
+
+
+def test_a_renamed_project_or_task_renames_the_events_of_its_entries(kari):
+    from apps.projects.services import project_update
+    from apps.tasks.services import task_update
+    from apps.timesheets.models import TimeEntryTransition
+    from apps.timesheets.services import time_entry_transition
+    from tests.tasks.factories import TaskFactory
+
+    user, account, project = kari
+    task = TaskFactory(project=project, name="Piling")
+    task.assignees.add(user)
+    other = world.project_for(user, "Quarry")
+    day = world.today()
+    plain = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    tasked = world.entry(user, project, world.at(day, 9), world.at(day, 10), task=task)
+    approved = world.entry(user, project, world.at(day, 10), world.at(day, 11))
+    elsewhere = world.entry(user, other, world.at(day, 11), world.at(day, 12))
+    office = admin_user()
+    Action = TimeEntryTransition.Action
+    time_entry_transition(actor=user, entry=approved, action=Action.SUBMIT)
+    time_entry_transition(actor=office, entry=approved, action=Action.APPROVE_USER)
+
+    def subjects() -> list[str]:
+        return [
+            world.sandbox_event(KARI, _link(e).event_id).subject
+            for e in (plain, tasked, approved, elsewhere)
+        ]
+
+    assert subjects() == ["Harbour", "Harbour · Piling", "Harbour", "Quarry"]
+
+    project_update(project=project, data={"name": "Harbour North"})
+    assert subjects() == ["Harbour North", "Harbour North · Piling", "Harbour North", "Quarry"]
+    task_update(task=task, data={"name": "Piling and sheet piles"})
+    assert subjects() == [
+        "Harbour North",
+        "Harbour North · Piling and sheet piles",
+        "Harbour North",
+        "Quarry",
+    ]
+    # The approved entry is untouched; the calendar and Tidsbro agree (nothing to refuse).
+    approved.refresh_from_db()
+    assert approved.status == approved.Status.USER_APPROVED
+    result = sync.run_round(account.pk)
+    assert (result.pushed, result.refused, result.error) == (0, 0, "")
+    assert not EntryEvent.objects.filter(push_status=EntryEvent.Push.PENDING).exists()
+
+
+def test_a_project_change_that_renames_nothing_costs_one_query(kari, django_assert_num_queries):
+    from apps.calendars import push
+
+    user, account, project = kari
+    day = world.today()
+    for hour in (8, 10, 12):
+        world.entry(user, project, world.at(day, hour), world.at(day, hour + 1))
+    with django_assert_num_queries(1):
+        assert push.queue_renamed(project_id=project.pk) == []
+
+
+def test_a_rename_writes_nothing_for_people_who_do_not_save_hours(calendar_account):
+    from apps.calendars import services
+    from apps.projects.services import project_update
+
+    user = world.person(KARI)
+    account = calendar_account(user, write=True)
+    project = world.project_for(user, "Harbour")
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(entry).event_id
+    services.account_set_write_hours(actor=user, account=world.fresh(account), on=False)
+    project_update(project=project, data={"name": "Harbour North"})
+    assert _link(entry).push_status == EntryEvent.Push.DONE
+    assert world.sandbox_event(KARI, event_id).subject == "Harbour"
