@@ -353,3 +353,78 @@ def test_a_person_connects_her_outlook_calendar_and_her_hours_follow_it(
     for private in ("Project kick-off", "Design review", "Nytt økonomisystem · Workshop"):
         assert private not in body
     shot(admin, "19-office-sees-health")
+
+
+def test_an_approved_entrys_move_in_outlook_is_refused_and_a_deleted_event_flags_the_entry(
+    norwegian: Any,
+    graph_sandbox: Any,  # noqa: F811
+    office: dict[str, Any],
+) -> None:
+    """What Kari sees when Outlook and her approved hours disagree: the move is not applied
+    and is listed on My calendar (dismissable); an event deleted in Outlook leaves the entry,
+    flagged on My week, on My calendar and on the entry itself."""
+    from apps.calendars import services
+    from apps.timesheets.services import time_entry_create, time_entry_transition
+    from tests.calendars.engine import world as engine
+
+    url = graph_sandbox.url
+    kari = office["kari"]
+    world.connection_make()
+    account = world.connect(kari, write=True)
+    assert CalendarAccount.objects.get(pk=account.pk).write_hours
+    services.account_set_write_hours(actor=kari, account=account, on=True)
+    monday = this_monday()
+    tuesday, thursday = monday + dt.timedelta(days=1), monday + dt.timedelta(days=3)
+
+    def entry(day: dt.date, start: int, end: int) -> TimeEntry:
+        return time_entry_create(
+            actor=kari,
+            user=kari,
+            project=office["system"],
+            task=office["workshop"],
+            started_at=engine.at(day, start),
+            ended_at=engine.at(day, end),
+            description="Kravworkshop",
+        )
+
+    approved = entry(tuesday, 8, 10)
+    time_entry_transition(actor=kari, entry=approved, action="submit")
+    time_entry_transition(actor=office["ola"], entry=approved, action="approve_user")
+    kept = entry(thursday, 12, 13)
+    approved_event = EntryEvent.objects.get(entry=approved).event_id
+    kept_event = EntryEvent.objects.get(entry=kept).event_id
+
+    # In Outlook: the approved hours' event moved to 14:00–16:00, the other one deleted (the
+    # sandbox's write path, as Play Outlook; the notifications run the rounds).
+    engine.outlook_move(KARI, approved_event, engine.at(tuesday, 14), engine.at(tuesday, 16))
+    engine.outlook_delete(KARI, kept_event)
+    approved.refresh_from_db()
+    local = timezone.localtime(approved.started_at, kari.tzinfo)
+    assert (local.hour, approved.hours) == (8, 2)
+    assert TimeEntry.objects.filter(pk=kept.pk).exists()
+
+    person = norwegian()
+    log_in(person, url, kari.email)
+    person.goto(week_url(url, monday))
+    note = text(person, "#from-calendar .tb-cal-note")
+    assert "1" in note
+    assert "10:00" not in note
+    shot(person, "20-week-refused-and-deleted")
+
+    person.locator("#from-calendar .tb-cal-note a").click()
+    person.wait_for_url("**/calendaraccount/mine/#deleted")
+    refused = text(person, "#refused")
+    assert "Nytt økonomisystem" in refused
+    assert "08:00" in refused and "14:00" in refused
+    deleted = text(person, "#deleted")
+    assert "Nytt økonomisystem · Workshop" in deleted
+    shot(person, "21-my-calendar-refused-and-deleted")
+
+    person.click("#refused button[value=refusal_dismiss]")
+    person.wait_for_url("**/calendaraccount/mine/#refused")
+    assert nb("None: every change in your calendar was applied.") in text(person, "#refused")
+
+    person.goto(f"{url}/admin/timesheets/timeentry/{kept.pk}/change/")
+    flag = text(person, ".tb-cal-entry")
+    assert nb("The calendar event of this entry was deleted; the hours are kept.") in flag
+    shot(person, "22-entry-event-deleted")
