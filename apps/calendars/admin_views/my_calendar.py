@@ -119,6 +119,8 @@ class MyCalendarView:
                 messages.success(request, _("The rule is deleted."))
                 anchor = "#rules"
             elif action == "disconnect":
+                if request.POST.get("post") != "yes":  # first ask (the admin's confirmation)
+                    return self.confirm_disconnect(request, account)
                 _call("account_disconnect", actor=user, account=account)
                 messages.success(
                     request, _("Your calendar is disconnected. Your hours stay as they are.")
@@ -128,6 +130,18 @@ class MyCalendarView:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return self._back(anchor)
+
+    def confirm_disconnect(self, request: HttpRequest, account: CalendarAccount) -> HttpResponse:
+        """ "Disconnect my calendar" asks first: what stops, and what stays."""
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            "title": _("Disconnect my calendar?"),
+            "subtitle": None,
+            "account": account,
+            "back_url": reverse("admin:calendars_my_calendar"),
+        }
+        request.current_app = self.model_admin.admin_site.name
+        return TemplateResponse(request, "admin/calendars/disconnect_confirmation.html", context)
 
     # --- the page -------------------------------------------------------------------------
 

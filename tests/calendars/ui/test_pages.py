@@ -551,7 +551,17 @@ def test_disconnect_forgets_the_calendar_and_offers_to_connect_again(client, kar
     account = account_for(kari, office, account_email="kari@contoso.example")
     event_for(account, subject="Sprint review")
     client.force_login(kari)
-    response = client.post(MY_CALENDAR, {"action": "disconnect"})
+    # First a question: what stops and what stays; nothing is disconnected yet.
+    asked = client.post(MY_CALENDAR, {"action": "disconnect"})
+    assert asked.status_code == 200
+    question = asked.content.decode()
+    assert "Disconnect your calendar kari@contoso.example from Tidsbro?" in question
+    assert "events already in your calendar stay there too" in question
+    assert 'name="post" value="yes"' in question and f'href="{MY_CALENDAR}"' in question
+    account.refresh_from_db()
+    assert account.health == CalendarAccount.Health.OK and account.state_doc
+    # Yes, disconnect my calendar.
+    response = client.post(MY_CALENDAR, {"action": "disconnect", "post": "yes"})
     assert "Your calendar is disconnected." in " ".join(_messages(response))
     account.refresh_from_db()
     assert account.health == CalendarAccount.Health.DISCONNECTED and account.state_doc == {}
