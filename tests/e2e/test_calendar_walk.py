@@ -289,6 +289,10 @@ def test_a_person_connects_her_outlook_calendar_and_her_hours_follow_it(
     outlook.locator(".messagelist").wait_for()
     moved = outlook.locator(".event", has_text="Nytt økonomisystem · Workshop")
     assert "13:00–14:30" in moved.inner_text()
+    # The move reached Tidsbro as a change notification (delivered, 202), not a later poll.
+    notes = text(outlook, "#notifications")
+    assert "updated" in notes and "Nytt økonomisystem · Workshop" in notes
+    assert "202" in notes
     shot(outlook, "14-outlook-moved")
     typed.refresh_from_db()
     local = timezone.localtime(typed.started_at, kari.tzinfo)
