@@ -326,14 +326,23 @@ def _write_one(account: CalendarAccount, client: CalendarClient, link: EntryEven
             client.delete_event(event_id)
             requests += 1
             CalendarEvent.objects.filter(account=account, event_id=event_id).delete()
-        if entry is None:
-            link.delete()
-        else:
-            link.event_id = link.change_key = link.web_link = link.transaction_id = ""
-            link.pushed = {}
-            link.push_status, link.push_operation = Push.NONE, ""
-            link.push_attempts, link.next_attempt_at, link.last_error = 0, None, ""
-            link.save()
+        with transaction.atomic():
+            fresh = EntryEvent.objects.select_for_update().filter(pk=link.pk).first()
+            if fresh is not None and fresh.updated_at != link.updated_at:
+                # The entry was saved again meanwhile (its times back): a new event.
+                fresh.event_id = fresh.change_key = fresh.web_link = fresh.transaction_id = ""
+                fresh.pushed = {}
+                if fresh.push_status == Push.PENDING and fresh.push_operation != Operation.DELETE:
+                    fresh.push_operation = Operation.CREATE
+                fresh.save()
+            elif entry is None:
+                link.delete()
+            else:
+                link.event_id = link.change_key = link.web_link = link.transaction_id = ""
+                link.pushed = {}
+                link.push_status, link.push_operation = Push.NONE, ""
+                link.push_attempts, link.next_attempt_at, link.last_error = 0, None, ""
+                link.save()
         return requests
     write = event_write(entry)
     values = values_of(write)
@@ -371,10 +380,43 @@ def _write_one(account: CalendarAccount, client: CalendarClient, link: EntryEven
         event = client.create_event(write)
         requests += 1
     with transaction.atomic():
-        _done(link, event, values)
-        link.save()
+        _finish(link, event, values)
         mirror_upsert(account, event)
     return requests
+
+
+def _finish(link: EntryEvent, event: RemoteEvent, values: dict[str, str]) -> None:
+    """Records a write's answer on the link. The entry may have been saved again (or
+    deleted) while the write was on its way: its hook re-queued the link then, and that newer
+    change must stay queued — marking the link written would leave the calendar behind for
+    good. So the link is read again under a lock: untouched since it was loaded, it is done;
+    else the answer's event is recorded and the link waits for the write the entry now wants."""
+    fresh = (
+        EntryEvent.objects.select_for_update()
+        .select_related("entry__project", "entry__task", "entry__user")
+        .filter(pk=link.pk)
+        .first()
+    )
+    if fresh is None or fresh.updated_at == link.updated_at:
+        _done(link, event, values)
+        link.save()
+        return
+    fresh.event_id = event.id
+    fresh.change_key = event.change_key
+    fresh.web_link = event.web_link
+    fresh.event_deleted_at = None
+    fresh.transaction_id = ""
+    fresh.pushed = values
+    if fresh.push_status == Push.PENDING:
+        if fresh.push_operation == Operation.CREATE:  # queued while the create was on its way
+            fresh.push_operation = Operation.UPDATE
+    elif fresh.push_status == Push.DONE:
+        wanted = values_of(event_write(fresh.entry)) if has_times(fresh.entry) else None
+        if wanted != values:
+            _pend(fresh, Operation.UPDATE if wanted else Operation.DELETE)
+        else:
+            fresh.push_operation = ""
+    fresh.save()
 
 
 def push_due(
