@@ -274,14 +274,16 @@ def hours_not_in_calendar(person: Person, *, flagged_ok: set[int] = frozenset())
             problems.append((person.email, entry.pk, "its event is gone", link.event_id[-12:]))
             continue
         want = (
-            entry.started_at,
-            entry.ended_at,
+            _short(entry.started_at),
+            _short(entry.ended_at),
             push.subject_of(entry),
             (entry.description or "").strip(),
         )
-        have = (event.start, event.end, event.subject, event.body_content.strip())
+        have = (_short(event.start), _short(event.end), event.subject, event.body_content.strip())
         if want != have:
-            problems.append((person.email, entry.pk, "differs", want, have))
+            problems.append(
+                (person.email, entry.pk, entry.status, "entry", want, "event", have, _state(link))
+            )
         if link.push_status not in (EntryEvent.Push.DONE,):
             problems.append((person.email, entry.pk, "link", link.push_status, link.last_error))
     for event_id, event in theirs.items():
@@ -312,6 +314,21 @@ def mirror_differences(person: Person) -> list[tuple]:
         if view.get(event_id) != mirror.get(event_id):
             found.append((person.email, event_id[-12:], view.get(event_id), mirror.get(event_id)))
     return found
+
+
+def _short(moment: dt.datetime | None) -> str:
+    return moment.astimezone(dt.UTC).strftime("%m-%d %H:%M") if moment else "-"
+
+
+def _state(link: EntryEvent) -> dict:
+    """What the tie says (for a failure's message)."""
+    pushed = link.pushed or {}
+    return {
+        "push": f"{link.push_status}/{link.push_operation}",
+        "pushed": (pushed.get("start", "")[5:16], pushed.get("end", "")[5:16]),
+        "deleted": bool(link.event_deleted_at),
+        "error": link.last_error[:80],
+    }
 
 
 def _utc(when: dict) -> dt.datetime:

@@ -332,6 +332,9 @@ class Scenario:
         ]
         for action in self.rng.sample(actions, k=8):
             action()
+        if number == CYCLES - 1:  # the last word is Outlook's, on an entry and an approved one
+            self.tidsbro_event_move()
+            self.approved_event_move()
 
 
 def _confirmed_wrong(scenario: Scenario, people: list[Person]) -> list[tuple]:
