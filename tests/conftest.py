@@ -11,26 +11,39 @@ _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_re
 
 
 @pytest.fixture(autouse=True)
-def _content_types_cached(request):
-    """Every test starts with Django's content-type cache full, as in a process that has served
-    a request before (the admin log and generic relations look their type up there once per
-    process; an empty cache costs one query at the first lookup of each model).
+def _caches_as_in_a_running_process(request):
+    """Every test starts with the caches as a process that has served a page before has them,
+    whatever ran earlier in this process:
 
-    The cache is emptied whenever a flush runs post_migrate (after every live-server test), so
-    without this a pinned query count was one higher for a test that happened to run first in
-    its process or right after a live-server test, and lower elsewhere. When the cache is full
-    (most tests) this asks the database nothing.
+    - the default cache emptied (a flag cached by an earlier test, e.g. "calendars are switched
+      on", kept a minute, would outlive that test's rolled-back rows), then the calendars'
+      flag read again for this test's database (the sidebar asks it on every page);
+    - Django's content-type cache full (the admin log and generic relations look a model's
+      type up there once per process). A flush runs post_migrate, which empties it, after
+      every live-server test.
+
+    Without this, pinned query counts were one or two higher for a test that ran first in its
+    process, right after a live-server test or over a minute after the last page, and lower
+    elsewhere. When the caches are full this asks the database one query (the flag).
     """
+    from django.core.cache import caches
+
+    caches["default"].clear()
     uses_db = request.node.get_closest_marker("django_db") is not None or bool(
         _DB_FIXTURES.intersection(request.fixturenames)
     )
-    if uses_db:
-        from django.apps import apps
-        from django.contrib.contenttypes.models import ContentType
+    if not uses_db:
+        return
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
 
-        request.getfixturevalue("django_db_setup")
-        with request.getfixturevalue("django_db_blocker").unblock():
-            ContentType.objects.get_for_models(*apps.get_models(), for_concrete_models=False)
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        ContentType.objects.get_for_models(*apps.get_models(), for_concrete_models=False)
+        if apps.is_installed("apps.calendars"):
+            from apps.calendars.selectors import calendars_switched_on
+
+            calendars_switched_on()
 
 
 @pytest.fixture(scope="session")

@@ -163,7 +163,7 @@ def _task_register(user: Any) -> bool:
 
 
 def erp_sync(user: Any) -> dict[str, Any] | None:
-    """The sync center and its settings: administrators and support."""
+    """The sync center and its settings, and calendar health: administrators and support."""
     return _group(
         _("ERP sync"),
         [
@@ -196,6 +196,12 @@ def erp_sync(user: Any) -> dict[str, Any] | None:
                 "settings",
                 _changelist("integrations.connection"),
                 user.has_perm("integrations.view_connection"),
+            ),
+            _item(  # each person's calendar health (never contents), when calendars are on
+                _("Calendar health"),
+                "event_available",
+                _changelist("calendars.calendaraccount"),
+                user.has_perm("calendars.view_calendar_health") and _calendars_on(),
             ),
         ],
         separator=True,

@@ -111,6 +111,33 @@ def test_support_sees_sync_but_no_system(client):
     assert "System" not in sidebar
 
 
+def test_calendar_health_is_in_the_sidebar_when_calendars_are_on(
+    client, rf, django_assert_num_queries
+):
+    from apps.dashboard.navigation import sidebar_navigation
+    from tests.integrations.graph.world import connection_make
+
+    office, person = admin_user(), employee()
+    client.force_login(office)
+    assert "Calendar health" not in _titles(_sidebar(client))  # no calendar connection
+    connection_make()
+    sidebar = _sidebar(client)
+    assert sidebar["ERP sync"][-1] == "Calendar health"
+    health = reverse("admin:calendars_calendaraccount_changelist")
+    assert f'href="{health}"' in client.get(reverse(HOME)).content.decode()
+    assert client.get(health).status_code == 200
+    client.force_login(person)
+    assert "Calendar health" not in _titles(_sidebar(client))  # a person sees only their own
+    assert client.get(health).status_code == 403
+    # The sidebar asks the database nothing: permissions and the calendars flag are cached.
+    request = rf.get(reverse(HOME))
+    request.user = office
+    sidebar_navigation(request)
+    with django_assert_num_queries(0):
+        groups = sidebar_navigation(request)
+    assert "Calendar health" in {str(i["title"]) for g in groups for i in g["items"]}
+
+
 def test_password_and_api_tokens_are_under_the_persons_name(client):
     client.force_login(employee())
     response = client.get(reverse(HOME))
