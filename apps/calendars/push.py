@@ -392,7 +392,7 @@ def _finish(link: EntryEvent, event: RemoteEvent, values: dict[str, str]) -> Non
     good. So the link is read again under a lock: untouched since it was loaded, it is done;
     else the answer's event is recorded and the link waits for the write the entry now wants."""
     fresh = (
-        EntryEvent.objects.select_for_update()
+        EntryEvent.objects.select_for_update(of=("self",))
         .select_related("entry__project", "entry__task", "entry__user")
         .filter(pk=link.pk)
         .first()

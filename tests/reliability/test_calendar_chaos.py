@@ -449,12 +449,12 @@ def test_hours_and_calendars_converge_under_faults_resets_and_rotated_refresh_to
     assert chaos.expired >= 1, "expired access tokens were met"
     assert rotated_under_faults >= 3, "the refresh token was rotated several times"
     assert dead == []
-    assert wrong == []
-    assert mirrors == []
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert mirrors == [], "\n".join(map(str, mirrors))
     assert moved_wrong == {}
     assert approved_wrong == {}
     assert not_listed == []
-    assert confirmed_wrong == []
+    assert confirmed_wrong == [], "\n".join(map(str, confirmed_wrong))
     assert whole.refused_refresh == 0 and revoked() == 0, "a refresh token was refused"
     assert all(signs_in(p) for p in people)
     assert set(health.values()) == {"ok"}, health
