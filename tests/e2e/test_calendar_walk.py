@@ -266,7 +266,7 @@ def test_a_person_connects_her_outlook_calendar_and_her_hours_follow_it(
     typed = TimeEntry.objects.get(user=kari, project=office["system"])
     assert typed.date == monday + dt.timedelta(days=2)
     tie = EntryEvent.objects.get(entry=typed)
-    assert tie.event_id  # pushed to Outlook when the save committed
+    assert tie.event_id, (tie.push_status, tie.push_operation, tie.last_error)  # pushed at commit
     shot(person, "12-week-saved")
 
     # 9. The sandbox's Outlook shows the event "Project · Task" at 09:00–10:00.
