@@ -415,7 +415,10 @@ def test_an_approved_entrys_move_in_outlook_is_refused_and_a_deleted_event_flags
     assert "10:00" not in note
     shot(person, "20-week-refused-and-deleted")
 
-    person.locator("#from-calendar .tb-cal-note a").click()
+    links = person.locator("#from-calendar .tb-cal-note a")
+    assert links.count() == 2  # one to each list on My calendar
+    assert links.nth(1).get_attribute("href").endswith("/calendaraccount/mine/#refused")
+    links.first.click()
     person.wait_for_url("**/calendaraccount/mine/#deleted")
     refused = text(person, "#refused")
     assert "Nytt økonomisystem" in refused
