@@ -139,7 +139,9 @@ def queue_entry(account: CalendarAccount, entry: TimeEntry) -> bool:
         if link.pushed == wanted and not (
             link.push_status == Push.PENDING and link.push_operation == Operation.DELETE
         ):
-            if link.push_status == Push.PENDING:  # an older write still waits: no need
+            if link.push_status == Push.PENDING and _calendar_shows(account, link, wanted):
+                # An older write still waits and the calendar already holds these values: no
+                # need. (A refused change waiting to be put back shows other values: it stays.)
                 link.push_status, link.push_operation = Push.DONE, ""
                 link.save()
             return False
@@ -150,6 +152,12 @@ def queue_entry(account: CalendarAccount, entry: TimeEntry) -> bool:
         link.event_id = ""
     link.save()
     return True
+
+
+def _calendar_shows(account: CalendarAccount, link: EntryEvent, wanted: dict[str, str]) -> bool:
+    """Whether the event, as the last round read it, holds `wanted`."""
+    row = CalendarEvent.objects.filter(account=account, event_id=link.event_id).first()
+    return row is not None and event_values(row) == wanted
 
 
 def queue_entry_gone(entry_pk: int) -> list[int]:

@@ -133,3 +133,39 @@ def test_an_entry_deleted_while_its_create_is_on_its_way_leaves_no_event(kari):
     _push(account)
     assert _events() == []
     assert not EntryEvent.objects.filter(entry_ref=entry.pk).exists()
+
+
+def test_a_full_round_keeps_a_refused_change_waiting_to_be_put_back(kari):
+    """An approved entry's event moved in Outlook: refused, and the put-back's write failed
+    (it waits). A full round then re-checks the window's entries: the entry is as Tidsbro last
+    wrote it, but the calendar is not — the put-back must stay queued, not be dropped."""
+    from apps.calendars import sync
+    from apps.calendars.models import Refusal
+    from apps.integrations.connectors.graph.client import GraphClient
+    from apps.timesheets.services import time_entry_transition
+    from tests.accounts.factories import UserFactory
+
+    user, account, project = kari
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    sync.run_round(account.pk)
+    event_id = EntryEvent.objects.get(entry_ref=entry.pk).event_id
+    entry = time_entry_transition(actor=user, entry=entry, action="submit")
+    time_entry_transition(actor=UserFactory(is_superuser=True), entry=entry, action="approve_user")
+    world.outlook_move(KARI, event_id, world.at(day, 15), world.at(day, 16))
+    # A round that reads and refuses, and whose put-back write then fails (left waiting).
+    client = GraphClient(world.fresh(account))
+    try:
+        result = sync.RoundResult()
+        sync._Reader(world.fresh(account), client, "worker", result).pull()
+        sync.apply_rules(world.fresh(account), client, result)
+    finally:
+        client.close()
+    link = EntryEvent.objects.get(entry_ref=entry.pk)
+    assert Refusal.objects.count() == 1 and link.push_status == EntryEvent.Push.PENDING
+    services.account_full_sync(actor=user, account=world.fresh(account))
+    sync.run_round(account.pk)
+    event = world.sandbox_event(KARI, event_id)
+    assert (event.start, event.end) == (world.at(day, 8), world.at(day, 9))  # put back
+    assert EntryEvent.objects.get(entry_ref=entry.pk).push_status == EntryEvent.Push.DONE
+    assert Refusal.objects.count() == 1
