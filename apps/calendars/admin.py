@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -54,7 +54,8 @@ class CalendarAccountAdmin(ModelAdmin):
         colour = "#067647" if obj.health == CalendarAccount.Health.OK else "#b42318"
         since = ""
         if obj.problem_since:
-            since = timezone.localtime(obj.problem_since).strftime(" (%Y-%m-%d %H:%M)")
+            moment = timezone.localtime(obj.problem_since)
+            since = f" ({formats.date_format(moment, 'SHORT_DATETIME_FORMAT')})"
         return format_html(
             '<span style="color:{}">{}</span>{}', colour, obj.get_health_display(), since
         )

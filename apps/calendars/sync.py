@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from apps.calendars import common, push, services
 from apps.calendars.mirror import apply_items, upsert_event  # noqa: F401 - upsert_event: API
@@ -301,9 +302,11 @@ def _when(entry_or_event: Any, start: datetime | None, end: datetime | None, tz:
     if start is None or end is None:
         return ""
     a, b = timezone.localtime(start, tz), timezone.localtime(end, tz)
+    day = formats.date_format(a.date(), "SHORT_DATE_FORMAT")
     if a.date() == b.date():
-        return f"{a:%Y-%m-%d %H:%M}–{b:%H:%M}"
-    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"
+        return f"{day} {a:%H:%M}–{b:%H:%M}"
+    last = formats.date_format(b.date(), "SHORT_DATE_FORMAT")
+    return f"{day} {a:%H:%M} – {last} {b:%H:%M}"
 
 
 def _refuse(
@@ -374,9 +377,11 @@ def follow(
         link.save(update_fields=["change_key", "updated_at"])
         return
     if not entry.is_editable:
-        _refuse(
-            account, link, event, values, time_entry_read_only_reason(entry=entry) or "", result
-        )
+        # Written once, read by the person: in their language and date format.
+        with translation.override(entry.user.language or settings.LANGUAGE_CODE):
+            _refuse(
+                account, link, event, values, time_entry_read_only_reason(entry=entry) or "", result
+            )
         return
     try:
         with transaction.atomic(), _follow(entry.pk):

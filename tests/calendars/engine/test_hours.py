@@ -228,3 +228,29 @@ def test_writing_needs_the_write_permission(calendar_account):
     account = calendar_account(user)  # read only
     with pytest.raises(ApplicationError, match="Connect your calendar again"):
         services.account_set_write_hours(actor=user, account=account, on=True)
+
+
+def test_a_refusal_is_written_in_the_persons_language_and_date_format(kari):
+    from django.utils import formats, translation
+
+    from apps.timesheets.services import time_entry_transition
+
+    user, account, project = kari
+    user.language = "nb"
+    user.save(update_fields=["language"])
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(entry).event_id
+    time_entry_transition(actor=user, entry=entry, action="submit")
+    world.outlook_move(KARI, event_id, world.at(day, 15), world.at(day, 16))
+    refusal = Refusal.objects.get()
+    with translation.override("nb"):
+        expected = formats.date_format(day, "SHORT_DATE_FORMAT")
+        reason = translation.gettext(
+            "Submitted hours cannot be changed until they are approved or sent back."
+        )
+    # The worker ran in English; the person reads Norwegian on My calendar.
+    assert reason != "Submitted hours cannot be changed until they are approved or sent back."
+    assert refusal.reason == reason
+    assert refusal.entry_was.startswith(f"{expected} 08:00")
+    assert refusal.calendar_said.startswith(f"{expected} 15:00")
