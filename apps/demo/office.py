@@ -319,6 +319,7 @@ def demo_data_load(*, today: datetime.date | None = None) -> Summary:
         for project, archived in new_projects:
             if archived:
                 project_archive(project=project)
+        _calendar_rules(users, work_types)
     summary.statuses.update(
         {
             Status(s): n
@@ -326,6 +327,32 @@ def demo_data_load(*, today: datetime.date | None = None) -> Summary:
         }
     )
     return summary
+
+
+# The categories the calendar sandbox's demo meetings carry (apps/sandbox/graph/seed.py), and
+# what each person's rule suggests for them: their first internal project as an internal
+# meeting, their first customer project as consulting.
+CALENDAR_CATEGORIES = [("Internal", True, INTERNAL_MEETING), ("Customer work", False, CONSULTING)]
+
+
+def _calendar_rules(users: dict[str, User], work_types: dict[str, WorkType]) -> None:
+    """Each person's category rules, so their calendar's meetings come with a project."""
+    from apps.calendars.models import CategoryRule
+    from apps.calendars.suggestions import rule_save
+    from apps.timesheets.selectors import projects_open_for_time
+
+    have = set(CategoryRule.objects.values_list("user_id", "category"))
+    for user in users.values():
+        projects: dict[bool, Project] = {}
+        for project in projects_open_for_time(user=user).order_by("name"):
+            projects.setdefault(project.name.startswith(INTERNAL_PREFIX), project)
+        for category, internal, work_type in CALENDAR_CATEGORIES:
+            project = projects.get(internal)
+            if project is None or (user.pk, category) in have:
+                continue
+            rule_save(
+                actor=user, category=category, project=project, work_type=work_types[work_type]
+            )
 
 
 def _people(summary: Summary) -> dict[str, User]:

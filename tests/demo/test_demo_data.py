@@ -15,13 +15,17 @@ from django.test import RequestFactory
 
 from apps.accounts import roles
 from apps.accounts.models import User
+from apps.calendars.models import CategoryRule
 from apps.customers.models import Customer
 from apps.demo.office import (
+    CONSULTING,
     CUSTOMERS,
     DEMO_ADMIN_EMAIL,
     DEMO_PASSWORD,
     DOMAIN,
     FIRST_CUSTOMER_NUMBER,
+    INTERNAL_MEETING,
+    INTERNAL_PREFIX,
     PEOPLE,
     PROJECTS,
     Summary,
@@ -38,7 +42,17 @@ from apps.worktypes.models import WorkType
 
 Status = TimeEntry.Status
 Action = TimeEntryTransition.Action
-MODELS = [User, Customer, Project, ProjectMember, ProjectRole, Task, WorkType, TimeEntry]
+MODELS = [
+    User,
+    Customer,
+    Project,
+    ProjectMember,
+    ProjectRole,
+    Task,
+    WorkType,
+    TimeEntry,
+    CategoryRule,
+]
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +281,29 @@ def test_bulk_written_hours_equal_hours_written_through_the_services(demo):
     assert {fields["status"] for fields, _trail, _history in written[True]} == set(Status.values)
     assert sum(len(history) for _fields, _trail, history in written[True]) >= 100
     assert written[False] == written[True]
+
+
+def test_demo_people_have_calendar_rules_for_the_sandbox_meetings_categories(demo):
+    """The calendar sandbox's demo meetings carry "Internal" and "Customer work": each person's
+    rules suggest a project of their own for them (an internal one as an internal meeting)."""
+    from apps.timesheets.selectors import projects_open_for_time
+
+    people = User.objects.filter(email__in=[p.address for p in PEOPLE])
+    with_rules = 0
+    for person in people:
+        rules = {r.category: r for r in CategoryRule.objects.filter(user=person)}
+        open_projects = projects_open_for_time(user=person)
+        kinds = {p.name.startswith(INTERNAL_PREFIX) for p in open_projects}
+        if kinds != {True, False}:  # e.g. the administrator, on no project
+            assert rules == {}, person
+            continue
+        with_rules += 1
+        assert set(rules) == {"Internal", "Customer work"}, person
+        internal, customer = rules["Internal"], rules["Customer work"]
+        assert internal.project.name.startswith(INTERNAL_PREFIX)
+        assert internal.work_type.name == INTERNAL_MEETING
+        assert customer.project.customer_id is not None
+        assert customer.work_type.name == CONSULTING
+        open_ids = {p.pk for p in open_projects}
+        assert {internal.project_id, customer.project_id} <= open_ids
+    assert with_rules > 20
