@@ -261,10 +261,10 @@ class Scenario:
     def tidsbro_event_move(self) -> None:
         """The person moves the event of one of their draft hours in Outlook (one whose
         latest version Tidsbro has written: what the person sees)."""
-        person = self._person()
-        entry = self._pick(self._drafts(person, written=True))
+        entry = self._pick([e for p in self.people for e in self._drafts(p, written=True)])
         if entry is None:
             return
+        person = next(p for p in self.people if p.user.pk == entry.user_id)
         link = EntryEvent.objects.get(account_id=person.account_id, entry_ref=entry.pk)
         self._count("outlook-move-tidsbro-event")
         start, end = self._slot(person)
