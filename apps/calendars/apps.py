@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CalendarsConfig(AppConfig):
     """Each person's calendar (their Outlook calendar, through a calendar connector) and their
-    hours: entries as events, events as suggestions, both ways (CONTRACT-18)."""
+    hours: entries as events, events as suggestions, both ways (apps/calendars/README.md)."""
 
     name = "apps.calendars"
     label = "calendars"

@@ -1,5 +1,5 @@
 """What the calendar engine's modules share: the office's calendar provider, whether Tidsbro
-writes a person's hours, and the window kept in step (CONTRACT-18 §0). A leaf module."""
+writes a person's hours, and the window kept in step (apps/calendars/README.md §0). A leaf module."""
 
 from __future__ import annotations
 

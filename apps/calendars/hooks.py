@@ -1,4 +1,4 @@
-"""The calendar sync's subscriptions to local changes and logins (engine; CONTRACT-18 §5).
+"""The calendar sync's subscriptions to local changes and logins (engine; apps/calendars/README.md §5).
 
 - An hour created, changed or deleted (by anyone: the person, a
   project manager or an administrator registering for them) whose owner saves their hours in

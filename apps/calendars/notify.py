@@ -1,4 +1,4 @@
-"""The receiver of a calendar's change notifications (CONTRACT-18 §5): no login, no CSRF —
+"""The receiver of a calendar's change notifications (apps/calendars/README.md §5): no login, no CSRF —
 a notification counts only when it names a known subscription and brings its secret client
 state (compared in constant time). Answers 202 at once; the round runs as a job. Bodies are
 never logged."""

@@ -1,4 +1,4 @@
-"""The calendar's parts of other pages: suggestions on My week, links on an entry (CONTRACT-18 §6).
+"""The calendar's parts of other pages: suggestions on My week, links on an entry (apps/calendars/README.md §6).
 
 Each part reads the page owner's own calendar only, in a fixed number of queries."""
 

@@ -1,4 +1,4 @@
-"""The calendar vocabulary every calendar connector speaks (CONTRACT-18 §3).
+"""The calendar vocabulary every calendar connector speaks (apps/calendars/README.md §3).
 
 A connector package that serves calendars declares `spec.calendar`, a `CalendarProvider`.
 The calendars app names no system: it finds the provider through the office's connection

@@ -1,4 +1,4 @@
-"""What a person's calendar pages read: their account, the suggestions of a week (CONTRACT-18 §0),
+"""What a person's calendar pages read: their account, the suggestions of a week (apps/calendars/README.md §0),
 flagged entries and refused changes. Every function reads one person's rows only."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A person's calendar account: connect, disconnect, the switches of My calendar, and asking
-for a round (CONTRACT-18 §5). The round itself is `sync.run_round`; pushes are `push.py`.
+for a round (apps/calendars/README.md §5). The round itself is `sync.run_round`; pushes are `push.py`.
 
 Secrets (the token document, the subscription's client state) stay in `CalendarAccount.state`
 (encrypted) and never reach a task's arguments, a log line or an exception message. The

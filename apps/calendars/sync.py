@@ -1,4 +1,4 @@
-"""One round of a person's calendar (CONTRACT-18 §5): read the changes of the window into the
+"""One round of a person's calendar (apps/calendars/README.md §5): read the changes of the window into the
 mirror, let entries follow their events, write Tidsbro's due changes, keep the change
 subscription alive.
 

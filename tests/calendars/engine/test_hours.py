@@ -1,4 +1,4 @@
-"""A person's hours in their calendar and back (CONTRACT-18 §0 rules), through the real path:
+"""A person's hours in their calendar and back (apps/calendars/README.md §0 rules), through the real path:
 entries through the timesheet services, "Outlook" edits through the sandbox's write path, the
 rounds over HTTP (notifications delivered inline run them at once)."""
 

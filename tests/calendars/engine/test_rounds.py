@@ -1,5 +1,5 @@
 """Rounds of a person's calendar through the real path: the sandbox over HTTP, the
-production client, the engine's rounds (CONTRACT-18 §5)."""
+production client, the engine's rounds (apps/calendars/README.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures for the Microsoft 365 calendar (CONTRACT-18 §2); helpers in world.py.
+"""Fixtures for the Microsoft 365 calendar (apps/calendars/README.md §2); helpers in world.py.
 
 - `graph_sandbox`: the seeded sandbox at the live server under its https name (routing set).
 - `graph_connection`: the office's active calendar connection (sandbox tenant, write allowed).

@@ -1,4 +1,4 @@
-"""The Microsoft 365 sandbox world for calendar tests (CONTRACT-18 §2), importable from any
+"""The Microsoft 365 sandbox world for calendar tests (apps/calendars/README.md §2), importable from any
 test folder: the sandbox over real HTTP under its https name, the office's calendar
 connection, and a person's REAL sign-in (Tidsbro's OAuth start → the sandbox's sign-in and
 consent pages with `requests` → Tidsbro's callback → MSAL → the saved CalendarAccount).
@@ -201,7 +201,7 @@ def client_for(account: Any, **kwargs: Any) -> Any:
 
 
 def window(weeks_back: int = 4, weeks_ahead: int = 13) -> tuple[Any, Any]:
-    """CONTRACT-18's window: Monday `weeks_back` weeks ago to `weeks_ahead` weeks ahead (UTC
+    """The window of apps/calendars/README.md: Monday `weeks_back` weeks ago to `weeks_ahead` weeks ahead (UTC
     midnights)."""
     import datetime as dt
 

@@ -3,7 +3,7 @@
 Each person connects their own Outlook calendar (delegated sign-in, authorization code +
 PKCE through MSAL); the office's connection only switches the integration on. What the
 calendars app (`apps.calendars`) needs from it is `spec.calendar` (a CalendarProvider).
-See ../shared/reference/graph/API-NOTES.md and CONTRACT-18. Importing this package is cheap.
+See ../shared/reference/graph/API-NOTES.md and apps/calendars/README.md. Importing this package is cheap.
 """
 
 SYSTEM = "graph"

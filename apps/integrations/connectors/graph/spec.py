@@ -1,4 +1,4 @@
-"""What Tidsbro knows about Microsoft 365 calendars (CONTRACT-18 §4)."""
+"""What Tidsbro knows about Microsoft 365 calendars (apps/calendars/README.md §4)."""
 
 from __future__ import annotations
 
