@@ -61,3 +61,24 @@ def admin_login(page, live_server, email: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("#login-form [type=submit]")  # the theme's login button is a <button>
     page.wait_for_url(f"{live_server.url}/admin/")
+
+
+@pytest.fixture
+def norwegian(browser) -> Iterator:
+    """Opens a browser that asks for Norwegian, 1366 px wide: one page per person."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(
+            locale="nb-NO",
+            timezone_id="Europe/Oslo",
+            extra_http_headers={"Accept-Language": "nb-NO,nb;q=0.9"},
+            viewport={"width": 1366, "height": 900},
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

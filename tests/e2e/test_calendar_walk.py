@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +28,8 @@ from apps.integrations.models import Connection
 from apps.projects.models import ProjectMember
 from apps.sandbox.graph.runtime import tenant_id
 from apps.timesheets.models import TimeEntry
-from tests.accounts.factories import PASSWORD, UserFactory, admin_user, employee
+from tests.accounts.factories import UserFactory, admin_user, employee
+from tests.e2e import walk
 from tests.integrations.graph import world
 from tests.integrations.graph.conftest import graph_sandbox  # noqa: F401
 from tests.projects.factories import ProjectFactory, ProjectRoleFactory
@@ -42,45 +42,14 @@ SHOTS = os.environ.get("CALENDAR_SHOTS", "")
 KARI = "kari@tidsbro.no"  # a seeded sandbox mailbox (Europe/Oslo) and Kari's Tidsbro login
 
 
-def nb(text: str) -> str:
-    """What a Norwegian user reads for `text` (the English until the translator has run)."""
-    with translation.override("nb"):
-        return translation.gettext(text)
-
-
-@pytest.fixture
-def norwegian(browser: Any) -> Any:
-    """A browser that asks for Norwegian, 1366 px wide; one per person."""
-    contexts = []
-
-    def open_page() -> Any:
-        context = browser.new_context(
-            locale="nb-NO",
-            timezone_id="Europe/Oslo",
-            extra_http_headers={"Accept-Language": "nb-NO,nb;q=0.9"},
-            viewport={"width": 1366, "height": 900},
-        )
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
+nb = walk.nb
 
 
 def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    walk.shot(page, SHOTS, name)
 
 
-def log_in(page: Any, url: str, email: str) -> None:
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+log_in = walk.log_in
 
 
 def text(page: Any, selector: str = "#content-main") -> str:

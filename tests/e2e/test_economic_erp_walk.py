@@ -16,7 +16,6 @@ import datetime as dt
 import os
 import re
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,8 @@ from apps.sandbox.economic import models as erp
 from apps.sandbox.economic import seed as sandbox_seed
 from apps.timesheets.models import TimeEntry
 from apps.worktypes.models import WorkType
-from tests.accounts.factories import PASSWORD, admin_user, employee
+from tests.accounts.factories import admin_user, employee
+from tests.e2e import walk
 from tests.projects.factories import ProjectRoleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,39 +53,11 @@ def sandbox(live_server: Any, settings: Any) -> Any:
     return agreement
 
 
-@pytest.fixture
-def norwegian(browser: Any) -> Any:
-    """A browser that asks for Norwegian, 1366 px wide; one per person."""
-    contexts = []
-
-    def open_page() -> Any:
-        context = browser.new_context(
-            locale="nb-NO",
-            timezone_id="Europe/Oslo",
-            extra_http_headers={"Accept-Language": "nb-NO,nb;q=0.9"},
-            viewport={"width": 1366, "height": 900},
-        )
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    walk.shot(page, SHOTS, name)
 
 
-def log_in(page: Any, url: str, email: str) -> None:
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+log_in = walk.log_in
 
 
 def test_an_economic_office_connects_projects_and_invoices_approved_hours_as_a_draft(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from apps.customers.models import Customer
 from apps.demo.office import customer_specs
@@ -34,7 +34,8 @@ from apps.sandbox.unimicro.seed import seed as sandbox_seed
 from apps.timesheets.models import TimeEntry
 from apps.timesheets.services import time_entry_create, time_entry_transition
 from apps.worktypes.models import WorkType
-from tests.accounts.factories import PASSWORD, admin_user, employee
+from tests.accounts.factories import admin_user, employee
+from tests.e2e import walk
 from tests.projects.factories import ProjectFactory, ProjectRoleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,10 +48,7 @@ ORGANISATION = "Tidsbro Rådgivning AS"
 REGISTERED = 41002  # CustomerOrder.StatusCode "Registered"
 
 
-def nb(text: str) -> str:
-    """What a Norwegian user reads for `text` (the English until the translator has run)."""
-    with translation.override("nb"):
-        return translation.gettext(text)
+nb = walk.nb
 
 
 @pytest.fixture
@@ -68,40 +66,11 @@ def url(live_server: Any, settings: Any) -> str:
     auth.forget_providers()
 
 
-@pytest.fixture
-def norwegian(browser: Any) -> Any:
-    """A browser that asks for Norwegian, 1366 px wide; one per person."""
-    contexts = []
-
-    def open_page() -> Any:
-        context = browser.new_context(
-            locale="nb-NO",
-            timezone_id="Europe/Oslo",
-            extra_http_headers={"Accept-Language": "nb-NO,nb;q=0.9"},
-            viewport={"width": 1366, "height": 900},
-            accept_downloads=True,
-        )
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    walk.shot(page, SHOTS, name)
 
 
-def log_in(page: Any, url: str, email: str) -> None:
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+log_in = walk.log_in
 
 
 def activate_unimicro(admin: Any, url: str, mode: str, shots: str) -> None:
