@@ -5,59 +5,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
 NAME = "calendars: rounds (every 5 minutes)"
 
 
-def planned() -> list[dict[str, Any]]:
+def planned() -> list[Any]:
     from django_q.models import Schedule
 
+    from apps.integrations.schedules import Planned
+
     return [
-        {
-            "name": NAME,
-            "func": "apps.calendars.jobs.round_all",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-        }
+        Planned(
+            name=NAME,
+            func="apps.calendars.jobs.round_all",
+            schedule_type=Schedule.MINUTES,
+            minutes=5,
+        )
     ]
 
 
 def ensure_schedules() -> dict[str, str]:
-    """Creates or updates the schedules by name; returns name → created/updated/unchanged.
-    An existing schedule keeps its next run."""
-    from django_q.models import Schedule
+    """Creates or updates the schedules by name (the sync's upsert); returns name →
+    created/updated/unchanged. An existing schedule keeps its next run."""
+    from apps.integrations.schedules import ensure_schedules as upsert
 
-    result: dict[str, str] = {}
-    with transaction.atomic():
-        for plan in planned():
-            name = plan["name"]
-            wanted = {
-                "func": plan["func"],
-                "schedule_type": plan["schedule_type"],
-                "minutes": plan["minutes"],
-                "kwargs": None,
-                "args": None,
-                "repeats": -1,
-            }
-            rows = list(Schedule.objects.select_for_update().filter(name=name).order_by("pk"))
-            if not rows:
-                Schedule.objects.create(name=name, next_run=timezone.now(), **wanted)
-                result[name] = "created"
-                continue
-            row, extra = rows[0], rows[1:]
-            for duplicate in extra:
-                duplicate.delete()
-            changed = [k for k, v in wanted.items() if getattr(row, k) != v]
-            for key in changed:
-                setattr(row, key, wanted[key])
-            if changed or extra:
-                row.save()
-                result[name] = "updated"
-            else:
-                result[name] = "unchanged"
-    return result
+    return upsert(plans=planned())
 
 
 def ensure_schedules_after_migrate(sender: Any, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.calendars import common
 from apps.calendars.models import CalendarAccount, CalendarEvent, CategoryRule, EntryEvent, Refusal
 from apps.calendars.providers import TIDSBRO_CATEGORY
 
@@ -67,20 +68,8 @@ def forget_switched_on(**_kwargs: Any) -> None:
     transaction.on_commit(lambda: cache.delete(SWITCHED_ON_CACHE_KEY))
 
 
-def provider_for(connection: Connection | None) -> Any:
-    """The connection's CalendarProvider (None when there is none)."""
-    if connection is None:
-        return None
-    from apps.integrations import registry
-
-    try:
-        return registry.spec_for(connection.system).calendar
-    except LookupError:
-        return None
-
-
-def office_allows_write(connection: Connection | None) -> bool:
-    return bool(connection is not None and connection.setting("allow_write", False))
+provider_for = common.provider_of
+office_allows_write = common.office_allows_write
 
 
 def account_of(user: User) -> CalendarAccount | None:

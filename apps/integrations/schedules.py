@@ -70,17 +70,20 @@ def _first_run(plan: Planned, now: datetime) -> datetime:
     return first
 
 
-def ensure_schedules(*, now: datetime | None = None) -> dict[str, str]:
+def ensure_schedules(
+    *, now: datetime | None = None, plans: list[Planned] | None = None
+) -> dict[str, str]:
     """Creates or updates the schedules by name; returns name → "created"/"updated"/"unchanged".
 
-    A schedule's next run is kept when it exists, so re-running does not shift the clock.
+    `plans`: another app's schedules (default: the sync's own, `planned()`). A schedule's next
+    run is kept when it exists, so re-running does not shift the clock.
     """
     from django_q.models import Schedule
 
     now = now or timezone.now()
     result: dict[str, str] = {}
     with transaction.atomic():
-        for plan in planned():
+        for plan in planned() if plans is None else plans:
             wanted = {
                 "func": plan.func,
                 "schedule_type": plan.schedule_type,
