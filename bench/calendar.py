@@ -31,7 +31,10 @@ import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from statistics import median
 from typing import Any
+
+from bench.harness import itemise, ms, say
 
 # Events in the one person's year, per size (XS: --quick).
 SIZES = {"XS": 150, "S": 500, "M": 2_000, "L": 8_000}
@@ -43,24 +46,6 @@ CHANGED_QUICK = 2
 LIMIT_PER_10_MIN = 10_000
 LIMIT_CONCURRENT = 4
 CYCLE = dt.timedelta(minutes=5)  # jobs.ROUND_EVERY: the worker's cadence
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
-def itemise(calls: Counter) -> str:
-    return ", ".join(f"{op} {n}" for op, n in sorted(calls.items(), key=lambda kv: -kv[1]))
 
 
 # THE SANDBOX'S REQUEST LOG
@@ -595,7 +580,7 @@ def people_rows(plan: Any, results: Any, say: Any, quick: bool) -> None:
 
 # ALL ROWS
 # ------------------------------------------------------------------------------
-def run(plan: Any, results: Any, say: Any = _say, *, base: str) -> None:
+def run(plan: Any, results: Any, say: Any = say, *, base: str) -> None:
     import logging
 
     from apps.calendars.models import CalendarAccount
