@@ -395,6 +395,9 @@ class OutboxItem(models.Model):
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     done_at = models.DateTimeField(_("transferred"), null=True, blank=True)
+    # The values each create whose outcome is unknown sent (newest last): a retry looks the
+    # record up by them, so a change made here meanwhile (a rename) still finds it.
+    sent = models.JSONField(_("values sent"), default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("outbox item")

@@ -487,25 +487,57 @@ def _same_fields(local: dict[str, Any], snapshot: dict[str, Any], fields: tuple[
 _ABSENT = object()
 
 
+SENT_KEPT = 5  # the value sets an item remembers of its unsure creates
+
+
+def _remember_sent(sent: list[dict[str, Any]] | None, values: dict[str, Any]) -> list[dict]:
+    """The item's sent values with `values` last (once), at most SENT_KEPT."""
+    kept = [v for v in (sent or []) if v != values]
+    return [*kept, values][-SENT_KEPT:]
+
+
+def _lookup_candidates(
+    item: OutboxItem, local: dict[str, Any], fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """What a retried create looks for: the values its unsure attempts sent (newest first),
+    then the values now; each distinct set once (one look-up when nothing changed)."""
+    out: list[dict[str, Any]] = []
+    for values in [*reversed(item.sent or []), local]:
+        if not any(_same_fields(values, seen, fields) for seen in out):
+            out.append(values)
+    return out
+
+
 def _made_by_unsure_create(
     connection: Connection, connector: Connector, adapter: Any, item: OutboxItem
 ) -> str:
     """The ERP record an earlier create of this now deleted record may have made (its answer
     was lost: no binding was written), so the delete removes it instead of leaving it behind.
     Looked up only when a push of it failed (this item, which may have been the create
-    before the delete was folded into it, or an earlier one) and the adapter can say what to look for
-    (`lookup_values_of_deleted`); "" otherwise."""
+    before the delete was folded into it, or an earlier one), by what the adapter says to look
+    for (`lookup_values_of_deleted`) and by the values those creates sent; "" otherwise."""
     lookup = getattr(adapter, "lookup_values_of_deleted", None)
-    if lookup is None:
-        return ""
-    tried = (
+    tried = list(
         OutboxItem.objects.filter(connection=connection, entity=item.entity, local_id=item.local_id)
         .filter(Q(attempts__gt=0) | Q(status=Status.AMBIGUOUS))
-        .exists()
+        .values_list("sent", flat=True)
     )
     if not tried:
         return ""
-    return connector.find(item.entity, lookup(item.local_id)) or ""
+    # As it was last known here, then as the unsure creates sent it (renamed since).
+    candidates = [
+        *([lookup(item.local_id)] if lookup is not None else []),
+        *(v for sent in tried for v in reversed(sent or [])),
+    ]
+    seen: list[dict[str, Any]] = []
+    for values in candidates:
+        if values in seen:
+            continue
+        seen.append(values)
+        found = connector.find(item.entity, values)
+        if found:
+            return found
+    return ""
 
 
 def _push(connection: Connection, connector: Connector, item: OutboxItem, stats: RunStats) -> None:
@@ -551,15 +583,25 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
 
     if binding is None or not binding.external_id:
         external_id = None
+        paired = local  # the values the ERP's record was made with
         if item.status == Status.AMBIGUOUS or item.attempts or item.last_error:
             # A retried create: an earlier attempt may have reached the ERP, never create twice.
-            external_id = connector.find(item.entity, local)
+            # It is looked for as it was sent (renamed here since, it still has the old name),
+            # then as it is now.
+            for values in _lookup_candidates(item, local, adapter.fields):
+                external_id = connector.find(item.entity, values)
+                if external_id:
+                    paired = values
+                    break
         assigned: dict[str, Any] = {}
         if external_id is None:
             # Committed before the request goes out: if this worker dies while the ERP is
             # creating the record, the next attempt knows to look it up instead of creating it
-            # again. A failure that certainly reached nothing sets the item back (_fail).
-            OutboxItem.objects.filter(pk=item.pk).update(status=Status.AMBIGUOUS)
+            # again, by the values sent (`sent`). A failure that certainly reached nothing sets
+            # the item back (_fail).
+            OutboxItem.objects.filter(pk=item.pk).update(
+                status=Status.AMBIGUOUS, sent=_remember_sent(item.sent, local)
+            )
             # One key per outbox item: a retry of this create (same item) is recognised by
             # systems that honour idempotency keys, even when the values changed meanwhile.
             external_id, assigned = connector.create(
@@ -568,16 +610,29 @@ def _push(connection: Connection, connector: Connector, item: OutboxItem, stats:
             stats.created += 1
         else:
             # Found by look-up: what the create assigned (e.g. the project number) arrives now.
-            assigned = connector.found_values(item.entity, external_id, local)
-        _store_binding(connection, item.entity, obj.pk, external_id, snapshot={**local, **assigned})
+            assigned = connector.found_values(item.entity, external_id, paired)
+        _store_binding(
+            connection, item.entity, obj.pk, external_id, snapshot={**paired, **assigned}
+        )
         # The outcome is known now (the binding holds the ERP id): no look-up needed any more.
-        OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(status=Status.PENDING)
+        OutboxItem.objects.filter(pk=item.pk, status=Status.AMBIGUOUS).update(
+            status=Status.PENDING, sent=[]
+        )
         if assigned:
             with transaction.atomic(), sync_writes():
                 adapter.after_push(connection, obj, assigned)
         stats.pushed += 1
         stats.note(entity=item.entity, local_id=obj.pk, external_id=external_id, action="created")
-        return
+        if _same_fields(local, paired, adapter.fields):
+            return
+        # Found as it was sent, changed here since: the change goes out now, as an update.
+        obj = adapter.load(connection, [item.local_id]).get(item.local_id)
+        binding = Binding.objects.filter(
+            connection=connection, entity=item.entity, local_id=item.local_id
+        ).first()
+        if obj is None or binding is None:
+            return
+        local = adapter.values(connection, [obj])[obj.pk]
 
     if _same_fields(local, binding.snapshot, adapter.fields):
         stats.skipped += 1  # echo or nothing new: no request

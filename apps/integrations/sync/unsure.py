@@ -25,15 +25,16 @@ def hold_back_unsure_creates(
 ) -> list[RemoteRecord]:
     """`records` less those a create of `entity` with an unknown outcome may have made (not
     bound yet, same `fingerprint` of canonical values as a Tidsbro record whose create is
-    unsure). One query when no create is unsure, three otherwise."""
+    unsure, now or as that create sent it). One query when no create is unsure, three otherwise."""
     from apps.integrations.models import Binding, OutboxItem
     from apps.integrations.registry import adapter_for
 
-    unsure = list(
+    unsure_items = list(
         OutboxItem.objects.filter(
             connection=connection, entity=entity, status=OutboxItem.Status.AMBIGUOUS
-        ).values_list("local_id", flat=True)
+        ).values_list("local_id", "sent")
     )
+    unsure = [local_id for local_id, _sent in unsure_items]
     if not unsure or not records:
         return list(records)
     bound = set(
@@ -45,8 +46,13 @@ def hold_back_unsure_creates(
     )
     adapter = adapter_for(entity)
     objs = adapter.load(connection, unsure)
+    # As each record is now and as its unsure creates sent it (renamed here since).
     waiting = {
-        fingerprint(values) for values in adapter.values(connection, list(objs.values())).values()
+        fingerprint(values)
+        for values in [
+            *adapter.values(connection, list(objs.values())).values(),
+            *(values for _local_id, sent in unsure_items for values in sent or []),
+        ]
     } - {""}
     kept = []
     for record in records:
