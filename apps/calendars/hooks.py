@@ -5,8 +5,9 @@
   their calendar: its event is queued to be created, moved or removed (an entry without start
   and stop has no event), in the change's own transaction, and a round is asked for after
   the commit. An entry changed because its event moved (`sync.following`) writes nothing back.
-- A project or task changed: the events of its entries whose subject ("Project · Task") is
-  no longer right are queued to be updated (one query; none when nothing was renamed).
+- A project or task changed, here or by the ERP's sync (`names_changed`): the events of its
+  entries whose subject ("Project · Task") is no longer right are queued to be updated (one
+  query; none when nothing was renamed).
 - A person logs in: a round of their calendar.
 """
 
@@ -22,6 +23,7 @@ def connect() -> None:
     from django.contrib.auth.signals import user_logged_in
 
     core_hooks.subscribe(local_change)
+    core_hooks.subscribe_names(names_changed)
     user_logged_in.connect(on_login, dispatch_uid="calendars_round_at_login")
 
 
@@ -71,6 +73,20 @@ def _renamed(entity: str, pk: int) -> None:
 
     key = "project_id" if entity == "project" else "task_id"
     for account_id in push.queue_renamed(**{key: pk}):
+        services.request_round(account_id, f"{entity} renamed")
+
+
+def names_changed(entity: str, pks: list[int]) -> None:
+    """Projects or tasks renamed by the ERP's sync (a local rename is a `local_change`)."""
+    if entity not in _NAMED:
+        return
+    from apps.calendars import push, services
+    from apps.calendars.selectors import calendars_switched_on
+
+    if not calendars_switched_on():
+        return
+    key = "project_ids" if entity == "project" else "task_ids"
+    for account_id in push.queue_renamed(**{key: pks}):
         services.request_round(account_id, f"{entity} renamed")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -200,23 +201,29 @@ def queue_window(account: CalendarAccount) -> int:
     return sum(1 for entry in entries if queue_entry(account, entry))
 
 
-def queue_renamed(*, project_id: int | None = None, task_id: int | None = None) -> list[int]:
-    """A project or task was changed: the events Tidsbro wrote for its entries whose subject
-    ("Project · Task") is no longer the entry's are queued to be updated, for people whose
-    hours go to their calendar. One query finds them (the subject compared in the database,
-    so a change that renamed nothing reads no rows); returns the accounts that got writes."""
+def queue_renamed(
+    *,
+    project_id: int | None = None,
+    task_id: int | None = None,
+    project_ids: Sequence[int] = (),
+    task_ids: Sequence[int] = (),
+) -> list[int]:
+    """Projects or tasks were changed: the events Tidsbro wrote for their entries whose
+    subject ("Project · Task") is no longer the entry's are queued to be updated, for people
+    whose hours go to their calendar. One query finds them (the subject compared in the
+    database, so a change that renamed nothing reads no rows); returns the accounts that got
+    writes."""
     from django.db.models import Case, F, Value, When
     from django.db.models.fields.json import KeyTextTransform
     from django.db.models.functions import Concat, Substr
 
     from apps.calendars.common import may_write
 
-    if project_id is not None:
-        scope = Q(entry__project_id=project_id)
-    elif task_id is not None:
-        scope = Q(entry__task_id=task_id)
-    else:
+    projects = [*project_ids, *([project_id] if project_id is not None else [])]
+    tasks = [*task_ids, *([task_id] if task_id is not None else [])]
+    if not projects and not tasks:
         return []
+    scope = Q(entry__project_id__in=projects) | Q(entry__task_id__in=tasks)
     subject = Substr(
         Case(
             When(entry__task__isnull=True, then=F("entry__project__name")),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
-from apps.core.hooks import local_change
+from apps.core.hooks import local_change, names_changed
 from apps.core.services import model_update
 from apps.projects.models import Project, ProjectMember, ProjectRole
 from apps.projects.selectors import user_grants_memberships_everywhere
@@ -265,12 +265,15 @@ def projects_update_from_erp(*, changes: list[tuple[Project, dict[str, Any]]]) -
     from django.utils import timezone
 
     changed: list[Project] = []
+    renamed: list[Project] = []
     fields: set[str] = set()
     for project, data in changes:
         names = model_update(instance=project, data=data, fields=ERP_FIELDS)
         if names:
             changed.append(project)
             fields.update(names)
+        if "name" in names:
+            renamed.append(project)
     if not changed:
         return []
     _erp_clean_projects(changed)
@@ -279,6 +282,7 @@ def projects_update_from_erp(*, changes: list[tuple[Project, dict[str, Any]]]) -
         project.updated_at = now
     with transaction.atomic():
         Project.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        names_changed("project", [p.pk for p in renamed])
     return changed
 
 

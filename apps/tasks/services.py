@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
-from apps.core.hooks import local_change
+from apps.core.hooks import local_change, names_changed
 from apps.core.services import model_update
 from apps.projects.models import ProjectMember
 from apps.tasks.models import Task
@@ -177,12 +177,15 @@ def tasks_update_from_erp(
 
     assignees = assignees or {}
     changed: list[Task] = []
+    renamed: list[Task] = []
     fields: set[str] = set()
     for task, data in changes:
         names = model_update(instance=task, data=data, fields=ERP_FIELDS)
         if names:
             changed.append(task)
             fields.update(names)
+        if "name" in names:
+            renamed.append(task)
     if changed:
         _erp_clean_tasks(changed)
     now = timezone.now()
@@ -191,6 +194,7 @@ def tasks_update_from_erp(
     with transaction.atomic():
         if changed:
             Task.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+            names_changed("task", [t.pk for t in renamed])
         by_pk = {t.pk: t for t, _data in changes}
         _erp_assign({by_pk[pk]: users for pk, users in assignees.items() if pk in by_pk})
     return changed

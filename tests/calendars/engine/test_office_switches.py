@@ -155,6 +155,33 @@ def test_a_renamed_project_or_task_renames_the_events_of_its_entries(kari):
     assert not EntryEvent.objects.filter(push_status=EntryEvent.Push.PENDING).exists()
 
 
+def test_a_project_or_task_renamed_by_the_erps_sync_renames_the_events_too(kari):
+    """The ERP's pull writes inside sync_writes (no local change is reported, so nothing is
+    pushed back to the ERP); the calendar's events follow the new names all the same."""
+    from apps.core.hooks import sync_writes
+    from apps.projects.services import projects_update_from_erp
+    from apps.tasks.services import tasks_update_from_erp
+    from tests.tasks.factories import TaskFactory
+
+    user, _account, project = kari
+    task = TaskFactory(project=project, name="Piling")
+    task.assignees.add(user)
+    day = world.today()
+    plain = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    tasked = world.entry(user, project, world.at(day, 9), world.at(day, 10), task=task)
+
+    def subjects() -> list[str]:
+        return [world.sandbox_event(KARI, _link(e).event_id).subject for e in (plain, tasked)]
+
+    assert subjects() == ["Harbour", "Harbour · Piling"]
+    with sync_writes():
+        projects_update_from_erp(changes=[(project, {"name": "Harbour North"})])
+    assert subjects() == ["Harbour North", "Harbour North · Piling"]
+    with sync_writes():
+        tasks_update_from_erp(changes=[(task, {"name": "Sheet piles"})])
+    assert subjects() == ["Harbour North", "Harbour North · Sheet piles"]
+
+
 def test_a_project_change_that_renames_nothing_costs_one_query(kari, django_assert_num_queries):
     from apps.calendars import push
 
