@@ -257,3 +257,46 @@ def test_two_workers_renewing_at_once_both_go_on(graph_sandbox, kari):
         assert client.delta_page(link="", window=world.window()).items
     finally:
         client.close()
+
+
+def test_a_process_asks_for_the_tenants_discovery_once_for_many_renewals(
+    graph_sandbox, kari, monkeypatch
+):
+    """MSAL reads the tenant's OpenID configuration for each app object (one a renewal): the
+    answer is kept an hour, so a second renewal costs the token request only."""
+    from apps.integrations.connectors.graph import auth
+
+    sent: list[str] = []
+    send = requests.Session.send
+
+    def counting_send(session, request, **kwargs):
+        sent.append(f"{request.method} {request.url.split('?')[0]}")
+        return send(session, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", counting_send)
+    auth.forget_discovery()
+    renewals = []
+    for _ in range(2):
+        access_tokens_expire(mailbox=graph_sandbox.mailbox("kari@tidsbro.no"))
+        sent.clear()
+        client = world.client_for(CalendarAccount.objects.get(pk=kari.pk))
+        try:
+            world.full_round(client)
+        finally:
+            client.close()
+        assert client.keeper.renewals == 1
+        renewals.append([s.rsplit("/", 1)[-1] for s in sent if "/sandbox/graph/login/" in s])
+    assert renewals == [["openid-configuration", "token"], ["token"]]
+    # Dropped (or an hour later): asked again.
+    auth.forget_discovery()
+    access_tokens_expire(mailbox=graph_sandbox.mailbox("kari@tidsbro.no"))
+    sent.clear()
+    client = world.client_for(CalendarAccount.objects.get(pk=kari.pk))
+    try:
+        world.full_round(client)
+    finally:
+        client.close()
+    assert [s.rsplit("/", 1)[-1] for s in sent if "/sandbox/graph/login/" in s] == [
+        "openid-configuration",
+        "token",
+    ]

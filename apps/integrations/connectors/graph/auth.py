@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from apps.core.exceptions import ApplicationError
 from apps.integrations.connectors.base import AuthFailed, ConnectorError, Unavailable
 from apps.integrations.connectors.graph import READ_SCOPES, WRITE_SCOPES
-from apps.integrations.connectors.graph.transport import GraphSession, browser_link
+from apps.integrations.connectors.graph.transport import GraphSession, browser_link, route
 
 log = logging.getLogger(__name__)
 # MSAL logs requests and answers at DEBUG/INFO; tokens and codes must not reach the logs
@@ -65,9 +66,57 @@ def authority(tenant: str) -> str:
     return f"{settings.GRAPH_LOGIN_BASE.rstrip('/')}/{tenant or 'organizations'}"
 
 
+# MSAL reads the tenant's OpenID configuration each time an app object is made (one per
+# renewal): the document seldom changes, so a process keeps each answer for an hour. Only that
+# GET is kept (MSAL's own http_cache would also hold back token POSTs it saw fail).
+DISCOVERY_KEPT_SECONDS = 3600.0
+_discovered: dict[str, tuple[float, Any]] = {}
+_discovered_lock = threading.Lock()
+
+
+class _KeepsDiscovery:
+    """MSAL's http client: `session`, with the tenant's discovery answer kept a while (by
+    the address it is fetched from, so a re-routed sandbox is asked again)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def get(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        if (
+            not str(url).endswith("/.well-known/openid-configuration")
+            or args
+            or kwargs.get("params")
+        ):
+            return self.session.get(url, *args, **kwargs)
+        key = route(str(url))
+        now = time.monotonic()
+        with _discovered_lock:
+            kept = _discovered.get(key)
+        if kept is not None and now - kept[0] < DISCOVERY_KEPT_SECONDS:
+            return kept[1]
+        answer = self.session.get(url, **kwargs)
+        if 200 <= answer.status_code < 300:
+            answer.content  # noqa: B018 - read now: the answer is handed out again later
+            with _discovered_lock:
+                _discovered[key] = (now, answer)
+        return answer
+
+    def post(self, *args: Any, **kwargs: Any) -> Any:
+        return self.session.post(*args, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def forget_discovery() -> None:
+    """Drops the kept discovery answers (the next renewal asks the identity platform)."""
+    with _discovered_lock:
+        _discovered.clear()
+
+
 def msal_app(tenant: str, session: Any | None = None) -> Any:
-    """MSAL's confidential client for `tenant` on our session (discovery over the network:
-    a failure is Unavailable)."""
+    """MSAL's confidential client for `tenant` on our session (discovery over the network
+    unless kept from a recent one: a failure is Unavailable)."""
     import msal
 
     try:
@@ -75,7 +124,7 @@ def msal_app(tenant: str, session: Any | None = None) -> Any:
             settings.GRAPH_CLIENT_ID,
             client_credential=settings.GRAPH_CLIENT_SECRET,
             authority=authority(tenant),
-            http_client=session or GraphSession(),
+            http_client=_KeepsDiscovery(session or GraphSession()),
             instance_discovery=False,
         )
     except ConnectorError:
