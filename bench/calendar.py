@@ -18,7 +18,7 @@ request, with its mailbox and its own time).
   sandbox's seeded small calendar: the first cycle after they connected, an unchanged cycle
   and a cycle where 20 of them changed one event each; total requests, requests and
   concurrency per mailbox against Graph's limits, wall time and time per person.
-Ratios are reported, not asserted; tests/bench/test_calendar.py pins the request counts.
+Ratios are reported, not asserted; tests/bench/test_harness.py pins the request counts.
 """
 
 from __future__ import annotations
@@ -394,10 +394,15 @@ def unchanged_rounds(account: Any, plan: Any) -> list[Measured]:
     return [one_round(account.pk) for _ in range(max(plan.incremental_runs, 1))]
 
 
-def renewal_round(account: Any) -> Measured:
-    """A round whose stored access token has expired (what a renewal costs)."""
+def renewal_round(account: Any, *, after_start: bool) -> Measured:
+    """A round whose stored access token has expired (what a renewal costs): the first one
+    after the process started (`after_start`: MSAL asks for the tenant's configuration,
+    which the process then keeps an hour) or a later one."""
     from apps.calendars.models import CalendarAccount
+    from apps.integrations.connectors.graph import auth
 
+    if after_start:
+        auth.forget_discovery()
     stored = CalendarAccount.objects.get(pk=account.pk)
     doc = stored.state_doc
     doc["access_expires_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
@@ -407,7 +412,11 @@ def renewal_round(account: Any) -> Measured:
 
 
 def unchanged_rows(
-    results: Any, runs: dict[str, list[Measured]], small: str, large: str, renewal: Measured
+    results: Any,
+    runs: dict[str, list[Measured]],
+    small: str,
+    large: str,
+    renewal: tuple[Measured, Measured],
 ) -> None:
     worst = max(r.requests for rounds in runs.values() for r in rounds)
     calls: Counter = Counter()
@@ -440,10 +449,13 @@ def unchanged_rows(
         f"{t_large / t_small:.2f}",
         t_large / t_small <= 1.2,
     )
+    first, later = renewal
     results.add(
         24,
         "Calendar: a round whose access token expired (renewal through MSAL)",
-        f"{renewal.requests} requests ({itemise(renewal.calls)}); {ms(renewal.seconds)}",
+        f"{later.requests} requests ({itemise(later.calls)}); {ms(later.seconds)}; the first "
+        f"after the process started {first.requests} ({itemise(first.calls)}; the tenant's "
+        f"configuration is then kept an hour); {ms(first.seconds)}",
         "1 + the renewal (once an hour a person)",
     )
 
@@ -610,7 +622,10 @@ def run(plan: Any, results: Any, say: Any = say, *, base: str) -> None:
         runs[size] = unchanged_rounds(account, plan)
         say(f"  unchanged round at {size}: {ms(median([r.seconds for r in runs[size]]))}")
         if size == large:
-            renewal = renewal_round(account)
+            renewal = (
+                renewal_round(account, after_start=True),
+                renewal_round(account, after_start=False),
+            )
         done.append(account.pk)
     unchanged_rows(results, runs, small, large, renewal)
     # The year people are not part of the 200 people's cycles.
