@@ -102,6 +102,38 @@ def _replayed_tables() -> list[str]:
 
 # Per database alias: [(table, columns, rows)] written by the replayed receivers.
 _replay_rows: dict[str, list[tuple[str, list[str], list[tuple]]]] = {}
+# Per (alias, replayed table): its content's fingerprint right after post_migrate (PostgreSQL).
+_replay_fingerprints: dict[tuple[str, str], str] = {}
+
+
+def _pg_fingerprint_sql(qn, table: str) -> str:
+    """A query for one value that changes with any row of `table` (its rows as text, sorted)."""
+    return (
+        f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "  # noqa: S608
+        f"FROM {qn(table)} t"
+    )
+
+
+def _pg_dirty_tables(cursor, qn, tables: list[str], replay) -> list[str]:
+    """The tables a flush must empty: those with rows, but a replayed table only when its
+    rows are not what post_migrate left (then it is emptied and refilled). One query."""
+    if not tables:
+        return []
+    alias = cursor.db.alias
+    known = {t for t, _c, _r in replay or []} if replay is not None else set()
+    parts = []
+    for i, table in enumerate(tables):
+        if table in known:
+            check = f"({_pg_fingerprint_sql(qn, table)}) IS DISTINCT FROM %s"
+            params = [_replay_fingerprints.get((alias, table), "")]
+        else:
+            check = f"EXISTS (SELECT 1 FROM {qn(table)})"  # noqa: S608 - quoted table name
+            params = []
+        parts.append((f"SELECT {i} WHERE {check}", params))
+    sql = " UNION ALL ".join(p for p, _ in parts)
+    cursor.execute(sql, [v for _, params in parts for v in params])
+    dirty = {row[0] for row in cursor.fetchall()}
+    return [table for i, table in enumerate(tables) if i in dirty]
 
 
 def quick_flush(alias: str = "default") -> None:
@@ -116,24 +148,27 @@ def quick_flush(alias: str = "default") -> None:
     connection = connections[alias]
     qn = connection.ops.quote_name
     tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    if not tables:
+        return
     replay = _replay_rows.get(alias)
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at commit, replayed rows back.
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            # One query says which tables hold rows and which replayed tables differ from
+            # what they should hold; only those are emptied (and refilled).
+            tables = _pg_dirty_tables(cursor, qn, tables, replay)
             for table in tables:
                 cursor.execute(f"DELETE FROM {qn(table)}")  # noqa: S608 - quoted table names
         else:
             for sql in connection.ops.sql_flush(no_style(), tables):
                 cursor.execute(sql)
         for table, columns, rows in replay or []:
-            if rows:
+            if rows and table in tables:
                 names = ", ".join(qn(c) for c in columns)
                 marks = ", ".join(["%s"] * len(columns))
                 insert = f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})"  # noqa: S608
                 cursor.executemany(insert, rows)
-    if not tables:
-        return
     if replay is None:
         emit_post_migrate_signal(0, False, alias)
         rows = []
@@ -141,6 +176,9 @@ def quick_flush(alias: str = "default") -> None:
             for table in _replayed_tables():
                 cursor.execute(f"SELECT * FROM {qn(table)}")  # noqa: S608 - quoted table name
                 rows.append((table, [c[0] for c in cursor.description], cursor.fetchall()))
+                if connection.vendor == "postgresql":
+                    cursor.execute(_pg_fingerprint_sql(qn, table))
+                    _replay_fingerprints[(alias, table)] = cursor.fetchone()[0]
         _replay_rows[alias] = rows
         return
     ContentType.objects.clear_cache()  # as create_contenttypes does
