@@ -216,36 +216,3 @@ def _quick_flush_after_transactional_tests():
     TransactionTestCase._fixture_teardown = _fixture_teardown
     yield
     TransactionTestCase._fixture_teardown = djangos
-
-
-# The heaviest files first. With --dist loadfile, pytest-xdist hands out whole files in the
-# order they were collected: the crash, chaos and browser walks (15-50 s each) handed out last
-# kept one test process busy while the others had nothing left to do. The heavy groups are
-# interleaved (a crash test, a browser walk, a fuzz test, …) so the test processes do not all
-# run worker-spawning crash tests at the same moment.
-_HEAVY_FIRST = (
-    "tests/reliability/",
-    "tests/e2e/",
-    "tests/security/",
-    "tests/bench/",
-    "tests/demo/",
-)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """After pytest-django's ordering: a stable sort, so each file keeps its own order."""
-    groups: dict[int, list[str]] = {}
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        for i, prefix in enumerate(_HEAVY_FIRST):
-            if path.startswith(prefix):
-                if path not in groups.setdefault(i, []):
-                    groups[i].append(path)
-                break
-    order: dict[str, int] = {}
-    for round_ in range(max((len(g) for g in groups.values()), default=0)):
-        for i in sorted(groups):
-            if round_ < len(groups[i]):
-                order[groups[i][round_]] = len(order)
-    items.sort(key=lambda item: order.get(item.nodeid.split("::", 1)[0], len(order)))
