@@ -81,6 +81,7 @@ def test_the_keys_box_lists_each_key_with_company_user_and_last_use(office, unim
     assert 'value="Tidsbro"' in table  # the name, editable
     assert "Tidsbro Rådgivning AS" in table and key["user_name"] in table
     assert "In use" in table and "Re-authorise" in table and "Revoke" in table
+    assert "unimicro-key-active" in table and "unimicro-key-broken" not in table
     [row] = keys.key_list(connection=unimicro_connection)
     assert row.active and row.has_tokens and row.last_used_at is not None
     # No token anywhere on the page.
@@ -127,7 +128,10 @@ def test_revoking_the_active_key_tells_unimicro_and_stops_the_sync(
         UnimicroClient(connection)
     html = office.get(settings_url(connection)).content.decode()
     assert "Log in to Unimicro again: Connections → Unimicro → Keys → Re-authorise." in html
-    assert "Revoked" in html.split('id="unimicro-keys"')[1]
+    table = html.split('id="unimicro-keys"')[1].split("</table>")[0]
+    assert "Revoked" in table
+    # Marked as not working (the error colour), not as the key in use (green).
+    assert "unimicro-key-broken" in table and "unimicro-key-active" not in table
     assert any("Revoked the Unimicro key “Tidsbro”" in t for t in audit_texts(connection))
     assert not any(tokens["refresh_token"] in t for t in audit_texts(connection))
 

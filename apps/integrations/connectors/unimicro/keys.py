@@ -76,6 +76,11 @@ class KeyRow:
     has_tokens: bool
 
     @property
+    def working(self) -> bool:
+        """Whether the sync can reach Unimicro with this key now."""
+        return self.revoked_at is None and self.has_tokens
+
+    @property
     def status(self) -> str:
         if self.revoked_at is not None:
             return _("Revoked")
