@@ -34,7 +34,7 @@ _WRITES = frozenset({"created", "changed"})
 def local_change(entity: str, pk: int, event: str = "changed") -> None:
     if entity in _NAMED:
         if event == "changed":
-            _renamed(entity, pk)
+            names_changed(entity, [pk])
         return
     if entity != "hour":
         return
@@ -66,18 +66,9 @@ def local_change(entity: str, pk: int, event: str = "changed") -> None:
 _NAMED = frozenset({"project", "task"})
 
 
-def _renamed(entity: str, pk: int) -> None:
-    """A project or task changed (perhaps its name): the events of its entries in calendars
-    get the new subject."""
-    from apps.calendars import push, services
-
-    key = "project_id" if entity == "project" else "task_id"
-    for account_id in push.queue_renamed(**{key: pk}):
-        services.request_round(account_id, f"{entity} renamed")
-
-
 def names_changed(entity: str, pks: list[int]) -> None:
-    """Projects or tasks renamed by the ERP's sync (a local rename is a `local_change`)."""
+    """Projects or tasks changed (perhaps renamed), here or by the ERP's sync: the events of
+    their entries in calendars get the new subject."""
     if entity not in _NAMED:
         return
     from apps.calendars import push, services

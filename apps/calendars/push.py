@@ -201,13 +201,7 @@ def queue_window(account: CalendarAccount) -> int:
     return sum(1 for entry in entries if queue_entry(account, entry))
 
 
-def queue_renamed(
-    *,
-    project_id: int | None = None,
-    task_id: int | None = None,
-    project_ids: Sequence[int] = (),
-    task_ids: Sequence[int] = (),
-) -> list[int]:
+def queue_renamed(*, project_ids: Sequence[int] = (), task_ids: Sequence[int] = ()) -> list[int]:
     """Projects or tasks were changed: the events Tidsbro wrote for their entries whose
     subject ("Project · Task") is no longer the entry's are queued to be updated, for people
     whose hours go to their calendar. One query finds them (the subject compared in the
@@ -219,11 +213,9 @@ def queue_renamed(
 
     from apps.calendars.common import may_write
 
-    projects = [*project_ids, *([project_id] if project_id is not None else [])]
-    tasks = [*task_ids, *([task_id] if task_id is not None else [])]
-    if not projects and not tasks:
+    if not project_ids and not task_ids:
         return []
-    scope = Q(entry__project_id__in=projects) | Q(entry__task_id__in=tasks)
+    scope = Q(entry__project_id__in=list(project_ids)) | Q(entry__task_id__in=list(task_ids))
     subject = Substr(
         Case(
             When(entry__task__isnull=True, then=F("entry__project__name")),

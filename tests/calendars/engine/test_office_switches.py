@@ -190,7 +190,7 @@ def test_a_project_change_that_renames_nothing_costs_one_query(kari, django_asse
     for hour in (8, 10, 12):
         world.entry(user, project, world.at(day, hour), world.at(day, hour + 1))
     with django_assert_num_queries(1):
-        assert push.queue_renamed(project_id=project.pk) == []
+        assert push.queue_renamed(project_ids=[project.pk]) == []
 
 
 def test_a_rename_writes_nothing_for_people_who_do_not_save_hours(calendar_account):
