@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.calendars import common, push, services
 from apps.calendars.mirror import apply_items, upsert_event  # noqa: F401 - upsert_event: API
@@ -343,6 +344,64 @@ def _refuse(
     result.refused += 1
 
 
+def _calendar_changes(entry: Any, values: dict[str, str], *, tidsbro: bool) -> dict[str, Any]:
+    """The entry's fields the event now says otherwise (the description only of Tidsbro's own
+    events: a meeting's body is not the entry's)."""
+    start, end = datetime.fromisoformat(values["start"]), datetime.fromisoformat(values["end"])
+    data: dict[str, Any] = {}
+    if start != entry.started_at or end != entry.ended_at:
+        data["started_at"], data["ended_at"] = start, end
+    if tidsbro and values["body"] != (entry.description or "").strip():
+        data["description"] = values["body"]
+    return data
+
+
+def _merge(
+    base: dict[str, str], calendar: dict[str, str], tidsbro: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """An edit in the calendar while Tidsbro's own change of the entry still waits to be
+    written. `base` is what Tidsbro last wrote. A part (the times, start and end together, or
+    the description) changed in the calendar only is taken into the entry; changed in Tidsbro
+    only, Tidsbro's waiting write carries it; changed on both sides to different values,
+    Tidsbro's is kept and the part is named in the returned clashes (listed for the person,
+    never dropped silently). The subject is Tidsbro's (project · task)."""
+    data: dict[str, Any] = {}
+    clashes: list[str] = []
+
+    def pick(keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(side[key] for key in keys) for side in (base, calendar, tidsbro))
+
+    was, there, here = pick(("start", "end"))
+    if there != was and here != there:
+        if here == was:
+            data["started_at"], data["ended_at"] = (datetime.fromisoformat(v) for v in there)
+        else:
+            clashes.append("times")
+    was, there, here = pick(("body",))
+    if there != was and here != there:
+        if here == was:
+            data["description"] = there[0]
+        else:
+            clashes.append("description")
+    return data, clashes
+
+
+def _clash_reason(clashes: list[str]) -> str:
+    if clashes == ["times"]:
+        return _(
+            "Changed in Tidsbro and in the calendar at the same time: Tidsbro's times were kept."
+        )
+    if clashes == ["description"]:
+        return _(
+            "Changed in Tidsbro and in the calendar at the same time: Tidsbro's description "
+            "was kept."
+        )
+    return _(
+        "Changed in Tidsbro and in the calendar at the same time: Tidsbro's times and "
+        "description were kept."
+    )
+
+
 def follow(
     account: CalendarAccount,
     link: EntryEvent,
@@ -360,18 +419,21 @@ def follow(
         return  # seen already (or Tidsbro's own write)
     values = push.event_values(event)
     tidsbro = link.origin == EntryEvent.Origin.TIDSBRO
-    if tidsbro and link.push_status == EntryEvent.Push.PENDING:
-        return  # the entry changed since: its values go to the calendar this round
     if tidsbro and values == link.pushed:
         link.change_key = change_key
         link.save(update_fields=["change_key", "updated_at"])
         return
-    start, end = datetime.fromisoformat(values["start"]), datetime.fromisoformat(values["end"])
-    data: dict[str, Any] = {}
-    if start != entry.started_at or end != entry.ended_at:
-        data["started_at"], data["ended_at"] = start, end
-    if tidsbro and values["body"] != (entry.description or "").strip():
-        data["description"] = values["body"]
+    pending = tidsbro and link.push_status == EntryEvent.Push.PENDING
+    if pending and (link.push_operation != EntryEvent.Operation.UPDATE or not link.pushed):
+        return  # the event is being made or deleted this round: nothing of it to keep
+    if pending:
+        # Both sides changed since Tidsbro's last write: a three-way merge (see _merge).
+        data, clashes = _merge(link.pushed, values, push.values_of(push.event_write(entry)))
+        if clashes:
+            with translation.override(entry.user.language or settings.LANGUAGE_CODE):
+                _refuse(account, link, event, values, _clash_reason(clashes), result)
+    else:
+        data = _calendar_changes(entry, values, tidsbro=tidsbro)
     if not data:
         link.change_key = change_key
         link.save(update_fields=["change_key", "updated_at"])
@@ -387,8 +449,10 @@ def follow(
         with transaction.atomic(), _follow(entry.pk):
             time_entry_update(actor=entry.user, entry=entry, data=data)
             link.change_key = change_key
-            if tidsbro:
+            if tidsbro and not pending:
                 link.pushed = push.values_of(push.event_write(entry))
+            # (Pending: the merged values go to the calendar this round; `pushed` stays what
+            # the calendar last had from Tidsbro until that write is done.)
             link.event_deleted_at = None
             link.save()
     except ApplicationError as exc:

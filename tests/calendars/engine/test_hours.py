@@ -137,6 +137,77 @@ def test_the_event_moved_in_outlook_moves_the_draft_entry(kari):
     assert sync.run_round(account.pk).pushed == 0
 
 
+def _calendar_down(down: bool) -> None:
+    """The sandbox's calendar answers 503 to every request (a write of Tidsbro's waits)."""
+    from apps.sandbox.graph.models import Knobs
+    from apps.sandbox.graph.runtime import knobs_get
+
+    Knobs.objects.filter(pk=knobs_get().pk).update(
+        fault_rate=1.0 if down else 0.0, fault_503=True, fault_429=False
+    )
+
+
+def _edit_while_the_calendar_is_down(entry, **data) -> None:
+    from apps.timesheets.services import time_entry_update
+
+    _calendar_down(True)
+    time_entry_update(actor=entry.user, entry=entry, data=data)
+    link = _link(entry)
+    assert link.push_status == EntryEvent.Push.PENDING  # Tidsbro's write waits
+    _calendar_down(False)
+
+
+def test_an_outlook_move_while_a_tidsbro_edit_waits_keeps_both_changes(kari):
+    user, account, project = kari
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(entry).event_id
+    _edit_while_the_calendar_is_down(entry, description="Survey notes")
+    # The person moves the meeting in Outlook before Tidsbro's write got through.
+    world.outlook_move(KARI, event_id, world.at(day, 10), world.at(day, 12))
+    entry.refresh_from_db()
+    assert (entry.started_at, entry.ended_at) == (world.at(day, 10), world.at(day, 12))
+    assert entry.description == "Survey notes"
+    event = world.sandbox_event(KARI, event_id)
+    assert (event.start, event.end) == (world.at(day, 10), world.at(day, 12))
+    assert event.body_content == "Survey notes"
+    assert _link(entry).push_status == EntryEvent.Push.DONE
+    assert not Refusal.objects.exists()
+    assert sync.run_round(account.pk).pushed == 0  # settled
+
+
+def test_the_same_times_changed_on_both_sides_keep_tidsbros_and_list_the_outlook_change(kari):
+    user, account, project = kari
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    event_id = _link(entry).event_id
+    _edit_while_the_calendar_is_down(
+        entry, started_at=world.at(day, 13), ended_at=world.at(day, 14)
+    )
+    world.outlook_edit(
+        KARI,
+        event_id,
+        {
+            "start": world.graph_when(world.at(day, 10)),
+            "end": world.graph_when(world.at(day, 12)),
+            "body": {"contentType": "text", "content": "Bring the drawings"},
+        },
+    )
+    entry.refresh_from_db()
+    # Tidsbro's times stay (and go to the calendar); the description, changed in Outlook
+    # only, is taken; the times Outlook said are listed for the person, not dropped.
+    assert (entry.started_at, entry.ended_at) == (world.at(day, 13), world.at(day, 14))
+    assert entry.description == "Bring the drawings"
+    event = world.sandbox_event(KARI, event_id)
+    assert (event.start, event.end) == (world.at(day, 13), world.at(day, 14))
+    refusal = Refusal.objects.get()
+    assert refusal.entry == entry and "same time" in refusal.reason
+    assert "times were kept" in refusal.reason
+    assert "10:00" in refusal.calendar_said and "13:00" in refusal.entry_was
+    sync.run_round(account.pk)
+    assert Refusal.objects.count() == 1
+
+
 def test_an_approved_entry_is_untouched_the_refusal_listed_and_the_event_put_back(kari):
     from apps.timesheets.services import time_entry_transition
     from tests.accounts.factories import UserFactory
