@@ -62,8 +62,9 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    # The admin theme (django-unfold): before django.contrib.admin, so its templates win.
-    "unfold",
+    # The admin theme (django-unfold): before django.contrib.admin, so its templates win. Its
+    # app config here puts Tidsbro's admin site (apps/core/sites.py) in place of unfold's.
+    "apps.core.sites.AdminThemeConfig",
     "django.contrib.admin",
 ]
 THIRD_PARTY_APPS = [
