@@ -9,6 +9,19 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _same_made_up_data_every_run(request):
+    """The factories' names, e-mails and sentences (Faker) are drawn from a generator seeded by
+    the test's own id: a test sees the same people and companies on every run, on every
+    machine and in any order. With a fresh seed each run, a check such as "the private
+    meeting's subject is not on the page" failed in CI only on the run that named the person
+    after that subject.
+    """
+    import factory.random
+
+    factory.random.reseed_random(request.node.nodeid)
+
+
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences"})
 
 
