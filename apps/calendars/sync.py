@@ -43,7 +43,7 @@ from apps.calendars import common, push, services
 from apps.calendars.mirror import apply_items, upsert_event  # noqa: F401 - upsert_event: API
 from apps.calendars.models import CalendarAccount, CalendarEvent, EntryEvent, Refusal
 from apps.calendars.providers import RemoteEvent, SyncReset
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ChangedMeanwhile
 from apps.integrations.connectors.base import ConnectorError, RateLimited, Unavailable
 
 if TYPE_CHECKING:
@@ -386,6 +386,11 @@ def _merge(
     return data, clashes
 
 
+def _in_their_words(entry: Any) -> Any:
+    """A refusal is written once and read by the person: in their language."""
+    return translation.override(entry.user.language or settings.LANGUAGE_CODE)
+
+
 def _clash_reason(clashes: list[str]) -> str:
     if clashes == ["times"]:
         return _(
@@ -429,25 +434,28 @@ def follow(
     if pending:
         # Both sides changed since Tidsbro's last write: a three-way merge (see _merge).
         data, clashes = _merge(link.pushed, values, push.values_of(push.event_write(entry)))
-        if clashes:
-            with translation.override(entry.user.language or settings.LANGUAGE_CODE):
-                _refuse(account, link, event, values, _clash_reason(clashes), result)
     else:
-        data = _calendar_changes(entry, values, tidsbro=tidsbro)
+        data, clashes = _calendar_changes(entry, values, tidsbro=tidsbro), []
     if not data:
-        link.change_key = change_key
-        link.save(update_fields=["change_key", "updated_at"])
+        if clashes:
+            with _in_their_words(entry):
+                _refuse(account, link, event, values, _clash_reason(clashes), result)
+        else:
+            link.change_key = change_key
+            link.save(update_fields=["change_key", "updated_at"])
         return
     if not entry.is_editable:
         # Written once, read by the person: in their language and date format.
-        with translation.override(entry.user.language or settings.LANGUAGE_CODE):
+        with _in_their_words(entry):
             _refuse(
                 account, link, event, values, time_entry_read_only_reason(entry=entry) or "", result
             )
         return
     try:
         with transaction.atomic(), _follow(entry.pk):
-            time_entry_update(actor=entry.user, entry=entry, data=data)
+            time_entry_update(
+                actor=entry.user, entry=entry, data=data, unchanged_since=entry.updated_at
+            )
             link.change_key = change_key
             if tidsbro and not pending:
                 link.pushed = push.values_of(push.event_write(entry))
@@ -455,6 +463,14 @@ def follow(
             # the calendar last had from Tidsbro until that write is done.)
             link.event_deleted_at = None
             link.save()
+            if clashes:
+                with _in_their_words(entry):
+                    _refuse(account, link, event, values, _clash_reason(clashes), result)
+    except ChangedMeanwhile:
+        # Saved in Tidsbro since this round read it: nothing written (the other fields are not
+        # put back as they were). The round reads once more and decides on the entry as it is.
+        services.request_round(account.pk, "entry changed meanwhile")
+        return
     except ApplicationError as exc:
         entry.refresh_from_db()
         _refuse(account, link, event, values, exc.message, result)

@@ -16,3 +16,7 @@ class ApplicationError(Exception):
         if self.field:
             return ValidationError({self.field: [self.message]})
         return ValidationError(self.message)
+
+
+class ChangedMeanwhile(ApplicationError):
+    """The record was changed by someone else since the caller read it; nothing was saved."""

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core import audit
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ChangedMeanwhile
 from apps.core.hooks import local_change
 from apps.projects.models import Project
 from apps.projects.selectors import user_can_approve_project
@@ -296,8 +296,17 @@ def time_entry_create(*, actor: User, user: User | None = None, **data: Any) -> 
     return entry
 
 
-def time_entry_update(*, actor: User, entry: TimeEntry, data: dict[str, Any]) -> TimeEntry:
-    """Changes a draft entry; approved and locked entries are read-only."""
+def time_entry_update(
+    *,
+    actor: User,
+    entry: TimeEntry,
+    data: dict[str, Any],
+    unchanged_since: datetime | None = None,
+) -> TimeEntry:
+    """Changes a draft entry; approved and locked entries are read-only. With
+    `unchanged_since` (the `updated_at` the caller read), an entry saved by someone else since
+    raises ChangedMeanwhile and nothing is saved: a caller that read it earlier (a calendar
+    round) never writes back the other fields as they were."""
     _check_may_edit_for(actor=actor, owner=entry.user)
     if not entry.is_editable:
         raise ApplicationError(_read_only_message(entry))
@@ -322,6 +331,8 @@ def time_entry_update(*, actor: User, entry: TimeEntry, data: dict[str, Any]) ->
     with transaction.atomic():
         _lock_user_day(entry.user)
         current = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+        if unchanged_since is not None and current.updated_at != unchanged_since:
+            raise ChangedMeanwhile(_("This entry has changed meanwhile; reload and try again."))
         if current.status != Status.DRAFT:
             raise ApplicationError(_read_only_message(current))
         _validate_rules(

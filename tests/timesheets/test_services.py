@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, OperationalError, connection
 from django.utils import timezone
 
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ChangedMeanwhile
 from apps.projects.models import Project
 from apps.projects.services import project_archive, project_member_remove, project_member_set
 from apps.timesheets import services
@@ -564,6 +564,29 @@ def test_time_entry_update_refuses_the_status_field(worker, project):
 
     entry.refresh_from_db()
     assert entry.status == Status.DRAFT
+
+
+def test_an_update_from_an_old_read_is_refused_when_the_entry_was_saved_since(worker, project):
+    entry = _register(worker, project, hours=Decimal("7.5"))
+    read_earlier = TimeEntry.objects.get(pk=entry.pk)
+    time_entry_update(actor=worker, entry=entry, data={"description": "Saved first"})
+
+    with pytest.raises(ChangedMeanwhile, match="changed meanwhile"):
+        time_entry_update(
+            actor=worker,
+            entry=read_earlier,
+            data={"hours": Decimal("5")},
+            unchanged_since=read_earlier.updated_at,
+        )
+
+    entry.refresh_from_db()
+    assert (entry.hours, entry.description) == (Decimal("7.50"), "Saved first")
+    fresh = TimeEntry.objects.get(pk=entry.pk)
+    time_entry_update(
+        actor=worker, entry=fresh, data={"hours": Decimal("5")}, unchanged_since=fresh.updated_at
+    )
+    entry.refresh_from_db()
+    assert (entry.hours, entry.description) == (Decimal("5.00"), "Saved first")
 
 
 # --- changing drafts -----------------------------------------------------------------------

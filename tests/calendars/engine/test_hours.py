@@ -208,6 +208,39 @@ def test_the_same_times_changed_on_both_sides_keep_tidsbros_and_list_the_outlook
     assert Refusal.objects.count() == 1
 
 
+def test_a_round_that_read_the_entry_before_the_person_saved_it_never_writes_it_back(kari):
+    """The round read the entry, then the person saved it in Tidsbro, then the round follows
+    an Outlook move: nothing of the round's old copy is saved over the person's edit."""
+    from apps.calendars.models import CalendarEvent
+    from apps.timesheets.services import time_entry_update
+    from tests.worktypes.factories import WorkTypeFactory
+
+    user, account, project = kari
+    day = world.today()
+    entry = world.entry(user, project, world.at(day, 8), world.at(day, 9))
+    read_by_the_round = EntryEvent.objects.select_related("entry__user").get(entry_ref=entry.pk)
+    # Kari changes what the calendar does not show (the work type) and the description.
+    travel = WorkTypeFactory(name="Travel")
+    time_entry_update(
+        actor=user, entry=entry, data={"work_type": travel, "description": "Written by Kari"}
+    )
+    moved = CalendarEvent.objects.get(account=account, event_id=read_by_the_round.event_id)
+    moved.starts_at, moved.ends_at = world.at(day, 10), world.at(day, 12)
+    moved.change_key = "moved-in-outlook"
+    result = sync.RoundResult()
+    sync.follow(account, read_by_the_round, moved, result)
+    entry.refresh_from_db()
+    assert entry.work_type == travel and entry.description == "Written by Kari"
+    assert (entry.started_at, entry.ended_at) == (world.at(day, 8), world.at(day, 9))
+    assert result.followed == 0 and not Refusal.objects.exists()
+    # Read again as it is now, the move is taken and the person's text stays.
+    sync.follow(account, _link(entry), moved, result)
+    entry.refresh_from_db()
+    assert (entry.started_at, entry.ended_at) == (world.at(day, 10), world.at(day, 12))
+    assert entry.work_type == travel and entry.description == "Written by Kari"
+    assert result.followed == 1
+
+
 def test_an_approved_entry_is_untouched_the_refusal_listed_and_the_event_put_back(kari):
     from apps.timesheets.services import time_entry_transition
     from tests.accounts.factories import UserFactory
