@@ -29,8 +29,10 @@ def _sync_center(page, world: World, tab: str, entity: str = "project") -> None:
 
 
 def _act(page, action: str) -> None:
+    """Runs a list action and waits for the page it answers with (a confirmation or the list)."""
     page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
+    with page.expect_navigation():
+        page.click("button[name=index]")
 
 
 def test_a_local_project_gets_its_number_and_a_conflict_is_resolved_by_clicking(
