@@ -54,6 +54,12 @@ def page(browser, request) -> Any:
     context.close()
 
 
+def _tab(page, key: str) -> None:
+    """Opens a sync center tab and waits for its page (the next step must not act on the old)."""
+    with page.expect_navigation():
+        page.click(f"a[data-tab={key}]")
+
+
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -109,7 +115,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     shot(page, "cleanmanager-0-customers")
     page.click("a.sync-center-link")
     page.wait_for_selector("tr.sc-row:has-text('Vesterhav Software ApS')")
-    page.click("a[data-tab=local_only]")
+    _tab(page, "local_only")
     page.wait_for_selector("tr.sc-row:has-text('Fjordlys Rengøring')")
     shot(page, "cleanmanager-1-sync-center")
 
@@ -168,7 +174,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     )
     page.goto(f"{base}/admin/customers/customer/")
     page.click("a.sync-center-link")
-    page.click("a[data-tab=local_only]")
+    _tab(page, "local_only")
     page.locator("tr.sc-row", has_text="Kattegat Vind").locator("a.sc-choose").click()
     suggestion = page.locator("tr.sc-candidate").first
     assert "Kattegat Vindkraft A/S" in suggestion.inner_text()
@@ -204,7 +210,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     )
     page.goto(f"{base}/admin/customers/customer/")
     page.click("a.sync-center-link")
-    page.click("a[data-tab=remote_only]")
+    _tab(page, "remote_only")
     page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").locator("button.sc-create").click()
     assert page.locator("input.sc-number").input_value() == "6001"
     assert page.locator("input.sc-number").get_attribute("readonly") is not None
@@ -215,7 +221,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     assert (skagen.number, skagen.city) == ("6001", "Skagen")
 
     # 8. Stop the sync, then partner them again later.
-    page.click("a[data-tab=linked]")
+    _tab(page, "linked")
     page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").locator(
         "input[name=selected]"
     ).check()
@@ -224,7 +230,7 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     page.click("#sc-confirm-yes")
     page.wait_for_selector(".messagelist")
     assert not Binding.objects.filter(local_id=skagen.pk, external_id="6001").exists()
-    page.click("a[data-tab=excluded]")
+    _tab(page, "excluded")
     row = page.locator("tr.sc-row", has_text="Skagen Fiskeeksport").filter(
         has=page.locator("td.sc-local:has-text('Skagen')")
     )
@@ -237,14 +243,14 @@ def test_the_cleanmanager_customer_flow_with_e_conomic(page, live_server, sandbo
     assert (relinked.local_id, relinked.state) == (skagen.pk, Binding.State.LINKED)
 
     # 9. No sync, then undo.
-    page.click("a[data-tab=linked]")
+    _tab(page, "linked")
     page.locator("tr.sc-row", has_text="Vesterhav Software").locator("input[name=selected]").check()
     page.select_option("select[name=action]", "exclude")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist")
     vesterhav = Binding.objects.get(connection=connection, entity="customer", external_id="11")
     assert vesterhav.state == Binding.State.EXCLUDED
-    page.click("a[data-tab=excluded]")
+    _tab(page, "excluded")
     page.locator("tr.sc-row", has_text="Vesterhav Software").locator("input[name=selected]").check()
     page.select_option("select[name=action]", "include")
     page.click("button[name=index]")
