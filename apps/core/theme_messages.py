@@ -1,8 +1,12 @@
-"""Messages of the admin theme (django-unfold) that it ships without any translation.
+"""Messages of the admin theme (django-unfold) and of the libraries whose screens are part of
+the admin (django-q2's background jobs, django-axes' login records) that they ship without
+Norwegian, Swedish or Danish.
 
 django-unfold 0.91 has no catalogues of its own, so without these its buttons and hints (theme
 switch, empty list, action bar, search box) stay English on Norwegian, Swedish and Danish screens.
-Listing them here puts them in our catalogues (`make messages`); nothing imports this module.
+django-q2 and django-axes translate into other languages only: their model names (the "All
+applications" panel) and list columns (System pages) stayed English. Listing them here puts them
+in our catalogues (`make messages`); nothing imports this module.
 """
 
 from django.utils.translation import gettext_noop
@@ -52,4 +56,53 @@ THEME_MESSAGES = (
     gettext_noop("Welcome"),
     gettext_noop("Welcome back to"),
     gettext_noop("You have been successfully logged out from the administration"),
+)
+
+
+LIBRARY_MESSAGES = (
+    gettext_noop("Scheduled task"),
+    gettext_noop("Scheduled tasks"),
+    gettext_noop("Function"),
+    gettext_noop("Schedule Type"),
+    gettext_noop("Repeats"),
+    gettext_noop("Cluster"),
+    gettext_noop("Next Run"),
+    gettext_noop("last_run"),
+    gettext_noop("success"),
+    gettext_noop("Successful task"),
+    gettext_noop("Successful tasks"),
+    gettext_noop("Group"),
+    gettext_noop("Started at"),
+    gettext_noop("Stopped at"),
+    gettext_noop("Time Taken"),
+    gettext_noop("Failed task"),
+    gettext_noop("Failed tasks"),
+    gettext_noop("Short result"),
+    gettext_noop("Queued task"),
+    gettext_noop("Queued tasks"),
+    gettext_noop("Cluster key"),
+    gettext_noop("Lock until"),
+    gettext_noop("Task id"),
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("IP Address"),
+    gettext_noop("User Agent"),
+    gettext_noop("Path"),
+    gettext_noop("Failed Logins"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("Logout Time"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("Access lock out"),
+    gettext_noop("Once"),
+    gettext_noop("Hourly"),
+    gettext_noop("Daily"),
+    gettext_noop("Weekly"),
+    gettext_noop("Biweekly"),
+    gettext_noop("Monthly"),
+    gettext_noop("Bimonthly"),
+    gettext_noop("Quarterly"),
+    gettext_noop("Yearly"),
 )
