@@ -3,9 +3,9 @@ shows it.
 
 Django builds that list (`available_apps`) for every admin page: a permission check and two
 URL look-ups per registered model, then a sort by translated names. Tidsbro's own sidebar
-replaces it; only the office's hidden "All applications" panel and the index show it. It was
-the largest part of an admin page's time (about a sixth of the test suite's CPU), most of it in
-the sort, which translated both names again at every comparison.
+replaces it; only the office's hidden "All applications" panel and the index show it. The
+sort translated both names again at every comparison. Measured (median of 15 requests, SQLite):
+the office's home 38 → 28 ms, an employee's home 12 → 9 ms.
 """
 
 from __future__ import annotations
